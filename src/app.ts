@@ -1,0 +1,164 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { GraphQLError } from 'graphql';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Config } from './platform/config';
+import { systemClock, type Clock } from './platform/clock';
+import { createLogger, type Logger } from './platform/logger';
+import { DomainError, formatError } from './platform/errors';
+import { Metrics } from './platform/metrics';
+import { checkReadiness } from './platform/health';
+import { openOrm } from './platform/db/orm';
+import { connectRedis, createRedis, type RedisClients } from './platform/redis';
+import { limitRules, parseOptions } from './platform/graphql/limits';
+import { TokenVerifier } from './auth/jwt';
+import type { Principal } from './auth/principal';
+import { RedisPubSubAdapter } from './realtime/pubsub';
+import { startWsServer } from './realtime/ws-server';
+import { createSchema } from './schema';
+import { createLoaders, type Context, type Services } from './context';
+import { MemberService } from './members/member.service';
+
+export interface AppOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly orm: MikroORM;
+  readonly redis: RedisClients;
+  readonly services: Services;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Starts listening; resolves with the base URL (http://host:port). */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Graceful shutdown: refuse new work, drain HTTP, close sockets, then Redis and the ORM. */
+  stop(): Promise<void>;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The composition root: the only place that knows how the pieces fit together. */
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+  const verifier = new TokenVerifier(config.jwt);
+
+  const orm = await openOrm(config.databaseUrl, config.databasePoolMax);
+  const redis = createRedis(config.redisUrl, config.redisPrefix);
+  try {
+    await connectRedis(redis);
+  } catch (error) {
+    await orm.close();
+    await redis.close();
+    throw error;
+  }
+  const pubSub = new RedisPubSubAdapter(redis, log);
+  const services: Services = {
+    members: new MemberService(clock),
+  };
+
+  const schema = await createSchema(pubSub);
+  const contextFor = (principal: Principal, requestId: string): Context => {
+    const em = orm.em.fork();
+    return { principal, em, loaders: createLoaders(em), services, config, clock, requestId, log: log.child({ requestId }) };
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  const httpServer = http.createServer(app);
+  const ws = startWsServer({ httpServer, schema, config, verifier, log, contextFor });
+  let shuttingDown = false;
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: !config.production,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    validationRules: limitRules(config.limits),
+    parseOptions: parseOptions(config.limits),
+    formatError: (formatted, error) =>
+      formatError(formatted, error, (original) => log.error({ err: original, path: formatted.path }, 'unexpected error')),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), metrics.apolloPlugin()],
+  });
+  await apollo.start();
+
+  app.use((req, res, next) => {
+    const incoming = req.header('x-request-id');
+    const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = id;
+    res.setHeader('x-request-id', id);
+    next();
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const readiness = await checkReadiness(orm, redis.command, shuttingDown);
+    res.status(readiness.ready ? 200 : 503).json(readiness);
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '100kb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        try {
+          return contextFor(verifier.verifyAuthorization(req.header('authorization')), res.locals.requestId as string);
+        } catch (error) {
+          if (error instanceof DomainError) {
+            throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+          }
+          throw error;
+        }
+      },
+    }),
+  );
+
+  let stopping: Promise<void> | null = null;
+  return {
+    config,
+    orm,
+    redis,
+    services,
+    metrics,
+    clock,
+    log,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const address = httpServer.address() as AddressInfo;
+          const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+          resolve(`http://${shownHost}:${address.port}`);
+        });
+      });
+    },
+    stop() {
+      stopping ??= (async () => {
+        shuttingDown = true;
+        await ws.close();
+        // Stops accepting and waits for in-flight HTTP requests (drain plugin).
+        await apollo.stop();
+        if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        pubSub.close();
+        await redis.close();
+        await orm.close();
+      })();
+      return stopping;
+    },
+  };
+}

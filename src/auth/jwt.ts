@@ -1,0 +1,68 @@
+import jwt from 'jsonwebtoken';
+import type { Config } from '../platform/config';
+import { UnauthenticatedError } from '../platform/errors';
+import { ROLES, type Principal, type Role } from './principal';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class TokenVerifier {
+  constructor(private readonly settings: Config['jwt']) {}
+
+  /** Accepts "Bearer <jwt>"; the algorithm is pinned, so `alg: none` and others are refused. */
+  verifyAuthorization(header: string | undefined | null): Principal {
+    const match = /^Bearer\s+(\S+)$/i.exec(header?.trim() ?? '');
+    if (!match) throw new UnauthenticatedError();
+    return this.verify(match[1]);
+  }
+
+  verify(token: string): Principal {
+    let claims: jwt.JwtPayload;
+    try {
+      const decoded = jwt.verify(token, this.settings.key, {
+        algorithms: [this.settings.algorithm],
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+      });
+      if (typeof decoded === 'string') throw new Error('payload is not an object');
+      claims = decoded;
+    } catch (error) {
+      const reason = error instanceof jwt.TokenExpiredError ? 'The token has expired' : 'The token is not valid';
+      throw new UnauthenticatedError(reason);
+    }
+    if (typeof claims.exp !== 'number') throw new UnauthenticatedError('The token has no expiry');
+    const role = claims.role as Role;
+    if (!ROLES.includes(role) || typeof claims.sub !== 'string' || !claims.sub) {
+      throw new UnauthenticatedError('The token has no valid role or subject');
+    }
+    if (role === 'member' && !UUID.test(claims.sub)) throw new UnauthenticatedError('The token names no member');
+    if (role === 'partner' && typeof claims.partnerId !== 'string') {
+      throw new UnauthenticatedError('A partner token must carry partnerId');
+    }
+    return {
+      role,
+      subject: claims.sub,
+      memberId: role === 'member' ? claims.sub : null,
+      partnerId: role === 'partner' ? (claims.partnerId as string) : null,
+    };
+  }
+}
+
+export interface MintOptions {
+  role: Role;
+  sub: string;
+  partnerId?: string;
+  expiresInSeconds?: number;
+}
+
+/** Development and test tokens only: production tokens come from the identity provider. */
+export function mintToken(settings: { key: string; issuer: string; audience: string }, options: MintOptions): string {
+  const claims: Record<string, unknown> = { role: options.role };
+  if (options.role === 'partner') claims.partnerId = options.partnerId ?? options.sub;
+  return jwt.sign(claims, settings.key, {
+    algorithm: 'HS256',
+    subject: options.sub,
+    issuer: settings.issuer,
+    audience: settings.audience,
+    expiresIn: options.expiresInSeconds ?? 60 * 60 * 24 * 30,
+  });
+}

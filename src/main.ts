@@ -1,0 +1,88 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig, type Config } from './platform/config';
+import { preflight, ServiceDownError } from './platform/preflight';
+import { migrate, openOrm } from './platform/db/orm';
+import { createLogger } from './platform/logger';
+import { mintToken } from './auth/jwt';
+import { createApp } from './app';
+import { seedDemo } from './demo/seed';
+import { MemberService } from './members/member.service';
+import { systemClock } from './platform/clock';
+
+async function prepareDatabase(config: Config, demo: boolean) {
+  const orm = await openOrm(config.databaseUrl, 2);
+  try {
+    const applied = await migrate(orm);
+    if (!demo) return { applied, memberIds: [] as string[] };
+    const seed = await seedDemo(orm, { members: new MemberService(systemClock) });
+    return { applied, memberIds: seed.memberIds, seeded: seed.seeded };
+  } finally {
+    await orm.close();
+  }
+}
+
+function printTokens(config: Config, url: string, memberId: string | undefined) {
+  if (config.jwt.algorithm !== 'HS256') return;
+  const key = { key: config.jwt.key, issuer: config.jwt.issuer, audience: config.jwt.audience };
+  const lines = [
+    `GraphQL:  ${url}/graphql   (ws: ${url.replace(/^http/, 'ws')}/graphql)`,
+    '',
+    'Ready-to-paste headers (30-day development tokens):',
+    `  admin:   {"Authorization": "Bearer ${mintToken(key, { role: 'admin', sub: 'admin-demo' })}"}`,
+    `  partner: {"Authorization": "Bearer ${mintToken(key, { role: 'partner', sub: 'partner-demo', partnerId: 'partner-demo' })}"}`,
+  ];
+  if (memberId) lines.push(`  member:  {"Authorization": "Bearer ${mintToken(key, { role: 'member', sub: memberId })}"}`);
+  lines.push('', `Try: curl -s ${url}/graphql -H 'content-type: application/json' -H "Authorization: Bearer <admin token>" -d '{"query":"{ tiers { name multiplier } }"}'`);
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+}
+
+async function main() {
+  const demo = process.argv.includes('--demo');
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  try {
+    await preflight(config);
+  } catch (error) {
+    if (error instanceof ServiceDownError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const prepared = await prepareDatabase(config, demo);
+  if (prepared.applied.length) log.info({ migrations: prepared.applied }, 'migrations applied');
+  const app = await createApp(config, { logger: log });
+  const url = await app.listen();
+  log.info({ url }, 'listening');
+  if (demo) printTokens(config, url, prepared.memberIds[0]);
+
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), config.shutdownGraceMs);
+    force.unref();
+    app.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Failed to start: ${(error as Error).message?.split('\n')[0] ?? String(error)}\n`);
+  process.exit(1);
+});

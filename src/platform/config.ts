@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+const DEV_JWT_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
+
+const intFrom = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().default('0.0.0.0'),
+    PORT: intFrom(4000),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://root@127.0.0.1:5432/loyalty'),
+    DATABASE_POOL_MAX: intFrom(20, 1),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+    /** Namespaces every key and channel, so several deployments (or test files) share one Redis. */
+    REDIS_PREFIX: z.string().default('loyalty:'),
+    JWT_SECRET: z.string().optional(),
+    JWT_PUBLIC_KEY: z.string().optional(),
+    JWT_ISSUER: z.string().min(1).default('loyalty-bff'),
+    JWT_AUDIENCE: z.string().min(1).default('loyalty-api'),
+    PROGRAM_TIMEZONE: z
+      .string()
+      .default('Asia/Shanghai')
+      .refine(isTimeZone, { message: 'not an IANA time zone' }),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    GRAPHQL_MAX_DEPTH: intFrom(10, 1),
+    GRAPHQL_MAX_ALIASES: intFrom(15, 0),
+    GRAPHQL_MAX_TOKENS: intFrom(3000, 100),
+    GRAPHQL_MAX_COST: intFrom(5000, 1),
+    WS_MAX_SUBSCRIPTIONS: intFrom(20, 1),
+    WS_INIT_TIMEOUT_MS: intFrom(3000, 100),
+    JOBS_ENABLED: bool(true),
+    JOBS_INTERVAL_MS: intFrom(60_000, 100),
+    SHUTDOWN_GRACE_MS: intFrom(10_000, 0),
+  })
+  .superRefine((env, ctx) => {
+    if (env.JWT_PUBLIC_KEY) return;
+    if (env.NODE_ENV === 'production') {
+      if (!env.JWT_SECRET) {
+        ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'required in production (or set JWT_PUBLIC_KEY)' });
+      } else if (Buffer.byteLength(env.JWT_SECRET) < 32) {
+        ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 32 bytes in production' });
+      }
+    }
+  });
+
+export type Config = ReturnType<typeof toConfig>;
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function toConfig(env: z.output<typeof schema>) {
+  return {
+    env: env.NODE_ENV,
+    production: env.NODE_ENV === 'production',
+    host: env.HOST,
+    port: env.PORT,
+    databaseUrl: env.DATABASE_URL,
+    databasePoolMax: env.DATABASE_POOL_MAX,
+    redisUrl: env.REDIS_URL,
+    redisPrefix: env.REDIS_PREFIX,
+    jwt: env.JWT_PUBLIC_KEY
+      ? { algorithm: 'RS256' as const, key: env.JWT_PUBLIC_KEY, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE }
+      : { algorithm: 'HS256' as const, key: env.JWT_SECRET ?? DEV_JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+    timeZone: env.PROGRAM_TIMEZONE,
+    logLevel: env.LOG_LEVEL,
+    limits: {
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+      maxTokens: env.GRAPHQL_MAX_TOKENS,
+      maxCost: env.GRAPHQL_MAX_COST,
+    },
+    ws: { maxSubscriptions: env.WS_MAX_SUBSCRIPTIONS, initTimeoutMs: env.WS_INIT_TIMEOUT_MS },
+    jobs: { enabled: env.JOBS_ENABLED, intervalMs: env.JOBS_INTERVAL_MS },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the whole environment once and reports every problem together. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(clean);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  return toConfig(parsed.data);
+}

@@ -1,0 +1,28 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Redis } from 'ioredis';
+
+const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, 'ok' | string>;
+}
+
+/** /readyz: PostgreSQL and Redis both answer within a second, and we are not shutting down. */
+export async function checkReadiness(orm: MikroORM, redis: Redis, shuttingDown: boolean): Promise<Readiness> {
+  const probe = async (run: () => Promise<unknown>) => {
+    try {
+      await withTimeout(run(), 1000);
+      return 'ok' as const;
+    } catch (error) {
+      return (error as Error).message || 'unreachable';
+    }
+  };
+  const [postgres, redisCheck] = await Promise.all([
+    probe(() => orm.em.getConnection().execute('select 1')),
+    probe(() => redis.ping()),
+  ]);
+  const checks = { postgres, redis: redisCheck, shutdown: shuttingDown ? 'in progress' : 'ok' };
+  return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
+}

@@ -1,0 +1,7 @@
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids are UUIDs; anything else names nothing (and must never reach SQL as a uuid). */
+export const isUuid = (id: string): boolean => UUID.test(id);
+
+/** Escapes LIKE wildcards so a search for "50%" matches the text "50%". */
+export const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);

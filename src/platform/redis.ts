@@ -1,0 +1,45 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+export interface RedisClients {
+  /** Commands (boards, caches, rate limits): fails fast while Redis is down instead of queueing. */
+  command: Redis;
+  /** Publishes events; a lost publish is logged, never fails the committed transaction. */
+  publisher: Redis;
+  /** Pub/sub subscriptions; re-subscribes by itself when Redis comes back. */
+  subscriber: Redis;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+const common: RedisOptions = {
+  lazyConnect: true,
+  connectTimeout: 2000,
+  maxRetriesPerRequest: 1,
+  // Keep trying forever, but never wait more than 2 s between attempts: subscriptions resume soon after Redis does.
+  retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+};
+
+export function createRedis(url: string, prefix: string): RedisClients {
+  const command = new Redis(url, { ...common, keyPrefix: prefix, enableOfflineQueue: false });
+  const publisher = new Redis(url, { ...common, enableOfflineQueue: false });
+  const subscriber = new Redis(url, { ...common, maxRetriesPerRequest: null, autoResubscribe: true });
+  // Errors are reported through readiness and the callers' failures; unhandled 'error' events would crash.
+  for (const client of [command, publisher, subscriber]) client.on('error', () => {});
+  return {
+    command,
+    publisher,
+    subscriber,
+    prefix,
+    async close() {
+      await Promise.all([command, publisher, subscriber].map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}
+
+export async function connectRedis(clients: RedisClients): Promise<void> {
+  await Promise.all([clients.command, clients.publisher, clients.subscriber].map((c) => (c.status === 'wait' ? c.connect() : undefined)));
+}
+
+export function redisAvailable(redis: Redis): boolean {
+  return redis.status === 'ready';
+}

@@ -1,0 +1,38 @@
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import type { PubSub } from 'type-graphql';
+import type { Logger } from '../platform/logger';
+import type { RedisClients } from '../platform/redis';
+
+/**
+ * type-graphql's PubSub over Redis, so an event published on one instance reaches
+ * subscribers on every instance. Channels carry the deployment's key prefix.
+ */
+export class RedisPubSubAdapter implements PubSub {
+  private readonly inner: RedisPubSub;
+
+  constructor(
+    private readonly redis: RedisClients,
+    private readonly log: Logger,
+  ) {
+    this.inner = new RedisPubSub({ publisher: redis.publisher, subscriber: redis.subscriber });
+  }
+
+  private channel(routingKey: string, dynamicId?: unknown): string {
+    return dynamicId === undefined ? `${this.redis.prefix}${routingKey}` : `${this.redis.prefix}${routingKey}:${String(dynamicId)}`;
+  }
+
+  /** Fire-and-forget after commit: the ledger is the truth, a lost push is only a late screen. */
+  publish(routingKey: string, payload?: unknown, dynamicId?: unknown): void {
+    this.inner.publish(this.channel(routingKey, dynamicId), payload).catch((error: unknown) => {
+      this.log.warn({ err: error, routingKey }, 'publish failed');
+    });
+  }
+
+  subscribe(routingKey: string, dynamicId?: unknown): AsyncIterable<unknown> {
+    return this.inner.asyncIterableIterator(this.channel(routingKey, dynamicId)) as AsyncIterable<unknown>;
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}

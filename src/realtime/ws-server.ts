@@ -1,0 +1,101 @@
+import type { Server as HttpServer } from 'node:http';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { GraphQLError, parse, specifiedRules, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import type { Principal } from '../auth/principal';
+import type { TokenVerifier } from '../auth/jwt';
+import type { Config } from '../platform/config';
+import type { Logger } from '../platform/logger';
+import { formatError } from '../platform/errors';
+import { limitRules, parseOptions } from '../platform/graphql/limits';
+import type { Context } from '../context';
+
+export interface SocketState {
+  principal?: Principal;
+  active: Set<string>;
+}
+
+export interface WsServerOptions {
+  httpServer: HttpServer;
+  schema: GraphQLSchema;
+  config: Config;
+  verifier: TokenVerifier;
+  log: Logger;
+  /** Builds a resolver context for one operation; subscription resolvers renew it per event. */
+  contextFor(principal: Principal, requestId: string): Context;
+}
+
+/**
+ * graphql-ws on the same port and path as HTTP. It runs none of Apollo's rules or plugins,
+ * so auth, the document limits and error masking are applied here as well.
+ */
+export function startWsServer(options: WsServerOptions) {
+  const { config, verifier, log } = options;
+  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: 256 * 1024 });
+  const rules = [...specifiedRules, ...limitRules(config.limits)];
+  const states = new WeakMap<object, SocketState>();
+  const stateOf = (extra: object): SocketState => {
+    let state = states.get(extra);
+    if (!state) states.set(extra, (state = { active: new Set() }));
+    return state;
+  };
+  const report = (error: unknown) => log.error({ err: error }, 'unexpected error in a websocket operation');
+
+  const disposable = useServer(
+    {
+      schema: options.schema,
+      connectionInitWaitTimeout: config.ws.initTimeoutMs,
+      // Contract: the token goes in connection_init; returning false closes the socket with 4403.
+      onConnect(ctx) {
+        const header = (ctx.connectionParams as { authorization?: unknown } | undefined)?.authorization;
+        try {
+          stateOf(ctx.extra).principal = verifier.verifyAuthorization(typeof header === 'string' ? header : null);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      onSubscribe(ctx, id, payload): ExecutionArgs | readonly GraphQLError[] {
+        const state = stateOf(ctx.extra);
+        if (state.active.size >= config.ws.maxSubscriptions) {
+          return [new GraphQLError(`At most ${config.ws.maxSubscriptions} operations per socket`, { extensions: { code: 'LIMIT_EXCEEDED' } })];
+        }
+        let document;
+        try {
+          document = parse(payload.query, parseOptions(config.limits));
+        } catch (error) {
+          return [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const errors = validate(options.schema, document, rules);
+        if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        state.active.add(id);
+        return {
+          schema: options.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: options.contextFor(state.principal!, `ws-${id}`),
+        };
+      },
+      onComplete(ctx, id) {
+        stateOf(ctx.extra).active.delete(id);
+      },
+      onError(_ctx, _id, _payload, errors) {
+        return errors.map((e) => formatError(e.toJSON(), e, report));
+      },
+      onNext(_ctx, _id, _payload, _args, result) {
+        if (!result.errors?.length) return;
+        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, report)) };
+      },
+    },
+    wss,
+  );
+
+  return {
+    wss,
+    async close() {
+      for (const client of wss.clients) client.close(1001, 'Server shutting down');
+      await disposable.dispose();
+    },
+  };
+}
