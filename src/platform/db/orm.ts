@@ -12,7 +12,7 @@ export function ormOptions(databaseUrl: string, poolMax = 20): Options {
     entities: ENTITIES,
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator],
-    migrations: { migrationsList: MIGRATIONS, tableName: 'mikro_orm_migrations', transactional: true, allOrNothing: true },
+    migrations: { migrationsList: MIGRATIONS, tableName: 'mikro_orm_migrations', transactional: true, allOrNothing: true, silent: true, snapshot: false },
     pool: { min: 0, max: poolMax },
     forceUtcTimezone: true,
     // Every unit of work forks its own EntityManager (per request, per event, per job batch).
