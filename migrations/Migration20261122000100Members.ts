@@ -10,7 +10,7 @@ export class Migration20261122000100Members extends Migration {
       "mobile" text not null,
       "status" text check ("status" in ('ACTIVE', 'FROZEN')) not null default 'ACTIVE',
       "frozen_reason" text null,
-      "total_spend" numeric(14,2) not null default '0.00',
+      "total_spend" numeric(14,2) not null default 0,
       "balance" int not null default 0,
       "lifetime_earned" int not null default 0,
       "invite_code" text not null,

@@ -7,6 +7,7 @@ import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { GraphQLError } from 'graphql';
+import type { PubSub } from 'type-graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './platform/config';
 import { systemClock, type Clock } from './platform/clock';
@@ -24,10 +25,29 @@ import { startWsServer } from './realtime/ws-server';
 import { createSchema } from './schema';
 import { createLoaders, type Context, type Services } from './context';
 import { MemberService } from './members/member.service';
+import { LedgerService } from './ledger/ledger.service';
+import { EarningRuleService } from './ledger/earning-rule.service';
+import { ProgramService } from './program/program.service';
+import { NotificationService } from './notifications/notification.service';
+import { JobRunner } from './jobs/runner';
 
 export interface AppOptions {
   clock?: Clock;
   logger?: Logger;
+}
+
+/** The use cases, wired once; shared by the server, the CLIs and the tests. */
+export function createServices(clock: Clock, config: Config, pubSub: PubSub): Services {
+  const members = new MemberService(clock);
+  const program = new ProgramService();
+  const notifications = new NotificationService();
+  return {
+    members,
+    program,
+    notifications,
+    earningRules: new EarningRuleService(clock),
+    ledger: new LedgerService({ clock, timeZone: config.timeZone, pubSub, members, program, notifications }),
+  };
 }
 
 export interface App {
@@ -36,6 +56,7 @@ export interface App {
   readonly redis: RedisClients;
   readonly services: Services;
   readonly metrics: Metrics;
+  readonly jobs: JobRunner;
   readonly clock: Clock;
   readonly log: Logger;
   /** Starts listening; resolves with the base URL (http://host:port). */
@@ -63,14 +84,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw error;
   }
   const pubSub = new RedisPubSubAdapter(redis, log);
-  const services: Services = {
-    members: new MemberService(clock),
-  };
+  const services = createServices(clock, config, pubSub);
+  const jobs = new JobRunner({ orm, clock, pubSub, log, metrics, intervalMs: config.jobs.intervalMs });
 
   const schema = await createSchema(pubSub);
   const contextFor = (principal: Principal, requestId: string): Context => {
     const em = orm.em.fork();
-    return { principal, em, loaders: createLoaders(em), services, config, clock, requestId, log: log.child({ requestId }) };
+    return { principal, em, loaders: createLoaders(em, clock), services, config, clock, requestId, log: log.child({ requestId }) };
   };
 
   const app = express();
@@ -135,6 +155,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     redis,
     services,
     metrics,
+    jobs,
     clock,
     log,
     listen(port = config.port, host = config.host) {
@@ -143,6 +164,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         httpServer.listen(port, host, () => {
           const address = httpServer.address() as AddressInfo;
           const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+          if (config.jobs.enabled) jobs.start();
           resolve(`http://${shownHost}:${address.port}`);
         });
       });
@@ -150,6 +172,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     stop() {
       stopping ??= (async () => {
         shuttingDown = true;
+        await jobs.stop();
         await ws.close();
         // Stops accepting and waits for in-flight HTTP requests (drain plugin).
         await apollo.stop();

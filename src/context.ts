@@ -5,14 +5,23 @@ import type { Clock } from './platform/clock';
 import type { Config } from './platform/config';
 import { memberLoaders } from './members/member.loaders';
 import type { MemberService } from './members/member.service';
+import { ledgerLoaders } from './ledger/ledger.loaders';
+import type { LedgerService } from './ledger/ledger.service';
+import type { EarningRuleService } from './ledger/earning-rule.service';
+import type { ProgramService } from './program/program.service';
+import type { NotificationService } from './notifications/notification.service';
 
 /** The application's use cases, built once in app.ts. */
 export interface Services {
   members: MemberService;
+  ledger: LedgerService;
+  earningRules: EarningRuleService;
+  program: ProgramService;
+  notifications: NotificationService;
 }
 
-export function createLoaders(em: EntityManager) {
-  return { ...memberLoaders(em) };
+export function createLoaders(em: EntityManager, clock: Clock) {
+  return { ...memberLoaders(em), ...ledgerLoaders(em, clock) };
 }
 export type Loaders = ReturnType<typeof createLoaders>;
 

@@ -4,9 +4,9 @@ import { preflight, ServiceDownError } from './platform/preflight';
 import { migrate, openOrm } from './platform/db/orm';
 import { createLogger } from './platform/logger';
 import { mintToken } from './auth/jwt';
-import { createApp } from './app';
+import { createApp, createServices } from './app';
 import { seedDemo } from './demo/seed';
-import { MemberService } from './members/member.service';
+import { offlinePubSub } from './schema';
 import { systemClock } from './platform/clock';
 
 async function prepareDatabase(config: Config, demo: boolean) {
@@ -14,7 +14,7 @@ async function prepareDatabase(config: Config, demo: boolean) {
   try {
     const applied = await migrate(orm);
     if (!demo) return { applied, memberIds: [] as string[] };
-    const seed = await seedDemo(orm, { members: new MemberService(systemClock) });
+    const seed = await seedDemo(orm, createServices(systemClock, config, offlinePubSub));
     return { applied, memberIds: seed.memberIds, seeded: seed.seeded };
   } finally {
     await orm.close();

@@ -4,12 +4,13 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { authChecker } from './auth/auth-checker';
 import { scalarsMap } from './platform/graphql/scalars';
 import { MemberResolver } from './members/member.resolver';
+import { LedgerResolver, MemberLedgerResolver } from './ledger/ledger.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-const RESOLVERS: NonEmptyArray<Function> = [MemberResolver];
+const RESOLVERS: NonEmptyArray<Function> = [MemberResolver, MemberLedgerResolver, LedgerResolver];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */
-const offlinePubSub: PubSub = {
+export const offlinePubSub: PubSub = {
   publish: () => undefined,
   subscribe: () => ({ [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }) }),
 };

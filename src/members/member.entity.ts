@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, Index, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Check, Entity, Enum, Index, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 
 export enum MemberStatus {
   ACTIVE = 'ACTIVE',
@@ -8,8 +8,9 @@ export enum MemberStatus {
 
 @Entity({ tableName: 'member' })
 @Index({ name: 'member_joined_at_id_idx', properties: ['joinedAt', 'id'] })
+@Check({ name: 'member_points_check', expression: 'balance >= 0 and points_debt >= 0' })
 export class Member {
-  [OptionalProps]?: 'id' | 'externalId' | 'status' | 'frozenReason' | 'totalSpend' | 'balance' | 'lifetimeEarned' | 'language' | 'referredBy' | 'lastActiveAt';
+  [OptionalProps]?: 'id' | 'externalId' | 'status' | 'frozenReason' | 'totalSpend' | 'balance' | 'lifetimeEarned' | 'pointsDebt' | 'language' | 'referredBy' | 'lastActiveAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -33,7 +34,7 @@ export class Member {
   frozenReason: string | null = null;
 
   /** Lifetime purchase amount; the tier is derived from it (contract: tiers by lifetime spend). */
-  @Property({ type: 'decimal', precision: 14, scale: 2 })
+  @Property({ type: 'decimal', precision: 14, scale: 2, defaultRaw: '0' })
   totalSpend: string = '0.00';
 
   /** Cached sum of unexpired lots, kept in the same transaction as every posting. */
@@ -42,6 +43,10 @@ export class Member {
 
   @Property({ type: 'integer' })
   lifetimeEarned: number = 0;
+
+  /** Points a reversal could not take back because they were spent; the next earnings pay it first. */
+  @Property({ type: 'integer' })
+  pointsDebt: number = 0;
 
   @Unique({ name: 'member_invite_code_unique' })
   @Property({ type: 'text' })

@@ -15,6 +15,7 @@ import type { MemberFilter, RegisterMemberInput, TierInput } from './member.type
 const EXTERNAL_ID_MAX = 64;
 const REASON_MAX = 500;
 const INVITE_CODE_ATTEMPTS = 5;
+const MAX_AMOUNT = new Decimal('1e12');
 
 export interface MemberPage {
   rows: Member[];
@@ -31,6 +32,13 @@ export class MemberService {
 
   async getById(em: EntityManager, id: string): Promise<Member> {
     const member = await this.findById(em, id);
+    if (!member) throw new MemberNotFoundError(id);
+    return member;
+  }
+
+  /** The member as committed now, not as this request's identity map last saw it (after a posting). */
+  async fresh(em: EntityManager, id: string): Promise<Member> {
+    const member = await em.findOne(Member, { id }, { refresh: true });
     if (!member) throw new MemberNotFoundError(id);
     return member;
   }
@@ -145,8 +153,9 @@ export class MemberService {
     if (!Number.isInteger(input.level) || input.level < 1 || input.level > 100) throw new BadInputError('level must be 1..100', 'level');
     const name = input.name.trim();
     if (name.length === 0 || name.length > 32) throw new BadInputError('name must be 1 to 32 characters', 'name');
-    if (input.minSpend.isNegative() || input.minSpend.decimalPlaces() > 2) {
-      throw new BadInputError('minSpend must be a non-negative amount with at most 2 decimals', 'minSpend');
+    // numeric(14,2): a larger amount would fail in SQL and reach the client as an internal error.
+    if (input.minSpend.isNegative() || input.minSpend.decimalPlaces() > 2 || input.minSpend.gte(MAX_AMOUNT)) {
+      throw new BadInputError('minSpend must be a non-negative amount under 1000000000000 with at most 2 decimals', 'minSpend');
     }
     if (!Number.isFinite(input.multiplier) || input.multiplier <= 0 || input.multiplier > 100) {
       throw new BadInputError('multiplier must be greater than 0 and at most 100', 'multiplier');

@@ -1,5 +1,9 @@
 import { Member } from '../../members/member.entity';
 import { Tier } from '../../members/tier.entity';
+import { LedgerEntry, LotAllocation, PointsLot, Purchase, PurchaseReversal } from '../../ledger/ledger.entity';
+import { EarningRule } from '../../ledger/earning-rule.entity';
+import { ProgramSettings } from '../../program/program.entity';
+import { Notification } from '../../notifications/notification.entity';
 
 /** Every persisted entity, by domain. */
-export const ENTITIES = [Member, Tier];
+export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification];

@@ -1,0 +1,58 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { PubSub } from 'type-graphql';
+import type { Clock } from '../platform/clock';
+import type { Logger } from '../platform/logger';
+import type { Metrics } from '../platform/metrics';
+import { ExpiryJob } from './expiry.job';
+
+export interface Job {
+  readonly name: string;
+  run(): Promise<object>;
+}
+
+/**
+ * Runs the scheduled jobs, inside the server on an interval or once from `npm run jobs`.
+ * Jobs are idempotent and safe on many instances at once, so no leader election is needed.
+ */
+export class JobRunner {
+  readonly jobs: Job[];
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly deps: { orm: MikroORM; clock: Clock; pubSub: PubSub; log: Logger; metrics: Metrics; intervalMs: number }) {
+    this.jobs = [new ExpiryJob(deps)];
+  }
+
+  /** Runs every job once, one after another; a failing job is logged and does not stop the rest. */
+  async runOnce(): Promise<Record<string, object | { error: string }>> {
+    const results: Record<string, object | { error: string }> = {};
+    for (const job of this.jobs) {
+      const started = Date.now();
+      try {
+        const result = await job.run();
+        results[job.name] = result;
+        this.deps.metrics.jobRuns.inc({ job: job.name, outcome: 'ok' });
+        this.deps.log.info({ job: job.name, ms: Date.now() - started, ...result }, 'job done');
+      } catch (error) {
+        results[job.name] = { error: (error as Error).message };
+        this.deps.metrics.jobRuns.inc({ job: job.name, outcome: 'error' });
+        this.deps.log.error({ job: job.name, err: error }, 'job failed');
+      }
+    }
+    return results;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (!this.running) this.running = this.runOnce().then(() => void (this.running = null));
+    }, this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

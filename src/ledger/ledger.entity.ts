@@ -1,0 +1,202 @@
+import { Check, Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Member } from '../members/member.entity';
+
+export enum LedgerEntryType {
+  PURCHASE = 'PURCHASE',
+  REWARD = 'REWARD',
+  REDEMPTION = 'REDEMPTION',
+  REFUND = 'REFUND',
+  REVERSAL = 'REVERSAL',
+  EXPIRY = 'EXPIRY',
+  ADJUSTMENT = 'ADJUSTMENT',
+}
+
+export enum LedgerEntryStatus {
+  POSTED = 'POSTED',
+  HELD = 'HELD',
+  REJECTED = 'REJECTED',
+}
+
+/**
+ * Append-only: an entry is never deleted, and only a HELD entry changes (to POSTED or
+ * REJECTED, with its balanceAfter, expiresAt and postedAt). Corrections are new entries.
+ */
+@Entity({ tableName: 'ledger_entry' })
+@Index({ name: 'ledger_entry_member_id_idx', properties: ['memberId', 'id'] })
+@Unique({ name: 'ledger_entry_idempotency_unique', properties: ['type', 'idempotencyKey'] })
+// Credits are positive, debits never positive; written as PostgreSQL prints it so schema diffs stay quiet.
+@Check({
+  name: 'ledger_entry_sign_check',
+  expression: `(((type = ANY (ARRAY['PURCHASE'::text, 'REWARD'::text, 'REFUND'::text])) AND (delta > 0)) OR ((type = ANY (ARRAY['REDEMPTION'::text, 'EXPIRY'::text, 'REVERSAL'::text])) AND (delta <= 0)) OR ((type = 'ADJUSTMENT'::text) AND (delta <> 0)))`,
+})
+export class LedgerEntry {
+  [OptionalProps]?: 'id' | 'status' | 'reference' | 'expiresAt' | 'postedAt' | 'idempotencyKey' | 'reviewNote';
+
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => Member, { mapToPk: true, fieldName: 'member_id', deleteRule: 'restrict', updateRule: 'restrict' })
+  memberId!: string;
+
+  @Enum({ items: () => LedgerEntryType, type: 'text' })
+  type!: LedgerEntryType;
+
+  @Enum({ items: () => LedgerEntryStatus, type: 'text' })
+  status: LedgerEntryStatus = LedgerEntryStatus.POSTED;
+
+  @Property({ type: 'integer' })
+  delta!: number;
+
+  @Property({ type: 'integer' })
+  balanceAfter!: number;
+
+  @Property({ type: 'text', nullable: true })
+  reference: string | null = null;
+
+  /** Who posted it: partner:<id>, admin:<id>, member:<id> or system:<job>. */
+  @Property({ type: 'text' })
+  source!: string;
+
+  @Property({ type: 'text' })
+  description!: string;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  expiresAt: Date | null = null;
+
+  @Property({ type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  postedAt: Date | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  idempotencyKey: string | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  reviewNote: string | null = null;
+}
+
+/** Points from one credit; spending draws them down earliest-expiry first. */
+@Entity({ tableName: 'points_lot' })
+@Index({ name: 'points_lot_member_idx', properties: ['memberId', 'expiresAt'] })
+// The expiry job walks due lots in (expires_at, id) order.
+@Index({ name: 'points_lot_due_idx', expression: 'create index "points_lot_due_idx" on "points_lot" ("expires_at", "id") where "remaining" > 0' })
+@Check({ name: 'points_lot_remaining_check', expression: 'remaining >= 0 and remaining <= amount' })
+export class PointsLot {
+  [OptionalProps]?: 'id' | 'expiresAt' | 'expiredAt';
+
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => Member, { mapToPk: true, fieldName: 'member_id', deleteRule: 'restrict', updateRule: 'restrict' })
+  memberId!: string;
+
+  /** The credit entry it came from. */
+  @ManyToOne(() => LedgerEntry, { mapToPk: true, fieldName: 'entry_id', deleteRule: 'restrict', updateRule: 'restrict' })
+  entryId!: string;
+
+  @Property({ type: 'integer' })
+  amount!: number;
+
+  @Property({ type: 'integer' })
+  remaining!: number;
+
+  /** Null: never expires. */
+  @Property({ type: 'timestamptz', nullable: true })
+  expiresAt: Date | null = null;
+
+  /** Set when the expiry job (or a money path) expired what was left of it. */
+  @Property({ type: 'timestamptz', nullable: true })
+  expiredAt: Date | null = null;
+}
+
+/**
+ * Which lots a debit consumed (amount > 0), and which a refund gave back to (amount < 0):
+ * a lot's remaining always equals its amount minus the sum of its allocations.
+ */
+@Entity({ tableName: 'lot_allocation' })
+@Index({ name: 'lot_allocation_entry_idx', properties: ['entryId'] })
+@Index({ name: 'lot_allocation_lot_idx', properties: ['lotId'] })
+export class LotAllocation {
+  [OptionalProps]?: 'id';
+
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => LedgerEntry, { mapToPk: true, fieldName: 'entry_id', deleteRule: 'restrict', updateRule: 'restrict' })
+  entryId!: string;
+
+  @ManyToOne(() => PointsLot, { mapToPk: true, fieldName: 'lot_id', deleteRule: 'restrict', updateRule: 'restrict' })
+  lotId!: string;
+
+  @Property({ type: 'integer' })
+  amount!: number;
+}
+
+/** A purchase that earned points: the idempotency record of earnPoints and the base of reversals. */
+@Entity({ tableName: 'purchase' })
+@Index({ name: 'purchase_member_idx', properties: ['memberId', 'createdAt'] })
+@Check({ name: 'purchase_refund_check', expression: 'refunded_amount >= 0 and refunded_amount <= amount and points_reversed >= 0 and points_reversed <= points' })
+export class Purchase {
+  [OptionalProps]?: 'category' | 'refundedAmount' | 'pointsReversed';
+
+  @PrimaryKey({ type: 'text' })
+  orderId!: string;
+
+  @ManyToOne(() => Member, { mapToPk: true, fieldName: 'member_id', deleteRule: 'restrict', updateRule: 'restrict' })
+  memberId!: string;
+
+  @Property({ type: 'decimal', precision: 14, scale: 2 })
+  amount!: string;
+
+  @Property({ type: 'text', nullable: true })
+  category: string | null = null;
+
+  @Property({ type: 'timestamptz' })
+  occurredAt!: Date;
+
+  @ManyToOne(() => LedgerEntry, { mapToPk: true, fieldName: 'entry_id', deleteRule: 'restrict', updateRule: 'restrict' })
+  entryId!: string;
+
+  /** Points the order earned (posted or held). */
+  @Property({ type: 'integer' })
+  points!: number;
+
+  @Property({ type: 'decimal', precision: 14, scale: 2, defaultRaw: '0' })
+  refundedAmount: string = '0.00';
+
+  /** Points taken back so far, including what became debt. */
+  @Property({ type: 'integer' })
+  pointsReversed: number = 0;
+
+  @Property({ type: 'timestamptz' })
+  createdAt!: Date;
+}
+
+/** One reverseEarn call, so a repeated call returns its first result. */
+@Entity({ tableName: 'purchase_reversal' })
+@Unique({ name: 'purchase_reversal_key_unique', properties: ['orderId', 'refundKey'] })
+export class PurchaseReversal {
+  [OptionalProps]?: 'id';
+
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => Purchase, { mapToPk: true, fieldName: 'order_id', deleteRule: 'restrict', updateRule: 'restrict' })
+  orderId!: string;
+
+  @Property({ type: 'text' })
+  refundKey!: string;
+
+  @Property({ type: 'decimal', precision: 14, scale: 2 })
+  amount!: string;
+
+  @ManyToOne(() => LedgerEntry, { mapToPk: true, fieldName: 'entry_id', deleteRule: 'restrict', updateRule: 'restrict' })
+  entryId!: string;
+
+  @Property({ type: 'integer' })
+  pointsReversed!: number;
+
+  @Property({ type: 'integer' })
+  shortfall!: number;
+}

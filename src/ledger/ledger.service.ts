@@ -1,0 +1,396 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { PubSub } from 'type-graphql';
+import { Decimal } from 'decimal.js';
+import type { Clock } from '../platform/clock';
+import type { Principal } from '../auth/principal';
+import { BadInputError } from '../platform/errors';
+import { uniqueViolation } from '../platform/db/orm';
+import { isUuid } from '../platform/ids';
+import { decodeCursor, pageSize } from '../platform/graphql/connection';
+import { MemberStatus } from '../members/member.entity';
+import { MemberFrozenError, MemberNotFoundError } from '../members/member.errors';
+import { tierFor } from '../members/member.rules';
+import type { MemberService } from '../members/member.service';
+import type { ProgramService } from '../program/program.service';
+import type { NotificationService } from '../notifications/notification.service';
+import { NotificationKind } from '../notifications/notification.entity';
+import { EarningRule } from './earning-rule.entity';
+import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
+import {
+  EarnRateLimitedError,
+  EntryNotFoundError,
+  EntryNotHeldError,
+  IdempotencyConflictError,
+  OrderConflictError,
+  OrderNotFoundError,
+} from './ledger.errors';
+import { expiryFor, moneyProblem, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
+import { publishBalanceEvents } from './ledger.topics';
+import { LedgerWriter, type EntryRow, type LockedMember } from './ledger.writer';
+
+const TEXT_MAX = 500;
+const KEY_MAX = 128;
+/** A partner's clock may run a little ahead of ours; more than this is a bad occurredAt. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+const MAX_ADJUSTMENT = 10_000_000;
+
+export interface EarnResult {
+  entry: EntryRow;
+  memberId: string;
+  points: number;
+  status: 'POSTED' | 'HELD_FOR_REVIEW' | 'REJECTED';
+  duplicate: boolean;
+}
+
+export interface ReverseResult {
+  entry: EntryRow;
+  memberId: string;
+  pointsReversed: number;
+  shortfall: number;
+}
+
+interface PurchaseRow {
+  order_id: string;
+  member_id: string;
+  amount: string;
+  entry_id: string;
+  points: number;
+  refunded_amount: string;
+  points_reversed: number;
+}
+
+export interface EarnInput {
+  memberId: string;
+  orderId: string;
+  amount: Decimal;
+  category?: string | null;
+  occurredAt?: Date | null;
+}
+
+export interface ReverseInput {
+  orderId: string;
+  reason: string;
+  amount?: Decimal | null;
+  refundId?: string | null;
+}
+
+export interface AdjustInput {
+  memberId: string;
+  delta: number;
+  reason: string;
+  idempotencyKey: string;
+  validDays?: number | null;
+}
+
+export const sourceOf = (principal: Principal) => `${principal.role}:${principal.partnerId ?? principal.subject}`;
+
+function requireText(value: string, field: string, max = TEXT_MAX): string {
+  const text = value.trim();
+  if (text.length === 0 || text.length > max) throw new BadInputError(`${field} must be 1 to ${max} characters`, field);
+  return text;
+}
+
+const earnStatusOf = (entry: EntryRow): EarnResult['status'] =>
+  entry.status === LedgerEntryStatus.POSTED ? 'POSTED' : entry.status === LedgerEntryStatus.HELD ? 'HELD_FOR_REVIEW' : 'REJECTED';
+
+export class LedgerService {
+  constructor(
+    private readonly deps: {
+      clock: Clock;
+      timeZone: string;
+      pubSub: PubSub;
+      members: MemberService;
+      program: ProgramService;
+      notifications: NotificationService;
+    },
+  ) {}
+
+  /**
+   * One money transaction: a writer bound to it, and the balance events published only after
+   * it commits. Every use case that moves points goes through here.
+   */
+  async inTransaction<T>(em: EntityManager, work: (writer: LedgerWriter) => Promise<T>): Promise<T> {
+    const now = this.deps.clock.now();
+    let writer!: LedgerWriter;
+    const result = await em.transactional(async (tx) => {
+      writer = new LedgerWriter(tx, now);
+      return work(writer);
+    });
+    publishBalanceEvents(this.deps.pubSub, writer.posted);
+    return result;
+  }
+
+  /** earnPoints: the contract's formula, idempotent on orderId, with the risk rules. */
+  async earn(em: EntityManager, principal: Principal, input: EarnInput): Promise<EarnResult> {
+    const orderId = requireText(input.orderId, 'orderId', KEY_MAX);
+    const problem = moneyProblem(input.amount, 'amount');
+    if (problem) throw new BadInputError(problem, 'amount');
+    const category = input.category?.trim() || null;
+    if (category && category.length > 64) throw new BadInputError('category must be at most 64 characters', 'category');
+    const now = this.deps.clock.now();
+    const occurredAt = input.occurredAt ?? now;
+    if (occurredAt.getTime() > now.getTime() + CLOCK_SKEW_MS) throw new BadInputError('occurredAt is in the future', 'occurredAt');
+    if (!isUuid(input.memberId)) throw new MemberNotFoundError(input.memberId);
+
+    const [settings, tiers, rules] = await Promise.all([
+      this.deps.program.settings(em),
+      this.deps.members.listTiers(em),
+      em.find(EarningRule, { active: true }),
+    ]);
+
+    const attempt = () =>
+      this.inTransaction(em, async (w) => {
+        const member = await w.lockMember(input.memberId);
+        const [existing] = await w.tx.execute<PurchaseRow[]>('select * from purchase where order_id = ?', [orderId]);
+        if (existing) {
+          if (existing.member_id !== member.id) throw new OrderConflictError(orderId, 'for another member');
+          if (!new Decimal(existing.amount).eq(input.amount)) throw new OrderConflictError(orderId, `with amount ${existing.amount}`);
+          const entry = await this.entryById(w, existing.entry_id);
+          return { entry, memberId: member.id, points: existing.points, status: earnStatusOf(entry), duplicate: true };
+        }
+        if (member.status === MemberStatus.FROZEN) throw new MemberFrozenError(member.id);
+
+        const [{ recent }] = await w.tx.execute<{ recent: number }[]>(
+          `select count(*)::int as recent from ledger_entry where member_id = ? and type = 'PURCHASE' and created_at > ?`,
+          [member.id, new Date(now.getTime() - 3_600_000)],
+        );
+        if (recent >= settings.earnLimitPerHour) throw new EarnRateLimitedError(settings.earnLimitPerHour);
+        const [{ first_order }] = await w.tx.execute<{ first_order: boolean }[]>(
+          'select not exists (select 1 from purchase where member_id = ?) as first_order',
+          [member.id],
+        );
+
+        const tier = tierFor(tiers, member.totalSpend);
+        const facts = { occurredAt, category, tierLevel: tier.level, firstOrder: first_order, timeZone: this.deps.timeZone };
+        const points = purchasePoints(input.amount, settings.pointsPerCurrencyUnit, tier.multiplier, rules.filter((r) => ruleApplies(r, facts)));
+        const held = input.amount.gt(settings.reviewThresholdAmount);
+        const entry = await w.credit(member, {
+          type: LedgerEntryType.PURCHASE,
+          points,
+          held,
+          expiresAt: expiryFor(now, settings.validityDays),
+          reference: orderId,
+          source: sourceOf(principal),
+          description: `订单 ${orderId} 消费 ¥${input.amount.toFixed(2)}`,
+          idempotencyKey: orderId,
+        });
+        await w.tx.execute(
+          `insert into purchase (order_id, member_id, amount, category, occurred_at, entry_id, points, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)`,
+          [orderId, member.id, input.amount.toFixed(2), category, occurredAt, entry.id, points, now],
+        );
+        if (!held) await this.addSpend(w, member, input.amount, tiers);
+        return { entry, memberId: member.id, points, status: held ? 'HELD_FOR_REVIEW' : 'POSTED', duplicate: false } as EarnResult;
+      });
+
+    try {
+      return await attempt();
+    } catch (error) {
+      // Two members' transactions raced on one new orderId: the loser re-reads and gets CONFLICT.
+      if (uniqueViolation(error) === 'purchase_pkey' || uniqueViolation(error) === 'ledger_entry_idempotency_unique') return attempt();
+      throw error;
+    }
+  }
+
+  /** Lifetime spend grows, and a crossed threshold records a TIER_CHANGE notification. */
+  private async addSpend(w: LedgerWriter, member: LockedMember, amount: Decimal, tiers: Awaited<ReturnType<MemberService['listTiers']>>) {
+    const before = tierFor(tiers, member.totalSpend);
+    member.totalSpend = Decimal.max(0, new Decimal(member.totalSpend).plus(amount)).toFixed(2);
+    await w.saveMember(member);
+    const after = tierFor(tiers, member.totalSpend);
+    if (after.level > before.level) {
+      await this.deps.notifications.record(w.tx, w.now, [
+        {
+          memberId: member.id,
+          kind: NotificationKind.TIER_CHANGE,
+          title: `恭喜升级为${after.name}`,
+          body: `您已升级为${after.name}，消费积分享 ${Number(after.multiplier)} 倍。`,
+          data: { fromLevel: before.level, toLevel: after.level },
+        },
+      ]);
+    }
+  }
+
+  private async entryById(w: LedgerWriter, id: string): Promise<EntryRow> {
+    const [entry] = await w.tx.execute<EntryRow[]>('select * from ledger_entry where id = ?', [id]);
+    if (!entry) throw new EntryNotFoundError(id);
+    return entry;
+  }
+
+  /**
+   * reverseEarn: a refund takes the order's points back, from its own lot first, then
+   * earliest-expiry; what was already spent becomes debt. Never more than the order earned.
+   */
+  async reverse(em: EntityManager, principal: Principal, input: ReverseInput): Promise<ReverseResult> {
+    const orderId = requireText(input.orderId, 'orderId', KEY_MAX);
+    const reason = requireText(input.reason, 'reason');
+    if (input.amount != null) {
+      const problem = moneyProblem(input.amount, 'amount');
+      if (problem) throw new BadInputError(problem, 'amount');
+    }
+    const refundId = input.refundId != null ? requireText(input.refundId, 'refundId', KEY_MAX) : null;
+    const refundKey = refundId ? `id:${refundId}` : input.amount != null ? `amount:${input.amount.toFixed(2)}` : 'full';
+
+    const [located] = await em.execute<{ member_id: string }[]>('select member_id from purchase where order_id = ?', [orderId]);
+    if (!located) throw new OrderNotFoundError(orderId);
+
+    return this.inTransaction(em, async (w) => {
+      const member = await w.lockMember(located.member_id);
+      const [order] = await w.tx.execute<PurchaseRow[]>('select * from purchase where order_id = ? for update', [orderId]);
+      const [previous] = await w.tx.execute<{ amount: string; entry_id: string; points_reversed: number; shortfall: number }[]>(
+        'select amount, entry_id, points_reversed, shortfall from purchase_reversal where order_id = ? and refund_key = ?',
+        [orderId, refundKey],
+      );
+      const orderAmount = new Decimal(order.amount);
+      const refunded = new Decimal(order.refunded_amount);
+      const refundNow = input.amount ?? orderAmount.minus(refunded);
+      if (previous) {
+        if (!new Decimal(previous.amount).eq(refundNow) && input.amount != null) throw new IdempotencyConflictError(refundId ?? orderId);
+        return { entry: await this.entryById(w, previous.entry_id), memberId: member.id, pointsReversed: previous.points_reversed, shortfall: previous.shortfall };
+      }
+      if (refundNow.lte(0)) throw new OrderConflictError(orderId, 'and is fully refunded');
+      if (refunded.plus(refundNow).gt(orderAmount)) {
+        throw new BadInputError(`amount exceeds what is left to refund on this order (${orderAmount.minus(refunded).toFixed(2)})`, 'amount');
+      }
+
+      const earned = await this.entryById(w, order.entry_id);
+      let entry: EntryRow;
+      let toReverse = 0;
+      let covered = 0;
+      if (earned.status === LedgerEntryStatus.POSTED) {
+        toReverse = reversalTarget(order.points, orderAmount, refunded.plus(refundNow)) - order.points_reversed;
+        const [ownLot] = await w.tx.execute<{ id: string }[]>('select id from points_lot where entry_id = ?', [earned.id]);
+        ({ entry, covered } = await w.debit(member, {
+          type: LedgerEntryType.REVERSAL,
+          points: toReverse,
+          preferLotId: ownLot?.id,
+          partial: true,
+          reference: orderId,
+          source: sourceOf(principal),
+          description: `订单 ${orderId} 退款 ¥${refundNow.toFixed(2)}: ${reason}`,
+          idempotencyKey: `${orderId}:${refundKey}`,
+        }));
+        member.pointsDebt += toReverse - covered;
+        member.lifetimeEarned = Math.max(0, member.lifetimeEarned - toReverse);
+        member.totalSpend = Decimal.max(0, new Decimal(member.totalSpend).minus(refundNow)).toFixed(2);
+        await w.saveMember(member);
+      } else if (earned.status === LedgerEntryStatus.HELD) {
+        // A refunded order that was still under review never earned anything: its hold is rejected.
+        [entry] = await w.tx.execute<EntryRow[]>(
+          `update ledger_entry set status = 'REJECTED', review_note = ? where id = ? returning *`,
+          [`订单退款: ${reason}`, earned.id],
+        );
+      } else {
+        entry = earned;
+      }
+      await w.tx.execute('update purchase set refunded_amount = ?, points_reversed = points_reversed + ? where order_id = ?', [
+        refunded.plus(refundNow).toFixed(2),
+        toReverse,
+        orderId,
+      ]);
+      await w.tx.execute(
+        'insert into purchase_reversal (order_id, refund_key, amount, entry_id, points_reversed, shortfall) values (?, ?, ?, ?, ?, ?)',
+        [orderId, refundKey, refundNow.toFixed(2), entry.id, covered, toReverse - covered],
+      );
+      return { entry, memberId: member.id, pointsReversed: covered, shortfall: toReverse - covered };
+    });
+  }
+
+  /** adjustPoints: positive creates a lot, negative spends; idempotent on the key. */
+  async adjust(em: EntityManager, principal: Principal, input: AdjustInput): Promise<EntryRow> {
+    if (!Number.isInteger(input.delta) || input.delta === 0 || Math.abs(input.delta) > MAX_ADJUSTMENT) {
+      throw new BadInputError(`delta must be a non-zero integer of at most ${MAX_ADJUSTMENT}`, 'delta');
+    }
+    const reason = requireText(input.reason, 'reason');
+    const key = requireText(input.idempotencyKey, 'idempotencyKey', KEY_MAX);
+    if (input.validDays != null && (!Number.isInteger(input.validDays) || input.validDays < 0 || input.validDays > 3650)) {
+      throw new BadInputError('validDays must be 0 (never expires) to 3650', 'validDays');
+    }
+    if (!isUuid(input.memberId)) throw new MemberNotFoundError(input.memberId);
+    const settings = await this.deps.program.settings(em);
+
+    const attempt = () =>
+      this.inTransaction(em, async (w) => {
+        const member = await w.lockMember(input.memberId);
+        const [existing] = await w.tx.execute<EntryRow[]>(`select * from ledger_entry where type = 'ADJUSTMENT' and idempotency_key = ?`, [key]);
+        if (existing) {
+          if (existing.member_id !== member.id || existing.delta !== input.delta) throw new IdempotencyConflictError(key);
+          return existing;
+        }
+        const fields = { reference: key, source: sourceOf(principal), description: `人工调整: ${reason}`, idempotencyKey: key };
+        if (input.delta > 0) {
+          return w.credit(member, { ...fields, type: LedgerEntryType.ADJUSTMENT, points: input.delta, expiresAt: expiryFor(w.now, input.validDays ?? settings.validityDays) });
+        }
+        return (await w.debit(member, { ...fields, type: LedgerEntryType.ADJUSTMENT, points: -input.delta })).entry;
+      });
+    try {
+      return await attempt();
+    } catch (error) {
+      if (uniqueViolation(error) === 'ledger_entry_idempotency_unique') return attempt();
+      throw error;
+    }
+  }
+
+  /** approveHeldEntry: the held credit is posted now, keeping the validity it was earned with. */
+  async approveHeld(em: EntityManager, entryId: string): Promise<EntryRow> {
+    const memberId = await this.memberOfEntry(em, entryId);
+    const tiers = await this.deps.members.listTiers(em);
+    return this.inTransaction(em, async (w) => {
+      const member = await w.lockMember(memberId);
+      const held = await this.entryById(w, entryId);
+      if (held.status === LedgerEntryStatus.POSTED) return held;
+      if (held.status !== LedgerEntryStatus.HELD) throw new EntryNotHeldError(entryId, held.status);
+      const validity = held.expires_at ? new Date(held.expires_at).getTime() - new Date(held.created_at).getTime() : null;
+      const entry = await w.postHeld(member, held, validity === null ? null : new Date(w.now.getTime() + validity));
+      const [order] = await w.tx.execute<PurchaseRow[]>('select * from purchase where entry_id = ?', [entry.id]);
+      if (order) await this.addSpend(w, member, new Decimal(order.amount), tiers);
+      return entry;
+    });
+  }
+
+  async rejectHeld(em: EntityManager, entryId: string, reasonInput: string): Promise<EntryRow> {
+    const reason = requireText(reasonInput, 'reason');
+    const memberId = await this.memberOfEntry(em, entryId);
+    return this.inTransaction(em, async (w) => {
+      await w.lockMember(memberId);
+      const held = await this.entryById(w, entryId);
+      if (held.status === LedgerEntryStatus.REJECTED) return held;
+      if (held.status !== LedgerEntryStatus.HELD) throw new EntryNotHeldError(entryId, held.status);
+      const [entry] = await w.tx.execute<EntryRow[]>(`update ledger_entry set status = 'REJECTED', review_note = ? where id = ? returning *`, [reason, entryId]);
+      return entry;
+    });
+  }
+
+  private async memberOfEntry(em: EntityManager, entryId: string): Promise<string> {
+    if (!/^\d{1,18}$/.test(entryId)) throw new EntryNotFoundError(entryId);
+    const [row] = await em.execute<{ member_id: string }[]>('select member_id from ledger_entry where id = ?', [entryId]);
+    if (!row) throw new EntryNotFoundError(entryId);
+    return row.member_id;
+  }
+
+  /** Member.ledger: newest first, keyset-paginated on the entry id. */
+  async entries(em: EntityManager, memberId: string, filter: { types?: LedgerEntryType[] | null; since?: Date | null; until?: Date | null } | null | undefined, first: number | null | undefined, after: string | null | undefined) {
+    const limit = pageSize(first);
+    const cursor = decodeCursor(after, 1);
+    const clauses = ['member_id = ?'];
+    const params: unknown[] = [memberId];
+    if (filter?.types?.length) {
+      clauses.push('type in (select jsonb_array_elements_text(?::jsonb))');
+      params.push(JSON.stringify(filter.types));
+    }
+    if (filter?.since) {
+      clauses.push('created_at >= ?');
+      params.push(filter.since);
+    }
+    if (filter?.until) {
+      clauses.push('created_at < ?');
+      params.push(filter.until);
+    }
+    if (cursor) {
+      if (!/^\d{1,18}$/.test(String(cursor[0]))) throw new BadInputError('after is not a cursor returned by this API', 'after');
+      clauses.push('id < ?');
+      params.push(String(cursor[0]));
+    }
+    const rows = await em.execute<EntryRow[]>(`select * from ledger_entry where ${clauses.join(' and ')} order by id desc limit ?`, [...params, limit + 1]);
+    return { rows, limit };
+  }
+}

@@ -1,0 +1,297 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { MemberStatus } from '../members/member.entity';
+import { MemberNotFoundError } from '../members/member.errors';
+import { InsufficientPointsError } from './ledger.errors';
+import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
+import { allocate } from './ledger.rules';
+
+/** A ledger_entry row as SQL returns it. */
+export interface EntryRow {
+  id: string;
+  member_id: string;
+  type: LedgerEntryType;
+  status: LedgerEntryStatus;
+  delta: number;
+  balance_after: number;
+  reference: string | null;
+  source: string;
+  description: string;
+  expires_at: Date | null;
+  created_at: Date;
+  posted_at: Date | null;
+  idempotency_key: string | null;
+  review_note: string | null;
+}
+
+/** A member row locked FOR UPDATE for the rest of the transaction; the writer keeps it current. */
+export interface LockedMember {
+  id: string;
+  status: MemberStatus;
+  balance: number;
+  lifetimeEarned: number;
+  pointsDebt: number;
+  totalSpend: string;
+}
+
+export interface EntryFields {
+  reference?: string | null;
+  source: string;
+  description: string;
+  idempotencyKey?: string | null;
+}
+
+export interface CreditFields extends EntryFields {
+  type: LedgerEntryType.PURCHASE | LedgerEntryType.REWARD | LedgerEntryType.ADJUSTMENT | LedgerEntryType.REFUND;
+  points: number;
+  expiresAt: Date | null;
+  /** Held for review: recorded, not spendable, not in the balance. */
+  held?: boolean;
+}
+
+export interface DebitFields extends EntryFields {
+  type: LedgerEntryType.REDEMPTION | LedgerEntryType.REVERSAL | LedgerEntryType.ADJUSTMENT;
+  points: number;
+  /** Consume this lot first (a reversal takes from the order's own lot first). */
+  preferLotId?: string | null;
+  /** Take what there is instead of failing with INSUFFICIENT_POINTS (reversals). */
+  partial?: boolean;
+}
+
+/** Points given back to an expired lot come back in a new lot valid this long (README: refunds). */
+export const REFUND_GRACE_DAYS = 30;
+
+/** Credits that pay a member's points debt first (contract: "netted against future earnings"). */
+const DEBT_PAYING = new Set<LedgerEntryType>([LedgerEntryType.PURCHASE, LedgerEntryType.REWARD, LedgerEntryType.ADJUSTMENT]);
+const EARNING = new Set<LedgerEntryType>([LedgerEntryType.PURCHASE, LedgerEntryType.REWARD]);
+
+const json = (value: unknown) => JSON.stringify(value);
+
+/**
+ * The only code that writes entries, lots, allocations and cached balances. One writer per
+ * transaction; every method expects the member to be locked through `lockMember` first, so all
+ * money paths take locks in one order: the member row, then its lots by id.
+ * Posted entries are collected in `posted`, for the caller to publish after commit.
+ */
+export class LedgerWriter {
+  readonly posted: EntryRow[] = [];
+
+  constructor(
+    readonly tx: EntityManager,
+    readonly now: Date,
+  ) {}
+
+  private async rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.tx.execute(sql, params)) as T[];
+  }
+
+  /** Locks the member and expires its due lots, so nothing expired can be spent or counted. */
+  async lockMember(memberId: string): Promise<LockedMember> {
+    const [row] = await this.rows<{ id: string; status: MemberStatus; balance: number; lifetime_earned: number; points_debt: number; total_spend: string }>(
+      'select id, status, balance, lifetime_earned, points_debt, total_spend from member where id = ? for update',
+      [memberId],
+    );
+    if (!row) throw new MemberNotFoundError(memberId);
+    const member: LockedMember = {
+      id: row.id,
+      status: row.status,
+      balance: row.balance,
+      lifetimeEarned: row.lifetime_earned,
+      pointsDebt: row.points_debt,
+      totalSpend: row.total_spend,
+    };
+    const expired = await this.expireDue([member.id]);
+    member.balance -= expired.get(member.id) ?? 0;
+    return member;
+  }
+
+  async saveMember(member: LockedMember): Promise<void> {
+    await this.tx.execute(
+      'update member set balance = ?, lifetime_earned = ?, points_debt = ?, total_spend = ?, updated_at = ? where id = ?',
+      [member.balance, member.lifetimeEarned, member.pointsDebt, member.totalSpend, this.now, member.id],
+    );
+  }
+
+  private async insertEntry(member: LockedMember, fields: EntryFields & { type: LedgerEntryType; status: LedgerEntryStatus; delta: number; balanceAfter: number; expiresAt: Date | null }): Promise<EntryRow> {
+    const [entry] = await this.rows<EntryRow>(
+      `insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, expires_at, created_at, posted_at, idempotency_key)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
+      [
+        member.id,
+        fields.type,
+        fields.status,
+        fields.delta,
+        fields.balanceAfter,
+        fields.reference ?? null,
+        fields.source,
+        fields.description,
+        fields.expiresAt,
+        this.now,
+        fields.status === LedgerEntryStatus.POSTED ? this.now : null,
+        fields.idempotencyKey ?? null,
+      ],
+    );
+    if (entry.status === LedgerEntryStatus.POSTED) this.posted.push(entry);
+    return entry;
+  }
+
+  private async insertLot(member: LockedMember, entryId: string, points: number, expiresAt: Date | null): Promise<string> {
+    const [lot] = await this.rows<{ id: string }>(
+      'insert into points_lot (member_id, entry_id, amount, remaining, expires_at) values (?, ?, ?, ?, ?) returning id',
+      [member.id, entryId, points, points, expiresAt],
+    );
+    return lot.id;
+  }
+
+  /** A credit: a new lot (unless held), the balance up, and any points debt paid from it first. */
+  async credit(member: LockedMember, fields: CreditFields): Promise<EntryRow> {
+    if (!Number.isInteger(fields.points) || fields.points <= 0) throw new Error(`credit of ${fields.points} points`);
+    if (fields.held) {
+      return this.insertEntry(member, { ...fields, status: LedgerEntryStatus.HELD, delta: fields.points, balanceAfter: member.balance });
+    }
+    member.balance += fields.points;
+    const entry = await this.insertEntry(member, { ...fields, status: LedgerEntryStatus.POSTED, delta: fields.points, balanceAfter: member.balance });
+    await this.afterCredit(member, entry, fields.points, fields.expiresAt);
+    return entry;
+  }
+
+  /** Posts a HELD entry that a reviewer approved: from now on it is an ordinary credit. */
+  async postHeld(member: LockedMember, held: EntryRow, expiresAt: Date | null): Promise<EntryRow> {
+    member.balance += held.delta;
+    const [entry] = await this.rows<EntryRow>(
+      `update ledger_entry set status = 'POSTED', balance_after = ?, expires_at = ?, posted_at = ? where id = ? and status = 'HELD' returning *`,
+      [member.balance, expiresAt, this.now, held.id],
+    );
+    this.posted.push(entry);
+    await this.afterCredit(member, entry, held.delta, expiresAt);
+    return entry;
+  }
+
+  private async afterCredit(member: LockedMember, entry: EntryRow, points: number, expiresAt: Date | null) {
+    const lotId = await this.insertLot(member, entry.id, points, expiresAt);
+    if (EARNING.has(entry.type)) member.lifetimeEarned += points;
+    await this.saveMember(member);
+    if (member.pointsDebt > 0 && DEBT_PAYING.has(entry.type)) {
+      const repay = Math.min(member.pointsDebt, points);
+      await this.debit(member, {
+        type: LedgerEntryType.REVERSAL,
+        points: repay,
+        preferLotId: lotId,
+        reference: entry.reference,
+        source: 'system:debt',
+        description: `抵扣此前退款欠下的 ${repay} 积分`,
+      });
+      member.pointsDebt -= repay;
+      await this.saveMember(member);
+    }
+  }
+
+  /** A debit: lots consumed earliest-expiry first (never-expiring last), the balance down. */
+  async debit(member: LockedMember, fields: DebitFields): Promise<{ entry: EntryRow; covered: number }> {
+    if (!Number.isInteger(fields.points) || fields.points < 0) throw new Error(`debit of ${fields.points} points`);
+    const lots = fields.points
+      ? await this.rows<{ id: string; remaining: number }>(
+          `select id, remaining from points_lot
+           where member_id = ? and remaining > 0 and (expires_at is null or expires_at > ?)
+           order by coalesce(id = ?, false) desc, expires_at asc nulls last, id asc
+           for update`,
+          [member.id, this.now, fields.preferLotId ?? null],
+        )
+      : [];
+    const plan = allocate(lots, fields.points);
+    if (plan.covered < fields.points && !fields.partial) throw new InsufficientPointsError(fields.points, member.balance);
+    member.balance -= plan.covered;
+    const entry = await this.insertEntry(member, { ...fields, status: LedgerEntryStatus.POSTED, delta: -plan.covered, balanceAfter: member.balance, expiresAt: null });
+    if (plan.allocations.length) {
+      const allocations = json(plan.allocations.map((a) => ({ lot_id: a.lotId, amount: a.amount })));
+      await this.tx.execute(
+        `update points_lot p set remaining = p.remaining - a.amount
+         from jsonb_to_recordset(?::jsonb) as a(lot_id bigint, amount int) where p.id = a.lot_id`,
+        [allocations],
+      );
+      await this.tx.execute(
+        `insert into lot_allocation (entry_id, lot_id, amount) select ?, a.lot_id, a.amount from jsonb_to_recordset(?::jsonb) as a(lot_id bigint, amount int)`,
+        [entry.id, allocations],
+      );
+    }
+    await this.saveMember(member);
+    return { entry, covered: plan.covered };
+  }
+
+  /**
+   * Gives a debit's points back to the lots it took them from. A lot that has expired since
+   * cannot take them back: those points return in a new lot valid REFUND_GRACE_DAYS, so a
+   * cancellation never silently loses points nor hands out a fresh full validity.
+   */
+  async refund(member: LockedMember, debitEntryId: string, fields: EntryFields): Promise<EntryRow> {
+    const taken = await this.rows<{ lot_id: string; amount: number; expires_at: Date | null; expired_at: Date | null }>(
+      `select a.lot_id, sum(a.amount)::int as amount, l.expires_at, l.expired_at
+       from lot_allocation a join points_lot l on l.id = a.lot_id
+       where a.entry_id = ? group by a.lot_id, l.expires_at, l.expired_at having sum(a.amount) > 0 order by a.lot_id`,
+      [debitEntryId],
+    );
+    const live = taken.filter((t) => !t.expired_at && (!t.expires_at || t.expires_at > this.now));
+    const lapsed = taken.filter((t) => !live.includes(t));
+    const total = taken.reduce((sum, t) => sum + t.amount, 0);
+    if (total <= 0) throw new Error(`entry ${debitEntryId} consumed no points to refund`);
+    const graceExpiry = new Date(this.now.getTime() + REFUND_GRACE_DAYS * 86_400_000);
+    const expiries = [...live.map((t) => t.expires_at), ...(lapsed.length ? [graceExpiry] : [])].filter((d): d is Date => d !== null);
+    const earliest = expiries.length ? new Date(Math.min(...expiries.map((d) => d.getTime()))) : null;
+
+    member.balance += total;
+    const entry = await this.insertEntry(member, { ...fields, type: LedgerEntryType.REFUND, status: LedgerEntryStatus.POSTED, delta: total, balanceAfter: member.balance, expiresAt: earliest });
+    if (live.length) {
+      const back = json(live.map((t) => ({ lot_id: t.lot_id, amount: t.amount })));
+      await this.tx.execute(
+        `update points_lot p set remaining = p.remaining + a.amount from jsonb_to_recordset(?::jsonb) as a(lot_id bigint, amount int) where p.id = a.lot_id`,
+        [back],
+      );
+      await this.tx.execute(
+        `insert into lot_allocation (entry_id, lot_id, amount) select ?, a.lot_id, -a.amount from jsonb_to_recordset(?::jsonb) as a(lot_id bigint, amount int)`,
+        [entry.id, back],
+      );
+    }
+    const lapsedPoints = lapsed.reduce((sum, t) => sum + t.amount, 0);
+    if (lapsedPoints > 0) await this.insertLot(member, entry.id, lapsedPoints, graceExpiry);
+    await this.saveMember(member);
+    return entry;
+  }
+
+  /**
+   * Expires every due lot of the given (already locked) members: remaining → 0, one EXPIRY
+   * entry per member with its allocations, balances lowered. Set-based, for the job's batches.
+   * Returns the points expired per member.
+   */
+  async expireDue(memberIds: string[]): Promise<Map<string, number>> {
+    const expired = new Map<string, number>();
+    if (memberIds.length === 0) return expired;
+    const lots = await this.rows<{ id: string; member_id: string; remaining: number }>(
+      `with due as (
+         select id, member_id, remaining from points_lot
+         where member_id in (select jsonb_array_elements_text(?::jsonb)::uuid) and remaining > 0 and expires_at <= ?
+         order by id for update
+       )
+       update points_lot p set remaining = 0, expired_at = ? from due where p.id = due.id
+       returning due.id, due.member_id, due.remaining`,
+      [json(memberIds), this.now, this.now],
+    );
+    if (lots.length === 0) return expired;
+    for (const lot of lots) expired.set(lot.member_id, (expired.get(lot.member_id) ?? 0) + lot.remaining);
+    const sums = json([...expired.entries()].map(([member_id, points]) => ({ member_id, points })));
+    const entries = await this.rows<EntryRow>(
+      `with sums as (select * from jsonb_to_recordset(?::jsonb) as s(member_id uuid, points int)),
+       m as (update member set balance = member.balance - sums.points, updated_at = ? from sums where member.id = sums.member_id returning member.id, member.balance)
+       insert into ledger_entry (member_id, type, status, delta, balance_after, source, description, created_at, posted_at)
+       select m.id, 'EXPIRY', 'POSTED', -sums.points, m.balance, 'system:expiry', '积分过期: ' || sums.points || ' 积分', ?, ?
+       from m join sums on sums.member_id = m.id
+       returning *`,
+      [sums, this.now, this.now, this.now],
+    );
+    const entryOf = new Map(entries.map((e) => [e.member_id, e.id]));
+    await this.tx.execute(
+      `insert into lot_allocation (entry_id, lot_id, amount) select a.entry_id, a.lot_id, a.amount from jsonb_to_recordset(?::jsonb) as a(entry_id bigint, lot_id bigint, amount int)`,
+      [json(lots.map((l) => ({ entry_id: entryOf.get(l.member_id), lot_id: l.id, amount: l.remaining })))],
+    );
+    this.posted.push(...entries);
+    return expired;
+  }
+}
