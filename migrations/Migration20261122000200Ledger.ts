@@ -36,6 +36,28 @@ export class Migration20261122000200Ledger extends Migration {
     this.addSql(`alter table "purchase_reversal" add constraint "purchase_reversal_entry_id_foreign" foreign key ("entry_id") references "ledger_entry" ("id") on update restrict on delete restrict;`);
     this.addSql(`alter table "member" add column "points_debt" int not null default 0;`);
     this.addSql(`alter table "member" add constraint member_points_check check(balance >= 0 and points_debt >= 0);`);
+    // The ledger is append-only (issue 3): only a HELD entry may change, and only once, to
+    // POSTED or REJECTED; allocations and reversal records never change. Enforced here so that
+    // no code path, present or future, can rewrite history.
+    this.addSql(`create function ledger_entry_append_only() returns trigger language plpgsql as $$
+      begin
+        if tg_op = 'DELETE' then
+          raise exception 'ledger entries are append-only (delete of %)', old.id using errcode = 'restrict_violation';
+        end if;
+        if old.status <> 'HELD' or new.status = 'HELD'
+           or (new.member_id, new.type, new.delta, new.reference, new.source, new.created_at, new.idempotency_key)
+              is distinct from (old.member_id, old.type, old.delta, old.reference, old.source, old.created_at, old.idempotency_key) then
+          raise exception 'ledger entries are append-only (update of %)', old.id using errcode = 'restrict_violation';
+        end if;
+        return new;
+      end $$;`);
+    this.addSql(`create trigger ledger_entry_append_only before update or delete on "ledger_entry" for each row execute function ledger_entry_append_only();`);
+    this.addSql(`create function forbid_change() returns trigger language plpgsql as $$
+      begin
+        raise exception '% rows are append-only', tg_table_name using errcode = 'restrict_violation';
+      end $$;`);
+    this.addSql(`create trigger lot_allocation_append_only before update or delete on "lot_allocation" for each row execute function forbid_change();`);
+    this.addSql(`create trigger purchase_reversal_append_only before update or delete on "purchase_reversal" for each row execute function forbid_change();`);
     this.addSql(`insert into "program_settings" ("id", "points_per_currency_unit", "validity_days", "reminder_days", "earn_limit_per_hour", "review_threshold_amount", "redeem_limit_per_30min", "max_quantity_per_redemption", "updated_at") values (1, 1, 365, '{7,3,1}', 10, 10000.00, 5, 10, now());`);
   }
 }

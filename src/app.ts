@@ -119,6 +119,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.locals.requestId = id;
     res.setHeader('x-request-id', id);
+    if (req.path === '/graphql') {
+      const started = process.hrtime.bigint();
+      res.once('finish', () =>
+        log.info({ requestId: id, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request'),
+      );
+    }
     next();
   });
   app.get('/healthz', (_req, res) => {

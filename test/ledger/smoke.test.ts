@@ -28,4 +28,15 @@ describe('ledger smoke', async () => {
     expect(data.member.ledger.edges.map((e: any) => e.node.type)).toEqual(['EXPIRY', 'REVERSAL', 'PURCHASE', 'ADJUSTMENT', 'PURCHASE']);
     await expectReconciled(api);
   });
+
+  it('refuses to rewrite history in the database itself', async () => {
+    const m = await createMember(api);
+    const entry = (await earn(api, m.id, '10.00')).data.earnPoints.entry;
+    const em = api.app.orm.em.fork();
+    await expect(em.execute('update ledger_entry set delta = 999 where id = ?', [entry.id])).rejects.toThrow(/append-only/);
+    await expect(em.execute('delete from ledger_entry where id = ?', [entry.id])).rejects.toThrow(/append-only/);
+    await expect(em.execute('update member set balance = -1 where id = ?', [m.id])).rejects.toThrow(/member_points_check/);
+    await expect(em.execute('update points_lot set remaining = amount + 1 where member_id = ?', [m.id])).rejects.toThrow(/points_lot_remaining_check/);
+    await expectReconciled(api);
+  });
 });
