@@ -30,6 +30,8 @@ import { EarningRuleService } from './ledger/earning-rule.service';
 import { ProgramService } from './program/program.service';
 import { NotificationService } from './notifications/notification.service';
 import { JobRunner } from './jobs/runner';
+import { CatalogService } from './catalog/catalog.service';
+import { RedemptionService } from './catalog/redemption.service';
 
 export interface AppOptions {
   clock?: Clock;
@@ -41,12 +43,15 @@ export function createServices(clock: Clock, config: Config, pubSub: PubSub): Se
   const members = new MemberService(clock);
   const program = new ProgramService();
   const notifications = new NotificationService();
+  const ledger = new LedgerService({ clock, timeZone: config.timeZone, pubSub, members, program, notifications });
   return {
     members,
     program,
     notifications,
+    ledger,
     earningRules: new EarningRuleService(clock),
-    ledger: new LedgerService({ clock, timeZone: config.timeZone, pubSub, members, program, notifications }),
+    catalog: new CatalogService(clock),
+    redemptions: new RedemptionService({ clock, ledger, program, notifications }),
   };
 }
 

@@ -10,6 +10,9 @@ import type { LedgerService } from './ledger/ledger.service';
 import type { EarningRuleService } from './ledger/earning-rule.service';
 import type { ProgramService } from './program/program.service';
 import type { NotificationService } from './notifications/notification.service';
+import { catalogLoaders } from './catalog/catalog.loaders';
+import type { CatalogService } from './catalog/catalog.service';
+import type { RedemptionService } from './catalog/redemption.service';
 
 /** The application's use cases, built once in app.ts. */
 export interface Services {
@@ -18,10 +21,12 @@ export interface Services {
   earningRules: EarningRuleService;
   program: ProgramService;
   notifications: NotificationService;
+  catalog: CatalogService;
+  redemptions: RedemptionService;
 }
 
 export function createLoaders(em: EntityManager, clock: Clock) {
-  return { ...memberLoaders(em), ...ledgerLoaders(em, clock) };
+  return { ...memberLoaders(em), ...ledgerLoaders(em, clock), ...catalogLoaders(em, clock) };
 }
 export type Loaders = ReturnType<typeof createLoaders>;
 

@@ -1,13 +1,23 @@
 import 'reflect-metadata';
 import { buildSchema, type NonEmptyArray, type PubSub } from 'type-graphql';
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { authChecker } from './auth/auth-checker';
-import { scalarsMap } from './platform/graphql/scalars';
+import { BigIntScalar, scalarsMap } from './platform/graphql/scalars';
 import { MemberResolver } from './members/member.resolver';
 import { LedgerResolver, MemberLedgerResolver } from './ledger/ledger.resolver';
+import { CatalogResolver, MemberCatalogResolver, RedemptionResolver } from './catalog/catalog.resolver';
+import { NotificationResolver } from './notifications/notification.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-const RESOLVERS: NonEmptyArray<Function> = [MemberResolver, MemberLedgerResolver, LedgerResolver];
+const RESOLVERS: NonEmptyArray<Function> = [
+  MemberResolver,
+  MemberLedgerResolver,
+  LedgerResolver,
+  CatalogResolver,
+  RedemptionResolver,
+  MemberCatalogResolver,
+  NotificationResolver,
+];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */
 export const offlinePubSub: PubSub = {
@@ -16,7 +26,7 @@ export const offlinePubSub: PubSub = {
 };
 
 export async function createSchema(pubSub: PubSub = offlinePubSub): Promise<GraphQLSchema> {
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: RESOLVERS,
     scalarsMap,
     authChecker,
@@ -24,6 +34,10 @@ export async function createSchema(pubSub: PubSub = offlinePubSub): Promise<Grap
     pubSub,
     validate: false,
   });
+  // The contract declares every scalar even where no field uses it yet (BigInt): keep them all.
+  const config = schema.toConfig();
+  const missing = [BigIntScalar].filter((scalar) => !schema.getType(scalar.name));
+  return missing.length ? new GraphQLSchema({ ...config, types: [...config.types, ...missing] }) : schema;
 }
 
 /** The emitted SDL: sorted, so the committed file only changes when the API does. */

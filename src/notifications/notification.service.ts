@@ -1,5 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { NotificationKind } from './notification.entity';
+import { BadInputError } from '../platform/errors';
+import { decodeCursor, pageSize } from '../platform/graphql/connection';
+import { isUuid } from '../platform/ids';
+import { Notification, type NotificationKind } from './notification.entity';
 
 export interface NewNotification {
   memberId: string;
@@ -18,5 +21,27 @@ export class NotificationService {
        select gen_random_uuid(), n.member_id, n.kind, n.title, n.body, n.data, ? from jsonb_to_recordset(?::jsonb) as n(member_id uuid, kind text, title text, body text, data jsonb)`,
       [at, JSON.stringify(notifications.map((n) => ({ member_id: n.memberId, kind: n.kind, title: n.title, body: n.body, data: n.data ?? null })))],
     );
+  }
+
+  /** Newest first, keyset-paginated on (createdAt, id). */
+  async list(em: EntityManager, memberId: string, first: number | null | undefined, after: string | null | undefined, unreadOnly: boolean) {
+    const limit = pageSize(first);
+    const where: Record<string, unknown> = { memberId };
+    if (unreadOnly) where.readAt = null;
+    const cursor = decodeCursor(after, 2);
+    if (cursor) {
+      const createdAt = new Date(String(cursor[0]));
+      if (Number.isNaN(createdAt.getTime()) || !isUuid(String(cursor[1]))) throw new BadInputError('after is not a cursor returned by this API', 'after');
+      where.$or = [{ createdAt: { $lt: createdAt } }, { createdAt, id: { $lt: String(cursor[1]) } }];
+    }
+    const rows = await em.find(Notification, where, { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: limit + 1 });
+    return { rows, limit };
+  }
+
+  /** Marks the member's own notifications read; ids of others' or unknown ones are ignored. Returns how many changed. */
+  async markRead(em: EntityManager, memberId: string, ids: string[], at: Date): Promise<number> {
+    const valid = ids.filter(isUuid);
+    if (valid.length === 0) return 0;
+    return em.nativeUpdate(Notification, { id: { $in: valid }, memberId, readAt: null }, { readAt: at });
   }
 }

@@ -80,6 +80,17 @@ const REQUEST_ERROR_CODES = new Set([
   'BAD_USER_INPUT',
 ]);
 
+/**
+ * PostgreSQL text cannot hold U+0000, and MikroORM inlines values into the SQL text, so a NUL in a
+ * client's argument (a name, a filter, a search) fails the statement: 08P01 "invalid message
+ * format" with the NUL in the SQL, or 22021 for a bound value. The client's text is at fault.
+ */
+function isNulInText(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === '22021' || (code === '08P01' && error.message.includes('\u0000'));
+}
+
 export interface ErrorReport {
   (error: unknown, formatted: GraphQLFormattedError): void;
 }
@@ -93,7 +104,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, re
   const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
 
   if (original instanceof DomainError) {
-    return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
+    return { ...base, message: original.message, extensions: { ...original.details, code: original.code } };
+  }
+  if (isNulInText(original)) {
+    return { ...base, message: 'Text must not contain the NUL character (U+0000)', extensions: { code: ErrorCode.BAD_USER_INPUT } };
   }
   if (original instanceof AuthenticationError) {
     return { ...base, extensions: { code: ErrorCode.UNAUTHENTICATED } };

@@ -1,7 +1,17 @@
 import type { Server as HttpServer } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, parse, specifiedRules, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import {
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  specifiedRules,
+  validate,
+  type ExecutionArgs,
+  type GraphQLSchema,
+} from 'graphql';
 import type { Principal } from '../auth/principal';
 import type { TokenVerifier } from '../auth/jwt';
 import type { Config } from '../platform/config';
@@ -32,7 +42,8 @@ export interface WsServerOptions {
 export function startWsServer(options: WsServerOptions) {
   const { config, verifier, log } = options;
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: 256 * 1024 });
-  const rules = [...specifiedRules, ...limitRules(config.limits)];
+  // Apollo refuses introspection in production (introspection: !production); so must the socket.
+  const rules = [...specifiedRules, ...limitRules(config.limits), ...(config.production ? [NoSchemaIntrospectionCustomRule] : [])];
   const states = new WeakMap<object, SocketState>();
   const stateOf = (extra: object): SocketState => {
     let state = states.get(extra);
@@ -68,6 +79,15 @@ export function startWsServer(options: WsServerOptions) {
         }
         const errors = validate(options.schema, document, rules);
         if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        // Request errors that graphql's execute() would return without a code (and so be masked as
+        // internal): no operation to run, or variables that do not fit. Apollo tags both for HTTP.
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) {
+          const message = payload.operationName ? `Unknown operation named "${payload.operationName}".` : 'Must provide operation name if query contains multiple operations.';
+          return [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
+        }
+        const coerced = getVariableValues(options.schema, operation.variableDefinitions ?? [], payload.variables ?? {}, { maxErrors: 50 });
+        if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }));
         state.active.add(id);
         return {
           schema: options.schema,

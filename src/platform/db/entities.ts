@@ -4,6 +4,7 @@ import { LedgerEntry, LotAllocation, PointsLot, Purchase, PurchaseReversal } fro
 import { EarningRule } from '../../ledger/earning-rule.entity';
 import { ProgramSettings } from '../../program/program.entity';
 import { Notification } from '../../notifications/notification.entity';
+import { CatalogItem, Coupon, MemberVip, Redemption } from '../../catalog/catalog.entity';
 
 /** Every persisted entity, by domain. */
-export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification];
+export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip];

@@ -14,7 +14,12 @@ function parseDateTime(value: unknown): Date {
     throw invalid('DateTime', 'expected an ISO-8601 date-time with a time zone, e.g. 2026-01-31T16:00:00Z');
   }
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw invalid('DateTime', `not a real instant: ${value}`);
+  // Date rolls impossible dates over (2026-02-30 becomes March 2nd) and accepts hour 24: refuse both.
+  const [year, month, day, hour] = value.split(/[-T:]/).map(Number);
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (Number.isNaN(date.getTime()) || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day || hour > 23) {
+    throw invalid('DateTime', `not a real instant: ${value}`);
+  }
   return date;
 }
 

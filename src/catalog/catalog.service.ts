@@ -1,0 +1,135 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Clock } from '../platform/clock';
+import { BadInputError } from '../platform/errors';
+import { decodeCursor, pageSize } from '../platform/graphql/connection';
+import { uniqueViolation } from '../platform/db/orm';
+import { isUuid, likeEscape } from '../platform/ids';
+import { CatalogItem, ItemType } from './catalog.entity';
+import { DuplicateSkuError, ItemNotFoundError } from './catalog.errors';
+import { normalizeItem, type ItemFields } from './catalog.rules';
+
+export interface CatalogQuery {
+  category?: string | null;
+  type?: ItemType | null;
+  minPoints?: number | null;
+  maxPoints?: number | null;
+  search?: string | null;
+  redeemableOnly?: boolean | null;
+}
+
+/** Who is browsing: members see active items only; redeemableOnly needs a member. */
+export interface Viewer {
+  memberId: string | null;
+  admin: boolean;
+}
+
+export class CatalogService {
+  constructor(private readonly clock: Clock) {}
+
+  private validated(input: ItemFields) {
+    const result = normalizeItem(input);
+    if ('problem' in result) throw new BadInputError(result.problem.message, result.problem.field);
+    return result.fields;
+  }
+
+  async create(em: EntityManager, input: ItemFields): Promise<CatalogItem> {
+    const fields = this.validated(input);
+    try {
+      return await em.fork().transactional(async (tx) => {
+        const now = this.clock.now();
+        return tx.create(CatalogItem, { ...fields, createdAt: now, updatedAt: now });
+      });
+    } catch (error) {
+      if (uniqueViolation(error) === 'catalog_item_sku_unique') throw new DuplicateSkuError(fields.sku);
+      throw error;
+    }
+  }
+
+  /** A full replace (the contract's update takes a whole CatalogItemInput); stock is set as given. */
+  async update(em: EntityManager, id: string, input: ItemFields): Promise<CatalogItem> {
+    const fields = this.validated(input);
+    try {
+      return await em.fork().transactional(async (tx) => {
+        const item = isUuid(id) ? await tx.findOne(CatalogItem, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
+        if (!item) throw new ItemNotFoundError(id);
+        return Object.assign(item, fields, { updatedAt: this.clock.now() });
+      });
+    } catch (error) {
+      if (uniqueViolation(error) === 'catalog_item_sku_unique') throw new DuplicateSkuError(fields.sku);
+      throw error;
+    }
+  }
+
+  /** Adds stock with one conditional UPDATE, so it composes with concurrent redemptions. */
+  async restock(em: EntityManager, id: string, quantity: number): Promise<CatalogItem> {
+    if (!Number.isInteger(quantity) || quantity < 1 || quantity > 100_000_000) throw new BadInputError('quantity must be a positive integer', 'quantity');
+    if (!isUuid(id)) throw new ItemNotFoundError(id);
+    const [row] = await em.execute<Record<string, unknown>[]>('update catalog_item set stock = stock + ?, updated_at = ? where id = ? returning *', [quantity, this.clock.now(), id]);
+    if (!row) throw new ItemNotFoundError(id);
+    return em.fork().map(CatalogItem, row);
+  }
+
+  async find(em: EntityManager, id: string, viewer: Viewer): Promise<CatalogItem | null> {
+    if (!isUuid(id)) return null;
+    const item = await em.findOne(CatalogItem, { id });
+    return item && (viewer.admin || item.active || !viewer.memberId) ? item : null;
+  }
+
+  /** catalog(filter, first, after): cheapest first, then by id; totalCount over the whole filter. */
+  async list(em: EntityManager, viewer: Viewer, filter: CatalogQuery | null | undefined, first: number | null | undefined, after: string | null | undefined) {
+    const limit = pageSize(first);
+    const now = this.clock.now();
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    if (!viewer.admin) clauses.push('ci.active');
+    if (filter?.category) {
+      clauses.push('ci.category = ?');
+      params.push(filter.category);
+    }
+    if (filter?.type) {
+      clauses.push('ci.type = ?');
+      params.push(filter.type);
+    }
+    if (filter?.minPoints != null) {
+      clauses.push('ci.points_price >= ?');
+      params.push(filter.minPoints);
+    }
+    if (filter?.maxPoints != null) {
+      clauses.push('ci.points_price <= ?');
+      params.push(filter.maxPoints);
+    }
+    const search = filter?.search?.trim();
+    if (search) {
+      clauses.push(`(ci.name ilike ? or ci.description ilike ? or ? = any(ci.tags))`);
+      const like = `%${likeEscape(search)}%`;
+      params.push(like, like, search);
+    }
+    if (filter?.redeemableOnly) {
+      if (!viewer.memberId) return { rows: [], limit, totalCount: 0 };
+      // The same conditions as CatalogItem.redeemable, as SQL, so the filter and the page agree.
+      clauses.push(`ci.active and ci.stock >= 1
+        and (ci.available_from is null or ci.available_from <= ?) and (ci.available_until is null or ci.available_until > ?)
+        and exists (select 1 from member m where m.id = ? and m.status = 'ACTIVE' and m.balance >= ci.points_price)
+        and (ci.per_member_limit is null or ci.per_member_limit > coalesce(
+          (select sum(r.quantity) from redemption r where r.member_id = ? and r.item_id = ci.id and r.status <> 'CANCELLED'), 0))`);
+      params.push(now, now, viewer.memberId, viewer.memberId);
+    }
+    const where = clauses.length ? `where ${clauses.join(' and ')}` : '';
+    const [{ count }] = await em.execute<{ count: number }[]>(`select count(*)::int as count from catalog_item ci ${where}`, params);
+
+    const cursor = decodeCursor(after, 2);
+    const pageClauses = [...clauses];
+    const pageParams = [...params];
+    if (cursor) {
+      if (typeof cursor[0] !== 'number' || !isUuid(String(cursor[1]))) throw new BadInputError('after is not a cursor returned by this API', 'after');
+      pageClauses.push('(ci.points_price, ci.id) > (?, ?)');
+      pageParams.push(cursor[0], cursor[1]);
+    }
+    const rows = await em.execute<Record<string, unknown>[]>(
+      `select ci.* from catalog_item ci ${pageClauses.length ? `where ${pageClauses.join(' and ')}` : ''} order by ci.points_price, ci.id limit ?`,
+      [...pageParams, limit + 1],
+    );
+    return { rows: rows.map((row) => em.map(CatalogItem, row)), limit, totalCount: count };
+  }
+}
