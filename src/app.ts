@@ -126,9 +126,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     res.setHeader('x-request-id', id);
     if (req.path === '/graphql') {
       const started = process.hrtime.bigint();
-      res.once('finish', () =>
-        log.info({ requestId: id, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request'),
-      );
+      res.once('finish', () => {
+        metrics.httpResponses.inc({ status: String(res.statusCode) });
+        log.info({ requestId: id, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      });
     }
     next();
   });

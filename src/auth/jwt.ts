@@ -43,6 +43,7 @@ export class TokenVerifier {
       subject: claims.sub,
       memberId: role === 'member' ? claims.sub : null,
       partnerId: role === 'partner' ? (claims.partnerId as string) : null,
+      expiresAt: claims.exp * 1000,
     };
   }
 }

@@ -11,6 +11,8 @@ export interface Principal {
   subject: string;
   memberId: string | null;
   partnerId: string | null;
+  /** When the token stops being valid (ms since epoch): long-lived sockets are closed then. */
+  expiresAt?: number;
 }
 
 export const isAdmin = (p: Principal) => p.role === Role.ADMIN;

@@ -13,6 +13,13 @@ export class Metrics {
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  /** Every /graphql HTTP response by status, including those refused before Apollo (401, 400). */
+  readonly httpResponses = new Counter({
+    name: 'graphql_http_responses_total',
+    help: 'HTTP responses of /graphql by status code',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
   readonly jobRuns = new Counter({
     name: 'loyalty_job_runs_total',
     help: 'Scheduled job runs by job and outcome',

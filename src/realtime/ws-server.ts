@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import {
   getOperationAST,
@@ -23,6 +23,21 @@ import type { Context } from '../context';
 export interface SocketState {
   principal?: Principal;
   active: Set<string>;
+}
+
+/** setTimeout's longest delay; longer waits are chained. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A socket lives no longer than its token: at expiry it is closed with 4403, as a new one would be refused. */
+function closeAtExpiry(socket: WebSocket, expiresAt: number) {
+  let timer: NodeJS.Timeout;
+  const schedule = () => {
+    const wait = expiresAt - Date.now();
+    timer = setTimeout(wait > MAX_TIMER_MS ? schedule : () => socket.close(4403, 'Forbidden: token expired'), Math.min(Math.max(wait, 0), MAX_TIMER_MS));
+    timer.unref();
+  };
+  schedule();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 export interface WsServerOptions {
@@ -60,7 +75,9 @@ export function startWsServer(options: WsServerOptions) {
       onConnect(ctx) {
         const header = (ctx.connectionParams as { authorization?: unknown } | undefined)?.authorization;
         try {
-          stateOf(ctx.extra).principal = verifier.verifyAuthorization(typeof header === 'string' ? header : null);
+          const principal = verifier.verifyAuthorization(typeof header === 'string' ? header : null);
+          stateOf(ctx.extra).principal = principal;
+          if (principal.expiresAt) closeAtExpiry(ctx.extra.socket, principal.expiresAt);
           return true;
         } catch {
           return false;
