@@ -138,7 +138,7 @@ export class LotAllocation {
 @Index({ name: 'purchase_member_idx', properties: ['memberId', 'createdAt'] })
 @Check({ name: 'purchase_refund_check', expression: 'refunded_amount >= 0 and refunded_amount <= amount and points_reversed >= 0 and points_reversed <= points' })
 export class Purchase {
-  [OptionalProps]?: 'category' | 'refundedAmount' | 'pointsReversed';
+  [OptionalProps]?: 'category' | 'refundedAmount' | 'pointsReversed' | 'pointsForgiven';
 
   @PrimaryKey({ type: 'text' })
   orderId!: string;
@@ -165,9 +165,13 @@ export class Purchase {
   @Property({ type: 'decimal', precision: 14, scale: 2, defaultRaw: '0' })
   refundedAmount: string = '0.00';
 
-  /** Points taken back so far, including what became debt. */
+  /** Points refunds have claimed back so far: taken, turned into debt, or forgiven as expired. */
   @Property({ type: 'integer' })
   pointsReversed: number = 0;
+
+  /** Of those, points that had already expired unspent: nothing to take back, and no debt. */
+  @Property({ type: 'integer' })
+  pointsForgiven: number = 0;
 
   @Property({ type: 'timestamptz' })
   createdAt!: Date;

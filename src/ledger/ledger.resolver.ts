@@ -93,6 +93,17 @@ const MAX_WITHIN_DAYS = 3650;
 
 @Resolver(() => MemberType)
 export class MemberLedgerResolver {
+  /**
+   * Contract: "Spendable points now: the sum of unexpired lots". The cached balance still holds
+   * lots whose time has passed until the expiry job (or the member's next money path) posts
+   * their EXPIRY, so those are left out here: the balance shown is what can be spent.
+   */
+  @FieldResolver(() => Int)
+  async balance(@Root() member: MemberType, @Ctx() ctx: Context): Promise<number> {
+    const due = await ctx.loaders.duePoints.load(member.id);
+    return Math.max(0, member.balance - due);
+  }
+
   @FieldResolver(() => ExpirySummaryType)
   async expiringPoints(
     @Root() member: MemberType,

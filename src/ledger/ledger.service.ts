@@ -57,6 +57,7 @@ interface PurchaseRow {
   points: number;
   refunded_amount: string;
   points_reversed: number;
+  points_forgiven: number;
 }
 
 export interface EarnInput {
@@ -247,29 +248,40 @@ export class LedgerService {
         if (!new Decimal(previous.amount).eq(refundNow) && input.amount != null) throw new IdempotencyConflictError(refundId ?? orderId);
         return { entry: await this.entryById(w, previous.entry_id), memberId: member.id, pointsReversed: previous.points_reversed, shortfall: previous.shortfall };
       }
-      if (refundNow.lte(0)) throw new OrderConflictError(orderId, 'and is fully refunded');
+      if (refundNow.lte(0) || refunded.gte(orderAmount)) throw new OrderConflictError(orderId, 'and is fully refunded');
       if (refunded.plus(refundNow).gt(orderAmount)) {
         throw new BadInputError(`amount exceeds what is left to refund on this order (${orderAmount.minus(refunded).toFixed(2)})`, 'amount');
       }
 
       const earned = await this.entryById(w, order.entry_id);
-      let entry: EntryRow;
+      let entry = earned;
       let toReverse = 0;
+      let forgive = 0;
       let covered = 0;
       if (earned.status === LedgerEntryStatus.POSTED) {
         toReverse = reversalTarget(order.points, orderAmount, refunded.plus(refundNow)) - order.points_reversed;
-        const [ownLot] = await w.tx.execute<{ id: string }[]>('select id from points_lot where entry_id = ?', [earned.id]);
-        ({ entry, covered } = await w.debit(member, {
-          type: LedgerEntryType.REVERSAL,
-          points: toReverse,
-          preferLotId: ownLot?.id,
-          partial: true,
-          reference: orderId,
-          source: sourceOf(principal),
-          description: `订单 ${orderId} 退款 ¥${refundNow.toFixed(2)}: ${reason}`,
-          idempotencyKey: `${orderId}:${refundKey}`,
-        }));
-        member.pointsDebt += toReverse - covered;
+        const [ownLot] = await w.tx.execute<{ id: string; expired: number }[]>(
+          `select l.id, coalesce((select sum(a.amount) from lot_allocation a join ledger_entry e on e.id = a.entry_id
+                                  where a.lot_id = l.id and e.type = 'EXPIRY'), 0)::int as expired
+           from points_lot l where l.entry_id = ?`,
+          [earned.id],
+        );
+        // Points of this order that expired unspent were never used: a refund forgives them rather than making debt.
+        forgive = Math.min(toReverse, Math.max(0, (ownLot?.expired ?? 0) - order.points_forgiven));
+        const claim = toReverse - forgive;
+        if (claim > 0) {
+          ({ entry, covered } = await w.debit(member, {
+            type: LedgerEntryType.REVERSAL,
+            points: claim,
+            preferLotId: ownLot?.id,
+            partial: true,
+            reference: orderId,
+            source: sourceOf(principal),
+            description: `订单 ${orderId} 退款 ¥${refundNow.toFixed(2)}: ${reason}`,
+            idempotencyKey: `${orderId}:${refundKey}`,
+          }));
+          member.pointsDebt += claim - covered;
+        }
         member.lifetimeEarned = Math.max(0, member.lifetimeEarned - toReverse);
         member.totalSpend = Decimal.max(0, new Decimal(member.totalSpend).minus(refundNow)).toFixed(2);
         await w.saveMember(member);
@@ -279,19 +291,17 @@ export class LedgerService {
           `update ledger_entry set status = 'REJECTED', review_note = ? where id = ? returning *`,
           [`订单退款: ${reason}`, earned.id],
         );
-      } else {
-        entry = earned;
       }
-      await w.tx.execute('update purchase set refunded_amount = ?, points_reversed = points_reversed + ? where order_id = ?', [
-        refunded.plus(refundNow).toFixed(2),
-        toReverse,
-        orderId,
-      ]);
+      const shortfall = toReverse - forgive - covered;
+      await w.tx.execute(
+        'update purchase set refunded_amount = ?, points_reversed = points_reversed + ?, points_forgiven = points_forgiven + ? where order_id = ?',
+        [refunded.plus(refundNow).toFixed(2), toReverse, forgive, orderId],
+      );
       await w.tx.execute(
         'insert into purchase_reversal (order_id, refund_key, amount, entry_id, points_reversed, shortfall) values (?, ?, ?, ?, ?, ?)',
-        [orderId, refundKey, refundNow.toFixed(2), entry.id, covered, toReverse - covered],
+        [orderId, refundKey, refundNow.toFixed(2), entry.id, covered, shortfall],
       );
-      return { entry, memberId: member.id, pointsReversed: covered, shortfall: toReverse - covered };
+      return { entry, memberId: member.id, pointsReversed: covered, shortfall };
     });
   }
 

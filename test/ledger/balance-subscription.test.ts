@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Client } from 'graphql-ws';
+import { startApp, wsExecute, type TestApp } from '../support/app';
+import { createMember } from '../support/factories';
+import { adjust, earn, expectReconciled } from '../support/ledger';
+import { tokens } from '../support/tokens';
+
+const BALANCE_CHANGED = 'subscription { balanceChanged { memberId balance delta entry { id type status delta balanceAfter } at } }';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Subscription {
+  events: any[];
+  errors: unknown[];
+  /** Resolves with the n-th event (1-based), or rejects after `ms`. */
+  nth(n: number, ms?: number): Promise<any>;
+}
+
+/** Subscribes and waits until the subscription is registered in Redis, so nothing published after it is missed. */
+async function subscribe(api: TestApp, client: Client, memberId: string): Promise<Subscription> {
+  const events: any[] = [];
+  const errors: unknown[] = [];
+  const waiters: (() => void)[] = [];
+  client.subscribe(
+    { query: BALANCE_CHANGED },
+    {
+      next: (value) => {
+        if (value.errors) errors.push(value.errors);
+        else events.push({ ...(value.data as any).balanceChanged, receivedAt: Date.now() });
+        waiters.splice(0).forEach((wake) => wake());
+      },
+      error: (error) => errors.push(error),
+      complete: () => undefined,
+    },
+  );
+  const channel = `${api.redisPrefix}BALANCE:${memberId}`;
+  for (let i = 0; ; i++) {
+    const [, count] = (await api.app.redis.publisher.pubsub('NUMSUB', channel)) as [string, number];
+    if (Number(count) > 0) break;
+    if (i > 100) throw new Error(`subscription on ${channel} never registered`);
+    await sleep(20);
+  }
+  return {
+    events,
+    errors,
+    async nth(n, ms = 1000) {
+      const deadline = Date.now() + ms;
+      while (events.length < n) {
+        if (Date.now() > deadline) throw new Error(`only ${events.length} of ${n} events within ${ms} ms; errors: ${JSON.stringify(errors)}`);
+        await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), sleep(50)]);
+      }
+      return events[n - 1];
+    },
+  };
+}
+
+describe('balanceChanged subscription', async () => {
+  const api = await startApp();
+  const apiB = await startApp({ sharing: api });
+  afterEach(async () => {
+    await expectReconciled(api);
+  });
+
+  it('a member subscribed on instance B receives an earning made through instance A within 1 s', async () => {
+    const m = await createMember(api);
+    const sub = await subscribe(apiB, apiB.ws(m.token), m.id);
+    const startedAt = Date.now();
+    const res = await earn(api, m.id, '99.50');
+    expect(res.errors).toBeUndefined();
+    const posted = res.data.earnPoints.entry;
+    const event = await sub.nth(1, 1000);
+    expect(event.receivedAt - startedAt).toBeLessThan(1000);
+    expect(event).toMatchObject({
+      memberId: m.id,
+      balance: 100,
+      delta: 100,
+      entry: { id: posted.id, type: 'PURCHASE', status: 'POSTED', delta: 100, balanceAfter: 100 },
+      at: api.clock.now().toISOString(),
+    });
+    expect(sub.errors).toEqual([]);
+  });
+
+  it('pushes every posting in order: spends, approvals, expiry; nothing for a held or refused one', async () => {
+    const m = await createMember(api);
+    const sub = await subscribe(apiB, apiB.ws(m.token), m.id);
+    expect((await earn(api, m.id, '100')).errors).toBeUndefined();
+    await sub.nth(1);
+    expect((await adjust(api, m.id, -30)).errors).toBeUndefined();
+    await sub.nth(2);
+    const held = await earn(api, m.id, '10000.01');
+    expect(held.data.earnPoints.status).toBe('HELD_FOR_REVIEW');
+    expect((await adjust(api, m.id, -1000)).errors?.[0].extensions?.code).toBe('INSUFFICIENT_POINTS');
+    await api.ok(`mutation($id: ID!) { approveHeldEntry(entryId: $id) { id } }`, { id: held.data.earnPoints.entry.id });
+    await sub.nth(3);
+    expect((await adjust(api, m.id, 5, { validDays: 1 })).errors).toBeUndefined();
+    await sub.nth(4);
+    api.clock.advanceDays(1);
+    await api.app.jobs.runOnce();
+    await sub.nth(5);
+    await sleep(300);
+    expect(sub.events.map((e) => [e.entry.type, e.entry.status, e.delta, e.balance])).toEqual([
+      ['PURCHASE', 'POSTED', 100, 100],
+      ['ADJUSTMENT', 'POSTED', -30, 70],
+      ['PURCHASE', 'POSTED', 10001, 10071],
+      ['ADJUSTMENT', 'POSTED', 5, 10076],
+      ['EXPIRY', 'POSTED', -5, 10071],
+    ]);
+  });
+
+  it("another member's subscription receives nothing", async () => {
+    const m = await createMember(api);
+    const other = await createMember(api);
+    const mine = await subscribe(apiB, apiB.ws(m.token), m.id);
+    const theirs = await subscribe(apiB, apiB.ws(other.token), other.id);
+    const onA = await subscribe(api, api.ws(other.token), other.id);
+    expect((await earn(api, m.id, '10')).errors).toBeUndefined();
+    await mine.nth(1);
+    await sleep(500);
+    expect(theirs.events).toEqual([]);
+    expect(onA.events).toEqual([]);
+    // Their subscriptions were live all along: their own earning reaches both.
+    expect((await earn(api, other.id, '20')).errors).toBeUndefined();
+    expect(await theirs.nth(1)).toMatchObject({ memberId: other.id, delta: 20 });
+    expect(await onA.nth(1)).toMatchObject({ memberId: other.id, delta: 20 });
+    await sleep(200);
+    expect(mine.events).toHaveLength(1);
+    expect(theirs.events).toHaveLength(1);
+  });
+
+  it('admins and partners subscribing to balanceChanged get FORBIDDEN', async () => {
+    for (const token of [tokens.admin(), tokens.partner()]) {
+      const result = await Promise.race([wsExecute(apiB.ws(token), BALANCE_CHANGED), sleep(3000).then(() => ({ timeout: true }) as any)]);
+      expect(result.timeout).toBeUndefined();
+      expect(result.data ?? null).toBeNull();
+      expect(result.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+  });
+});
