@@ -84,3 +84,37 @@ export function addLocalDays(at: Date, days: number, timeZone: string): Date {
 export const DAY_MS = 86_400_000;
 
 export const addDays = (at: Date, days: number): Date => new Date(at.getTime() + days * DAY_MS);
+
+export type PeriodKind = 'ALL_TIME' | 'MONTHLY' | 'WEEKLY';
+
+export interface Period {
+  kind: PeriodKind;
+  /** ALL_TIME, 2026-03 or 2026-W10: names the period in keys and snapshots. */
+  key: string;
+  start: Date | null;
+  end: Date | null;
+}
+
+/** ISO-8601 week-numbering year and week of a local calendar date. */
+export function isoWeekOf(year: number, month: number, day: number): { year: number; week: number } {
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const weekday = date.getUTCDay() || 7;
+  date.setUTCDate(date.getUTCDate() + 4 - weekday); // the Thursday of this week decides its year
+  const yearStart = Date.UTC(date.getUTCFullYear(), 0, 1);
+  return { year: date.getUTCFullYear(), week: Math.ceil(((date.getTime() - yearStart) / DAY_MS + 1) / 7) };
+}
+
+/** The period containing an instant; months and ISO weeks (Monday 00:00) start in local time. */
+export function periodAt(kind: PeriodKind, at: Date, timeZone: string): Period {
+  if (kind === 'ALL_TIME') return { kind, key: 'ALL_TIME', start: null, end: null };
+  const p = localParts(at, timeZone);
+  if (kind === 'MONTHLY') {
+    const start = fromLocal(p.year, p.month, 1, timeZone);
+    const end = p.month === 12 ? fromLocal(p.year + 1, 1, 1, timeZone) : fromLocal(p.year, p.month + 1, 1, timeZone);
+    return { kind, key: `${p.year}-${String(p.month).padStart(2, '0')}`, start, end };
+  }
+  const start = addLocalDays(at, 1 - p.weekday, timeZone);
+  const end = addLocalDays(start, 7, timeZone);
+  const week = isoWeekOf(p.year, p.month, p.day);
+  return { kind, key: `${week.year}-W${String(week.week).padStart(2, '0')}`, start, end };
+}

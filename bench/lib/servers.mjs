@@ -1,0 +1,88 @@
+// Servers under test run in child processes, so the load generator (this process) never
+// shares an event loop with them.
+import { fork } from 'node:child_process';
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * Forks `file`, which must send { type: 'ready', url } over IPC once it listens on 127.0.0.1,
+ * and stop when it receives { type: 'stop' } (or when this process goes away).
+ */
+export function startServer(ctx, name, file, env) {
+  const child = fork(file, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+  let exited = false;
+  const exit = new Promise((resolve) => child.once('exit', (code, signal) => {
+    exited = true;
+    resolve({ code, signal });
+  }));
+
+  const stop = async () => {
+    if (exited) return;
+    if (child.connected) child.send({ type: 'stop' });
+    else child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exit;
+    clearTimeout(timer);
+  };
+  ctx.onCleanup(`stop ${name}`, stop);
+  ctx.onAbort(() => child.kill('SIGKILL'));
+
+  // The child's own CPU time (user + system, µs), asked over IPC: CPU per request is far less
+  // sensitive than req/s to whatever else the machine is running.
+  const pendingUsage = [];
+  const usage = () =>
+    new Promise((resolve, reject) => {
+      if (!child.connected) return reject(new Error(`${name} is not running`));
+      pendingUsage.push(resolve);
+      child.send({ type: 'usage' });
+    });
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    child.on('message', (message) => {
+      if (message?.type === 'usage') pendingUsage.shift()?.(message);
+      if (message?.type !== 'ready') return;
+      clearTimeout(timer);
+      const url = new URL(message.url);
+      if (url.hostname !== '127.0.0.1') {
+        reject(new Error(`${name} listens on ${url.hostname}; the bench only targets 127.0.0.1`));
+        return;
+      }
+      resolve({ name, url: url.origin, pid: child.pid, stop, usage });
+    });
+    exit.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited before it was ready (code ${code}, signal ${signal})`));
+    });
+  });
+}
+
+/** For the server side (a forked child): report readiness and stop on request or orphaning. */
+export function serveUntilStopped(url, stopServer) {
+  let stopping = null;
+  const stop = () => {
+    stopping ??= Promise.resolve()
+      .then(stopServer)
+      .then(
+        () => process.exit(0),
+        (error) => {
+          process.stderr.write(`stop failed: ${error?.stack ?? error}\n`);
+          process.exit(1);
+        },
+      );
+    return stopping;
+  };
+  process.on('message', (message) => {
+    if (message?.type === 'stop') stop();
+    if (message?.type === 'usage') {
+      const { user, system } = process.cpuUsage();
+      process.send({ type: 'usage', cpuMicros: user + system, rss: process.memoryUsage.rss() });
+    }
+  });
+  // The parent died or closed the channel: never outlive it.
+  process.on('disconnect', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.send({ type: 'ready', url });
+}
