@@ -95,7 +95,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const schema = await createSchema(pubSub);
   const contextFor = (principal: Principal, requestId: string): Context => {
     const em = orm.em.fork();
-    return { principal, em, loaders: createLoaders(em, clock), services, config, clock, requestId, log: log.child({ requestId }) };
+    return { principal, em, loaders: createLoaders(em, clock, services), services, config, clock, requestId, log: log.child({ requestId }) };
   };
 
   const app = express();

@@ -25,8 +25,8 @@ export interface Services {
   redemptions: RedemptionService;
 }
 
-export function createLoaders(em: EntityManager, clock: Clock) {
-  return { ...memberLoaders(em), ...ledgerLoaders(em, clock), ...catalogLoaders(em, clock) };
+export function createLoaders(em: EntityManager, clock: Clock, services: Services) {
+  return { ...memberLoaders(em, services.members.tierCache, clock), ...ledgerLoaders(em, clock), ...catalogLoaders(em, clock) };
 }
 export type Loaders = ReturnType<typeof createLoaders>;
 

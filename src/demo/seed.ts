@@ -1,6 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { Decimal } from 'decimal.js';
 import type { Services } from '../context';
 import { Member } from '../members/member.entity';
+import { CatalogItem } from '../catalog/catalog.entity';
+import { demoCatalog } from './catalog';
 
 export const DEMO_MEMBERS = [
   { mobile: '13800000001', nickname: '小明', externalId: 'demo-001', totalSpend: '320.00' },
@@ -10,7 +13,7 @@ export const DEMO_MEMBERS = [
   { mobile: '13800000005', nickname: '王芳', externalId: 'demo-005', totalSpend: '0.00' },
 ];
 
-/** Demo data for `npm start`, only into an empty database; returns the demo member ids. */
+/** Demo data for `npm start` (members and the catalog), only into an empty database; returns the demo member ids. */
 export async function seedDemo(orm: MikroORM, services: Services): Promise<{ seeded: boolean; memberIds: string[] }> {
   const em = orm.em.fork();
   const existing = await em.find(Member, { externalId: { $in: DEMO_MEMBERS.map((m) => m.externalId) } }, { orderBy: { externalId: 'asc' } });
@@ -23,6 +26,12 @@ export async function seedDemo(orm: MikroORM, services: Services): Promise<{ see
     // Lifetime spend stands in for purchase history until orders are posted through the ledger.
     await em.nativeUpdate(Member, { id: member.id }, { totalSpend: demo.totalSpend });
     ids.push(member.id);
+  }
+  // The mall: created through the service, so every demo item passes the same validation as an
+  // admin's; skipped if an admin has already stocked it.
+  const stocked = await em.count(CatalogItem, {});
+  for (const item of stocked > 0 ? [] : demoCatalog()) {
+    await services.catalog.create(em, { ...item, cashPrice: item.cashPrice == null ? null : new Decimal(item.cashPrice) });
   }
   return { seeded: true, memberIds: ids };
 }

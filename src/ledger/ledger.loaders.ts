@@ -22,19 +22,5 @@ export function ledgerLoaders(em: EntityManager, clock: Clock) {
       for (const row of rows) byMember.set(row.member_id, [...(byMember.get(row.member_id) ?? []), row]);
       return memberIds.map((id) => byMember.get(id) ?? []);
     }),
-    /**
-     * Points in lots whose time has come but that neither the expiry job nor a money path has
-     * expired yet: still in the cached balance, no longer spendable.
-     */
-    duePoints: new DataLoader<string, number>(async (memberIds) => {
-      const rows = await em.execute<{ member_id: string; points: number }[]>(
-        `select member_id, sum(remaining)::int as points from points_lot
-         where member_id in (select jsonb_array_elements_text(?::jsonb)::uuid) and remaining > 0 and expires_at <= ?
-         group by member_id`,
-        [JSON.stringify(memberIds), clock.now()],
-      );
-      const byMember = new Map(rows.map((row) => [row.member_id, row.points]));
-      return memberIds.map((id) => byMember.get(id) ?? 0);
-    }),
   };
 }

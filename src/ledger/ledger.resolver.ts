@@ -3,7 +3,8 @@ import type { Context } from '../context';
 import { requireMemberId, Role } from '../auth/principal';
 import { BadInputError } from '../platform/errors';
 import { toConnection } from '../platform/graphql/connection';
-import { MemberType, toMemberType } from '../members/member.types';
+import { MemberType } from '../members/member.types';
+import { currentMember } from '../members/member.resolver';
 import { expirySummary } from './ledger.rules';
 import { BALANCE_TOPIC, type BalanceEventPayload } from './ledger.topics';
 import {
@@ -30,16 +31,14 @@ export class LedgerResolver {
   @Mutation(() => EarnPointsPayload)
   async earnPoints(@Arg('input', () => EarnPointsInput) input: EarnPointsInput, @Ctx() ctx: Context): Promise<EarnPointsPayload> {
     const result = await ctx.services.ledger.earn(ctx.em, ctx.principal, input);
-    const member = await ctx.services.members.fresh(ctx.em, result.memberId);
-    return { entry: toEntryType(result.entry), member: toMemberType(member), points: result.points, status: result.status as EarnStatus, duplicate: result.duplicate };
+    return { entry: toEntryType(result.entry), member: await currentMember(ctx, result.memberId), points: result.points, status: result.status as EarnStatus, duplicate: result.duplicate };
   }
 
   @Authorized(Role.ADMIN, Role.PARTNER)
   @Mutation(() => ReverseEarnPayload)
   async reverseEarn(@Arg('input', () => ReverseEarnInput) input: ReverseEarnInput, @Ctx() ctx: Context): Promise<ReverseEarnPayload> {
     const result = await ctx.services.ledger.reverse(ctx.em, ctx.principal, input);
-    const member = await ctx.services.members.fresh(ctx.em, result.memberId);
-    return { entry: toEntryType(result.entry), member: toMemberType(member), pointsReversed: result.pointsReversed, shortfall: result.shortfall };
+    return { entry: toEntryType(result.entry), member: await currentMember(ctx, result.memberId), pointsReversed: result.pointsReversed, shortfall: result.shortfall };
   }
 
   @Authorized(Role.ADMIN)
@@ -93,17 +92,6 @@ const MAX_WITHIN_DAYS = 3650;
 
 @Resolver(() => MemberType)
 export class MemberLedgerResolver {
-  /**
-   * Contract: "Spendable points now: the sum of unexpired lots". The cached balance still holds
-   * lots whose time has passed until the expiry job (or the member's next money path) posts
-   * their EXPIRY, so those are left out here: the balance shown is what can be spent.
-   */
-  @FieldResolver(() => Int)
-  async balance(@Root() member: MemberType, @Ctx() ctx: Context): Promise<number> {
-    const due = await ctx.loaders.duePoints.load(member.id);
-    return Math.max(0, member.balance - due);
-  }
-
   @FieldResolver(() => ExpirySummaryType)
   async expiringPoints(
     @Root() member: MemberType,

@@ -3,6 +3,8 @@ import type { Context } from '../context';
 import { assertMayActFor, isAdmin, requireMemberId, Role } from '../auth/principal';
 import { toConnection } from '../platform/graphql/connection';
 import { maskMobile, nextTierProgress, tierFor } from './member.rules';
+import { MemberNotFoundError } from './member.errors';
+import type { MemberRecord } from './member.loaders';
 import {
   MemberConnection,
   MemberFilter,
@@ -14,6 +16,16 @@ import {
   toMemberType,
   toTierType,
 } from './member.types';
+
+/**
+ * A member as committed now (after a mutation), read through the request's loader so every
+ * payload shows the same spendable balance as a query would.
+ */
+export async function currentMember(ctx: Context, id: string): Promise<MemberType> {
+  const member = await ctx.loaders.memberById.clear(id).load(id);
+  if (!member) throw new MemberNotFoundError(id);
+  return toMemberType(member);
+}
 
 @Resolver(() => MemberType)
 export class MemberResolver {
@@ -36,8 +48,8 @@ export class MemberResolver {
   @Authorized(Role.ADMIN, Role.PARTNER)
   @Query(() => MemberType, { nullable: true })
   async memberByExternalId(@Arg('externalId', () => String) externalId: string, @Ctx() ctx: Context): Promise<MemberType | null> {
-    const member = await ctx.services.members.findByExternalId(ctx.em, externalId);
-    return member && toMemberType(member);
+    const found = await ctx.services.members.findByExternalId(ctx.em, externalId);
+    return found && currentMember(ctx, found.id);
   }
 
   @Authorized(Role.ADMIN)
@@ -49,7 +61,9 @@ export class MemberResolver {
     @Ctx() ctx: Context,
   ) {
     const page = await ctx.services.members.list(ctx.em, filter, first, after);
-    const connection = toConnection(page.rows, page.limit, (m) => [m.joinedAt.toISOString(), m.id], toMemberType);
+    const records = await ctx.loaders.memberById.loadMany(page.rows.map((m) => m.id));
+    const byId = new Map(records.filter((r): r is MemberRecord => !!r && !(r instanceof Error)).map((r) => [r.id, r]));
+    const connection = toConnection(page.rows, page.limit, (m) => [m.joinedAt.toISOString(), m.id], (m) => toMemberType(byId.get(m.id)!));
     return { ...connection, totalCount: page.totalCount };
   }
 
@@ -79,25 +93,25 @@ export class MemberResolver {
   @Authorized(Role.ADMIN, Role.PARTNER)
   @Mutation(() => MemberType)
   async registerMember(@Arg('input', () => RegisterMemberInput) input: RegisterMemberInput, @Ctx() ctx: Context): Promise<MemberType> {
-    return toMemberType(await ctx.services.members.register(ctx.em, input));
+    return currentMember(ctx, (await ctx.services.members.register(ctx.em, input)).id);
   }
 
   @Authorized(Role.MEMBER)
   @Mutation(() => MemberType)
   async updateProfile(@Arg('nickname', () => String) nickname: string, @Ctx() ctx: Context): Promise<MemberType> {
-    return toMemberType(await ctx.services.members.updateProfile(ctx.em, requireMemberId(ctx.principal), nickname));
+    return currentMember(ctx, (await ctx.services.members.updateProfile(ctx.em, requireMemberId(ctx.principal), nickname)).id);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => MemberType)
   async freezeMember(@Arg('memberId', () => ID) memberId: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: Context) {
-    return toMemberType(await ctx.services.members.setFrozen(ctx.em, memberId, true, reason));
+    return currentMember(ctx, (await ctx.services.members.setFrozen(ctx.em, memberId, true, reason)).id);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => MemberType)
   async unfreezeMember(@Arg('memberId', () => ID) memberId: string, @Ctx() ctx: Context) {
-    return toMemberType(await ctx.services.members.setFrozen(ctx.em, memberId, false));
+    return currentMember(ctx, (await ctx.services.members.setFrozen(ctx.em, memberId, false)).id);
   }
 
   @Authorized(Role.ADMIN)

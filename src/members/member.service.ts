@@ -8,6 +8,7 @@ import { uniqueViolation } from '../platform/db/orm';
 import { isUuid, likeEscape } from '../platform/ids';
 import { Member, MemberStatus } from './member.entity';
 import { Tier } from './tier.entity';
+import { TierCache } from './tier.cache';
 import { DuplicateMemberError, MemberNotFoundError } from './member.errors';
 import { newInviteCode, normalizeMobile, normalizeNickname, spendRangeOf, tierProblems } from './member.rules';
 import type { MemberFilter, RegisterMemberInput, TierInput } from './member.types';
@@ -24,6 +25,8 @@ export interface MemberPage {
 }
 
 export class MemberService {
+  readonly tierCache = new TierCache();
+
   constructor(private readonly clock: Clock) {}
 
   async findById(em: EntityManager, id: string): Promise<Member | null> {
@@ -32,13 +35,6 @@ export class MemberService {
 
   async getById(em: EntityManager, id: string): Promise<Member> {
     const member = await this.findById(em, id);
-    if (!member) throw new MemberNotFoundError(id);
-    return member;
-  }
-
-  /** The member as committed now, not as this request's identity map last saw it (after a posting). */
-  async fresh(em: EntityManager, id: string): Promise<Member> {
-    const member = await em.findOne(Member, { id }, { refresh: true });
     if (!member) throw new MemberNotFoundError(id);
     return member;
   }
@@ -176,6 +172,6 @@ export class MemberService {
       const problem = tierProblems(tiers);
       if (problem) throw new BadInputError(problem, 'minSpend');
       return tier;
-    });
+    }).finally(() => this.tierCache.invalidate());
   }
 }

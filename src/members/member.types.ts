@@ -2,7 +2,8 @@ import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '
 import { Decimal } from 'decimal.js';
 import { JSONScalar } from '../platform/graphql/scalars';
 import { connectionTypes } from '../platform/graphql/connection';
-import { MemberStatus, type Member } from './member.entity';
+import { MemberStatus } from './member.entity';
+import type { MemberRecord } from './member.loaders';
 import type { Tier } from './tier.entity';
 
 registerEnumType(MemberStatus, { name: 'MemberStatus' });
@@ -73,7 +74,7 @@ export class TierInput {
   @Field(() => JSONScalar, { nullable: true }) benefits?: Record<string, unknown> | null;
 }
 
-export function toMemberType(member: Member): MemberType {
+export function toMemberType(member: MemberRecord): MemberType {
   return Object.assign(new MemberType(), {
     id: member.id,
     externalId: member.externalId,

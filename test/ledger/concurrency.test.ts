@@ -116,9 +116,8 @@ describe('ledger under concurrency', async () => {
     results.slice(8).forEach((r) => r.errors && expect(r.errors[0].extensions?.code).toBe('INSUFFICIENT_POINTS'));
     const reversal = results[18].data.reverseEarn;
     expect(reversal.pointsReversed + reversal.shortfall).toBe(100);
+    // Any interleaving is valid (a reversal after all ten spends leaves a shortfall); what must hold is below.
     const spent = results.slice(8, 18).filter((r) => !r.errors).length;
-    // 300 + 80 earned could not pay for all ten spends and the reversal.
-    expect(spent).toBeLessThan(10);
 
     const entries = await ledger(m.id);
     const repaid = -entries.filter((e: any) => e.source === 'system:debt').reduce((sum: number, e: any) => sum + e.delta, 0);
