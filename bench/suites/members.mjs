@@ -1,7 +1,7 @@
 // members: `{ me { nickname tier { name } balance } }` through the whole app (express, Apollo,
 // type-graphql, MikroORM) against a bare node:http + pg server answering the same, over
 // ~10,000 seeded members, each request carrying a different member's token.
-import { createSecretKey, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dist } from '../lib/dist.mjs';
 import { dropDatabase, freshDatabase, withClient } from '../lib/db.mjs';
@@ -128,8 +128,8 @@ export async function run(ctx) {
   log(`  migrations: ${migrations.join(', ') || '(none)'}; seeded ${members.length} members in ${Date.now() - seeding} ms; tiers: ${tiers.map((t) => `${t.name}≥${t.min_spend}`).join(', ')}`);
 
   // Tokens are minted up front (as the identity provider would have): no signing during the run.
-  // A KeyObject signs ~30x faster than the string secret (see servers/members-baseline.mjs).
-  const signing = { ...config.jwt, key: createSecretKey(Buffer.from(config.jwt.key)) };
+  // mintToken keeps one KeyObject per secret (see src/auth/jwt.ts).
+  const signing = config.jwt;
   const minting = Date.now();
   const body = JSON.stringify({ query: QUERY });
   const headers = members.map((m) => ({
