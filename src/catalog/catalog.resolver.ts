@@ -4,6 +4,7 @@ import { assertMayActFor, isAdmin, requireMemberId, Role } from '../auth/princip
 import { toConnection } from '../platform/graphql/connection';
 import { MemberStatus } from '../members/member.entity';
 import { MemberType, toMemberType } from '../members/member.types';
+import { currentMember } from '../members/member.resolver';
 import { CouponStatus } from './catalog.entity';
 import { isAvailable } from './catalog.rules';
 import {
@@ -89,8 +90,8 @@ export class RedemptionResolver {
   @Mutation(() => RedeemPayload)
   async redeem(@Arg('input', () => RedeemInput) input: RedeemInput, @Ctx() ctx: Context): Promise<RedeemPayload> {
     const result = await ctx.services.redemptions.redeem(ctx.em, requireMemberId(ctx.principal), input);
-    const member = await ctx.services.members.fresh(ctx.em, result.memberId);
-    return { redemption: toRedemptionType(result.redemption), member: toMemberType(member), remainingPoints: member.balance };
+    const member = await currentMember(ctx, result.memberId);
+    return { redemption: toRedemptionType(result.redemption), member, remainingPoints: member.balance };
   }
 
   @Authorized(Role.ADMIN, Role.MEMBER)
