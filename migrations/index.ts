@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000100Members } from './Migration20261122000100Members';
 import { Migration20261122000200Ledger } from './Migration20261122000200Ledger';
 import { Migration20261122000300Catalog } from './Migration20261122000300Catalog';
+import { Migration20261122000400Leaderboard } from './Migration20261122000400Leaderboard';
 
 /** Applied in this order; never edit a migration that has shipped: add a new one. */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000100Members', class: Migration20261122000100Members },
   { name: 'Migration20261122000200Ledger', class: Migration20261122000200Ledger },
   { name: 'Migration20261122000300Catalog', class: Migration20261122000300Catalog },
+  { name: 'Migration20261122000400Leaderboard', class: Migration20261122000400Leaderboard },
 ];

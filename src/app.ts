@@ -7,7 +7,6 @@ import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { GraphQLError } from 'graphql';
-import type { PubSub } from 'type-graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './platform/config';
 import { systemClock, type Clock } from './platform/clock';
@@ -32,26 +31,49 @@ import { NotificationService } from './notifications/notification.service';
 import { JobRunner } from './jobs/runner';
 import { CatalogService } from './catalog/catalog.service';
 import { RedemptionService } from './catalog/redemption.service';
+import { LedgerEvents } from './ledger/ledger.events';
+import { LeaderboardService } from './leaderboard/leaderboard.service';
+import { LeaderboardFeed } from './leaderboard/leaderboard.feed';
+import { StatsService } from './program/stats.service';
+import { StatsFeed } from './program/stats.feed';
 
 export interface AppOptions {
   clock?: Clock;
   logger?: Logger;
 }
 
-/** The use cases, wired once; shared by the server, the CLIs and the tests. */
-export function createServices(clock: Clock, config: Config, pubSub: PubSub): Services {
+export interface Infrastructure {
+  clock: Clock;
+  config: Config;
+  orm: MikroORM;
+  redis: RedisClients;
+  pubSub: RedisPubSubAdapter;
+  log: Logger;
+}
+
+/** The use cases and per-instance feeds, wired once; shared by the server, the CLIs and the tests. */
+export function createServices({ clock, config, orm, redis, pubSub, log }: Infrastructure): Services {
   const members = new MemberService(clock);
   const program = new ProgramService();
   const notifications = new NotificationService();
-  const ledger = new LedgerService({ clock, timeZone: config.timeZone, pubSub, members, program, notifications });
+  const events = new LedgerEvents(pubSub);
+  const leaderboard = new LeaderboardService({ redis, orm, clock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
+  events.onCommit((posted) => leaderboard.record(posted));
+  const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications });
+  const stats = new StatsService();
   return {
     members,
     program,
     notifications,
+    events,
     ledger,
+    leaderboard,
+    stats,
     earningRules: new EarningRuleService(clock),
     catalog: new CatalogService(clock),
     redemptions: new RedemptionService({ clock, ledger, program, notifications }),
+    leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
+    statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
   };
 }
 
@@ -89,8 +111,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw error;
   }
   const pubSub = new RedisPubSubAdapter(redis, log);
-  const services = createServices(clock, config, pubSub);
-  const jobs = new JobRunner({ orm, clock, pubSub, log, metrics, intervalMs: config.jobs.intervalMs });
+  const services = createServices({ clock, config, orm, redis, pubSub, log });
+  const jobs = new JobRunner({ orm, clock, services, log, metrics, intervalMs: config.jobs.intervalMs });
+  await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start()]);
+  // A board missing from Redis (new or flushed) is rebuilt from the ledger; the server does not wait for it.
+  void services.leaderboard.rebuildMissing().catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));
 
   const schema = await createSchema(pubSub);
   const contextFor = (principal: Principal, requestId: string): Context => {
@@ -185,6 +210,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       stopping ??= (async () => {
         shuttingDown = true;
         await jobs.stop();
+        services.leaderboardFeed.stop();
+        services.statsFeed.stop();
         await ws.close();
         // Stops accepting and waits for in-flight HTTP requests (drain plugin).
         await apollo.stop();

@@ -13,6 +13,11 @@ import type { NotificationService } from './notifications/notification.service';
 import { catalogLoaders } from './catalog/catalog.loaders';
 import type { CatalogService } from './catalog/catalog.service';
 import type { RedemptionService } from './catalog/redemption.service';
+import type { LedgerEvents } from './ledger/ledger.events';
+import type { LeaderboardService } from './leaderboard/leaderboard.service';
+import type { LeaderboardFeed } from './leaderboard/leaderboard.feed';
+import type { StatsService } from './program/stats.service';
+import type { StatsFeed } from './program/stats.feed';
 
 /** The application's use cases, built once in app.ts. */
 export interface Services {
@@ -23,6 +28,11 @@ export interface Services {
   notifications: NotificationService;
   catalog: CatalogService;
   redemptions: RedemptionService;
+  events: LedgerEvents;
+  leaderboard: LeaderboardService;
+  stats: StatsService;
+  leaderboardFeed: LeaderboardFeed;
+  statsFeed: StatsFeed;
 }
 
 export function createLoaders(em: EntityManager, clock: Clock, services: Services) {

@@ -4,18 +4,13 @@ import { preflight, ServiceDownError } from './platform/preflight';
 import { migrate, openOrm } from './platform/db/orm';
 import { createLogger } from './platform/logger';
 import { mintToken } from './auth/jwt';
-import { createApp, createServices } from './app';
+import { createApp } from './app';
 import { seedDemo } from './demo/seed';
-import { offlinePubSub } from './schema';
-import { systemClock } from './platform/clock';
 
-async function prepareDatabase(config: Config, demo: boolean) {
+async function migrateDatabase(config: Config): Promise<string[]> {
   const orm = await openOrm(config.databaseUrl, 2);
   try {
-    const applied = await migrate(orm);
-    if (!demo) return { applied, memberIds: [] as string[] };
-    const seed = await seedDemo(orm, createServices(systemClock, config, offlinePubSub));
-    return { applied, memberIds: seed.memberIds, seeded: seed.seeded };
+    return await migrate(orm);
   } finally {
     await orm.close();
   }
@@ -59,12 +54,14 @@ async function main() {
     throw error;
   }
 
-  const prepared = await prepareDatabase(config, demo);
-  if (prepared.applied.length) log.info({ migrations: prepared.applied }, 'migrations applied');
+  const applied = await migrateDatabase(config);
+  if (applied.length) log.info({ migrations: applied }, 'migrations applied');
   const app = await createApp(config, { logger: log });
+  const seed = demo ? await seedDemo(app.orm, app.services) : null;
+  if (seed?.seeded) log.info({ members: seed.memberIds.length }, 'demo data seeded');
   const url = await app.listen();
   log.info({ url }, 'listening');
-  if (demo) printTokens(config, url, prepared.memberIds[0]);
+  if (seed) printTokens(config, url, seed.memberIds[0]);
 
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');

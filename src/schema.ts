@@ -7,6 +7,7 @@ import { MemberResolver } from './members/member.resolver';
 import { LedgerResolver, MemberLedgerResolver } from './ledger/ledger.resolver';
 import { CatalogResolver, MemberCatalogResolver, RedemptionResolver } from './catalog/catalog.resolver';
 import { NotificationResolver } from './notifications/notification.resolver';
+import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const RESOLVERS: NonEmptyArray<Function> = [
@@ -17,6 +18,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   RedemptionResolver,
   MemberCatalogResolver,
   NotificationResolver,
+  LeaderboardResolver,
 ];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */

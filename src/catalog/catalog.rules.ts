@@ -24,7 +24,7 @@ export type ItemProblem = { field: string; message: string };
 
 const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MAX_POINTS = 10_000_000;
-const MAX_STOCK = 100_000_000;
+export const MAX_STOCK = 100_000_000;
 
 function int(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;

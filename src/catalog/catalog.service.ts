@@ -7,7 +7,7 @@ import { uniqueViolation } from '../platform/db/orm';
 import { isUuid, likeEscape } from '../platform/ids';
 import { CatalogItem, ItemType } from './catalog.entity';
 import { DuplicateSkuError, ItemNotFoundError } from './catalog.errors';
-import { normalizeItem, type ItemFields } from './catalog.rules';
+import { MAX_STOCK, normalizeItem, type ItemFields } from './catalog.rules';
 
 export interface CatalogQuery {
   category?: string | null;
@@ -63,10 +63,18 @@ export class CatalogService {
 
   /** Adds stock with one conditional UPDATE, so it composes with concurrent redemptions. */
   async restock(em: EntityManager, id: string, quantity: number): Promise<CatalogItem> {
-    if (!Number.isInteger(quantity) || quantity < 1 || quantity > 100_000_000) throw new BadInputError('quantity must be a positive integer', 'quantity');
+    if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_STOCK) throw new BadInputError('quantity must be a positive integer', 'quantity');
     if (!isUuid(id)) throw new ItemNotFoundError(id);
-    const [row] = await em.execute<Record<string, unknown>[]>('update catalog_item set stock = stock + ?, updated_at = ? where id = ? returning *', [quantity, this.clock.now(), id]);
-    if (!row) throw new ItemNotFoundError(id);
+    // The same ceiling as create and update (and far from the int column's overflow, which would be a 500).
+    const [row] = await em.execute<Record<string, unknown>[]>(
+      'update catalog_item set stock = stock + ?, updated_at = ? where id = ? and stock <= ? returning *',
+      [quantity, this.clock.now(), id, MAX_STOCK - quantity],
+    );
+    if (!row) {
+      const [existing] = await em.execute<{ stock: number }[]>('select stock from catalog_item where id = ?', [id]);
+      if (!existing) throw new ItemNotFoundError(id);
+      throw new BadInputError(`stock cannot exceed ${MAX_STOCK} (it is ${existing.stock})`, 'quantity');
+    }
     return em.fork().map(CatalogItem, row);
   }
 
@@ -110,10 +118,12 @@ export class CatalogService {
       // The same conditions as CatalogItem.redeemable, as SQL, so the filter and the page agree.
       clauses.push(`ci.active and ci.stock >= 1
         and (ci.available_from is null or ci.available_from <= ?) and (ci.available_until is null or ci.available_until > ?)
-        and exists (select 1 from member m where m.id = ? and m.status = 'ACTIVE' and m.balance >= ci.points_price)
+        and ci.points_price <= (select m.balance - coalesce((select sum(l.remaining) from points_lot l
+          where l.member_id = m.id and l.remaining > 0 and l.expires_at <= ?), 0) from member m where m.id = ? and m.status = 'ACTIVE')
         and (ci.per_member_limit is null or ci.per_member_limit > coalesce(
           (select sum(r.quantity) from redemption r where r.member_id = ? and r.item_id = ci.id and r.status <> 'CANCELLED'), 0))`);
-      params.push(now, now, viewer.memberId, viewer.memberId);
+      // Spendable points (lots past their date left out, as redeem would expire them first), computed once per query.
+      params.push(now, now, now, viewer.memberId, viewer.memberId);
     }
     const where = clauses.length ? `where ${clauses.join(' and ')}` : '';
     const [{ count }] = await em.execute<{ count: number }[]>(`select count(*)::int as count from catalog_item ci ${where}`, params);

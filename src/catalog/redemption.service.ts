@@ -271,7 +271,13 @@ export class RedemptionService {
   async quickOptions(em: EntityManager, memberId: string, firstInput: number | null | undefined) {
     const first = Math.min(Math.max(firstInput ?? 3, 0), 20);
     const now = this.deps.clock.now();
-    const [member] = await em.execute<{ balance: number; status: string; language: string }[]>('select balance, status, language from member where id = ?', [memberId]);
+    // Spendable points: lots past their date that nothing has expired yet are left out (redeem would expire them first).
+    const [member] = await em.execute<{ balance: number; status: string; language: string }[]>(
+      `select greatest(0, m.balance - coalesce((select sum(l.remaining) from points_lot l where l.member_id = m.id and l.remaining > 0 and l.expires_at <= ?), 0))::int as balance,
+              m.status, m.language
+       from member m where m.id = ?`,
+      [now, memberId],
+    );
     if (!member) throw new NotFoundError('Member', memberId);
     const rows = member.balance > 0
       ? await em.execute<(Record<string, unknown> & { used: number })[]>(

@@ -8,6 +8,7 @@ import { Metrics } from '../platform/metrics';
 import { createRedis, connectRedis } from '../platform/redis';
 import { RedisPubSubAdapter } from '../realtime/pubsub';
 import { JobRunner } from '../jobs/runner';
+import { createServices } from '../app';
 
 /**
  * npm run jobs — every scheduled job once, then exit (for cron); `-- --loop` keeps running on
@@ -21,7 +22,8 @@ async function run() {
   const redis = createRedis(config.redisUrl, config.redisPrefix);
   await connectRedis(redis);
   const pubSub = new RedisPubSubAdapter(redis, log);
-  const runner = new JobRunner({ orm, clock: systemClock, pubSub, log, metrics: new Metrics(), intervalMs: config.jobs.intervalMs });
+  const services = createServices({ clock: systemClock, config, orm, redis, pubSub, log });
+  const runner = new JobRunner({ orm, clock: systemClock, services, log, metrics: new Metrics(), intervalMs: config.jobs.intervalMs });
   const close = async () => {
     await runner.stop();
     pubSub.close();

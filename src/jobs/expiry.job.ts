@@ -1,8 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { PubSub } from 'type-graphql';
 import type { Clock } from '../platform/clock';
 import { LedgerWriter } from '../ledger/ledger.writer';
-import { publishBalanceEvents } from '../ledger/ledger.topics';
+import type { LedgerEvents } from '../ledger/ledger.events';
 
 export interface ExpiryRunResult {
   members: number;
@@ -20,7 +19,7 @@ export class ExpiryJob {
   readonly name = 'expiry';
 
   constructor(
-    private readonly deps: { orm: MikroORM; clock: Clock; pubSub: PubSub; batchSize?: number },
+    private readonly deps: { orm: MikroORM; clock: Clock; events: LedgerEvents; batchSize?: number },
   ) {}
 
   async run(): Promise<ExpiryRunResult> {
@@ -51,7 +50,7 @@ export class ExpiryJob {
         result.members += expired.size;
         for (const points of expired.values()) result.points += points;
       });
-      publishBalanceEvents(this.deps.pubSub, writer.posted);
+      this.deps.events.committed(writer.posted);
       result.batches += 1;
       if (due.length < batchSize) break;
     }

@@ -1,9 +1,10 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { PubSub } from 'type-graphql';
+import type { Services } from '../context';
 import type { Clock } from '../platform/clock';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import { ExpiryJob } from './expiry.job';
+import { RankSnapshotJob } from './rank-snapshot.job';
 
 export interface Job {
   readonly name: string;
@@ -19,8 +20,11 @@ export class JobRunner {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
 
-  constructor(private readonly deps: { orm: MikroORM; clock: Clock; pubSub: PubSub; log: Logger; metrics: Metrics; intervalMs: number }) {
-    this.jobs = [new ExpiryJob(deps)];
+  constructor(private readonly deps: { orm: MikroORM; clock: Clock; services: Services; log: Logger; metrics: Metrics; intervalMs: number }) {
+    this.jobs = [
+      new ExpiryJob({ orm: deps.orm, clock: deps.clock, events: deps.services.events }),
+      new RankSnapshotJob(deps.services.leaderboard),
+    ];
   }
 
   /** Runs every job once, one after another; a failing job is logged and does not stop the rest. */

@@ -23,6 +23,9 @@ export enum LedgerEntryStatus {
  */
 @Entity({ tableName: 'ledger_entry' })
 @Index({ name: 'ledger_entry_member_id_idx', properties: ['memberId', 'id'] })
+// Program stats read the last 30 days; board rebuilds read a period's postings.
+@Index({ name: 'ledger_entry_created_at_idx', properties: ['createdAt'] })
+@Index({ name: 'ledger_entry_posted_at_idx', properties: ['postedAt'] })
 @Unique({ name: 'ledger_entry_idempotency_unique', properties: ['type', 'idempotencyKey'] })
 // Credits are positive, debits never positive; written as PostgreSQL prints it so schema diffs stay quiet.
 @Check({

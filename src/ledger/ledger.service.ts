@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { PubSub } from 'type-graphql';
 import { Decimal } from 'decimal.js';
 import type { Clock } from '../platform/clock';
 import type { Principal } from '../auth/principal';
@@ -25,7 +24,7 @@ import {
   OrderNotFoundError,
 } from './ledger.errors';
 import { expiryFor, moneyProblem, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
-import { publishBalanceEvents } from './ledger.topics';
+import type { LedgerEvents } from './ledger.events';
 import { LedgerWriter, type EntryRow, type LockedMember } from './ledger.writer';
 
 const TEXT_MAX = 500;
@@ -99,7 +98,7 @@ export class LedgerService {
     private readonly deps: {
       clock: Clock;
       timeZone: string;
-      pubSub: PubSub;
+      events: LedgerEvents;
       members: MemberService;
       program: ProgramService;
       notifications: NotificationService;
@@ -117,7 +116,7 @@ export class LedgerService {
       writer = new LedgerWriter(tx, now);
       return work(writer);
     });
-    publishBalanceEvents(this.deps.pubSub, writer.posted);
+    this.deps.events.committed(writer.posted);
     return result;
   }
 

@@ -223,12 +223,14 @@ export class LedgerWriter {
    * cancellation never silently loses points nor hands out a fresh full validity.
    */
   async refund(member: LockedMember, debitEntryId: string, fields: EntryFields): Promise<EntryRow> {
-    const taken = await this.rows<{ lot_id: string; amount: number; expires_at: Date | null; expired_at: Date | null }>(
+    const rows = await this.rows<{ lot_id: string; amount: number; expires_at: Date | string | null; expired_at: Date | string | null }>(
       `select a.lot_id, sum(a.amount)::int as amount, l.expires_at, l.expired_at
        from lot_allocation a join points_lot l on l.id = a.lot_id
        where a.entry_id = ? group by a.lot_id, l.expires_at, l.expired_at having sum(a.amount) > 0 order by a.lot_id`,
       [debitEntryId],
     );
+    // Raw rows carry timestamptz as text: compared with a Date as is, every lot would look lapsed.
+    const taken = rows.map((t) => ({ ...t, expires_at: t.expires_at == null ? null : new Date(t.expires_at) }));
     const live = taken.filter((t) => !t.expired_at && (!t.expires_at || t.expires_at > this.now));
     const lapsed = taken.filter((t) => !live.includes(t));
     const total = taken.reduce((sum, t) => sum + t.amount, 0);

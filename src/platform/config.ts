@@ -38,6 +38,9 @@ const schema = z
     JOBS_ENABLED: bool(true),
     JOBS_INTERVAL_MS: intFrom(60_000, 100),
     SHUTDOWN_GRACE_MS: intFrom(10_000, 0),
+    LEADERBOARD_COALESCE_MS: intFrom(500, 10),
+    LEADERBOARD_RETENTION_DAYS: intFrom(90, 1),
+    STATS_INTERVAL_MS: intFrom(5000, 100),
   });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -75,6 +78,7 @@ function toConfig(env: z.output<typeof schema>) {
     ws: { maxSubscriptions: env.WS_MAX_SUBSCRIPTIONS, initTimeoutMs: env.WS_INIT_TIMEOUT_MS },
     jobs: { enabled: env.JOBS_ENABLED, intervalMs: env.JOBS_INTERVAL_MS },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, retentionDays: env.LEADERBOARD_RETENTION_DAYS, statsIntervalMs: env.STATS_INTERVAL_MS },
   };
 }
 

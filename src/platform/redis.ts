@@ -20,7 +20,8 @@ const common: RedisOptions = {
 };
 
 export function createRedis(url: string, prefix: string): RedisClients {
-  const command = new Redis(url, { ...common, keyPrefix: prefix, enableOfflineQueue: false });
+  // A hung Redis must not hang a request: commands give up after a second.
+  const command = new Redis(url, { ...common, keyPrefix: prefix, enableOfflineQueue: false, commandTimeout: 1000 });
   const publisher = new Redis(url, { ...common, enableOfflineQueue: false });
   const subscriber = new Redis(url, { ...common, maxRetriesPerRequest: null, autoResubscribe: true });
   // Errors are reported through readiness and the callers' failures; unhandled 'error' events would crash.

@@ -32,6 +32,12 @@ export class RedisPubSubAdapter implements PubSub {
     return this.inner.asyncIterableIterator(this.channel(routingKey, dynamicId)) as AsyncIterable<unknown>;
   }
 
+  /** A plain callback subscription, for per-instance feeds that fan out to many sockets themselves. */
+  async listen(routingKey: string, onMessage: (payload: unknown) => void): Promise<() => void> {
+    const id = await this.inner.subscribe(this.channel(routingKey), onMessage);
+    return () => this.inner.unsubscribe(id);
+  }
+
   close(): void {
     this.inner.close();
   }

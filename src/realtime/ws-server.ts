@@ -25,6 +25,9 @@ export interface SocketState {
   active: Set<string>;
 }
 
+/** Unsent bytes a socket may hold before it is considered too slow and closed. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
 /** setTimeout's longest delay; longer waits are chained. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -120,7 +123,12 @@ export function startWsServer(options: WsServerOptions) {
       onError(_ctx, _id, _payload, errors) {
         return errors.map((e) => formatError(e.toJSON(), e, report));
       },
-      onNext(_ctx, _id, _payload, _args, result) {
+      onNext(ctx, _id, _payload, _args, result) {
+        // A client that does not read what it is sent would make the server buffer without bound: close it.
+        if (ctx.extra.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+          ctx.extra.socket.close(1013, 'Client too slow: reconnect and resubscribe');
+          return;
+        }
         if (!result.errors?.length) return;
         return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, report)) };
       },

@@ -1,6 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import type { PubSub } from 'type-graphql';
 import { ExpiryJob } from '../../src/jobs/expiry.job';
 import { startApp } from '../support/app';
 import { createMember, type CreatedMember } from '../support/factories';
@@ -197,8 +196,7 @@ describe('ledger under concurrency', async () => {
     it('four small-batch jobs racing with the members’ own spends still expire each lot once', async () => {
       const { members, due, dueOf } = await membersWithDueLots(24);
       api.clock.advance(2 * DAY);
-      const pubSub: PubSub = { publish: () => undefined, subscribe: () => ({ [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }) }) };
-      const jobs = Array.from({ length: 4 }, () => new ExpiryJob({ orm: api.app.orm, clock: api.clock, pubSub, batchSize: 3 }));
+      const jobs = Array.from({ length: 4 }, () => new ExpiryJob({ orm: api.app.orm, clock: api.clock, events: api.app.services.events, batchSize: 3 }));
       // Every third member spends 1 point while the jobs run: its money path expires its due lots first.
       const spenders = members.filter((_, i) => i % 3 === 0);
       const [runs, spends] = await Promise.all([Promise.all(jobs.map((j) => j.run())), all(spenders.length, (i) => adjust(api, spenders[i].id, -1))]);

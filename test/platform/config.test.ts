@@ -87,7 +87,7 @@ describe('loadConfig', () => {
     const verifier = new TokenVerifier(config.jwt);
     const claims = { role: 'admin', sub: 'ops' };
     const signed = jwt.sign(claims, privateKey, { algorithm: 'RS256', issuer: 'idp', audience: 'mall', expiresIn: 60 });
-    expect(verifier.verify(signed)).toEqual({ role: 'admin', subject: 'ops', memberId: null, partnerId: null });
+    expect(verifier.verify(signed)).toEqual({ role: 'admin', subject: 'ops', memberId: null, partnerId: null, expiresAt: expect.any(Number) });
     // The classic confusion: an HS256 token "signed" with the public key as the HMAC secret.
     const forged = jwt.sign(claims, Buffer.from(pem), { algorithm: 'HS256', issuer: 'idp', audience: 'mall', expiresIn: 60 });
     expect(() => verifier.verify(forged)).toThrow(/not valid/);

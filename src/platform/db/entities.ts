@@ -5,6 +5,7 @@ import { EarningRule } from '../../ledger/earning-rule.entity';
 import { ProgramSettings } from '../../program/program.entity';
 import { Notification } from '../../notifications/notification.entity';
 import { CatalogItem, Coupon, MemberVip, Redemption } from '../../catalog/catalog.entity';
+import { RankSnapshot } from '../../leaderboard/rank-snapshot.entity';
 
 /** Every persisted entity, by domain. */
-export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip];
+export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip, RankSnapshot];

@@ -1,0 +1,129 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from '../platform/logger';
+import type { PeriodKind } from '../platform/time';
+import { LatestValueChannel } from '../realtime/latest-value';
+import type { RedisPubSubAdapter } from '../realtime/pubsub';
+import { LEDGER_MOVED_TOPIC } from '../ledger/ledger.events';
+import { tierFor } from '../members/member.rules';
+import type { TierCache } from '../members/tier.cache';
+import type { Board, LeaderboardService } from './leaderboard.service';
+
+export interface LeaderboardMemberValue {
+  id: string;
+  nickname: string;
+  tierLevel: number;
+}
+
+export interface LeaderboardValue {
+  period: PeriodKind;
+  entries: { rank: number; score: number; member: LeaderboardMemberValue }[];
+  totalMembers: number;
+  updatedAt: Date;
+}
+
+interface Subscriber {
+  first: number;
+  channel: LatestValueChannel<LeaderboardValue>;
+  lastSent: string | null;
+}
+
+export const MAX_BOARD_FIRST = 100;
+
+/**
+ * Live boards for every subscriber of this instance. A change notice (from any instance)
+ * schedules one computation per board after `coalesceMs`: the top is read once, its members
+ * once, and each subscriber is sent its slice only when that slice changed.
+ */
+export class LeaderboardFeed {
+  private readonly subscribers = new Map<PeriodKind, Set<Subscriber>>();
+  private readonly timers = new Map<PeriodKind, NodeJS.Timeout>();
+  private stopListening: (() => void) | null = null;
+
+  constructor(
+    private readonly deps: { leaderboard: LeaderboardService; pubSub: RedisPubSubAdapter; orm: MikroORM; tierCache: TierCache; log: Logger; coalesceMs: number },
+  ) {}
+
+  async start(): Promise<void> {
+    this.stopListening = await this.deps.pubSub.listen(LEDGER_MOVED_TOPIC, () => {
+      for (const kind of this.subscribers.keys()) this.schedule(kind);
+    });
+  }
+
+  stop(): void {
+    this.stopListening?.();
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  subscribe(kind: PeriodKind, first: number): AsyncIterableIterator<LeaderboardValue> {
+    const subscribers = this.subscribers.get(kind) ?? new Set<Subscriber>();
+    this.subscribers.set(kind, subscribers);
+    const subscriber: Subscriber = {
+      first: Math.min(Math.max(first, 1), MAX_BOARD_FIRST),
+      lastSent: null,
+      channel: new LatestValueChannel<LeaderboardValue>(() => {
+        subscribers.delete(subscriber);
+        if (subscribers.size === 0) this.subscribers.delete(kind);
+      }),
+    };
+    subscribers.add(subscriber);
+    // The current board right away, then changes only.
+    void this.compute(kind, [subscriber]);
+    return subscriber.channel;
+  }
+
+  private schedule(kind: PeriodKind): void {
+    if (this.timers.has(kind)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(kind);
+      void this.compute(kind, [...(this.subscribers.get(kind) ?? [])]);
+    }, this.deps.coalesceMs);
+    timer.unref();
+    this.timers.set(kind, timer);
+  }
+
+  private async compute(kind: PeriodKind, subscribers: Subscriber[]): Promise<void> {
+    if (subscribers.length === 0) return;
+    try {
+      const deepest = Math.max(...subscribers.map((s) => s.first));
+      const board = await this.deps.leaderboard.top(kind, deepest);
+      const value = await this.withMembers(kind, board);
+      for (const subscriber of subscribers) {
+        const slice: LeaderboardValue = { ...value, entries: value.entries.slice(0, subscriber.first) };
+        const signature = JSON.stringify([slice.entries, slice.totalMembers]);
+        if (signature === subscriber.lastSent) continue;
+        subscriber.lastSent = signature;
+        subscriber.channel.push(slice);
+      }
+    } catch (error) {
+      this.deps.log.warn({ err: error, period: kind }, 'leaderboard push skipped');
+    }
+  }
+
+  /** Members' names and tiers for one computed board: one query, a fresh EntityManager per event. */
+  private async withMembers(kind: PeriodKind, board: Board): Promise<LeaderboardValue> {
+    const em = this.deps.orm.em.fork();
+    const ids = board.entries.map((e) => e.memberId);
+    const [rows, tiers] = await Promise.all([
+      ids.length
+        ? em.execute<{ id: string; nickname: string; total_spend: string }[]>(
+            'select id, nickname, total_spend from member where id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
+            [JSON.stringify(ids)],
+          )
+        : [],
+      this.deps.tierCache.get(em),
+    ]);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return {
+      period: kind,
+      totalMembers: board.total,
+      updatedAt: board.updatedAt,
+      entries: board.entries
+        .filter((e) => byId.has(e.memberId))
+        .map((e) => {
+          const m = byId.get(e.memberId)!;
+          return { rank: e.rank, score: e.score, member: { id: m.id, nickname: m.nickname, tierLevel: tierFor(tiers, m.total_spend).level } };
+        }),
+    };
+  }
+}

@@ -1,0 +1,96 @@
+import { Arg, Authorized, Ctx, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { Context } from '../context';
+import { Role } from '../auth/principal';
+import { BadInputError, ForbiddenError } from '../platform/errors';
+import { addLocalDays, localDate } from '../platform/time';
+import { tierFor } from '../members/member.rules';
+import { MAX_BOARD_FIRST, type LeaderboardValue } from './leaderboard.feed';
+import { LeaderboardPeriod, LeaderboardType, ProgramStatsType, RankInfoType, RankPointType } from './leaderboard.types';
+import type { ProgramStatsValue } from '../program/stats.service';
+
+function boardSize(first: number | null): number {
+  const n = first ?? 10;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_BOARD_FIRST) throw new BadInputError(`first must be 1 to ${MAX_BOARD_FIRST}`, 'first');
+  return n;
+}
+
+@Resolver()
+export class LeaderboardResolver {
+  @Authorized()
+  @Query(() => LeaderboardType)
+  async leaderboard(
+    @Arg('period', () => LeaderboardPeriod, { nullable: true, defaultValue: LeaderboardPeriod.ALL_TIME }) period: LeaderboardPeriod | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 10 }) first: number | null,
+    @Ctx() ctx: Context,
+  ): Promise<LeaderboardType> {
+    const kind = period ?? LeaderboardPeriod.ALL_TIME;
+    const board = await ctx.services.leaderboard.top(kind, boardSize(first));
+    const [members, tiers] = await Promise.all([ctx.loaders.memberById.loadMany(board.entries.map((e) => e.memberId)), ctx.loaders.tiers()]);
+    const entries = board.entries.flatMap((entry, i) => {
+      const member = members[i];
+      if (!member || member instanceof Error) return [];
+      return [{ rank: entry.rank, score: entry.score, member: { id: member.id, nickname: member.nickname, tierLevel: tierFor(tiers, member.totalSpend).level } }];
+    });
+    return { period: kind, entries, totalMembers: board.total, updatedAt: board.updatedAt };
+  }
+
+  @Authorized(Role.MEMBER)
+  @Query(() => RankInfoType, { nullable: true })
+  async myRank(
+    @Arg('period', () => LeaderboardPeriod, { nullable: true, defaultValue: LeaderboardPeriod.ALL_TIME }) period: LeaderboardPeriod | null,
+    @Ctx() ctx: Context,
+  ): Promise<RankInfoType | null> {
+    const kind = period ?? LeaderboardPeriod.ALL_TIME;
+    const rank = await ctx.services.leaderboard.rankOf(kind, ctx.principal.memberId!);
+    return rank && { period: kind, ...rank };
+  }
+
+  @Authorized(Role.MEMBER)
+  @Query(() => [RankPointType], { description: 'One point per local day, oldest first; rank null where unranked or not yet snapshotted.' })
+  async rankHistory(
+    @Arg('period', () => LeaderboardPeriod, { nullable: true, defaultValue: LeaderboardPeriod.ALL_TIME }) period: LeaderboardPeriod | null,
+    @Arg('days', () => Int, { nullable: true, defaultValue: 7 }) days: number | null,
+    @Ctx() ctx: Context,
+  ): Promise<RankPointType[]> {
+    const n = days ?? 7;
+    if (!Number.isInteger(n) || n < 1 || n > 366) throw new BadInputError('days must be 1 to 366', 'days');
+    const now = ctx.clock.now();
+    const dates = Array.from({ length: n }, (_, i) => localDate(addLocalDays(now, i - n + 1, ctx.config.timeZone), ctx.config.timeZone));
+    const rows = await ctx.em.execute<{ day: string; rank: number }[]>(
+      'select day, rank from rank_snapshot where member_id = ? and period = ? and day >= ? and day <= ?',
+      [ctx.principal.memberId, period ?? LeaderboardPeriod.ALL_TIME, dates[0], dates[dates.length - 1]],
+    );
+    const byDay = new Map(rows.map((r) => [r.day, r.rank]));
+    return dates.map((date) => ({ date, rank: byDay.get(date) ?? null }));
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => ProgramStatsType)
+  async programStats(@Ctx() ctx: Context): Promise<ProgramStatsType> {
+    return ctx.services.stats.compute(ctx.em, ctx.clock.now());
+  }
+
+  @Subscription(() => LeaderboardType, {
+    description: 'The top of a leaderboard, pushed when it changes (coalesced).',
+    subscribe: ({ args, context }: { args: { period?: LeaderboardPeriod | null; first?: number | null }; context: Context }) =>
+      context.services.leaderboardFeed.subscribe(args.period ?? LeaderboardPeriod.ALL_TIME, boardSize(args.first ?? 10)),
+  })
+  leaderboardChanged(
+    @Root() board: LeaderboardValue,
+    @Arg('period', () => LeaderboardPeriod, { nullable: true, defaultValue: LeaderboardPeriod.ALL_TIME }) _period: LeaderboardPeriod | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 10 }) _first: number | null,
+  ): LeaderboardType {
+    return { ...board, period: board.period as LeaderboardPeriod };
+  }
+
+  @Subscription(() => ProgramStatsType, {
+    description: "Admins' live dashboard.",
+    subscribe: ({ context }: { context: Context }) => {
+      if (context.principal.role !== Role.ADMIN) throw new ForbiddenError('Only admins may watch program stats');
+      return context.services.statsFeed.subscribe();
+    },
+  })
+  programStatsUpdated(@Root() stats: ProgramStatsValue): ProgramStatsType {
+    return stats;
+  }
+}

@@ -1,0 +1,59 @@
+import { periodAt, type Period, type PeriodKind } from '../platform/time';
+
+export const PERIODS: PeriodKind[] = ['ALL_TIME', 'MONTHLY', 'WEEKLY'];
+
+/** Redis key of a period's board (the client adds the deployment prefix). */
+export const boardKey = (period: Period) => (period.kind === 'ALL_TIME' ? 'lb:ALL_TIME' : `lb:${period.kind}:${period.key}`);
+
+export interface ScoredEntry {
+  member_id: string;
+  type: string;
+  status: string;
+  delta: number;
+  posted_at: Date | string | null;
+  created_at: Date | string;
+}
+
+/**
+ * Contract: boards rank by points earned in the period, PURCHASE and REWARD credits; a
+ * REVERSAL takes its points off; spending, refunds, expiry and adjustments do not move a rank.
+ */
+export function scoreDelta(entry: Pick<ScoredEntry, 'type' | 'status' | 'delta'>): number {
+  if (entry.status !== 'POSTED') return 0;
+  if (entry.type === 'PURCHASE' || entry.type === 'REWARD' || entry.type === 'REVERSAL') return entry.delta;
+  return 0;
+}
+
+/** Score changes per board key for a batch of postings, each in the periods of its posting time. */
+export function boardIncrements(entries: ScoredEntry[], timeZone: string): Map<string, { period: Period; scores: Map<string, number> }> {
+  const boards = new Map<string, { period: Period; scores: Map<string, number> }>();
+  for (const entry of entries) {
+    const delta = scoreDelta(entry);
+    if (delta === 0) continue;
+    const at = new Date(entry.posted_at ?? entry.created_at);
+    for (const kind of PERIODS) {
+      const period = periodAt(kind, at, timeZone);
+      const key = boardKey(period);
+      const board = boards.get(key) ?? { period, scores: new Map<string, number>() };
+      board.scores.set(entry.member_id, (board.scores.get(entry.member_id) ?? 0) + delta);
+      boards.set(key, board);
+    }
+  }
+  return boards;
+}
+
+/**
+ * Competition ranking ("1224"): tied scores share a rank, the next distinct score skips the
+ * shared places. Rank = 1 + members with a strictly higher score, so it is the same however
+ * Redis orders ties (README: leaderboard ties).
+ */
+export function competitionRanks(scores: number[]): number[] {
+  const ranks: number[] = [];
+  for (let i = 0; i < scores.length; i++) ranks.push(i > 0 && scores[i] === scores[i - 1] ? ranks[i - 1] : i + 1);
+  return ranks;
+}
+
+/** Share of ranked members at or above this rank, in percent, to one decimal. */
+export function topPercent(rank: number, total: number): number {
+  return total > 0 ? Math.round((rank / total) * 1000) / 10 : 100;
+}

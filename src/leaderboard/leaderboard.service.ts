@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Clock } from '../platform/clock';
+import type { Logger } from '../platform/logger';
+import type { RedisClients } from '../platform/redis';
+import { localDate, periodAt, type Period, type PeriodKind } from '../platform/time';
+import { boardIncrements, boardKey, competitionRanks, PERIODS, topPercent, type ScoredEntry } from './leaderboard.rules';
+import { LeaderboardUnavailableError } from './leaderboard.errors';
+
+export interface BoardEntry {
+  memberId: string;
+  score: number;
+  rank: number;
+}
+
+export interface Board {
+  period: Period;
+  entries: BoardEntry[];
+  total: number;
+  updatedAt: Date;
+}
+
+export interface RankValue {
+  rank: number;
+  score: number;
+  topPercent: number;
+  pointsToNextRank: number | null;
+}
+
+const DAY_MS = 86_400_000;
+const REBUILD_CHUNK = 1000;
+
+/**
+ * Boards live in Redis sorted sets (one per period); PostgreSQL stays the truth, and any board
+ * can be rebuilt from the ledger. Updates happen after commit, pipelined; when Redis was down
+ * for an update, the boards are rebuilt as soon as it is back.
+ */
+export class LeaderboardService {
+  private stale = false;
+
+  constructor(
+    private readonly deps: { redis: RedisClients; orm: MikroORM; clock: Clock; timeZone: string; log: Logger; retentionDays: number },
+  ) {
+    deps.redis.command.on('ready', () => {
+      if (this.stale) void this.rebuildAll().catch((error: unknown) => deps.log.warn({ err: error }, 'leaderboard catch-up failed'));
+    });
+  }
+
+  private get redis() {
+    return this.deps.redis.command;
+  }
+
+  /** After commit: every posting's score change on the boards of its periods, in one round trip. */
+  async record(entries: ScoredEntry[]): Promise<void> {
+    const boards = boardIncrements(entries, this.deps.timeZone);
+    if (boards.size === 0) return;
+    const pipeline = this.redis.pipeline();
+    const now = this.deps.clock.now().toISOString();
+    for (const [key, { period, scores }] of boards) {
+      for (const [memberId, delta] of scores) pipeline.zincrby(key, delta, memberId);
+      // A member whose reversals took the score to zero is no longer ranked.
+      pipeline.zremrangebyscore(key, '-inf', 0);
+      pipeline.set(`${key}:at`, now);
+      this.expire(pipeline, key, period);
+    }
+    try {
+      const results = await pipeline.exec();
+      const failed = results?.find(([error]) => error);
+      if (failed) throw failed[0];
+    } catch (error) {
+      this.stale = true;
+      this.deps.log.warn({ err: error }, 'leaderboard update failed; boards will be rebuilt when Redis is back');
+    }
+  }
+
+  private expire(pipeline: ReturnType<RedisClients['command']['pipeline']>, key: string, period: Period) {
+    if (!period.end) return;
+    // Relative to the program's clock (not Redis's), so a board lives retentionDays past its period.
+    const ttl = Math.max(1000, period.end.getTime() + this.deps.retentionDays * DAY_MS - this.deps.clock.now().getTime());
+    pipeline.pexpire(key, ttl);
+    pipeline.pexpire(`${key}:at`, ttl);
+  }
+
+  private async guarded<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      this.deps.log.warn({ err: error }, 'leaderboard read failed');
+      throw new LeaderboardUnavailableError();
+    }
+  }
+
+  periodNow(kind: PeriodKind): Period {
+    return periodAt(kind, this.deps.clock.now(), this.deps.timeZone);
+  }
+
+  /** The top `first` of the current period's board, with competition ranks. */
+  async top(kind: PeriodKind, first: number): Promise<Board> {
+    const period = this.periodNow(kind);
+    const key = boardKey(period);
+    return this.guarded(async () => {
+      const [[e1, flat], [e2, total], [e3, at]] = (await this.redis
+        .pipeline()
+        .zrevrange(key, 0, Math.max(0, first - 1), 'WITHSCORES')
+        .zcard(key)
+        .get(`${key}:at`)
+        .exec()) as [Error | null, unknown][];
+      if (e1 || e2 || e3) throw e1 ?? e2 ?? e3;
+      const pairs = flat as string[];
+      const scores: number[] = [];
+      const ids: string[] = [];
+      for (let i = 0; i < pairs.length; i += 2) {
+        ids.push(pairs[i]);
+        scores.push(Number(pairs[i + 1]));
+      }
+      const ranks = competitionRanks(scores);
+      return {
+        period,
+        entries: ids.map((memberId, i) => ({ memberId, score: scores[i], rank: ranks[i] })),
+        total: Number(total),
+        updatedAt: at ? new Date(String(at)) : this.deps.clock.now(),
+      };
+    });
+  }
+
+  /** A member's rank (1 + members strictly ahead), or null when unranked in the period. */
+  async rankOf(kind: PeriodKind, memberId: string): Promise<RankValue | null> {
+    const key = boardKey(this.periodNow(kind));
+    return this.guarded(async () => {
+      const score = await this.redis.zscore(key, memberId);
+      if (score === null) return null;
+      const [[e1, ahead], [e2, total], [e3, next]] = (await this.redis
+        .pipeline()
+        .zcount(key, `(${score}`, '+inf')
+        .zcard(key)
+        .zrangebyscore(key, `(${score}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+        .exec()) as [Error | null, unknown][];
+      if (e1 || e2 || e3) throw e1 ?? e2 ?? e3;
+      const rank = Number(ahead) + 1;
+      const nextScore = (next as string[]).length ? Number((next as string[])[1]) : null;
+      return { rank, score: Number(score), topPercent: topPercent(rank, Number(total)), pointsToNextRank: nextScore === null ? null : nextScore - Number(score) };
+    });
+  }
+
+  /** Scores of a period straight from the ledger (the truth the board must equal). */
+  async scoresFromLedger(period: Period): Promise<Map<string, number>> {
+    const em = this.deps.orm.em.fork();
+    const range = period.start && period.end ? 'and posted_at >= ? and posted_at < ?' : '';
+    const rows = await em.execute<{ member_id: string; score: number }[]>(
+      `select member_id, sum(delta)::int as score from ledger_entry
+       where status = 'POSTED' and type in ('PURCHASE', 'REWARD', 'REVERSAL') ${range}
+       group by member_id having sum(delta) > 0`,
+      period.start && period.end ? [period.start, period.end] : [],
+    );
+    return new Map(rows.map((r) => [r.member_id, r.score]));
+  }
+
+  /** Rebuilds one board from PostgreSQL into a new key, swapped in atomically with RENAME. */
+  async rebuild(kind: PeriodKind, at: Date = this.deps.clock.now()): Promise<number> {
+    const period = periodAt(kind, at, this.deps.timeZone);
+    const key = boardKey(period);
+    const scores = [...(await this.scoresFromLedger(period)).entries()];
+    const staging = `${key}:rebuild:${randomUUID()}`;
+    for (let i = 0; i < scores.length; i += REBUILD_CHUNK) {
+      const args = scores.slice(i, i + REBUILD_CHUNK).flatMap(([memberId, score]) => [score, memberId]);
+      await this.redis.zadd(staging, ...(args as [number, string]));
+    }
+    const pipeline = this.redis.pipeline();
+    if (scores.length) pipeline.rename(staging, key);
+    else pipeline.del(key);
+    pipeline.set(`${key}:at`, this.deps.clock.now().toISOString());
+    this.expire(pipeline, key, period);
+    await pipeline.exec();
+    return scores.length;
+  }
+
+  async rebuildAll(): Promise<Record<PeriodKind, number>> {
+    this.stale = false;
+    const counts = {} as Record<PeriodKind, number>;
+    for (const kind of PERIODS) counts[kind] = await this.rebuild(kind);
+    return counts;
+  }
+
+  /** At start-up: a board that is missing (new Redis, flushed, expired) is rebuilt from the ledger. */
+  async rebuildMissing(): Promise<PeriodKind[]> {
+    const rebuilt: PeriodKind[] = [];
+    for (const kind of PERIODS) {
+      const key = boardKey(this.periodNow(kind));
+      if (!(await this.redis.exists(key, `${key}:at`))) {
+        await this.rebuild(kind);
+        rebuilt.push(kind);
+      }
+    }
+    return rebuilt;
+  }
+
+  /** Daily snapshot of every ranked member's rank (rankHistory); re-running a day overwrites it. */
+  async snapshot(): Promise<number> {
+    const now = this.deps.clock.now();
+    const day = localDate(now, this.deps.timeZone);
+    const em = this.deps.orm.em.fork();
+    let written = 0;
+    for (const kind of PERIODS) {
+      const key = boardKey(periodAt(kind, now, this.deps.timeZone));
+      let offset = 0;
+      let previous: { score: number; rank: number } | null = null;
+      for (;;) {
+        const flat = await this.redis.zrevrange(key, offset, offset + REBUILD_CHUNK - 1, 'WITHSCORES');
+        if (flat.length === 0) break;
+        const rows: { member_id: string; rank: number; score: number }[] = [];
+        for (let i = 0; i < flat.length; i += 2) {
+          const score = Number(flat[i + 1]);
+          const position = offset + i / 2 + 1;
+          const rank: number = previous && previous.score === score ? previous.rank : position;
+          previous = { score, rank };
+          rows.push({ member_id: flat[i], rank, score });
+        }
+        await em.execute(
+          `insert into rank_snapshot (period, day, member_id, rank, score)
+           select ?, ?, r.member_id, r.rank, r.score from jsonb_to_recordset(?::jsonb) as r(member_id uuid, rank int, score int)
+           where exists (select 1 from member m where m.id = r.member_id)
+           on conflict (period, day, member_id) do update set rank = excluded.rank, score = excluded.score`,
+          [kind, day, JSON.stringify(rows)],
+        );
+        written += rows.length;
+        offset += REBUILD_CHUNK;
+      }
+    }
+    return written;
+  }
+}

@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startApp } from '../support/app';
+import { expectReconciled } from '../support/ledger';
+import { tokens } from '../support/tokens';
+import { demoCatalog } from '../../src/demo/catalog';
+import { seedDemo } from '../../src/demo/seed';
+import { DAY, fund, redeemOk } from './support';
+
+describe('demo catalog', async () => {
+  const api = await startApp();
+  afterEach(async () => {
+    await expectReconciled(api);
+  });
+
+  it('is seeded into an empty database through the catalog service, once', async () => {
+    // The demo's windows are relative to the real time at which it is seeded.
+    api.clock.set(new Date());
+    const items = demoCatalog();
+    expect(items.length).toBeGreaterThanOrEqual(30);
+    expect(new Set(items.map((i) => i.sku)).size).toBe(items.length);
+
+    const seeded = await seedDemo(api.app.orm, api.app.services);
+    expect(seeded).toMatchObject({ seeded: true, memberIds: expect.any(Array) });
+    expect(seeded.memberIds).toHaveLength(5);
+
+    const LIST = `{ catalog(first: 100) { totalCount edges { node { sku name category type pointsPrice cashPrice stock perMemberLimit active redeemable availableFrom } } } }`;
+    const admin = (await api.ok(LIST)).catalog;
+    expect(admin.totalCount).toBe(items.length);
+    const nodes = admin.edges.map((e: any) => e.node);
+    expect(new Set(nodes.map((n: any) => n.type))).toEqual(new Set(['PHYSICAL', 'VIRTUAL', 'COUPON', 'VIP']));
+    expect(new Set(nodes.map((n: any) => n.category))).toEqual(new Set(['数码', '家居', '美食', '出行', '会员权益', '优惠券', '公益']));
+    expect(nodes.filter((n: any) => n.cashPrice !== null).length).toBeGreaterThanOrEqual(3);
+    expect(nodes.filter((n: any) => n.perMemberLimit !== null).length).toBeGreaterThanOrEqual(3);
+    expect(nodes.every((n: any) => /[\u4e00-\u9fa5]/.test(n.name))).toBe(true);
+    const [{ n: configured }] = await api.app.orm.em.fork().execute(`select count(*)::int as n from catalog_item where type in ('COUPON', 'VIP') and config is null`);
+    expect(configured).toBe(0);
+
+    // A demo member browses, and redeems a VIP month and a coupon.
+    const memberId = seeded.memberIds[0];
+    const token = tokens.member(memberId);
+    const member = (await api.ok(LIST, {}, token)).catalog;
+    expect(member.totalCount).toBe(items.filter((i) => i.active !== false).length);
+    await fund(api, memberId, 10_000);
+    const bySku = Object.fromEntries((await api.ok(`{ catalog(first: 100) { edges { node { id sku redeemable } } } }`, {}, token)).catalog.edges.map((e: any) => [e.node.sku, e.node]));
+    expect(bySku['DEMO-DIGI-007'].redeemable).toBe(false);
+    expect(bySku['DEMO-VIP-006'].redeemable).toBe(true);
+    await redeemOk(api, token, { itemId: bySku['DEMO-VIP-001'].id });
+    const coupon = await redeemOk(api, token, { itemId: bySku['DEMO-CPN-001'].id });
+    expect(coupon.redemption.coupon).toMatchObject({ value: '20.00', status: 'ACTIVE', expiresAt: new Date(api.clock.now().getTime() + 30 * DAY).toISOString() });
+    const me = (await api.ok(`{ me { balance vip { level expiresAt } } }`, {}, token)).me;
+    expect(me).toEqual({ balance: 10_000 - 2000 - 300, vip: { level: 1, expiresAt: new Date(api.clock.now().getTime() + 30 * DAY).toISOString() } });
+
+    // Seeding again changes nothing.
+    const again = await seedDemo(api.app.orm, api.app.services);
+    expect(again.seeded).toBe(false);
+    expect(new Set(again.memberIds)).toEqual(new Set(seeded.memberIds));
+    expect((await api.ok(`{ catalog { totalCount } }`)).catalog.totalCount).toBe(items.length);
+  });
+});
