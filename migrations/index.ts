@@ -3,6 +3,7 @@ import { Migration20261122000100Members } from './Migration20261122000100Members
 import { Migration20261122000200Ledger } from './Migration20261122000200Ledger';
 import { Migration20261122000300Catalog } from './Migration20261122000300Catalog';
 import { Migration20261122000400Leaderboard } from './Migration20261122000400Leaderboard';
+import { Migration20261122000500Program } from './Migration20261122000500Program';
 
 /** Applied in this order; never edit a migration that has shipped: add a new one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000200Ledger', class: Migration20261122000200Ledger },
   { name: 'Migration20261122000300Catalog', class: Migration20261122000300Catalog },
   { name: 'Migration20261122000400Leaderboard', class: Migration20261122000400Leaderboard },
+  { name: 'Migration20261122000500Program', class: Migration20261122000500Program },
 ];

@@ -54,13 +54,13 @@ export interface Infrastructure {
 /** The use cases and per-instance feeds, wired once; shared by the server, the CLIs and the tests. */
 export function createServices({ clock, config, orm, redis, pubSub, log }: Infrastructure): Services {
   const members = new MemberService(clock);
-  const program = new ProgramService();
+  const program = new ProgramService(clock);
   const notifications = new NotificationService();
   const events = new LedgerEvents(pubSub);
   const leaderboard = new LeaderboardService({ redis, orm, clock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
   events.onCommit((posted) => leaderboard.record(posted));
   const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications });
-  const stats = new StatsService();
+  const stats = new StatsService(config.timeZone);
   return {
     members,
     program,
@@ -112,7 +112,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
   const pubSub = new RedisPubSubAdapter(redis, log);
   const services = createServices({ clock, config, orm, redis, pubSub, log });
-  const jobs = new JobRunner({ orm, clock, services, log, metrics, intervalMs: config.jobs.intervalMs });
+  const jobs = new JobRunner({ orm, clock, services, pubSub, log, metrics, intervalMs: config.jobs.intervalMs });
   await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start()]);
   // A board missing from Redis (new or flushed) is rebuilt from the ledger; the server does not wait for it.
   void services.leaderboard.rebuildMissing().catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));

@@ -8,6 +8,7 @@ import { LedgerResolver, MemberLedgerResolver } from './ledger/ledger.resolver';
 import { CatalogResolver, MemberCatalogResolver, RedemptionResolver } from './catalog/catalog.resolver';
 import { NotificationResolver } from './notifications/notification.resolver';
 import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
+import { ProgramResolver } from './program/program.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const RESOLVERS: NonEmptyArray<Function> = [
@@ -19,6 +20,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   MemberCatalogResolver,
   NotificationResolver,
   LeaderboardResolver,
+  ProgramResolver,
 ];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */

@@ -143,11 +143,3 @@ export function redeemFingerprint(itemId: string, quantity: number, shippingAddr
         : value;
   return createHash('sha256').update(JSON.stringify([itemId, quantity, canonical(shippingAddress ?? null)])).digest('hex');
 }
-
-/** The nudge shown with quick options when points expire soon, in the member's language. */
-export function expiryWarningText(points: number, daysLeft: number, language: string): string {
-  if (language.startsWith('en')) {
-    return daysLeft <= 0 ? `${points} points expire today. Redeem them now!` : `${points} points expire in ${daysLeft} day${daysLeft === 1 ? '' : 's'}. Redeem them now!`;
-  }
-  return daysLeft <= 0 ? `您有${points}积分将于今天过期,快来兑换吧!` : `您有${points}积分将于${daysLeft}天后过期,快来兑换吧!`;
-}

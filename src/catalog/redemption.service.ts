@@ -26,7 +26,8 @@ import {
   RedemptionNotFoundError,
   RedemptionStateError,
 } from './catalog.errors';
-import { expiryWarningText, isAvailable, newCouponCode, QUICK_MAX_SHARE, QUICK_MIN_SHARE, QUICK_TARGET_SHARE, redeemFingerprint } from './catalog.rules';
+import { expiryWarningText } from '../notifications/notification.texts';
+import { isAvailable, newCouponCode, QUICK_MAX_SHARE, QUICK_MIN_SHARE, QUICK_TARGET_SHARE, redeemFingerprint } from './catalog.rules';
 
 const KEY_MAX = 128;
 const DAY_MS = 86_400_000;

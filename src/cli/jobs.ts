@@ -23,7 +23,7 @@ async function run() {
   await connectRedis(redis);
   const pubSub = new RedisPubSubAdapter(redis, log);
   const services = createServices({ clock: systemClock, config, orm, redis, pubSub, log });
-  const runner = new JobRunner({ orm, clock: systemClock, services, log, metrics: new Metrics(), intervalMs: config.jobs.intervalMs });
+  const runner = new JobRunner({ orm, clock: systemClock, services, pubSub, log, metrics: new Metrics(), intervalMs: config.jobs.intervalMs });
   const close = async () => {
     await runner.stop();
     pubSub.close();

@@ -5,6 +5,9 @@ import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import { ExpiryJob } from './expiry.job';
 import { RankSnapshotJob } from './rank-snapshot.job';
+import { ExpiryWarningJob } from './expiry-warning.job';
+import { StatsJob } from './stats.job';
+import type { PubSub } from 'type-graphql';
 
 export interface Job {
   readonly name: string;
@@ -20,10 +23,13 @@ export class JobRunner {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
 
-  constructor(private readonly deps: { orm: MikroORM; clock: Clock; services: Services; log: Logger; metrics: Metrics; intervalMs: number }) {
+  constructor(private readonly deps: { orm: MikroORM; clock: Clock; services: Services; pubSub: PubSub; log: Logger; metrics: Metrics; intervalMs: number }) {
     this.jobs = [
+      // Warn before expiring: a lot due now can no longer be warned about.
+      new ExpiryWarningJob({ orm: deps.orm, clock: deps.clock, pubSub: deps.pubSub, program: deps.services.program }),
       new ExpiryJob({ orm: deps.orm, clock: deps.clock, events: deps.services.events }),
       new RankSnapshotJob(deps.services.leaderboard),
+      new StatsJob({ orm: deps.orm, clock: deps.clock, stats: deps.services.stats }),
     ];
   }
 
@@ -36,6 +42,10 @@ export class JobRunner {
         const result = await job.run();
         results[job.name] = result;
         this.deps.metrics.jobRuns.inc({ job: job.name, outcome: 'ok' });
+        this.deps.metrics.jobDuration.observe({ job: job.name }, (Date.now() - started) / 1000);
+        for (const [item, count] of Object.entries(result)) {
+          if (typeof count === 'number' && count > 0) this.deps.metrics.jobItems.inc({ job: job.name, item }, count);
+        }
         this.deps.log.info({ job: job.name, ms: Date.now() - started, ...result }, 'job done');
       } catch (error) {
         results[job.name] = { error: (error as Error).message };

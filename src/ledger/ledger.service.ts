@@ -179,6 +179,7 @@ export class LedgerService {
           [orderId, member.id, input.amount.toFixed(2), category, occurredAt, entry.id, points, now],
         );
         if (!held) await this.addSpend(w, member, input.amount, tiers);
+        await w.tx.execute('update member set last_active_at = ? where id = ?', [now, member.id]);
         return { entry, memberId: member.id, points, status: held ? 'HELD_FOR_REVIEW' : 'POSTED', duplicate: false } as EarnResult;
       });
 

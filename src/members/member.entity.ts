@@ -8,6 +8,7 @@ export enum MemberStatus {
 
 @Entity({ tableName: 'member' })
 @Index({ name: 'member_joined_at_id_idx', properties: ['joinedAt', 'id'] })
+@Index({ name: 'member_last_active_idx', properties: ['lastActiveAt'] })
 @Check({ name: 'member_points_check', expression: 'balance >= 0 and points_debt >= 0' })
 export class Member {
   [OptionalProps]?: 'id' | 'externalId' | 'status' | 'frozenReason' | 'totalSpend' | 'balance' | 'lifetimeEarned' | 'pointsDebt' | 'language' | 'referredBy' | 'lastActiveAt';

@@ -28,8 +28,15 @@ export class Metrics {
   });
   readonly jobItems = new Counter({
     name: 'loyalty_job_items_total',
-    help: 'Items (lots, warnings, members) processed by scheduled jobs',
+    help: 'Items (lots, warnings, members, points) processed by scheduled jobs',
+    labelNames: ['job', 'item'] as const,
+    registers: [this.registry],
+  });
+  readonly jobDuration = new Histogram({
+    name: 'loyalty_job_duration_seconds',
+    help: 'Duration of scheduled job runs',
     labelNames: ['job'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
     registers: [this.registry],
   });
   private readonly seenOperations = new Set<string>();

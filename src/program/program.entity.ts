@@ -38,3 +38,42 @@ export class ProgramSettings {
   @Property({ type: 'text', nullable: true })
   updatedBy: string | null = null;
 }
+
+/** Who changed which settings, when, from what to what (issue 6: settings are audited). */
+@Entity({ tableName: 'program_settings_audit' })
+export class ProgramSettingsAudit {
+  [OptionalProps]?: 'id';
+
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @Property({ type: 'text' })
+  changedBy!: string;
+
+  @Property({ type: 'timestamptz' })
+  changedAt!: Date;
+
+  /** { field: { from, to } } for every field that changed. */
+  @Property({ type: 'jsonb' })
+  changes!: Record<string, { from: unknown; to: unknown }>;
+}
+
+/** Ledger totals of one local day, written by the stats job once the day is over. */
+@Entity({ tableName: 'stats_daily' })
+export class StatsDaily {
+  /** Local date, YYYY-MM-DD. */
+  @PrimaryKey({ type: 'text' })
+  day!: string;
+
+  @Property({ type: 'bigint' })
+  issued!: string;
+
+  @Property({ type: 'bigint' })
+  redeemed!: string;
+
+  @Property({ type: 'bigint' })
+  expired!: string;
+
+  @Property({ type: 'timestamptz' })
+  computedAt!: Date;
+}

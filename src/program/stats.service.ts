@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { addLocalDays, localDate, startOfLocalDay } from '../platform/time';
 
 export interface ProgramStatsValue {
   members: number;
@@ -13,47 +14,97 @@ export interface ProgramStatsValue {
   at: Date;
 }
 
+interface Totals {
+  issued: bigint;
+  redeemed: bigint;
+  expired: bigint;
+}
+
 const DAY_MS = 86_400_000;
+export const STATS_WINDOW_DAYS = 30;
+
+/** Issued (earned and granted), redeemed (net of refunds) and expired points of entries created in [from, to). */
+const TOTALS_SQL = `
+  select coalesce(sum(delta) filter (where type in ('PURCHASE', 'REWARD') or (type = 'ADJUSTMENT' and delta > 0)), 0)::text as issued,
+         greatest(0, coalesce(-sum(delta) filter (where type = 'REDEMPTION'), 0) - coalesce(sum(delta) filter (where type = 'REFUND'), 0))::text as redeemed,
+         coalesce(-sum(delta) filter (where type = 'EXPIRY'), 0)::text as expired
+  from ledger_entry where status = 'POSTED' and created_at >= ? and created_at < ?`;
 
 /**
- * Program-wide figures for the ops dashboard. Only the last 30 days of the ledger are read
- * (by created_at, indexed); outstanding points come from the members' cached balances.
+ * Program-wide figures for the ops dashboard. Closed days come from stats_daily (written once
+ * by the stats job); only the days not rolled up yet — normally just today — are summed from
+ * the ledger, so a call never scans 30 days of entries.
  */
 export class StatsService {
+  constructor(private readonly timeZone: string) {}
+
+  async totals(em: EntityManager, from: Date, to: Date): Promise<Totals> {
+    const [row] = await em.execute<{ issued: string; redeemed: string; expired: string }[]>(TOTALS_SQL, [from, to]);
+    return { issued: BigInt(row.issued), redeemed: BigInt(row.redeemed), expired: BigInt(row.expired) };
+  }
+
+  /** The local days of the window before today, oldest first. */
+  windowDays(now: Date): { day: string; start: Date }[] {
+    const today = startOfLocalDay(now, this.timeZone);
+    return Array.from({ length: STATS_WINDOW_DAYS - 1 }, (_, i) => {
+      const start = addLocalDays(today, i - (STATS_WINDOW_DAYS - 1), this.timeZone);
+      return { day: localDate(start, this.timeZone), start };
+    });
+  }
+
   async compute(em: EntityManager, now: Date): Promise<ProgramStatsValue> {
-    const since30 = new Date(now.getTime() - 30 * DAY_MS);
-    const since24h = new Date(now.getTime() - DAY_MS);
-    const [row] = await em.execute<
-      { members: number; active: number; outstanding: string; issued: string; redeemed: string; expired: string; redemptions: number }[]
-    >(
-      `with recent as (
-         select member_id, type, delta from ledger_entry where status = 'POSTED' and created_at > ?
-       )
-       select (select count(*) from member)::int as members,
-              (select count(*) from member m where m.last_active_at > ?
-                 or exists (select 1 from recent r where r.member_id = m.id and r.type <> 'EXPIRY'))::int as active,
-              (select coalesce(sum(balance), 0) from member)::text as outstanding,
-              (select coalesce(sum(delta), 0) from recent where type in ('PURCHASE', 'REWARD') or (type = 'ADJUSTMENT' and delta > 0))::text as issued,
-              (select greatest(0, coalesce(-sum(delta) filter (where type = 'REDEMPTION'), 0) - coalesce(sum(delta) filter (where type = 'REFUND'), 0)) from recent)::text as redeemed,
-              (select coalesce(-sum(delta), 0) from recent where type = 'EXPIRY')::text as expired,
-              (select count(*) from redemption where created_at > ? and status <> 'CANCELLED')::int as redemptions`,
-      [since30, since30, since24h],
+    const days = this.windowDays(now);
+    const rolled = await em.execute<{ day: string; issued: string; redeemed: string; expired: string }[]>(
+      'select day, issued::text, redeemed::text, expired::text from stats_daily where day >= ? and day <= ?',
+      [days[0].day, days[days.length - 1].day],
     );
-    const issued = BigInt(row.issued);
-    const redeemed = BigInt(row.redeemed);
-    const expired = BigInt(row.expired);
-    const rate = (part: bigint) => (issued > 0n ? Math.round((Number(part) / Number(issued)) * 10_000) / 10_000 : 0);
+    const byDay = new Map(rolled.map((r) => [r.day, r]));
+    const firstMissing = days.find((d) => !byDay.has(d.day));
+    const liveFrom = firstMissing?.start ?? startOfLocalDay(now, this.timeZone);
+    const totals = await this.totals(em, liveFrom, new Date(now.getTime() + 1));
+    for (const d of days) {
+      if (d.start >= liveFrom) break;
+      const r = byDay.get(d.day)!;
+      totals.issued += BigInt(r.issued);
+      totals.redeemed += BigInt(r.redeemed);
+      totals.expired += BigInt(r.expired);
+    }
+    const [row] = await em.execute<{ members: number; active: number; outstanding: string; redemptions: number }[]>(
+      `select (select count(*) from member)::int as members,
+              (select count(*) from member where last_active_at > ?)::int as active,
+              (select coalesce(sum(balance), 0) from member)::text as outstanding,
+              (select count(*) from redemption where created_at > ? and status <> 'CANCELLED')::int as redemptions`,
+      [new Date(now.getTime() - STATS_WINDOW_DAYS * DAY_MS), new Date(now.getTime() - DAY_MS)],
+    );
+    const rate = (part: bigint) => (totals.issued > 0n ? Math.round((Number(part) / Number(totals.issued)) * 10_000) / 10_000 : 0);
     return {
       members: row.members,
       activeMembers30d: row.active,
       outstandingPoints: BigInt(row.outstanding),
-      pointsIssued30d: issued,
-      pointsRedeemed30d: redeemed,
-      pointsExpired30d: expired,
-      redemptionRate: rate(redeemed),
-      expiryRate: rate(expired),
+      pointsIssued30d: totals.issued,
+      pointsRedeemed30d: totals.redeemed,
+      pointsExpired30d: totals.expired,
+      redemptionRate: rate(totals.redeemed),
+      expiryRate: rate(totals.expired),
       redemptions24h: row.redemptions,
       at: now,
     };
+  }
+
+  /** Rolls up every closed day of the window that is not rolled up yet; safe to run anywhere, any number of times. */
+  async rollUp(em: EntityManager, now: Date): Promise<number> {
+    const days = this.windowDays(now);
+    const existing = new Set((await em.execute<{ day: string }[]>('select day from stats_daily where day >= ?', [days[0].day])).map((r) => r.day));
+    let written = 0;
+    for (const d of days) {
+      if (existing.has(d.day)) continue;
+      const totals = await this.totals(em, d.start, addLocalDays(d.start, 1, this.timeZone));
+      await em.execute(
+        'insert into stats_daily (day, issued, redeemed, expired, computed_at) values (?, ?, ?, ?, ?) on conflict (day) do nothing',
+        [d.day, totals.issued.toString(), totals.redeemed.toString(), totals.expired.toString(), now],
+      );
+      written += 1;
+    }
+    return written;
   }
 }

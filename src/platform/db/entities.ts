@@ -2,10 +2,11 @@ import { Member } from '../../members/member.entity';
 import { Tier } from '../../members/tier.entity';
 import { LedgerEntry, LotAllocation, PointsLot, Purchase, PurchaseReversal } from '../../ledger/ledger.entity';
 import { EarningRule } from '../../ledger/earning-rule.entity';
-import { ProgramSettings } from '../../program/program.entity';
+import { ProgramSettings, ProgramSettingsAudit, StatsDaily } from '../../program/program.entity';
+import { ExpiryWarningSent } from '../../program/expiry-warning.entity';
 import { Notification } from '../../notifications/notification.entity';
 import { CatalogItem, Coupon, MemberVip, Redemption } from '../../catalog/catalog.entity';
 import { RankSnapshot } from '../../leaderboard/rank-snapshot.entity';
 
 /** Every persisted entity, by domain. */
-export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip, RankSnapshot];
+export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip, RankSnapshot, ProgramSettingsAudit, StatsDaily, ExpiryWarningSent];

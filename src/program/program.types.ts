@@ -1,0 +1,52 @@
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Decimal } from 'decimal.js';
+import type { ProgramSettings } from './program.entity';
+
+@ObjectType('ProgramSettings')
+export class ProgramSettingsType {
+  @Field(() => Float, { description: 'Points per currency unit spent, before multipliers.' }) pointsPerCurrencyUnit!: number;
+  @Field(() => Int, { description: 'Validity of newly earned points in days; 0: never expire.' }) validityDays!: number;
+  @Field(() => [Int], { description: 'Days before expiry at which members are warned.' }) reminderDays!: number[];
+  @Field(() => Int) earnLimitPerHour!: number;
+  @Field(() => Decimal) reviewThresholdAmount!: Decimal;
+  @Field(() => Int) redeemLimitPer30Min!: number;
+  @Field(() => Int) maxQuantityPerRedemption!: number;
+}
+
+@InputType()
+export class ProgramSettingsInput {
+  @Field(() => Float, { nullable: true }) pointsPerCurrencyUnit?: number | null;
+  @Field(() => Int, { nullable: true }) validityDays?: number | null;
+  @Field(() => [Int], { nullable: true }) reminderDays?: number[] | null;
+  @Field(() => Int, { nullable: true }) earnLimitPerHour?: number | null;
+  @Field(() => Decimal, { nullable: true }) reviewThresholdAmount?: Decimal | null;
+  @Field(() => Int, { nullable: true }) redeemLimitPer30Min?: number | null;
+  @Field(() => Int, { nullable: true }) maxQuantityPerRedemption?: number | null;
+}
+
+@ObjectType('ComplianceReport')
+export class ComplianceReportType {
+  @Field(() => Boolean) compliant!: boolean;
+  @Field(() => [String]) violations!: string[];
+}
+
+@ObjectType('ExpiryWarning')
+export class ExpiryWarningType {
+  @Field(() => ID) memberId!: string;
+  @Field(() => Int) points!: number;
+  @Field(() => Date) expiresAt!: Date;
+  @Field(() => Int) daysLeft!: number;
+  @Field(() => String) message!: string;
+}
+
+export function toSettingsType(s: ProgramSettings): ProgramSettingsType {
+  return {
+    pointsPerCurrencyUnit: Number(s.pointsPerCurrencyUnit),
+    validityDays: s.validityDays,
+    reminderDays: s.reminderDays,
+    earnLimitPerHour: s.earnLimitPerHour,
+    reviewThresholdAmount: new Decimal(s.reviewThresholdAmount),
+    redeemLimitPer30Min: s.redeemLimitPer30Min,
+    maxQuantityPerRedemption: s.maxQuantityPerRedemption,
+  };
+}
