@@ -4,6 +4,7 @@ import { Migration20261122000200Ledger } from './Migration20261122000200Ledger';
 import { Migration20261122000300Catalog } from './Migration20261122000300Catalog';
 import { Migration20261122000400Leaderboard } from './Migration20261122000400Leaderboard';
 import { Migration20261122000500Program } from './Migration20261122000500Program';
+import { Migration20261122000600Tasks } from './Migration20261122000600Tasks';
 
 /** Applied in this order; never edit a migration that has shipped: add a new one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000300Catalog', class: Migration20261122000300Catalog },
   { name: 'Migration20261122000400Leaderboard', class: Migration20261122000400Leaderboard },
   { name: 'Migration20261122000500Program', class: Migration20261122000500Program },
+  { name: 'Migration20261122000600Tasks', class: Migration20261122000600Tasks },
 ];

@@ -36,6 +36,7 @@ import { LeaderboardService } from './leaderboard/leaderboard.service';
 import { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import { StatsService } from './program/stats.service';
 import { StatsFeed } from './program/stats.feed';
+import { GamificationService } from './tasks/tasks.service';
 
 export interface AppOptions {
   clock?: Clock;
@@ -74,6 +75,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     redemptions: new RedemptionService({ clock, ledger, program, notifications }),
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
+    gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),
   };
 }
 

@@ -9,6 +9,7 @@ import { CatalogResolver, MemberCatalogResolver, RedemptionResolver } from './ca
 import { NotificationResolver } from './notifications/notification.resolver';
 import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
 import { ProgramResolver } from './program/program.resolver';
+import { TasksResolver } from './tasks/tasks.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const RESOLVERS: NonEmptyArray<Function> = [
@@ -21,6 +22,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   NotificationResolver,
   LeaderboardResolver,
   ProgramResolver,
+  TasksResolver,
 ];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */

@@ -58,8 +58,10 @@ export class LeaderboardService {
     const now = this.deps.clock.now().toISOString();
     for (const [key, { period, scores }] of boards) {
       for (const [memberId, delta] of scores) pipeline.zincrby(key, delta, memberId);
-      // A member whose reversals took the score to zero is no longer ranked.
-      pipeline.zremrangebyscore(key, '-inf', 0);
+      // Absent means 0, so a score back at exactly 0 leaves the set. A negative net (a refund posted
+      // in a later period than its order) stays, unranked: later earnings then add up exactly as the
+      // ledger's sum does, and a rebuild gives the same board (clamping at 0 here would not).
+      pipeline.zremrangebyscore(key, 0, 0);
       pipeline.set(`${key}:at`, now);
       this.expire(pipeline, key, period);
     }
@@ -101,8 +103,8 @@ export class LeaderboardService {
     return this.guarded(async () => {
       const [[e1, flat], [e2, total], [e3, at]] = (await this.redis
         .pipeline()
-        .zrevrange(key, 0, Math.max(0, first - 1), 'WITHSCORES')
-        .zcard(key)
+        .zrevrangebyscore(key, '+inf', '(0', 'WITHSCORES', 'LIMIT', 0, Math.max(1, first))
+        .zcount(key, '(0', '+inf')
         .get(`${key}:at`)
         .exec()) as [Error | null, unknown][];
       if (e1 || e2 || e3) throw e1 ?? e2 ?? e3;
@@ -123,16 +125,17 @@ export class LeaderboardService {
     });
   }
 
-  /** A member's rank (1 + members strictly ahead), or null when unranked in the period. */
+  /** A member's rank (1 + members strictly ahead), or null when unranked (no positive score) in the period. */
   async rankOf(kind: PeriodKind, memberId: string): Promise<RankValue | null> {
     const key = boardKey(this.periodNow(kind));
     return this.guarded(async () => {
       const score = await this.redis.zscore(key, memberId);
-      if (score === null) return null;
+      // Ranked means a positive score in the period (see record()).
+      if (score === null || Number(score) <= 0) return null;
       const [[e1, ahead], [e2, total], [e3, next]] = (await this.redis
         .pipeline()
         .zcount(key, `(${score}`, '+inf')
-        .zcard(key)
+        .zcount(key, '(0', '+inf')
         .zrangebyscore(key, `(${score}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
         .exec()) as [Error | null, unknown][];
       if (e1 || e2 || e3) throw e1 ?? e2 ?? e3;
@@ -142,20 +145,23 @@ export class LeaderboardService {
     });
   }
 
-  /** Scores of a period straight from the ledger (the truth the board must equal). */
+  /**
+   * Scores of a period straight from the ledger (the truth the board's sorted set must equal):
+   * every member with a non-zero net; only positive ones are ranked.
+   */
   async scoresFromLedger(period: Period): Promise<Map<string, number>> {
     const em = this.deps.orm.em.fork();
     const range = period.start && period.end ? 'and posted_at >= ? and posted_at < ?' : '';
     const rows = await em.execute<{ member_id: string; score: number }[]>(
       `select member_id, sum(delta)::int as score from ledger_entry
        where status = 'POSTED' and type in ('PURCHASE', 'REWARD', 'REVERSAL') ${range}
-       group by member_id having sum(delta) > 0`,
+       group by member_id having sum(delta) <> 0`,
       period.start && period.end ? [period.start, period.end] : [],
     );
     return new Map(rows.map((r) => [r.member_id, r.score]));
   }
 
-  /** Rebuilds one board from PostgreSQL into a new key, swapped in atomically with RENAME. */
+  /** Rebuilds one board from PostgreSQL into a new key, swapped in atomically with RENAME; returns the ranked members. */
   async rebuild(kind: PeriodKind, at: Date = this.deps.clock.now()): Promise<number> {
     const period = periodAt(kind, at, this.deps.timeZone);
     const key = boardKey(period);
@@ -171,7 +177,7 @@ export class LeaderboardService {
     pipeline.set(`${key}:at`, this.deps.clock.now().toISOString());
     this.expire(pipeline, key, period);
     await pipeline.exec();
-    return scores.length;
+    return scores.filter(([, score]) => score > 0).length;
   }
 
   async rebuildAll(): Promise<Record<PeriodKind, number>> {
@@ -205,7 +211,7 @@ export class LeaderboardService {
       let offset = 0;
       let previous: { score: number; rank: number } | null = null;
       for (;;) {
-        const flat = await this.redis.zrevrange(key, offset, offset + REBUILD_CHUNK - 1, 'WITHSCORES');
+        const flat = await this.redis.zrevrangebyscore(key, '+inf', '(0', 'WITHSCORES', 'LIMIT', offset, REBUILD_CHUNK);
         if (flat.length === 0) break;
         const rows: { member_id: string; rank: number; score: number }[] = [];
         for (let i = 0; i < flat.length; i += 2) {

@@ -93,7 +93,12 @@ function requireText(value: string, field: string, max = TEXT_MAX): string {
 const earnStatusOf = (entry: EntryRow): EarnResult['status'] =>
   entry.status === LedgerEntryStatus.POSTED ? 'POSTED' : entry.status === LedgerEntryStatus.HELD ? 'HELD_FOR_REVIEW' : 'REJECTED';
 
+/** Something that must happen in the same transaction as a posted purchase (challenge progress). */
+export type PurchaseHook = (w: LedgerWriter, member: LockedMember, purchase: { orderId: string; amount: Decimal }) => Promise<void>;
+
 export class LedgerService {
+  readonly purchaseHooks: PurchaseHook[] = [];
+
   constructor(
     private readonly deps: {
       clock: Clock;
@@ -178,7 +183,10 @@ export class LedgerService {
           `insert into purchase (order_id, member_id, amount, category, occurred_at, entry_id, points, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)`,
           [orderId, member.id, input.amount.toFixed(2), category, occurredAt, entry.id, points, now],
         );
-        if (!held) await this.addSpend(w, member, input.amount, tiers);
+        if (!held) {
+          await this.addSpend(w, member, input.amount, tiers);
+          for (const hook of this.purchaseHooks) await hook(w, member, { orderId, amount: input.amount });
+        }
         await w.tx.execute('update member set last_active_at = ? where id = ?', [now, member.id]);
         return { entry, memberId: member.id, points, status: held ? 'HELD_FOR_REVIEW' : 'POSTED', duplicate: false } as EarnResult;
       });
@@ -352,7 +360,10 @@ export class LedgerService {
       const validity = held.expires_at ? new Date(held.expires_at).getTime() - new Date(held.created_at).getTime() : null;
       const entry = await w.postHeld(member, held, validity === null ? null : new Date(w.now.getTime() + validity));
       const [order] = await w.tx.execute<PurchaseRow[]>('select * from purchase where entry_id = ?', [entry.id]);
-      if (order) await this.addSpend(w, member, new Decimal(order.amount), tiers);
+      if (order) {
+        await this.addSpend(w, member, new Decimal(order.amount), tiers);
+        for (const hook of this.purchaseHooks) await hook(w, member, { orderId: order.order_id, amount: new Decimal(order.amount) });
+      }
       return entry;
     });
   }

@@ -9,7 +9,6 @@ import {
   MemberConnection,
   MemberFilter,
   MemberType,
-  RegisterMemberInput,
   TierInput,
   TierProgressType,
   TierType,
@@ -88,12 +87,6 @@ export class MemberResolver {
   async nextTier(@Root() member: MemberType, @Ctx() ctx: Context): Promise<TierProgressType | null> {
     const next = nextTierProgress(await ctx.loaders.tiers(), member.totalSpend.toFixed(2));
     return next && { tier: toTierType(next.tier), spendNeeded: next.spendNeeded, progress: next.progress };
-  }
-
-  @Authorized(Role.ADMIN, Role.PARTNER)
-  @Mutation(() => MemberType)
-  async registerMember(@Arg('input', () => RegisterMemberInput) input: RegisterMemberInput, @Ctx() ctx: Context): Promise<MemberType> {
-    return currentMember(ctx, (await ctx.services.members.register(ctx.em, input)).id);
   }
 
   @Authorized(Role.MEMBER)

@@ -43,8 +43,11 @@ export class MemberService {
     return em.findOne(Member, { externalId });
   }
 
-  /** Registration by a partner or admin; the referral reward itself comes from the tasks module. */
-  async register(em: EntityManager, input: RegisterMemberInput): Promise<Member> {
+  /**
+   * Registration by a partner or admin. `inTransaction` runs inside the registration's own
+   * transaction (the referral reward), so a member never exists without what came with it.
+   */
+  async register(em: EntityManager, input: RegisterMemberInput, inTransaction?: (tx: EntityManager, member: Member) => Promise<void>): Promise<Member> {
     const mobile = normalizeMobile(input.mobile);
     if (!mobile) throw new BadInputError('mobile must be a mainland mobile number such as 13812341234', 'mobile');
     const nickname = normalizeNickname(input.nickname);
@@ -74,6 +77,7 @@ export class MemberService {
             updatedAt: now,
           });
           await tx.flush();
+          if (inTransaction) await inTransaction(tx, member);
           return member;
         });
       } catch (error) {

@@ -5,7 +5,7 @@ import { Check, Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/c
 @Entity({ tableName: 'program_settings' })
 @Check({ name: 'program_settings_singleton', expression: 'id = 1' })
 export class ProgramSettings {
-  [OptionalProps]?: 'updatedBy';
+  [OptionalProps]?: 'updatedBy' | 'referralInviterPoints' | 'referralInviteePoints';
 
   @PrimaryKey({ type: 'integer', autoincrement: false })
   id: number = 1;
@@ -31,6 +31,13 @@ export class ProgramSettings {
 
   @Property({ type: 'integer' })
   maxQuantityPerRedemption!: number;
+
+  /** Referral rewards (issue 7): points for the inviter and for the new member. */
+  @Property({ type: 'integer', defaultRaw: '100' })
+  referralInviterPoints: number = 100;
+
+  @Property({ type: 'integer', defaultRaw: '50' })
+  referralInviteePoints: number = 50;
 
   @Property({ type: 'timestamptz' })
   updatedAt!: Date;

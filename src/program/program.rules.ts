@@ -8,6 +8,8 @@ export interface SettingsValues {
   reviewThresholdAmount: string;
   redeemLimitPer30Min: number;
   maxQuantityPerRedemption: number;
+  referralInviterPoints: number;
+  referralInviteePoints: number;
 }
 
 export interface SettingsPatch {
@@ -18,6 +20,8 @@ export interface SettingsPatch {
   reviewThresholdAmount?: Decimal | null;
   redeemLimitPer30Min?: number | null;
   maxQuantityPerRedemption?: number | null;
+  referralInviterPoints?: number | null;
+  referralInviteePoints?: number | null;
 }
 
 const positiveInt = (v: number, max: number) => Number.isInteger(v) && v >= 1 && v <= max;
@@ -31,8 +35,12 @@ export function applyPatch(current: SettingsValues, patch: SettingsPatch): { pro
   const next = { ...current };
   if (patch.pointsPerCurrencyUnit != null) {
     const v = patch.pointsPerCurrencyUnit;
-    if (!Number.isFinite(v) || v <= 0 || v > 1000) return { problem: { field: 'pointsPerCurrencyUnit', message: 'pointsPerCurrencyUnit must be greater than 0 and at most 1000' } };
-    next.pointsPerCurrencyUnit = new Decimal(v).toDecimalPlaces(4).toFixed(4);
+    // Stored with 4 decimals: a rate that rounds to 0 would earn nothing (and fail every purchase).
+    const rounded = Number.isFinite(v) ? new Decimal(v).toDecimalPlaces(4) : null;
+    if (!rounded || rounded.lte(0) || v > 1000) {
+      return { problem: { field: 'pointsPerCurrencyUnit', message: 'pointsPerCurrencyUnit must be from 0.0001 to 1000' } };
+    }
+    next.pointsPerCurrencyUnit = rounded.toFixed(4);
   }
   if (patch.validityDays != null) {
     if (!Number.isInteger(patch.validityDays) || patch.validityDays < 0 || patch.validityDays > 36500) {
@@ -67,6 +75,12 @@ export function applyPatch(current: SettingsValues, patch: SettingsPatch): { pro
       return { problem: { field: 'maxQuantityPerRedemption', message: 'maxQuantityPerRedemption must be a positive integer' } };
     }
     next.maxQuantityPerRedemption = patch.maxQuantityPerRedemption;
+  }
+  for (const field of ['referralInviterPoints', 'referralInviteePoints'] as const) {
+    const v = patch[field];
+    if (v == null) continue;
+    if (!Number.isInteger(v) || v < 0 || v > 1_000_000) return { problem: { field, message: `${field} must be 0 (no reward) to 1000000` } };
+    next[field] = v;
   }
   return { next };
 }

@@ -13,6 +13,8 @@ const valuesOf = (s: ProgramSettings): SettingsValues => ({
   reviewThresholdAmount: s.reviewThresholdAmount,
   redeemLimitPer30Min: s.redeemLimitPer30Min,
   maxQuantityPerRedemption: s.maxQuantityPerRedemption,
+  referralInviterPoints: s.referralInviterPoints,
+  referralInviteePoints: s.referralInviteePoints,
 });
 
 /**

@@ -11,6 +11,8 @@ export class ProgramSettingsType {
   @Field(() => Decimal) reviewThresholdAmount!: Decimal;
   @Field(() => Int) redeemLimitPer30Min!: number;
   @Field(() => Int) maxQuantityPerRedemption!: number;
+  @Field(() => Int, { description: 'Added to the contract: points for a member whose invitee registers.' }) referralInviterPoints!: number;
+  @Field(() => Int, { description: 'Added to the contract: points for a member who registers with an invite code.' }) referralInviteePoints!: number;
 }
 
 @InputType()
@@ -22,6 +24,8 @@ export class ProgramSettingsInput {
   @Field(() => Decimal, { nullable: true }) reviewThresholdAmount?: Decimal | null;
   @Field(() => Int, { nullable: true }) redeemLimitPer30Min?: number | null;
   @Field(() => Int, { nullable: true }) maxQuantityPerRedemption?: number | null;
+  @Field(() => Int, { nullable: true }) referralInviterPoints?: number | null;
+  @Field(() => Int, { nullable: true }) referralInviteePoints?: number | null;
 }
 
 @ObjectType('ComplianceReport')
@@ -48,5 +52,7 @@ export function toSettingsType(s: ProgramSettings): ProgramSettingsType {
     reviewThresholdAmount: new Decimal(s.reviewThresholdAmount),
     redeemLimitPer30Min: s.redeemLimitPer30Min,
     maxQuantityPerRedemption: s.maxQuantityPerRedemption,
+    referralInviterPoints: s.referralInviterPoints,
+    referralInviteePoints: s.referralInviteePoints,
   };
 }

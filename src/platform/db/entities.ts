@@ -4,9 +4,10 @@ import { LedgerEntry, LotAllocation, PointsLot, Purchase, PurchaseReversal } fro
 import { EarningRule } from '../../ledger/earning-rule.entity';
 import { ProgramSettings, ProgramSettingsAudit, StatsDaily } from '../../program/program.entity';
 import { ExpiryWarningSent } from '../../program/expiry-warning.entity';
+import { Challenge, ChallengeProgress, CheckIn, Referral, Task, TaskCompletion } from '../../tasks/tasks.entity';
 import { Notification } from '../../notifications/notification.entity';
 import { CatalogItem, Coupon, MemberVip, Redemption } from '../../catalog/catalog.entity';
 import { RankSnapshot } from '../../leaderboard/rank-snapshot.entity';
 
 /** Every persisted entity, by domain. */
-export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip, RankSnapshot, ProgramSettingsAudit, StatsDaily, ExpiryWarningSent];
+export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip, RankSnapshot, ProgramSettingsAudit, StatsDaily, ExpiryWarningSent, Task, TaskCompletion, CheckIn, Challenge, ChallengeProgress, Referral];
