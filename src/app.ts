@@ -120,9 +120,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   void services.leaderboard.rebuildMissing().catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));
 
   const schema = await createSchema(pubSub);
+  // The EntityManager, loaders and logger of a request are made on first use: many requests need only some of them.
   const contextFor = (principal: Principal, requestId: string): Context => {
-    const em = orm.em.fork();
-    return { principal, em, loaders: createLoaders(em, clock, services), services, config, clock, requestId, log: log.child({ requestId }) };
+    let em: Context['em'] | undefined;
+    let loaders: Context['loaders'] | undefined;
+    let child: Logger | undefined;
+    return {
+      principal,
+      services,
+      config,
+      clock,
+      requestId,
+      get em() {
+        return (em ??= orm.em.fork());
+      },
+      get loaders() {
+        return (loaders ??= createLoaders(this.em, clock, services));
+      },
+      get log() {
+        return (child ??= log.child({ requestId }));
+      },
+    };
   };
 
   const app = express();
