@@ -6,6 +6,7 @@ import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { uniqueViolation } from '../platform/db/orm';
 import { isUuid, likeEscape } from '../platform/ids';
 import { CatalogItem, ItemType } from './catalog.entity';
+import { SPENDABLE_BALANCE_SQL } from '../ledger/ledger.sql';
 import { DuplicateSkuError, ItemNotFoundError } from './catalog.errors';
 import { MAX_STOCK, normalizeItem, type ItemFields } from './catalog.rules';
 
@@ -118,8 +119,7 @@ export class CatalogService {
       // The same conditions as CatalogItem.redeemable, as SQL, so the filter and the page agree.
       clauses.push(`ci.active and ci.stock >= 1
         and (ci.available_from is null or ci.available_from <= ?) and (ci.available_until is null or ci.available_until > ?)
-        and ci.points_price <= (select m.balance - coalesce((select sum(l.remaining) from points_lot l
-          where l.member_id = m.id and l.remaining > 0 and l.expires_at <= ?), 0) from member m where m.id = ? and m.status = 'ACTIVE')
+        and ci.points_price <= (select ${SPENDABLE_BALANCE_SQL} from member m where m.id = ? and m.status = 'ACTIVE')
         and (ci.per_member_limit is null or ci.per_member_limit > coalesce(
           (select sum(r.quantity) from redemption r where r.member_id = ? and r.item_id = ci.id and r.status <> 'CANCELLED'), 0))`);
       // Spendable points (lots past their date left out, as redeem would expire them first), computed once per query.

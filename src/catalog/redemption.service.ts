@@ -10,6 +10,7 @@ import { Role, type Principal } from '../auth/principal';
 import { MemberStatus } from '../members/member.entity';
 import { MemberFrozenError } from '../members/member.errors';
 import { LedgerEntryType } from '../ledger/ledger.entity';
+import { SPENDABLE_BALANCE_SQL } from '../ledger/ledger.sql';
 import { InsufficientPointsError } from '../ledger/ledger.errors';
 import type { LedgerService } from '../ledger/ledger.service';
 import { daysUntil, expirySummary } from '../ledger/ledger.rules';
@@ -274,7 +275,7 @@ export class RedemptionService {
     const now = this.deps.clock.now();
     // Spendable points: lots past their date that nothing has expired yet are left out (redeem would expire them first).
     const [member] = await em.execute<{ balance: number; status: string; language: string }[]>(
-      `select greatest(0, m.balance - coalesce((select sum(l.remaining) from points_lot l where l.member_id = m.id and l.remaining > 0 and l.expires_at <= ?), 0))::int as balance,
+      `select ${SPENDABLE_BALANCE_SQL} as balance,
               m.status, m.language
        from member m where m.id = ?`,
       [now, memberId],

@@ -4,6 +4,7 @@ import type { Clock } from '../platform/clock';
 import { isUuid } from '../platform/ids';
 import type { MemberStatus } from './member.entity';
 import type { TierCache } from './tier.cache';
+import { SPENDABLE_BALANCE_SQL } from '../ledger/ledger.sql';
 
 /** A member as read paths show it: plain data, `balance` being what the member can spend now. */
 export interface MemberRecord {
@@ -28,8 +29,7 @@ export interface MemberRecord {
  */
 const MEMBER_RECORDS = `
   select m.id, m.external_id as "externalId", m.nickname, m.mobile, m.status, m.total_spend as "totalSpend",
-         greatest(0, m.balance - coalesce((select sum(l.remaining) from points_lot l
-           where l.member_id = m.id and l.remaining > 0 and l.expires_at <= ?), 0))::int as balance,
+         ${SPENDABLE_BALANCE_SQL} as balance,
          m.lifetime_earned as "lifetimeEarned", m.invite_code as "inviteCode", m.language,
          m.joined_at as "joinedAt", m.last_active_at as "lastActiveAt"
   from member m where m.id in (select jsonb_array_elements_text(?::jsonb)::uuid)`;
