@@ -5,6 +5,7 @@ import { Migration20261122000300Catalog } from './Migration20261122000300Catalog
 import { Migration20261122000400Leaderboard } from './Migration20261122000400Leaderboard';
 import { Migration20261122000500Program } from './Migration20261122000500Program';
 import { Migration20261122000600Tasks } from './Migration20261122000600Tasks';
+import { Migration20261122000700LedgerRateIndex } from './Migration20261122000700LedgerRateIndex';
 
 /** Applied in this order; never edit a migration that has shipped: add a new one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000400Leaderboard', class: Migration20261122000400Leaderboard },
   { name: 'Migration20261122000500Program', class: Migration20261122000500Program },
   { name: 'Migration20261122000600Tasks', class: Migration20261122000600Tasks },
+  { name: 'Migration20261122000700LedgerRateIndex', class: Migration20261122000700LedgerRateIndex },
 ];

@@ -60,7 +60,8 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const events = new LedgerEvents(pubSub);
   const leaderboard = new LeaderboardService({ redis, orm, clock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
   events.onCommit((posted) => leaderboard.record(posted));
-  const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications });
+  const earningRules = new EarningRuleService(clock);
+  const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications, earningRules });
   const stats = new StatsService(config.timeZone);
   return {
     members,
@@ -70,7 +71,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     ledger,
     leaderboard,
     stats,
-    earningRules: new EarningRuleService(clock),
+    earningRules,
     catalog: new CatalogService(clock),
     redemptions: new RedemptionService({ clock, ledger, program, notifications }),
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),

@@ -41,8 +41,15 @@ export class LeaderboardService {
   constructor(
     private readonly deps: { redis: RedisClients; orm: MikroORM; clock: Clock; timeZone: string; log: Logger; retentionDays: number },
   ) {
+    // Back after an outage: updates that failed left the boards behind (stale), and a Redis that came
+    // back empty (no persistence, a failover) lost them even if nothing was posted meanwhile.
     deps.redis.command.on('ready', () => {
-      if (this.stale) void this.rebuildAll().catch((error: unknown) => deps.log.warn({ err: error }, 'leaderboard catch-up failed'));
+      const catchUp = this.stale ? this.rebuildAll() : this.rebuildMissing();
+      void catchUp.catch((error: unknown) => {
+        // Not caught up: try again on the next 'ready' (or an operator runs leaderboard:rebuild).
+        this.stale = true;
+        deps.log.warn({ err: error }, 'leaderboard catch-up failed');
+      });
     });
   }
 

@@ -4,6 +4,7 @@ import type { Clock } from '../platform/clock';
 import { BadInputError, NotFoundError } from '../platform/errors';
 import { isUuid } from '../platform/ids';
 import { EarningRule } from './earning-rule.entity';
+import type { EarningRuleLike } from './ledger.rules';
 
 export interface EarningRuleFields {
   name: string;
@@ -51,6 +52,16 @@ function validated(input: EarningRuleFields) {
 
 export class EarningRuleService {
   constructor(private readonly clock: Clock) {}
+
+  /** Active rules as plain values, for the earning formula (read on every earning, no entities). */
+  async activeRules(em: EntityManager): Promise<EarningRuleLike[]> {
+    const rows = await em.execute<(Omit<EarningRuleLike, 'startsAt' | 'endsAt'> & { startsAt: string | null; endsAt: string | null })[]>(
+      `select multiplier::text as multiplier, bonus_points as "bonusPoints", starts_at as "startsAt", ends_at as "endsAt", weekdays, categories,
+              first_order_only as "firstOrderOnly", min_tier_level as "minTierLevel", active
+       from earning_rule where active`,
+    );
+    return rows.map((r) => ({ ...r, startsAt: r.startsAt ? new Date(r.startsAt) : null, endsAt: r.endsAt ? new Date(r.endsAt) : null }));
+  }
 
   async list(em: EntityManager): Promise<EarningRule[]> {
     return em.find(EarningRule, {}, { orderBy: { createdAt: 'asc', id: 'asc' } });

@@ -26,6 +26,8 @@ export enum LedgerEntryStatus {
 // Program stats read the last 30 days; board rebuilds read a period's postings.
 @Index({ name: 'ledger_entry_created_at_idx', properties: ['createdAt'] })
 @Index({ name: 'ledger_entry_posted_at_idx', properties: ['postedAt'] })
+// The hourly earning limit counts one member's recent purchases.
+@Index({ name: 'ledger_entry_member_type_created_idx', properties: ['memberId', 'type', 'createdAt'] })
 @Unique({ name: 'ledger_entry_idempotency_unique', properties: ['type', 'idempotencyKey'] })
 // Credits are positive, debits never positive; written as PostgreSQL prints it so schema diffs stay quiet.
 @Check({

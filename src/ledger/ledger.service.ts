@@ -13,7 +13,8 @@ import type { MemberService } from '../members/member.service';
 import type { ProgramService } from '../program/program.service';
 import type { NotificationService } from '../notifications/notification.service';
 import { NotificationKind } from '../notifications/notification.entity';
-import { EarningRule } from './earning-rule.entity';
+import type { EarningRuleService } from './earning-rule.service';
+import type { TierView } from '../members/tier.cache';
 import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
 import {
   EarnRateLimitedError,
@@ -107,6 +108,7 @@ export class LedgerService {
       members: MemberService;
       program: ProgramService;
       notifications: NotificationService;
+      earningRules: EarningRuleService;
     },
   ) {}
 
@@ -139,8 +141,8 @@ export class LedgerService {
 
     const [settings, tiers, rules] = await Promise.all([
       this.deps.program.settings(em),
-      this.deps.members.listTiers(em),
-      em.find(EarningRule, { active: true }),
+      this.deps.members.tierValues(em),
+      this.deps.earningRules.activeRules(em),
     ]);
 
     const attempt = () =>
@@ -201,7 +203,7 @@ export class LedgerService {
   }
 
   /** Lifetime spend grows, and a crossed threshold records a TIER_CHANGE notification. */
-  private async addSpend(w: LedgerWriter, member: LockedMember, amount: Decimal, tiers: Awaited<ReturnType<MemberService['listTiers']>>) {
+  private async addSpend(w: LedgerWriter, member: LockedMember, amount: Decimal, tiers: TierView[]) {
     const before = tierFor(tiers, member.totalSpend);
     member.totalSpend = Decimal.max(0, new Decimal(member.totalSpend).plus(amount)).toFixed(2);
     await w.saveMember(member);
@@ -351,7 +353,7 @@ export class LedgerService {
   /** approveHeldEntry: the held credit is posted now, keeping the validity it was earned with. */
   async approveHeld(em: EntityManager, entryId: string): Promise<EntryRow> {
     const memberId = await this.memberOfEntry(em, entryId);
-    const tiers = await this.deps.members.listTiers(em);
+    const tiers = await this.deps.members.tierValues(em);
     return this.inTransaction(em, async (w) => {
       const member = await w.lockMember(memberId);
       const held = await this.entryById(w, entryId);

@@ -8,7 +8,7 @@ import { uniqueViolation } from '../platform/db/orm';
 import { isUuid, likeEscape } from '../platform/ids';
 import { Member, MemberStatus } from './member.entity';
 import { Tier } from './tier.entity';
-import { TierCache } from './tier.cache';
+import { TierCache, type TierView } from './tier.cache';
 import { DuplicateMemberError, MemberNotFoundError } from './member.errors';
 import { newInviteCode, normalizeMobile, normalizeNickname, spendRangeOf, tierProblems } from './member.rules';
 import type { MemberFilter, RegisterMemberInput, TierInput } from './member.types';
@@ -142,6 +142,13 @@ export class MemberService {
     }
     const rows = await em.find(Member, { $and: where }, { orderBy: [{ joinedAt: 'desc' }, { id: 'desc' }], limit: limit + 1 });
     return { rows, limit, totalCount };
+  }
+
+  /** The tier set as plain values, read fresh (money paths: the earning multiplier must be current). */
+  async tierValues(em: EntityManager): Promise<TierView[]> {
+    return em.execute<TierView[]>(
+      `select id, level, name, min_spend::text as "minSpend", multiplier::text as multiplier, benefits from tier order by level`,
+    );
   }
 
   async listTiers(em: EntityManager): Promise<Tier[]> {

@@ -5,6 +5,13 @@ import { BadInputError } from '../platform/errors';
 import { ProgramSettings, ProgramSettingsAudit } from './program.entity';
 import { applyPatch, complianceViolations, settingsChanges, type SettingsPatch, type SettingsValues } from './program.rules';
 
+const SETTINGS_SQL = `
+  select points_per_currency_unit::text as "pointsPerCurrencyUnit", validity_days as "validityDays", reminder_days as "reminderDays",
+         earn_limit_per_hour as "earnLimitPerHour", review_threshold_amount::text as "reviewThresholdAmount",
+         redeem_limit_per_30min as "redeemLimitPer30Min", max_quantity_per_redemption as "maxQuantityPerRedemption",
+         referral_inviter_points as "referralInviterPoints", referral_invitee_points as "referralInviteePoints"
+  from program_settings where id = 1`;
+
 const valuesOf = (s: ProgramSettings): SettingsValues => ({
   pointsPerCurrencyUnit: s.pointsPerCurrencyUnit,
   validityDays: s.validityDays,
@@ -24,8 +31,13 @@ const valuesOf = (s: ProgramSettings): SettingsValues => ({
 export class ProgramService {
   constructor(private readonly clock: Clock) {}
 
-  async settings(em: EntityManager): Promise<ProgramSettings> {
-    return em.findOneOrFail(ProgramSettings, { id: 1 }, { refresh: true });
+  /**
+   * The settings in force, as plain values: read on every use case (one indexed row, no
+   * entity), so a change is seen at once everywhere.
+   */
+  async settings(em: EntityManager): Promise<SettingsValues> {
+    const [row] = await em.execute<SettingsValues[]>(SETTINGS_SQL);
+    return row;
   }
 
   /** Validated, applied and audited in one transaction; an empty patch changes nothing. */
@@ -54,7 +66,7 @@ export class ProgramService {
          and exists (select 1 from lot_allocation a join ledger_entry e on e.id = a.entry_id where a.lot_id = l.id and e.type = 'EXPIRY' and a.amount > 0)
          and not exists (select 1 from expiry_warning w where w.lot_id = l.id)`,
     );
-    const violations = complianceViolations(valuesOf(settings), unwarned);
+    const violations = complianceViolations(settings, unwarned);
     return { compliant: violations.length === 0, violations };
   }
 }

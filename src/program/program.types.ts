@@ -1,6 +1,6 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Decimal } from 'decimal.js';
-import type { ProgramSettings } from './program.entity';
+import type { SettingsValues } from './program.rules';
 
 @ObjectType('ProgramSettings')
 export class ProgramSettingsType {
@@ -43,7 +43,7 @@ export class ExpiryWarningType {
   @Field(() => String) message!: string;
 }
 
-export function toSettingsType(s: ProgramSettings): ProgramSettingsType {
+export function toSettingsType(s: SettingsValues): ProgramSettingsType {
   return {
     pointsPerCurrencyUnit: Number(s.pointsPerCurrencyUnit),
     validityDays: s.validityDays,

@@ -23,12 +23,18 @@ interface Totals {
 const DAY_MS = 86_400_000;
 export const STATS_WINDOW_DAYS = 30;
 
-/** Issued (earned and granted), redeemed (net of refunds) and expired points of entries created in [from, to). */
+/**
+ * Issued (earned and granted), redeemed (net of refunds) and expired points of entries posted in [from, to).
+ * By posted_at, not created_at: a held credit approved days later counts on the day it is posted,
+ * so a day once rolled up never changes (by created_at it would land in a closed day, uncounted).
+ * Redeemed is net and may be negative for a day (a refund the day after its redemption): days are
+ * summed first and the window's total is floored at 0, so rolled-up days add up to the live sum.
+ */
 const TOTALS_SQL = `
   select coalesce(sum(delta) filter (where type in ('PURCHASE', 'REWARD') or (type = 'ADJUSTMENT' and delta > 0)), 0)::text as issued,
-         greatest(0, coalesce(-sum(delta) filter (where type = 'REDEMPTION'), 0) - coalesce(sum(delta) filter (where type = 'REFUND'), 0))::text as redeemed,
+         (coalesce(-sum(delta) filter (where type = 'REDEMPTION'), 0) - coalesce(sum(delta) filter (where type = 'REFUND'), 0))::text as redeemed,
          coalesce(-sum(delta) filter (where type = 'EXPIRY'), 0)::text as expired
-  from ledger_entry where status = 'POSTED' and created_at >= ? and created_at < ?`;
+  from ledger_entry where status = 'POSTED' and posted_at >= ? and posted_at < ?`;
 
 /**
  * Program-wide figures for the ops dashboard. Closed days come from stats_daily (written once
@@ -76,6 +82,7 @@ export class StatsService {
               (select count(*) from redemption where created_at > ? and status <> 'CANCELLED')::int as redemptions`,
       [new Date(now.getTime() - STATS_WINDOW_DAYS * DAY_MS), new Date(now.getTime() - DAY_MS)],
     );
+    if (totals.redeemed < 0n) totals.redeemed = 0n;
     const rate = (part: bigint) => (totals.issued > 0n ? Math.round((Number(part) / Number(totals.issued)) * 10_000) / 10_000 : 0);
     return {
       members: row.members,

@@ -79,6 +79,11 @@ export class GamificationService {
     deps.ledger.purchaseHooks.push((w, member, purchase) => this.advanceChallenges(w, member, { kind: 'purchase', amount: purchase.amount }));
   }
 
+  /** Now, and the program's time zone: for callers that schedule by the program's calendar (the demo seed). */
+  calendar(): { now: Date; timeZone: string } {
+    return { now: this.deps.clock.now(), timeZone: this.deps.timeZone };
+  }
+
   private async reward(w: LedgerWriter, member: LockedMember, points: number, reference: string, description: string): Promise<EntryRow> {
     const settings = await this.deps.program.settings(w.tx);
     return w.credit(member, {
@@ -99,13 +104,21 @@ export class GamificationService {
     const name = text(input.name, 'name', 64);
     const description = text(input.description, 'description', 500, false);
     if (!Number.isInteger(input.points) || input.points < 1 || input.points > 1_000_000) throw new BadInputError('points must be 1 to 1000000', 'points');
-    return em.fork().transactional(async (tx) => {
-      const now = this.deps.clock.now();
-      const task = await tx.findOne(Task, { code });
-      const fields = { name, description, points: input.points, frequency: input.frequency, selfClaimable: input.selfClaimable ?? false, active: input.active ?? true, updatedAt: now };
-      if (task) return Object.assign(task, fields);
-      return tx.create(Task, { code, ...fields, createdAt: now });
-    });
+    const write = () =>
+      em.fork().transactional(async (tx) => {
+        const now = this.deps.clock.now();
+        const task = await tx.findOne(Task, { code });
+        const fields = { name, description, points: input.points, frequency: input.frequency, selfClaimable: input.selfClaimable ?? false, active: input.active ?? true, updatedAt: now };
+        if (task) return Object.assign(task, fields);
+        return tx.create(Task, { code, ...fields, createdAt: now });
+      });
+    try {
+      return await write();
+    } catch (error) {
+      // Two admins created the same new code at once: the loser finds it now and updates it.
+      if (uniqueViolation(error) === 'task_code_unique') return write();
+      throw error;
+    }
   }
 
   /** Active tasks with the member's progress in the current period. */
@@ -230,15 +243,25 @@ export class GamificationService {
     if (!CODE.test(code)) throw new BadInputError('code must be 1 to 64 letters, digits, dots, dashes or underscores', 'code');
     const name = text(input.name, 'name', 64);
     const description = text(input.description, 'description', 500, false);
-    if (!Number.isFinite(input.target) || input.target <= 0 || input.target > 1e12) throw new BadInputError('target must be greater than 0', 'target');
+    // Stored with 2 decimals: a target that rounds to 0 (0.001) would break the table's check and surface as an internal error.
+    const target = Number.isFinite(input.target) ? new Decimal(input.target).toDecimalPlaces(2) : null;
+    if (!target || target.lte(0) || target.gt(1e12)) throw new BadInputError('target must be greater than 0 (at least 0.01) and at most 1000000000000', 'target');
     if (!Number.isInteger(input.rewardPoints) || input.rewardPoints < 1 || input.rewardPoints > 1_000_000) throw new BadInputError('rewardPoints must be 1 to 1000000', 'rewardPoints');
     if (input.endsAt <= input.startsAt) throw new BadInputError('endsAt must be after startsAt', 'endsAt');
-    return em.fork().transactional(async (tx) => {
-      const fields = { name, description, metric: input.metric, target: new Decimal(input.target).toDecimalPlaces(2).toFixed(2), rewardPoints: input.rewardPoints, startsAt: input.startsAt, endsAt: input.endsAt, updatedAt: this.deps.clock.now() };
-      const challenge = await tx.findOne(Challenge, { code });
-      if (challenge) return Object.assign(challenge, fields);
-      return tx.create(Challenge, { code, ...fields });
-    });
+    const write = () =>
+      em.fork().transactional(async (tx) => {
+        const fields = { name, description, metric: input.metric, target: target.toFixed(2), rewardPoints: input.rewardPoints, startsAt: input.startsAt, endsAt: input.endsAt, updatedAt: this.deps.clock.now() };
+        const challenge = await tx.findOne(Challenge, { code });
+        if (challenge) return Object.assign(challenge, fields);
+        return tx.create(Challenge, { code, ...fields });
+      });
+    try {
+      return await write();
+    } catch (error) {
+      // Two admins created the same new code at once: the loser finds it now and updates it.
+      if (uniqueViolation(error) === 'challenge_code_unique') return write();
+      throw error;
+    }
   }
 
   /** Challenges running now, with the member's progress. */

@@ -40,6 +40,8 @@ describe('demo catalog', async () => {
     const token = tokens.member(memberId);
     const member = (await api.ok(LIST, {}, token)).catalog;
     expect(member.totalCount).toBe(items.filter((i) => i.active !== false).length);
+    // Demo members come with some history (orders, a check-in, tasks): spend on top of it.
+    const before = (await api.ok(`{ me { balance } }`, {}, token)).me.balance;
     await fund(api, memberId, 10_000);
     const bySku = Object.fromEntries((await api.ok(`{ catalog(first: 100) { edges { node { id sku redeemable } } } }`, {}, token)).catalog.edges.map((e: any) => [e.node.sku, e.node]));
     expect(bySku['DEMO-DIGI-007'].redeemable).toBe(false);
@@ -48,7 +50,7 @@ describe('demo catalog', async () => {
     const coupon = await redeemOk(api, token, { itemId: bySku['DEMO-CPN-001'].id });
     expect(coupon.redemption.coupon).toMatchObject({ value: '20.00', status: 'ACTIVE', expiresAt: new Date(api.clock.now().getTime() + 30 * DAY).toISOString() });
     const me = (await api.ok(`{ me { balance vip { level expiresAt } } }`, {}, token)).me;
-    expect(me).toEqual({ balance: 10_000 - 2000 - 300, vip: { level: 1, expiresAt: new Date(api.clock.now().getTime() + 30 * DAY).toISOString() } });
+    expect(me).toEqual({ balance: before + 10_000 - 2000 - 300, vip: { level: 1, expiresAt: new Date(api.clock.now().getTime() + 30 * DAY).toISOString() } });
 
     // Seeding again changes nothing.
     const again = await seedDemo(api.app.orm, api.app.services);
