@@ -90,7 +90,8 @@ export class LeaderboardFeed {
       const value = await this.withMembers(kind, board);
       for (const subscriber of subscribers) {
         const slice: LeaderboardValue = { ...value, entries: value.entries.slice(0, subscriber.first) };
-        const signature = JSON.stringify([slice.entries, slice.totalMembers]);
+        // Issue 5: pushed only when the top `first` changed; a new member below it is not news.
+        const signature = JSON.stringify(slice.entries);
         if (signature === subscriber.lastSent) continue;
         subscriber.lastSent = signature;
         subscriber.channel.push(slice);

@@ -1,0 +1,266 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { Client } from 'graphql-ws';
+import { Redis } from 'ioredis';
+import { startApp, type TestApp } from '../support/app';
+import { createMember, type CreatedMember } from '../support/factories';
+import { earn, expectReconciled } from '../support/ledger';
+import { tokens } from '../support/tokens';
+
+/**
+ * Redis stopped and restarted under a running instance. The machine's shared Redis serves the
+ * other test files, so this file runs its own redis-server (no persistence: it comes back empty,
+ * as after a failover to a fresh node) on a free port.
+ */
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+class OwnRedis {
+  private proc: ChildProcess | null = null;
+  constructor(readonly port: number) {}
+
+  get url() {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get running() {
+    return this.proc !== null;
+  }
+
+  async start(): Promise<void> {
+    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.proc = proc;
+    proc.once('exit', () => {
+      if (this.proc === proc) this.proc = null;
+    });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const probe = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      probe.on('error', () => {});
+      try {
+        await probe.connect();
+        if ((await probe.ping()) === 'PONG') return;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`redis-server on ${this.port} did not answer PING`);
+        await sleep(50);
+      } finally {
+        probe.disconnect();
+      }
+    }
+  }
+
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    this.proc = null;
+    const exited = once(proc, 'exit');
+    proc.kill('SIGKILL');
+    await exited;
+  }
+}
+
+const BALANCE_CHANGED = 'subscription { balanceChanged { memberId balance delta entry { type delta } } }';
+const LEADERBOARD_CHANGED = 'subscription { leaderboardChanged(period: ALL_TIME, first: 10) { totalMembers entries { rank score member { id } } } }';
+const LEADERBOARD = `query($period: LeaderboardPeriod) { leaderboard(period: $period, first: 10) { totalMembers entries { rank score member { id } } } }`;
+
+interface Feed {
+  events: any[];
+  errors: unknown[];
+  until(predicate: (event: any) => boolean, ms?: number): Promise<any>;
+}
+
+function collect(client: Client, query: string, field: string): Feed {
+  const events: any[] = [];
+  const errors: unknown[] = [];
+  client.subscribe(
+    { query },
+    {
+      next: (value) => (value.errors ? errors.push(value.errors) : events.push((value.data as Record<string, unknown>)[field])),
+      error: (error) => errors.push(error),
+      complete: () => undefined,
+    },
+  );
+  return {
+    events,
+    errors,
+    async until(predicate, ms = 8000) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const found = events.find(predicate);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no matching event within ${ms} ms: ${JSON.stringify(events)}; errors: ${JSON.stringify(errors)}`);
+        await sleep(50);
+      }
+    },
+  };
+}
+
+async function subscribed(api: TestApp, member: CreatedMember, ms = 10_000) {
+  const channel = `${api.redisPrefix}BALANCE:${member.id}`;
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const [, count] = (await api.app.redis.publisher.pubsub('NUMSUB', channel)) as [string, number];
+      if (Number(count) > 0) return;
+    } catch {
+      // Redis is still coming back.
+    }
+    if (Date.now() > deadline) throw new Error(`${channel} not subscribed within ${ms} ms`);
+    await sleep(50);
+  }
+}
+
+/** Runs a request and returns its result with how long it took. */
+async function timed<T>(run: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = Date.now();
+  const result = await run();
+  return { result, ms: Date.now() - started };
+}
+
+async function boardScores(api: TestApp, period = 'ALL_TIME'): Promise<Record<string, number>> {
+  const res = await api.gql(LEADERBOARD, { period }, tokens.admin());
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+  return Object.fromEntries(res.data.leaderboard.entries.map((e: { score: number; member: { id: string } }) => [e.member.id, e.score]));
+}
+
+async function waitReady(api: TestApp, ms = 10_000) {
+  await vi.waitFor(() => expect(api.app.redis.command.status).toBe('ready'), { timeout: ms, interval: 50 });
+}
+
+let redis: OwnRedis | null = null;
+let api: TestApp | null = null;
+
+afterAll(async () => {
+  // Stop the app while its Redis is up (a clean QUIT), then this file's redis-server.
+  if (redis && !redis.running) await redis.start().catch(() => undefined);
+  await api?.stop();
+  await redis?.kill();
+});
+
+describe('Redis stopped and restarted under a running instance', async () => {
+  const own = new OwnRedis(await freePort());
+  redis = own;
+  await own.start();
+  api = await startApp({ env: { REDIS_URL: own.url, LEADERBOARD_COALESCE_MS: '100' } });
+  const app = api;
+
+  it('keeps answering what does not need Redis, fails leaderboard reads fast, and resumes subscriptions and boards when Redis is back', async () => {
+    const a = await createMember(app, { nickname: 'A' });
+    const b = await createMember(app, { nickname: 'B' });
+    expect((await earn(app, a.id, '100')).errors).toBeUndefined();
+    await vi.waitFor(async () => expect(await boardScores(app)).toEqual({ [a.id]: 100 }), { timeout: 5000, interval: 50 });
+
+    // Opened before the outage, never reconnected.
+    const balance = collect(app.ws(a.token), BALANCE_CHANGED, 'balanceChanged');
+    await subscribed(app, a);
+    const board = collect(app.ws(b.token), LEADERBOARD_CHANGED, 'leaderboardChanged');
+    await board.until((e) => e.totalMembers === 1);
+
+    await own.kill();
+    await vi.waitFor(() => expect(app.app.redis.command.status).not.toBe('ready'), { timeout: 5000, interval: 20 });
+
+    // Queries on PostgreSQL keep working.
+    const me = await timed(() => app.gql(`{ me { id balance } }`, {}, a.token));
+    expect(me.result.errors).toBeUndefined();
+    expect(me.result.data.me).toEqual({ id: a.id, balance: 100 });
+    expect(me.ms).toBeLessThan(2000);
+    const member = await timed(() => app.ok(`query($id: ID!) { member(id: $id) { id nickname balance } }`, { id: b.id }));
+    expect(member.result.member).toEqual({ id: b.id, nickname: 'B', balance: 0 });
+    expect(member.ms).toBeLessThan(2000);
+    const stats = await app.ok(`{ programStats { members } }`);
+    expect(stats.programStats.members).toBeGreaterThanOrEqual(2);
+
+    // Earning is PostgreSQL's business: publishing and the boards failing must not fail it.
+    const during = await timed(() => earn(app, b.id, '200'));
+    expect(during.result.errors).toBeUndefined();
+    expect(during.result.data.earnPoints).toMatchObject({ status: 'POSTED', points: 200, member: { balance: 200 } });
+    expect(during.ms).toBeLessThan(3000);
+    expect((await earn(app, a.id, '50')).errors).toBeUndefined();
+
+    // Leaderboard reads need Redis: they fail fast with SERVICE_UNAVAILABLE.
+    for (const query of [`{ leaderboard(period: WEEKLY) { totalMembers } }`, `{ leaderboard { totalMembers } }`]) {
+      const res = await timed(() => app.gql(query, {}, tokens.admin()));
+      expect(res.result.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect(res.ms).toBeLessThan(2000);
+    }
+    const rank = await timed(() => app.gql(`{ myRank { rank } }`, {}, a.token));
+    expect(rank.result.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    expect(rank.ms).toBeLessThan(2000);
+
+    const ready = await timed(() => fetch(`${app.url}/readyz`));
+    expect(ready.result.status).toBe(503);
+    expect(((await ready.result.json()) as { checks: unknown }).checks).toMatchObject({ postgres: 'ok', redis: expect.not.stringMatching(/^ok$/) });
+    expect(ready.ms).toBeLessThan(2000);
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+
+    // A member who subscribes while Redis is down is served once it is back.
+    const lateBalance = collect(app.ws(b.token), BALANCE_CHANGED, 'balanceChanged');
+
+    // Redis comes back, empty (no persistence).
+    await own.start();
+    await waitReady(app);
+    // The boards catch up from the ledger, the outage's earnings included.
+    await vi.waitFor(
+      async () => {
+        for (const period of ['ALL_TIME', 'MONTHLY', 'WEEKLY']) expect(await boardScores(app, period)).toEqual({ [a.id]: 150, [b.id]: 200 });
+      },
+      { timeout: 8000, interval: 100 },
+    );
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+
+    // The subscriptions opened before the outage resume without reconnecting.
+    await subscribed(app, a);
+    await subscribed(app, b);
+    expect((await earn(app, a.id, '25')).errors).toBeUndefined();
+    expect(await balance.until((e) => e.delta === 25)).toMatchObject({ memberId: a.id, balance: 175, entry: { type: 'PURCHASE', delta: 25 } });
+    // What was published while Redis was down is lost (the ledger has it), never replayed out of order.
+    expect(balance.events.map((e) => e.delta)).toEqual([25]);
+    const caughtUp = await board.until((e) => e.entries.some((x: { score: number; member: { id: string } }) => x.member.id === a.id && x.score === 175));
+    expect(caughtUp.entries.map((x: { rank: number; score: number; member: { id: string } }) => [x.rank, x.member.id, x.score])).toEqual([
+      [1, b.id, 200],
+      [2, a.id, 175],
+    ]);
+    expect((await earn(app, b.id, '5')).errors).toBeUndefined();
+    expect(await lateBalance.until((e) => e.delta === 5)).toMatchObject({ memberId: b.id, balance: 205 });
+    expect([...balance.errors, ...board.errors, ...lateBalance.errors]).toEqual([]);
+    await expectReconciled(app);
+  });
+
+  it('boards are rebuilt when Redis comes back empty, even if nothing was posted during the outage', async () => {
+    await waitReady(app);
+    const c = await createMember(app, { nickname: 'C' });
+    expect((await earn(app, c.id, '300')).errors).toBeUndefined();
+    await vi.waitFor(async () => expect((await boardScores(app))[c.id]).toBe(300), { timeout: 5000, interval: 50 });
+    const before = await boardScores(app);
+
+    await own.kill();
+    await vi.waitFor(() => expect(app.app.redis.command.status).not.toBe('ready'), { timeout: 5000, interval: 20 });
+    await sleep(300);
+    await own.start();
+    await waitReady(app);
+
+    // Each board is rebuilt in turn.
+    await vi.waitFor(
+      async () => {
+        expect(await boardScores(app)).toEqual(before);
+        expect((await boardScores(app, 'MONTHLY'))[c.id]).toBe(300);
+        expect((await boardScores(app, 'WEEKLY'))[c.id]).toBe(300);
+      },
+      { timeout: 8000, interval: 100 },
+    );
+    await expectReconciled(app);
+  });
+});
