@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench -- <suite> [--duration S] [--warmup S] [--connections N] [--rounds N] [--members N] [--keep-db]
+// npm run bench -- <suite> [--duration S] [--warmup S] [--connections N] [--rounds N] [--members N] [--keep-db] [--cpu-prof]
 // A suite is bench/suites/<name>.mjs exporting `description` and `run(ctx)`; see bench/README.md.
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,11 +19,12 @@ const { values, positionals } = parseArgs({
     rounds: { type: 'string', default: '2' },
     members: { type: 'string', default: '10000' },
     'keep-db': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
-const usage = `usage: npm run bench -- <suite> [--duration 10] [--warmup 3] [--connections 50] [--rounds 2] [--members 10000] [--keep-db]\nsuites: ${suites.join(', ')}\n`;
+const usage = `usage: npm run bench -- <suite> [--duration 10] [--warmup 3] [--connections 50] [--rounds 2] [--members 10000] [--keep-db] [--cpu-prof]\nsuites: ${suites.join(', ')}\n`;
 const name = positionals[0];
 if (values.help || !name || !suites.includes(name)) {
   process.stderr.write(name && !values.help ? `unknown suite "${name}"\n${usage}` : usage);
@@ -45,6 +46,8 @@ const options = {
   rounds: positiveInt('rounds'),
   members: positiveInt('members', 100),
   keepDatabase: values['keep-db'],
+  // Suites that support it run their servers under node --cpu-prof (profiles under bench/results/profiles/).
+  cpuProfile: values['cpu-prof'],
 };
 
 const log = (line) => process.stdout.write(`${line}\n`);
@@ -69,8 +72,11 @@ async function cleanup() {
   }
 }
 
-// A hard bound on the whole run: set-up, two targets x rounds x (warm-up + measurement), teardown.
-const deadlineMs = (45 + 2 * options.rounds * (options.warmup + options.duration + 3)) * 1000;
+const suite = await import(pathToFileURL(join(here, 'suites', `${name}.mjs`)).href);
+
+// A hard bound on the whole run: set-up, two targets x rounds x (warm-up + measurement), teardown;
+// a suite that measures more (several scenarios) states its own bound with budgetSeconds(options).
+const deadlineMs = (suite.budgetSeconds?.(options) ?? 45 + 2 * options.rounds * (options.warmup + options.duration + 3)) * 1000;
 const deadline = setTimeout(() => {
   process.stderr.write(`bench: still running after ${deadlineMs / 1000} s; stopping everything\n`);
   for (const abort of aborts) {
@@ -91,21 +97,26 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 let exitCode = 0;
 try {
-  const suite = await import(pathToFileURL(join(here, 'suites', `${name}.mjs`)).href);
   log(`bench ${name}: ${suite.description ?? ''}`);
   const startedAt = new Date().toISOString();
   const env = environment();
   const outcome = await suite.run(ctx);
   log('');
   printTable(outcome.results, outcome.summary);
-  if (outcome.ratio) {
-    const r = outcome.ratio;
-    log(`\nratio graphql/baseline: req/s ${r.reqPerSec.toFixed(2)} (graphql serves ${(r.reqPerSec * 100).toFixed(0)}% of the baseline's throughput), p50 x${r.p50.toFixed(2)}, p99 x${r.p99.toFixed(2)}` +
+  const ratios = outcome.ratios ?? (outcome.ratio ? { '': outcome.ratio } : {});
+  for (const [label, r] of Object.entries(ratios)) {
+    log(`${label ? `\n${label}: ` : '\n'}ratio graphql/baseline: req/s ${r.reqPerSec.toFixed(2)} (graphql serves ${(r.reqPerSec * 100).toFixed(0)}% of the baseline's throughput), p50 x${r.p50.toFixed(2)}, p99 x${r.p99.toFixed(2)}` +
       (Number.isFinite(r.serverCpuPerRequest) ? `, server CPU per request x${r.serverCpuPerRequest.toFixed(2)}` : ''));
   }
+  if (outcome.notes?.length) log(`\n${outcome.notes.join('\n')}`);
   const failures = Object.values(outcome.summary).reduce((n, s) => n + s.non2xx + s.errors + s.timeouts + s.badBodies, 0);
   if (failures) {
     log(`\n${failures} failed requests (errors, timeouts, non-2xx or bad bodies): the numbers above are not trustworthy`);
+    exitCode = 1;
+  }
+  // Checks a suite makes after measuring (e.g. the ledger still reconciles): any problem fails the run.
+  if (outcome.problems?.length) {
+    log(`\nchecks after the run failed:\n${outcome.problems.map((p) => `  - ${p}`).join('\n')}`);
     exitCode = 1;
   }
   const file = writeResults(name, { suite: name, startedAt, finishedAt: new Date().toISOString(), options, environment: env, loadavgAfter: environment().loadavg, ...outcome });

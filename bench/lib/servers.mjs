@@ -8,9 +8,10 @@ const STOP_TIMEOUT_MS = 10_000;
 /**
  * Forks `file`, which must send { type: 'ready', url } over IPC once it listens on 127.0.0.1,
  * and stop when it receives { type: 'stop' } (or when this process goes away).
+ * `execArgv`: extra node flags for the child (e.g. --cpu-prof; the profile is written when it exits).
  */
-export function startServer(ctx, name, file, env) {
-  const child = fork(file, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+export function startServer(ctx, name, file, env, { execArgv = [] } = {}) {
+  const child = fork(file, [], { env, execArgv: [...process.execArgv, ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
   let exited = false;
   const exit = new Promise((resolve) => child.once('exit', (code, signal) => {
     exited = true;
@@ -38,10 +39,21 @@ export function startServer(ctx, name, file, env) {
       child.send({ type: 'usage' });
     });
 
+  // SQL tracing (lib/sql-trace.mjs; the child must run with BENCH_SQL_TRACE=1): trace(true)
+  // starts recording, trace(false) stops and resolves with the statements sent meanwhile.
+  const pendingTrace = [];
+  const trace = (on) =>
+    new Promise((resolve, reject) => {
+      if (!child.connected) return reject(new Error(`${name} is not running`));
+      pendingTrace.push(resolve);
+      child.send({ type: 'sql-trace', on });
+    });
+
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
     child.on('message', (message) => {
       if (message?.type === 'usage') pendingUsage.shift()?.(message);
+      if (message?.type === 'sql-trace') pendingTrace.shift()?.(message.statements);
       if (message?.type !== 'ready') return;
       clearTimeout(timer);
       const url = new URL(message.url);
@@ -49,7 +61,7 @@ export function startServer(ctx, name, file, env) {
         reject(new Error(`${name} listens on ${url.hostname}; the bench only targets 127.0.0.1`));
         return;
       }
-      resolve({ name, url: url.origin, pid: child.pid, stop, usage });
+      resolve({ name, url: url.origin, pid: child.pid, stop, usage, trace });
     });
     exit.then(({ code, signal }) => {
       clearTimeout(timer);

@@ -2,6 +2,9 @@
 // exactly as `node dist/src/main.js` would be, but on an ephemeral port of 127.0.0.1.
 import { dist } from '../lib/dist.mjs';
 import { serveUntilStopped } from '../lib/servers.mjs';
+import { installSqlTrace } from '../lib/sql-trace.mjs';
+
+installSqlTrace(); // only with BENCH_SQL_TRACE=1 (the ledger suite compares the app's SQL with its baseline's)
 
 const { loadConfig } = dist('src/platform/config.js');
 const { createApp } = dist('src/app.js');

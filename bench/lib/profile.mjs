@@ -1,0 +1,79 @@
+// Summary of a V8 CPU profile (node --cpu-prof): where the process spent its time, by package
+// and by function (self time). Also a CLI: node bench/lib/profile.mjs <file.cpuprofile> [top]
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** node_modules/<package>, dist/<dir>, node:internal, or a V8 pseudo-node such as (garbage collector). */
+function bucketOf(url, functionName) {
+  if (!url) return functionName.startsWith('(') ? functionName : '(native / V8)';
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const rest = url.slice(nm + '/node_modules/'.length).split('/');
+    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+  }
+  const d = url.indexOf('/dist/');
+  if (d >= 0) {
+    const rest = url.slice(d + 1).split('/');
+    return rest.slice(0, Math.min(3, rest.length - 1)).join('/');
+  }
+  if (url.startsWith('node:')) return 'node (core)';
+  if (url.includes('/bench/')) return 'bench';
+  return url;
+}
+
+export function summarizeProfile(profile, top = 25) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  // Self time per node from the samples and their time deltas (µs).
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i];
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  let total = 0;
+  let idle = 0;
+  const packages = new Map();
+  const functions = new Map();
+  for (const [id, micros] of self) {
+    const node = byId.get(id);
+    const { functionName, url, lineNumber } = node.callFrame;
+    total += micros;
+    if (functionName === '(idle)') {
+      idle += micros;
+      continue;
+    }
+    const bucket = bucketOf(url, functionName);
+    packages.set(bucket, (packages.get(bucket) ?? 0) + micros);
+    const key = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
+    functions.set(key, (functions.get(key) ?? 0) + micros);
+  }
+  const busy = total - idle;
+  const rank = (map) =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, micros]) => ({ name, ms: micros / 1000, percentOfBusy: (micros / busy) * 100 }));
+  return { totalMs: total / 1000, busyMs: busy / 1000, idleMs: idle / 1000, packages: rank(packages), functions: rank(functions) };
+}
+
+export function printProfileSummary(file, log = (line) => process.stdout.write(`${line}\n`), top = 25, label = '') {
+  if (!existsSync(file)) {
+    log(`no CPU profile at ${file} (the app did not exit cleanly?)`);
+    return null;
+  }
+  const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')), top);
+  log(`\nCPU profile${label ? ` of ${label}` : ''} (${file}): ${summary.busyMs.toFixed(0)} ms busy, ${summary.idleMs.toFixed(0)} ms idle`);
+  log('  self time by package / directory:');
+  for (const p of summary.packages.slice(0, 15)) log(`    ${p.percentOfBusy.toFixed(1).padStart(5)}%  ${p.ms.toFixed(0).padStart(7)} ms  ${p.name}`);
+  log('  self time by function:');
+  for (const f of summary.functions) log(`    ${f.percentOfBusy.toFixed(1).padStart(5)}%  ${f.ms.toFixed(0).padStart(7)} ms  ${f.name}`);
+  return summary;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [file, top] = process.argv.slice(2);
+  if (!file) {
+    process.stderr.write('usage: node bench/lib/profile.mjs <file.cpuprofile> [top]\n');
+    process.exit(2);
+  }
+  printProfileSummary(file, undefined, Number(top) || 25);
+}
