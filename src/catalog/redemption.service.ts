@@ -97,12 +97,8 @@ export class RedemptionService {
       }
       const cost = item.pointsPrice * quantity;
       if (member.balance < cost) throw new InsufficientPointsError(cost, member.balance);
-
-      const [stock] = await w.tx.execute<{ stock: number }[]>(
-        'update catalog_item set stock = stock - ?, updated_at = ? where id = ? and stock >= ? returning stock',
-        [quantity, w.now, item.id, quantity],
-      );
-      if (!stock) throw new OutOfStockError(item.id, item.stock);
+      // A sold-out item fails before any work; the conditional UPDATE at the end is the guarantee.
+      if (item.stock < quantity) throw new OutOfStockError(item.id, item.stock);
 
       const redemptionId = randomUUID();
       const { entry } = await w.debit(member, {
@@ -138,6 +134,13 @@ export class RedemptionService {
           data: { redemptionId, itemId: item.id, quantity, points: cost },
         },
       ]);
+      // Stock last: the item's row is locked only from here to commit, so a flash sale's hot
+      // row is held for one statement, not for the whole redemption.
+      const [stock] = await w.tx.execute<{ stock: number }[]>(
+        'update catalog_item set stock = stock - ?, updated_at = ? where id = ? and stock >= ? returning stock',
+        [quantity, w.now, item.id, quantity],
+      );
+      if (!stock) throw new OutOfStockError(item.id, 0);
       return { redemption, memberId, remainingPoints: member.balance, duplicate: false };
     });
   }
