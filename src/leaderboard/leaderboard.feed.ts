@@ -88,10 +88,17 @@ export class LeaderboardFeed {
       const deepest = Math.max(...subscribers.map((s) => s.first));
       const board = await this.deps.leaderboard.top(kind, deepest);
       const value = await this.withMembers(kind, board);
+      // One slice (and one signature) per distinct `first`, shared by every subscriber asking for it.
+      const slices = new Map<number, { slice: LeaderboardValue; signature: string }>();
       for (const subscriber of subscribers) {
-        const slice: LeaderboardValue = { ...value, entries: value.entries.slice(0, subscriber.first) };
-        // Issue 5: pushed only when the top `first` changed; a new member below it is not news.
-        const signature = JSON.stringify(slice.entries);
+        let shared = slices.get(subscriber.first);
+        if (!shared) {
+          const slice: LeaderboardValue = { ...value, entries: value.entries.slice(0, subscriber.first) };
+          // Issue 5: pushed only when the top `first` changed; a new member below it is not news.
+          shared = { slice, signature: JSON.stringify(slice.entries) };
+          slices.set(subscriber.first, shared);
+        }
+        const { slice, signature } = shared;
         if (signature === subscriber.lastSent) continue;
         subscriber.lastSent = signature;
         subscriber.channel.push(slice);

@@ -18,6 +18,7 @@ import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { formatError } from '../platform/errors';
 import { limitRules, parseOptions } from '../platform/graphql/limits';
+import { selectionKeys, subscribeShared } from './shared-execution';
 import type { Context } from '../context';
 
 export interface SocketState {
@@ -73,6 +74,7 @@ export function startWsServer(options: WsServerOptions) {
   const disposable = useServer(
     {
       schema: options.schema,
+      subscribe: subscribeShared,
       connectionInitWaitTimeout: config.ws.initTimeoutMs,
       // Contract: the token goes in connection_init; returning false closes the socket with 4403.
       onConnect(ctx) {
@@ -109,13 +111,9 @@ export function startWsServer(options: WsServerOptions) {
         const coerced = getVariableValues(options.schema, operation.variableDefinitions ?? [], payload.variables ?? {}, { maxErrors: 50 });
         if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }));
         state.active.add(id);
-        return {
-          schema: options.schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue: options.contextFor(state.principal!, `ws-${id}`),
-        };
+        const contextValue = options.contextFor(state.principal!, `ws-${id}`);
+        selectionKeys.set(contextValue, `${payload.operationName ?? ''}\u0000${payload.query}\u0000${JSON.stringify(payload.variables ?? {})}`);
+        return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       },
       onComplete(ctx, id) {
         stateOf(ctx.extra).active.delete(id);
