@@ -8,7 +8,6 @@ export class Migration20261122000500Program extends Migration {
     this.addSql(`create table "program_settings_audit" ("id" bigserial primary key, "changed_by" text not null, "changed_at" timestamptz not null, "changes" jsonb not null);`);
     this.addSql(`create table "stats_daily" ("day" text not null, "issued" bigint not null, "redeemed" bigint not null, "expired" bigint not null, "computed_at" timestamptz not null, constraint "stats_daily_pkey" primary key ("day"));`);
     this.addSql(`alter table "expiry_warning" add constraint "expiry_warning_lot_id_foreign" foreign key ("lot_id") references "points_lot" ("id") on update restrict on delete restrict;`);
-    this.addSql(`alter table "expiry_warning" add constraint "expiry_warning_member_id_foreign" foreign key ("member_id") references "member" ("id") on update restrict on delete restrict;`);
     this.addSql(`create index "member_last_active_idx" on "member" ("last_active_at");`);
   }
 }

@@ -61,7 +61,8 @@ export function startServer(ctx, name, file, env, { execArgv = [] } = {}) {
         reject(new Error(`${name} listens on ${url.hostname}; the bench only targets 127.0.0.1`));
         return;
       }
-      resolve({ name, url: url.origin, pid: child.pid, stop, usage, trace });
+      // `child`: for suites that exchange their own IPC messages with the server (e.g. fanout's memory probe).
+      resolve({ name, url: url.origin, pid: child.pid, child, stop, usage, trace });
     });
     exit.then(({ code, signal }) => {
       clearTimeout(timer);

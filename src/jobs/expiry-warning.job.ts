@@ -64,6 +64,8 @@ export class ExpiryWarningJob {
              ), claimed as (
                insert into expiry_warning (lot_id, threshold, member_id, warned_at)
                select c.id, t.threshold::int, c.member_id, ? from candidates c cross join jsonb_array_elements_text(?::jsonb) as t(threshold)
+               -- One order for every runner's claims, so two runners never wait on each other in a cycle.
+               order by c.id, t.threshold::int
                on conflict do nothing
                returning lot_id, threshold
              )

@@ -37,6 +37,8 @@ export const MAX_BOARD_FIRST = 100;
 export class LeaderboardFeed {
   private readonly subscribers = new Map<PeriodKind, Set<Subscriber>>();
   private readonly timers = new Map<PeriodKind, NodeJS.Timeout>();
+  /** The last board computed per period while it has subscribers: new subscribers start from it. */
+  private readonly latest = new Map<PeriodKind, LeaderboardValue>();
   private stopListening: (() => void) | null = null;
 
   constructor(
@@ -63,13 +65,27 @@ export class LeaderboardFeed {
       lastSent: null,
       channel: new LatestValueChannel<LeaderboardValue>(() => {
         subscribers.delete(subscriber);
-        if (subscribers.size === 0) this.subscribers.delete(kind);
+        if (subscribers.size === 0) {
+          this.subscribers.delete(kind);
+          this.latest.delete(kind);
+        }
       }),
     };
     subscribers.add(subscriber);
-    // The current board right away, then changes only.
-    void this.compute(kind, [subscriber]);
+    // The current board first, then changes only. Thousands of sockets connecting at once share
+    // one computation (the last one, or the next coalesced one), not one read each.
+    const latest = this.latest.get(kind);
+    if (latest) {
+      this.send(subscriber, { ...latest, entries: latest.entries.slice(0, subscriber.first) });
+    } else {
+      this.schedule(kind);
+    }
     return subscriber.channel;
+  }
+
+  private send(subscriber: Subscriber, slice: LeaderboardValue): void {
+    subscriber.lastSent = JSON.stringify(slice.entries);
+    subscriber.channel.push(slice);
   }
 
   private schedule(kind: PeriodKind): void {
@@ -77,7 +93,7 @@ export class LeaderboardFeed {
     const timer = setTimeout(() => {
       this.timers.delete(kind);
       void this.compute(kind, [...(this.subscribers.get(kind) ?? [])]);
-    }, this.deps.coalesceMs);
+    }, this.latest.has(kind) ? this.deps.coalesceMs : 0);
     timer.unref();
     this.timers.set(kind, timer);
   }
@@ -85,9 +101,10 @@ export class LeaderboardFeed {
   private async compute(kind: PeriodKind, subscribers: Subscriber[]): Promise<void> {
     if (subscribers.length === 0) return;
     try {
-      const deepest = Math.max(...subscribers.map((s) => s.first));
-      const board = await this.deps.leaderboard.top(kind, deepest);
+      // Always the top 100: the cached board then serves a new subscriber of any `first`.
+      const board = await this.deps.leaderboard.top(kind, MAX_BOARD_FIRST);
       const value = await this.withMembers(kind, board);
+      if (this.subscribers.has(kind)) this.latest.set(kind, value);
       // One slice (and one signature) per distinct `first`, shared by every subscriber asking for it.
       const slices = new Map<number, { slice: LeaderboardValue; signature: string }>();
       for (const subscriber of subscribers) {
@@ -98,10 +115,9 @@ export class LeaderboardFeed {
           shared = { slice, signature: JSON.stringify(slice.entries) };
           slices.set(subscriber.first, shared);
         }
-        const { slice, signature } = shared;
-        if (signature === subscriber.lastSent) continue;
-        subscriber.lastSent = signature;
-        subscriber.channel.push(slice);
+        if (shared.signature === subscriber.lastSent) continue;
+        subscriber.lastSent = shared.signature;
+        subscriber.channel.push(shared.slice);
       }
     } catch (error) {
       this.deps.log.warn({ err: error, period: kind }, 'leaderboard push skipped');

@@ -111,7 +111,7 @@ describe('scheduled jobs', async () => {
       expect(w).toMatchObject({ title: 'Points expiring soon', body: '120 points expire in 5 days. Redeem them now!', data: { points: 120, daysLeft: 5, threshold: 7, expiresAt: inDays(5) } });
       expect((await warningsOf(zh))[0]).toMatchObject({ title: '积分即将过期', body: '您有120积分将于5天后过期,快来兑换吧!' });
       // One day left: singular.
-      expect((await warningsOf(enUs)).map((n: any) => n.body)).toEqual(['1 points expire in 1 day. Redeem them now!', '120 points expire in 5 days. Redeem them now!']);
+      expect((await warningsOf(enUs)).map((n: any) => n.body).sort()).toEqual(['1 points expire in 1 day. Redeem them now!', '120 points expire in 5 days. Redeem them now!']);
       await until(() => live.length > 0);
       expect(live).toEqual([{ memberId: en.id, points: 120, daysLeft: 5, message: '120 points expire in 5 days. Redeem them now!', expiresAt: inDays(5) }]);
     });

@@ -1,0 +1,277 @@
+// The baseline for the redeem suite: what `redeem` costs with no framework at all. Bare
+// node:http + pg.Pool + ioredis, the same JWT checks as the app (a member token), and the same
+// SQL statements, in the same order and in the same transactions, as
+// src/catalog/redemption.service.ts `redeem` (through ledger.service.ts inTransaction and
+// ledger.writer.ts lockMember/debit) plus the resolver's payload read, then the same after-commit
+// Redis work (balance event PUBLISH; a REDEMPTION scores on no board; coalesced LEDGER_MOVED).
+// Only the VIRTUAL path the bench drives is implemented (no coupons, VIP, shipping address);
+// the suite checks on every run that both servers send the same statements (lib/sql-trace.mjs).
+import { createSecretKey, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import pg from 'pg';
+import jwt from 'jsonwebtoken';
+import { dist, projectRequire } from '../lib/dist.mjs';
+import { serveUntilStopped } from '../lib/servers.mjs';
+import { installSqlTrace } from '../lib/sql-trace.mjs';
+
+installSqlTrace();
+
+const config = dist('src/platform/config.js').loadConfig(process.env);
+if (config.jwt.algorithm !== 'HS256') throw new Error('the baseline only does HS256');
+const { allocate } = dist('src/ledger/ledger.rules.js');
+const { isAvailable, redeemFingerprint } = dist('src/catalog/catalog.rules.js');
+const { boardIncrements } = dist('src/leaderboard/leaderboard.rules.js');
+const { balanceEvent } = dist('src/ledger/ledger.topics.js');
+const { Redis } = projectRequire('ioredis');
+
+const key = createSecretKey(Buffer.from(config.jwt.key));
+const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolMax });
+pool.on('error', () => {});
+const redisOptions = { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 200, 2000) };
+const command = new Redis(config.redisUrl, { ...redisOptions, keyPrefix: config.redisPrefix, enableOfflineQueue: false, commandTimeout: 1000 });
+const publisher = new Redis(config.redisUrl, { ...redisOptions, enableOfflineQueue: false });
+for (const client of [command, publisher]) client.on('error', () => {});
+await Promise.all([command.connect(), publisher.connect()]);
+
+const REDEEM = 'mutation($input: RedeemInput!) { redeem(input: $input) { remainingPoints redemption { id status } } }';
+const BEARER = /^Bearer\s+(\S+)$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const KEY_MAX = 128;
+const DAY_MS = 86_400_000;
+
+// ---- the statements (the app's text, literals → `$n`) ---------------------------------------
+const SQL = {
+  settings: `select points_per_currency_unit::text as "pointsPerCurrencyUnit", validity_days as "validityDays", reminder_days as "reminderDays",
+         earn_limit_per_hour as "earnLimitPerHour", review_threshold_amount::text as "reviewThresholdAmount",
+         redeem_limit_per_30min as "redeemLimitPer30Min", max_quantity_per_redemption as "maxQuantityPerRedemption",
+         referral_inviter_points as "referralInviterPoints", referral_invitee_points as "referralInviteePoints"
+  from program_settings where id = 1`,
+  lockMember: 'select id, status, balance, lifetime_earned, points_debt, total_spend from member where id = $1 for update',
+  expireDue: `with due as (
+         select id, member_id, remaining from points_lot
+         where member_id in (select jsonb_array_elements_text($1::jsonb)::uuid) and remaining > 0 and expires_at <= $2
+         order by id for update
+       )
+       update points_lot p set remaining = 0, expired_at = $3 from due where p.id = due.id
+       returning due.id, due.member_id, due.remaining`,
+  previous: 'select "r0".* from "redemption" as "r0" where "r0"."member_id" = $1 and "r0"."idempotency_key" = $2 limit 1',
+  item: 'select "c0".* from "catalog_item" as "c0" where "c0"."id" = $1 limit 1',
+  usage: `select coalesce(sum(quantity) filter (where item_id = $1 and status <> 'CANCELLED'), 0)::int as used,
+                count(*) filter (where created_at > $2)::int as recent
+         from redemption where member_id = $3`,
+  debitLots: `select id, remaining from points_lot
+           where member_id = $1 and remaining > 0 and (expires_at is null or expires_at > $2)
+           order by coalesce(id = $3, false) desc, expires_at asc nulls last, id asc
+           for update`,
+  insertEntry: `insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, expires_at, created_at, posted_at, idempotency_key)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning *`,
+  takeFromLots: `update points_lot p set remaining = p.remaining - a.amount
+         from jsonb_to_recordset($1::jsonb) as a(lot_id bigint, amount int) where p.id = a.lot_id`,
+  allocations: `insert into lot_allocation (entry_id, lot_id, amount) select $1, a.lot_id, a.amount from jsonb_to_recordset($2::jsonb) as a(lot_id bigint, amount int)`,
+  saveMember: 'update member set balance = $1, lifetime_earned = $2, points_debt = $3, total_spend = $4, updated_at = $5 where id = $6',
+  insertRedemption: `insert into "redemption" ("id", "member_id", "item_id", "quantity", "points_spent", "cash_due", "status", "entry_id", "refund_entry_id", "idempotency_key", "request_hash", "shipping_address", "tracking_number", "vip_days", "cancel_reason", "created_at", "shipped_at", "cancelled_at") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+  touchMember: 'update member set last_active_at = $1 where id = $2',
+  notification: `insert into notification (id, member_id, kind, title, body, data, created_at)
+       select gen_random_uuid(), n.member_id, n.kind, n.title, n.body, n.data, $1 from jsonb_to_recordset($2::jsonb) as n(member_id uuid, kind text, title text, body text, data jsonb)`,
+  takeStock: 'update catalog_item set stock = stock - $1, updated_at = $2 where id = $3 and stock >= $4 returning stock',
+  memberRecord: `
+  select m.id, m.external_id as "externalId", m.nickname, m.mobile, m.status, m.total_spend as "totalSpend",
+         greatest(0, m.balance - coalesce((select sum(l.remaining) from points_lot l
+           where l.member_id = m.id and l.remaining > 0 and l.expires_at <= $1), 0))::int as balance,
+         m.lifetime_earned as "lifetimeEarned", m.invite_code as "inviteCode", m.language,
+         m.joined_at as "joinedAt", m.last_active_at as "lastActiveAt"
+  from member m where m.id in (select jsonb_array_elements_text($2::jsonb)::uuid)`,
+};
+
+class Refusal extends Error {
+  constructor(code, message, details = {}, status = 200) {
+    super(message);
+    this.code = code;
+    this.details = details;
+    this.status = status;
+  }
+}
+const badInput = (message, field) => new Refusal('BAD_USER_INPUT', message, field ? { field } : {});
+
+function send(res, status, payload) {
+  const body = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+const sendError = (res, e, path) =>
+  send(res, e.status, { errors: [{ message: e.message, ...(path ? { path: [path] } : {}), extensions: { ...e.details, code: e.code } }], data: null });
+
+function principalOf(header) {
+  const match = BEARER.exec(header?.trim() ?? '');
+  if (!match) return null;
+  try {
+    const claims = jwt.verify(match[1], key, { algorithms: ['HS256'], issuer: config.jwt.issuer, audience: config.jwt.audience });
+    if (typeof claims !== 'object' || typeof claims.exp !== 'number' || typeof claims.sub !== 'string' || !claims.sub) return null;
+    if (!['member', 'admin', 'partner'].includes(claims.role)) return null;
+    if (claims.role === 'member' && !UUID.test(claims.sub)) return null;
+    if (claims.role === 'partner' && typeof claims.partnerId !== 'string') return null;
+    return { role: claims.role, subject: claims.sub };
+  } catch {
+    return null;
+  }
+}
+
+// ---- the writer: one pg client inside BEGIN … COMMIT ------------------------------------------
+async function inTransaction(work) {
+  const now = new Date();
+  const client = await pool.connect();
+  const posted = [];
+  const w = { now, posted, q: async (sql, params) => (await client.query(sql, params)).rows };
+  let result;
+  try {
+    await client.query('BEGIN');
+    result = await work(w);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    client.release();
+    throw error;
+  }
+  client.release();
+  committed(posted);
+  return result;
+}
+
+async function lockMember(w, memberId) {
+  const [row] = await w.q(SQL.lockMember, [memberId]);
+  if (!row) throw new Refusal('NOT_FOUND', `Member ${memberId} not found`, { id: memberId });
+  const lots = await w.q(SQL.expireDue, [JSON.stringify([row.id]), w.now, w.now]);
+  if (lots.length) throw new Error('the baseline does not expire lots (the bench seeds none due)');
+  return { id: row.id, status: row.status, balance: row.balance, lifetimeEarned: row.lifetime_earned, pointsDebt: row.points_debt, totalSpend: row.total_spend };
+}
+
+async function debit(w, member, f) {
+  const lots = await w.q(SQL.debitLots, [member.id, w.now, null]);
+  const plan = allocate(lots, f.points);
+  if (plan.covered < f.points) {
+    throw new Refusal('INSUFFICIENT_POINTS', `Not enough points: ${f.points} needed, ${member.balance} available`, { needed: f.points, available: member.balance });
+  }
+  member.balance -= plan.covered;
+  const [entry] = await w.q(SQL.insertEntry, [
+    member.id, f.type, 'POSTED', -plan.covered, member.balance, f.reference, f.source, f.description, null, w.now, w.now, null,
+  ]);
+  w.posted.push(entry);
+  if (plan.allocations.length) {
+    const allocations = JSON.stringify(plan.allocations.map((a) => ({ lot_id: a.lotId, amount: a.amount })));
+    await w.q(SQL.takeFromLots, [allocations]);
+    await w.q(SQL.allocations, [entry.id, allocations]);
+  }
+  await w.q(SQL.saveMember, [member.balance, member.lifetimeEarned, member.pointsDebt, member.totalSpend, w.now, member.id]);
+  return entry;
+}
+
+// ---- after commit: the same Redis work as LedgerEvents + LeaderboardService.record ------------
+let movedTimer = null;
+function committed(posted) {
+  if (posted.length === 0) return;
+  for (const entry of posted) publisher.publish(`${config.redisPrefix}BALANCE:${entry.member_id}`, JSON.stringify(balanceEvent(entry))).catch(() => {});
+  const moved = () => {
+    if (movedTimer) return;
+    movedTimer = setTimeout(() => {
+      movedTimer = null;
+      publisher.publish(`${config.redisPrefix}LEDGER_MOVED`, '{}').catch(() => {});
+    }, 100);
+    movedTimer.unref();
+  };
+  if (boardIncrements(posted, config.timeZone).size > 0) throw new Error('a redemption scored on a board: the baseline does not expect that');
+  moved();
+}
+
+async function redeem(principal, input) {
+  if (principal.role !== 'member') throw new Refusal('FORBIDDEN', 'You may not do this');
+  const memberId = principal.subject;
+  const quantity = input?.quantity ?? 1;
+  if (!Number.isInteger(quantity) || quantity < 1) throw badInput('quantity must be at least 1', 'quantity');
+  const idKey = typeof input?.idempotencyKey === 'string' ? input.idempotencyKey.trim() : '';
+  if (!idKey || idKey.length > KEY_MAX) throw badInput(`idempotencyKey must be 1 to ${KEY_MAX} characters`, 'idempotencyKey');
+  const itemId = String(input?.itemId ?? '');
+  if (!UUID.test(itemId)) throw new Refusal('NOT_FOUND', `Catalog item ${itemId} not found`, { id: itemId });
+  if (input.shippingAddress != null) throw badInput('the baseline only redeems VIRTUAL items', 'shippingAddress');
+  const fingerprint = redeemFingerprint(itemId, quantity, null);
+  const { rows: [settings] } = await pool.query(SQL.settings);
+
+  const result = await inTransaction(async (w) => {
+    const member = await lockMember(w, memberId);
+    const [previous] = await w.q(SQL.previous, [memberId, idKey]);
+    if (previous) {
+      if (previous.request_hash !== fingerprint) throw new Refusal('CONFLICT', 'This idempotencyKey was already used for another redemption', { idempotencyKey: idKey });
+      return { id: previous.id, status: previous.status };
+    }
+    if (member.status === 'FROZEN') throw new Refusal('MEMBER_FROZEN', 'This member is frozen', { memberId });
+    const [row] = await w.q(SQL.item, [itemId]);
+    if (!row) throw new Refusal('NOT_FOUND', `Catalog item ${itemId} not found`, { id: itemId });
+    const item = { ...row, availableFrom: row.available_from, availableUntil: row.available_until };
+    if (!isAvailable(item, w.now)) throw new Refusal('ITEM_UNAVAILABLE', 'This item cannot be redeemed now', { itemId });
+    if (item.type !== 'VIRTUAL') throw new Error('the baseline only redeems VIRTUAL items');
+    if (quantity > settings.maxQuantityPerRedemption) throw new Refusal('LIMIT_EXCEEDED', `At most ${settings.maxQuantityPerRedemption} units per redemption`, { limit: settings.maxQuantityPerRedemption });
+    const [{ used, recent }] = await w.q(SQL.usage, [item.id, new Date(w.now.getTime() - 30 * 60_000), memberId]);
+    if (item.per_member_limit != null && used + quantity > item.per_member_limit) {
+      throw new Refusal('LIMIT_EXCEEDED', `At most ${item.per_member_limit} per member (${used} already redeemed)`, { limit: item.per_member_limit });
+    }
+    if (recent >= settings.redeemLimitPer30Min) throw new Refusal('RATE_LIMITED', `More than ${settings.redeemLimitPer30Min} redemptions in 30 minutes; try again later`, { limit: settings.redeemLimitPer30Min });
+    const cost = item.points_price * quantity;
+    if (member.balance < cost) throw new Refusal('INSUFFICIENT_POINTS', `Not enough points: ${cost} needed, ${member.balance} available`, { needed: cost, available: member.balance });
+    if (item.stock < quantity) throw new Refusal('OUT_OF_STOCK', `Not enough stock (${item.stock} left)`, { itemId, stock: item.stock });
+
+    const redemptionId = randomUUID();
+    const entry = await debit(w, member, {
+      type: 'REDEMPTION', points: cost, reference: redemptionId, source: `member:${memberId}`, description: `兑换 ${item.name} ×${quantity}`,
+    });
+    const cashDue = item.cash_price == null ? null : (Number(item.cash_price) * quantity).toFixed(2);
+    await w.q(SQL.insertRedemption, [
+      redemptionId, memberId, item.id, quantity, cost, cashDue, 'COMPLETED', entry.id, null, idKey, fingerprint, null, null, null, null, w.now, null, null,
+    ]);
+    await w.q(SQL.touchMember, [w.now, memberId]);
+    await w.q(SQL.notification, [w.now, JSON.stringify([{
+      member_id: memberId, kind: 'REDEMPTION', title: '兑换成功', body: `您已使用${cost}积分兑换「${item.name}」×${quantity}。`,
+      data: { redemptionId, itemId: item.id, quantity, points: cost },
+    }])]);
+    const [stock] = await w.q(SQL.takeStock, [quantity, w.now, item.id, quantity]);
+    if (!stock) throw new Refusal('OUT_OF_STOCK', 'Not enough stock (0 left)', { itemId, stock: 0 });
+    return { id: redemptionId, status: 'COMPLETED' };
+  });
+  // The payload's member, read after commit as the resolver does (currentMember).
+  const { rows } = await pool.query(SQL.memberRecord, [new Date(), JSON.stringify([memberId])]);
+  return { data: { redeem: { remainingPoints: rows[0].balance, redemption: result } } };
+}
+
+const server = http.createServer((req, res) => {
+  if (req.method !== 'POST' || req.url !== '/graphql') return send(res, 404, { error: 'not found' });
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', async () => {
+    let payload;
+    try {
+      payload = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return send(res, 400, { errors: [{ message: 'body is not JSON', extensions: { code: 'BAD_USER_INPUT' } }] });
+    }
+    if (payload?.query !== REDEEM) return send(res, 400, { errors: [{ message: 'the baseline knows only the bench operation', extensions: { code: 'BAD_USER_INPUT' } }] });
+    const principal = principalOf(req.headers.authorization);
+    if (!principal) return send(res, 401, { errors: [{ message: 'A valid bearer token is required', extensions: { code: 'UNAUTHENTICATED' } }] });
+    try {
+      send(res, 200, await redeem(principal, payload.variables?.input));
+    } catch (error) {
+      if (error instanceof Refusal) return sendError(res, error, 'redeem');
+      process.stderr.write(`redeem baseline: ${error?.stack ?? error}\n`);
+      send(res, 200, { errors: [{ message: 'Internal server error', path: ['redeem'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }], data: null });
+    }
+  });
+});
+
+server.keepAliveTimeout = 5_000;
+server.listen(0, '127.0.0.1', () => {
+  serveUntilStopped(`http://127.0.0.1:${server.address().port}`, async () => {
+    await new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    await pool.end();
+    await Promise.all([command, publisher].map((c) => c.quit().catch(() => c.disconnect())));
+  });
+});
