@@ -6,6 +6,7 @@ import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './platform/config';
@@ -161,7 +162,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     parseOptions: parseOptions(config.limits),
     formatError: (formatted, error) =>
       formatError(formatted, error, (original) => log.error({ err: original, path: formatted.path }, 'unexpected error')),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), metrics.apolloPlugin()],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      metrics.apolloPlugin(),
+      // No @cacheControl hints here: the default plugin would only wrap every field resolver.
+      ApolloServerPluginCacheControlDisabled(),
+    ],
   });
   await apollo.start();
 
