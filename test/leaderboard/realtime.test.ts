@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startApp, wsExecute, type TestApp } from '../support/app';
+import { startApp, wsExecute, type TestApp, untilSubscribed } from '../support/app';
 import { createMember, type CreatedMember } from '../support/factories';
 import { earn, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
@@ -74,13 +74,8 @@ interface BoardValue {
 /** Waits until a member's balance channel is subscribed in Redis, so nothing published after is missed. */
 async function balanceFeed(api: TestApp, member: CreatedMember): Promise<Feed<any>> {
   const feed = collect<any>(api.ws(member.token), BALANCE_CHANGED, {}, 'balanceChanged');
-  const channel = `${api.redisPrefix}BALANCE:${member.id}`;
-  for (let i = 0; ; i++) {
-    const [, count] = (await api.app.redis.publisher.pubsub('NUMSUB', channel)) as [string, number];
-    if (Number(count) > 0) return feed;
-    if (i > 150) throw new Error(`subscription on ${channel} never registered`);
-    await sleep(20);
-  }
+  await untilSubscribed(api, `BALANCE:${member.id}`);
+  return feed;
 }
 
 async function earnOk(api: TestApp, memberId: string, amount: string) {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { startApp, wsExecute, type TestApp } from '../support/app';
+import { startApp, wsExecute, type TestApp, untilSubscribed } from '../support/app';
 import { createMember } from '../support/factories';
 import { adjust, earn, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
@@ -32,13 +32,7 @@ async function subscribe(api: TestApp, client: Client, memberId: string): Promis
       complete: () => undefined,
     },
   );
-  const channel = `${api.redisPrefix}BALANCE:${memberId}`;
-  for (let i = 0; ; i++) {
-    const [, count] = (await api.app.redis.publisher.pubsub('NUMSUB', channel)) as [string, number];
-    if (Number(count) > 0) break;
-    if (i > 100) throw new Error(`subscription on ${channel} never registered`);
-    await sleep(20);
-  }
+  await untilSubscribed(api, `BALANCE:${memberId}`);
   return {
     events,
     errors,

@@ -148,3 +148,22 @@ export function wsExecute<T = any>(client: Client, query: string, variables?: Re
     );
   });
 }
+
+/**
+ * Waits until a Redis channel (`BALANCE:<memberId>`, …) has a subscriber, so nothing published
+ * afterwards can be missed. Tolerates a Redis that is still coming back.
+ */
+export async function untilSubscribed(api: TestApp, topic: string, timeoutMs = 3000): Promise<void> {
+  const channel = `${api.redisPrefix}${topic}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const [, count] = (await api.app.redis.publisher.pubsub('NUMSUB', channel)) as [string, number];
+      if (Number(count) > 0) return;
+    } catch {
+      // Redis is still coming back.
+    }
+    if (Date.now() > deadline) throw new Error(`${channel} not subscribed within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApp } from '../support/app';
+import { startApp, untilSubscribed } from '../support/app';
 import { createMember, type CreatedMember } from '../support/factories';
 import { balanceOf, earn, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
@@ -193,11 +193,7 @@ describe('challenges', async () => {
         { query: 'subscription { balanceChanged { delta balance entry { type reference } } }' },
         { next: (v) => events.push((v.data as any)?.balanceChanged ?? v.errors), error: () => undefined, complete: () => undefined },
       );
-      const channel = `${api.redisPrefix}BALANCE:${m.id}`;
-      for (let i = 0; Number(((await api.app.redis.publisher.pubsub('NUMSUB', channel)) as [string, number])[1]) === 0; i++) {
-        if (i > 100) throw new Error('subscription never registered');
-        await sleep(20);
-      }
+      await untilSubscribed(api, `BALANCE:${m.id}`);
       await earnOk(m, '10');
       for (let i = 0; events.length < 2 && i < 100; i++) await sleep(20);
       expect(events).toEqual([

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApp } from '../support/app';
+import { startApp, untilSubscribed } from '../support/app';
 import { createMember, uniqueMobile, type CreatedMember } from '../support/factories';
 import { balanceOf, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
@@ -165,11 +165,7 @@ describe('referrals', async () => {
       { query: 'subscription { balanceChanged { memberId delta balance entry { type reference } } }' },
       { next: (v) => events.push((v.data as any)?.balanceChanged ?? v.errors), error: () => undefined, complete: () => undefined },
     );
-    const channel = `${api.redisPrefix}BALANCE:${inviter.id}`;
-    for (let i = 0; Number(((await api.app.redis.publisher.pubsub('NUMSUB', channel)) as [string, number])[1]) === 0; i++) {
-      if (i > 100) throw new Error('subscription never registered');
-      await sleep(20);
-    }
+    await untilSubscribed(api, `BALANCE:${inviter.id}`);
     const invitee = await createMember(api, { inviteCode: inviter.inviteCode });
     for (let i = 0; events.length === 0 && i < 100; i++) await sleep(20);
     expect(events).toEqual([{ memberId: inviter.id, delta: 100, balance: 100, entry: { type: 'REWARD', reference: `referral:${invitee.id}` } }]);

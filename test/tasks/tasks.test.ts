@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { startApp, type TestApp } from '../support/app';
+import { startApp, type TestApp, untilSubscribed } from '../support/app';
 import { createMember, type CreatedMember } from '../support/factories';
 import { balanceOf, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
@@ -393,13 +393,7 @@ async function subscribeBalance(api: TestApp, client: Client, memberId: string) 
       complete: () => undefined,
     },
   );
-  const channel = `${api.redisPrefix}BALANCE:${memberId}`;
-  for (let i = 0; ; i++) {
-    const [, count] = (await api.app.redis.publisher.pubsub('NUMSUB', channel)) as [string, number];
-    if (Number(count) > 0) break;
-    if (i > 100) throw new Error(`subscription on ${channel} never registered`);
-    await sleep(20);
-  }
+  await untilSubscribed(api, `BALANCE:${memberId}`);
   return {
     events,
     errors,
