@@ -243,7 +243,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // Stops accepting and waits for in-flight HTTP requests (drain plugin).
         await apollo.stop();
         if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-        pubSub.close();
+        await pubSub.close();
         await redis.close();
         await orm.close();
       })();

@@ -26,7 +26,7 @@ async function run() {
   const runner = new JobRunner({ orm, clock: systemClock, services, pubSub, log, metrics: new Metrics(), intervalMs: config.jobs.intervalMs });
   const close = async () => {
     await runner.stop();
-    pubSub.close();
+    await pubSub.close();
     await redis.close();
     await orm.close();
   };

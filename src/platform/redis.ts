@@ -26,6 +26,13 @@ export function createRedis(url: string, prefix: string): RedisClients {
   const subscriber = new Redis(url, { ...common, maxRetriesPerRequest: null, autoResubscribe: true });
   // Errors are reported through readiness and the callers' failures; unhandled 'error' events would crash.
   for (const client of [command, publisher, subscriber]) client.on('error', () => {});
+  // graphql-redis-subscriptions unsubscribes without awaiting: when a subscription ends as the
+  // connection closes (shutdown, Redis gone), that promise would reject unhandled. Nothing is left
+  // to unsubscribe from a closed connection, so the failure is dropped here.
+  for (const method of ['unsubscribe', 'punsubscribe'] as const) {
+    const original = subscriber[method].bind(subscriber) as (...channels: string[]) => Promise<unknown>;
+    (subscriber as unknown as Record<string, unknown>)[method] = (...channels: string[]) => original(...channels).catch(() => 0);
+  }
   return {
     command,
     publisher,

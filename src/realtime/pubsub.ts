@@ -38,7 +38,8 @@ export class RedisPubSubAdapter implements PubSub {
     return () => this.inner.unsubscribe(id);
   }
 
-  close(): void {
-    this.inner.close();
+  /** Quits both connections; a connection already closing (Redis gone) is not an error at shutdown. */
+  async close(): Promise<void> {
+    await this.inner.close().catch(() => undefined);
   }
 }
