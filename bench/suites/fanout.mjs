@@ -16,6 +16,7 @@ import { dropDatabase, freshDatabase, withClient } from '../lib/db.mjs';
 import { clearPrefix } from '../lib/redis.mjs';
 import { startServer } from '../lib/servers.mjs';
 import { printProfileSummary } from '../lib/profile.mjs';
+import { inviteCode } from '../lib/seed.mjs';
 
 export const description = '5,000 leaderboardChanged + 1,000 balanceChanged graphql-ws subscribers under steady earnings — app vs bare ws broadcast baseline';
 
@@ -44,15 +45,6 @@ const QUERIES = {
   balance: 'subscription { balanceChanged { memberId balance delta at entry { id type status delta balanceAfter reference source description expiresAt createdAt } } }',
 };
 
-const INVITE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
-function inviteCode(n) {
-  let code = '';
-  for (let i = 0; i < 8; i++) {
-    code = INVITE_ALPHABET[n % INVITE_ALPHABET.length] + code;
-    n = Math.floor(n / INVITE_ALPHABET.length);
-  }
-  return code;
-}
 
 /** Members from the lowest tier (total_spend 0); no earning rule; limits opened up (as the ledger suite does). */
 async function seed(url, count, now) {

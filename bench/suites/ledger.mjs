@@ -18,6 +18,7 @@ import { startServer } from '../lib/servers.mjs';
 import { alternate, measure, summarize } from '../lib/load.mjs';
 import { compareTraces } from '../lib/sql-trace.mjs';
 import { printProfileSummary } from '../lib/profile.mjs';
+import { inviteCode } from '../lib/seed.mjs';
 
 export const description = 'earnPoints + adjustPoints spend (2:1), spread over many members and on one hot member — GraphQL app vs bare http+pg baseline running the same SQL';
 
@@ -39,15 +40,6 @@ const HOT_BALANCE = 10_000_000;
 const SEED_VALIDITY_DAYS = 730;
 const FIRST_ORDER_BONUS = 100;
 
-const INVITE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
-function inviteCode(n) {
-  let code = '';
-  for (let i = 0; i < 8; i++) {
-    code = INVITE_ALPHABET[n % INVITE_ALPHABET.length] + code;
-    n = Math.floor(n / INVITE_ALPHABET.length);
-  }
-  return code;
-}
 
 /** spread members (lifetime spends over all four tiers), one hot member per round, two for the checks. */
 function memberRows(spread, hot, now) {

@@ -8,6 +8,7 @@ import { dropDatabase, freshDatabase, withClient } from '../lib/db.mjs';
 import { clearPrefix } from '../lib/redis.mjs';
 import { startServer } from '../lib/servers.mjs';
 import { alternate, measure, summarize } from '../lib/load.mjs';
+import { inviteCode } from '../lib/seed.mjs';
 
 export const description = 'me { nickname tier { name } balance } — GraphQL app vs bare http+pg baseline';
 
@@ -16,16 +17,6 @@ const REDIS_PREFIX = 'bench:';
 const QUERY = '{ me { nickname tier { name } balance } }';
 const SAMPLE = 25;
 
-const INVITE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
-/** Unique 8-character invite code from an index (base 31 over the app's alphabet). */
-function inviteCode(n) {
-  let code = '';
-  for (let i = 0; i < 8; i++) {
-    code = INVITE_ALPHABET[n % INVITE_ALPHABET.length] + code;
-    n = Math.floor(n / INVITE_ALPHABET.length);
-  }
-  return code;
-}
 
 /** Valid members: uuid ids, unique 139xxxxxxxx mobiles and invite codes, spends over all tiers. */
 function memberRows(count, now) {

@@ -16,6 +16,7 @@ import { clearPrefix } from '../lib/redis.mjs';
 import { startServer } from '../lib/servers.mjs';
 import { alternate, measure, summarize } from '../lib/load.mjs';
 import { compareTraces } from '../lib/sql-trace.mjs';
+import { inviteCode } from '../lib/seed.mjs';
 
 export const description = 'redeem (one-click redemption), spread over 1,000 items and on one hot item (flash sale) — GraphQL app vs bare http+pg baseline running the same SQL';
 
@@ -39,15 +40,6 @@ const SPREAD_STOCK = 1_000_000;
 const HOT_STOCK = 10_000_000;
 const CHECK_PRICE = 10;
 
-const INVITE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
-function inviteCode(n) {
-  let code = '';
-  for (let i = 0; i < 8; i++) {
-    code = INVITE_ALPHABET[n % INVITE_ALPHABET.length] + code;
-    n = Math.floor(n / INVITE_ALPHABET.length);
-  }
-  return code;
-}
 
 function memberRows(count, now) {
   const rows = [];
