@@ -1,8 +1,7 @@
 import { Arg, Authorized, Ctx, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { Context } from '../context';
-import { Role } from '../auth/principal';
+import { requireMemberId, Role } from '../auth/principal';
 import { BadInputError, ForbiddenError } from '../platform/errors';
-import { addLocalDays, localDate } from '../platform/time';
 import { tierFor } from '../members/member.rules';
 import { MAX_BOARD_FIRST, type LeaderboardValue } from './leaderboard.feed';
 import { LeaderboardPeriod, LeaderboardType, ProgramStatsType, RankInfoType, RankPointType } from './leaderboard.types';
@@ -52,16 +51,7 @@ export class LeaderboardResolver {
     @Arg('days', () => Int, { nullable: true, defaultValue: 7 }) days: number | null,
     @Ctx() ctx: Context,
   ): Promise<RankPointType[]> {
-    const n = days ?? 7;
-    if (!Number.isInteger(n) || n < 1 || n > 366) throw new BadInputError('days must be 1 to 366', 'days');
-    const now = ctx.clock.now();
-    const dates = Array.from({ length: n }, (_, i) => localDate(addLocalDays(now, i - n + 1, ctx.config.timeZone), ctx.config.timeZone));
-    const rows = await ctx.em.execute<{ day: string; rank: number }[]>(
-      'select day, rank from rank_snapshot where member_id = ? and period = ? and day >= ? and day <= ?',
-      [ctx.principal.memberId, period ?? LeaderboardPeriod.ALL_TIME, dates[0], dates[dates.length - 1]],
-    );
-    const byDay = new Map(rows.map((r) => [r.day, r.rank]));
-    return dates.map((date) => ({ date, rank: byDay.get(date) ?? null }));
+    return ctx.services.leaderboard.rankHistory(ctx.em, requireMemberId(ctx.principal), period ?? LeaderboardPeriod.ALL_TIME, days ?? 7);
   }
 
   @Authorized(Role.ADMIN)

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Clock } from '../platform/clock';
 import type { Logger } from '../platform/logger';
 import type { RedisClients } from '../platform/redis';
-import { localDate, periodAt, type Period, type PeriodKind } from '../platform/time';
+import { addLocalDays, localDate, periodAt, type Period, type PeriodKind } from '../platform/time';
+import { BadInputError } from '../platform/errors';
 import { boardIncrements, boardKey, competitionRanks, PERIODS, topPercent, type ScoredEntry } from './leaderboard.rules';
 import { LeaderboardUnavailableError } from './leaderboard.errors';
 
@@ -205,6 +206,20 @@ export class LeaderboardService {
       }
     }
     return rebuilt;
+  }
+
+  /** rankHistory: one point per local day, oldest first; null where unranked or not snapshotted. */
+  async rankHistory(em: EntityManager, memberId: string, kind: PeriodKind, days: number): Promise<{ date: string; rank: number | null }[]> {
+    if (!Number.isInteger(days) || days < 1 || days > 366) throw new BadInputError('days must be 1 to 366', 'days');
+    const now = this.deps.clock.now();
+    const tz = this.deps.timeZone;
+    const dates = Array.from({ length: days }, (_, i) => localDate(addLocalDays(now, i - days + 1, tz), tz));
+    const rows = await em.execute<{ day: string; rank: number }[]>(
+      'select day, rank from rank_snapshot where member_id = ? and period = ? and day >= ? and day <= ?',
+      [memberId, kind, dates[0], dates[dates.length - 1]],
+    );
+    const byDay = new Map(rows.map((r) => [r.day, r.rank]));
+    return dates.map((date) => ({ date, rank: byDay.get(date) ?? null }));
   }
 
   /** Daily snapshot of every ranked member's rank (rankHistory); re-running a day overwrites it. */
