@@ -8,7 +8,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './platform/config';
 import { systemClock, type Clock } from './platform/clock';
@@ -198,7 +198,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   const httpServer = http.createServer(app);
-  const ws = startWsServer({ httpServer, schema, config, verifier, log, contextFor });
+  const subscriptionsAtCap = new Counter({ name: 'loyalty_ws_subscriptions_refused_total', help: 'WebSocket operations refused because their socket had WS_MAX_SUBSCRIPTIONS running', registers: [metrics.registry] });
+  const ws = startWsServer({ httpServer, schema, config, verifier, log, contextFor, onSubscriptionCap: () => subscriptionsAtCap.inc() });
   let shuttingDown = false;
   new Gauge({ name: 'loyalty_ws_connections', help: 'Open WebSocket connections on this instance', registers: [metrics.registry], collect() { this.set(ws.wss.clients.size); } });
   // Readiness for Prometheus even when nothing probes /readyz; a scrape only reads the last result.
