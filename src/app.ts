@@ -163,10 +163,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const services = createServices({ clock, config, orm, redis, pubSub, log });
   const business = new BusinessMetrics(metrics.registry);
   wireBusinessMetrics(services, business);
-  services.health.start(config.businessGaugesIntervalMs);
   const readinessMetrics = new ReadinessMetrics(metrics.registry);
   const jobs = new JobRunner({ orm, clock, services, pubSub, log, metrics, intervalMs: config.jobs.intervalMs });
-  await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start()]);
+  await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start(), services.health.start(config.businessGaugesIntervalMs)]);
   // A board missing from Redis (new or flushed) is rebuilt from the ledger; the server does not wait for it.
   void services.leaderboard.rebuildMissing().catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));
 

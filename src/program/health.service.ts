@@ -67,11 +67,12 @@ export class ProgramHealthService {
     return this.refreshing;
   }
 
-  start(intervalMs: number): void {
+  /** The first values before the server takes traffic (no scrape sees an empty gauge), then every `intervalMs`. */
+  async start(intervalMs: number): Promise<void> {
     if (this.timer) return;
-    void this.refresh();
     this.timer = setInterval(() => void this.refresh(), intervalMs);
     this.timer.unref();
+    await this.refresh();
   }
 
   async stop(): Promise<void> {

@@ -84,6 +84,18 @@ describe('business metrics', async () => {
     expect(later.get('loyalty_points_expiring{within=7d}')).toBe(700);
   });
 
+  it('exposes readiness per dependency and open WebSocket connections for the infrastructure alerts', async () => {
+    expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
+    const client = api.ws(tokens.admin());
+    await new Promise<void>((resolve) => client.on('connected', () => resolve()));
+    const samples = await scrape();
+    expect(samples.get('loyalty_ready{}')).toBe(1);
+    expect(samples.get('loyalty_dependency_up{dependency=postgres}')).toBe(1);
+    expect(samples.get('loyalty_dependency_up{dependency=redis}')).toBe(1);
+    expect(samples.get('loyalty_ws_connections{}')).toBe(1);
+    await client.dispose();
+  });
+
   it('counts a purchase under purchase, once per order', async () => {
     const m = await createMember(api);
     let points = 0;

@@ -71,6 +71,8 @@ export async function startApp(options: StartOptions = {}): Promise<TestApp> {
     DATABASE_POOL_MAX: '10',
     REDIS_PREFIX: redisPrefix,
     JOBS_ENABLED: 'false',
+    // No background gauge refresh or readiness probe lands inside a test that counts queries: tests refresh by hand.
+    BUSINESS_GAUGES_INTERVAL_MS: '3600000',
     ...options.env,
   });
   const clock = options.sharing?.clock ?? new ManualClock(options.now ?? '2026-03-02T02:00:00.000Z');
