@@ -5,7 +5,7 @@ import { startApp } from '../support/app';
 import { createMember } from '../support/factories';
 import { adjust, earn, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
-import { ADDRESS, DAY, countQueries, createItem, fund, memberWith, redeemCode, redeemOk } from '../catalog/support';
+import { ADDRESS, DAY, countQueries, createItem, fund, memberWith, redeem, redeemCode, redeemOk } from '../catalog/support';
 
 /** Every sample of a /metrics text, keyed `name{label=value,...}` with labels sorted. */
 function parseMetrics(text: string): Map<string, number> {
@@ -143,6 +143,16 @@ describe('business metrics', async () => {
     const rich = await memberWith(api, 1000, 0);
     const soldOut = await createItem(api, { type: 'COUPON', pointsPrice: 100, stock: 0, config: { value: '5.00', validDays: 7 } });
     expect(await moved(() => redeemCode(api, rich.token, { itemId: soldOut.id }))).toEqual({ [attempts('coupon', 'out_of_stock')]: 1, [DURATIONS]: 1 });
+  });
+
+  it('counts only the winner when members race for the last unit (the losers’ debits roll back)', async () => {
+    const racers = await Promise.all(Array.from({ length: 5 }, () => memberWith(api, 500, 0)));
+    const item = await createItem(api, { pointsPrice: 120, stock: 1 });
+    const delta = await moved(() => Promise.all(racers.map((m) => redeem(api, m.token, { itemId: item.id }))));
+    const results = await Promise.all(racers.map(async (m) => (await api.ok(`query($id: ID!) { member(id: $id) { balance } }`, { id: m.id })).member.balance as number));
+    expect(results.filter((b) => b === 380)).toHaveLength(1);
+    expect(results.filter((b) => b === 500)).toHaveLength(4);
+    expect(delta).toEqual({ [redeemed('virtual')]: 120, [attempts('virtual', 'ok')]: 1, [attempts('virtual', 'out_of_stock')]: 4, [DURATIONS]: 5 });
   });
 
   it('counts expiry once it commits: not when the redemption that expired the lot rolls back, then by the job', async () => {
