@@ -21,7 +21,7 @@ export interface VariantDefinition {
  * (an operator creates a new experiment instead). DRAFT → RUNNING → STOPPED, once each.
  */
 @Entity({ tableName: 'experiment' })
-@Check({ name: 'experiment_traffic_share_check', expression: 'traffic_share >= 0 and traffic_share <= 1' })
+@Check({ name: 'experiment_traffic_share_check', expression: '((traffic_share >= (0)::double precision) AND (traffic_share <= (1)::double precision))' })
 export class Experiment {
   [OptionalProps]?: 'id' | 'startedAt' | 'stoppedAt';
 
