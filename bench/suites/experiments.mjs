@@ -17,8 +17,8 @@ const EXPERIMENT_ID = '00000000-0000-4000-8000-00000000e001';
 const OTHER_ID = '00000000-0000-4000-8000-00000000e002';
 const AIM_MS = 200;
 
-/** Set-up (~1.5M rows), then a few seconds of timing per query. */
-export const budgetSeconds = () => 240;
+/** Set-up (~1.5M rows: 1-4 min on a busy 2-core machine), then a few seconds of timing per query. */
+export const budgetSeconds = () => 540;
 
 const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -36,7 +36,11 @@ async function seed(url) {
     timings[name] = Date.now() - t;
   };
   await withClient(url, async (c) => {
-    await c.query(`set synchronous_commit = off; set work_mem = '256MB'; set maintenance_work_mem = '512MB'`);
+    // Loading fast, as the jobs suite does: foreign-key triggers off for this session (the rows are
+    // consistent by construction) and the results index built once after the load.
+    await c.query(`set synchronous_commit = off; set work_mem = '256MB'; set maintenance_work_mem = '512MB'; set session_replication_role = replica`);
+    const { rows: [index] } = await c.query(`select pg_get_indexdef('experiment_event_results_idx'::regclass) as def`);
+    await c.query('drop index experiment_event_results_idx');
     await step('members', () =>
       c.query(
         `insert into member (id, external_id, nickname, mobile, invite_code, balance, lifetime_earned, joined_at, updated_at)
@@ -75,6 +79,8 @@ async function seed(url) {
       await events(EXPERIMENT_ID, 'click', NOISE_EVENTS, MEMBERS);
       await events(OTHER_ID, 'redeem', NOISE_EVENTS, MEMBERS);
     });
+    await step('index', () => c.query(index.def));
+    await c.query('set session_replication_role = origin');
     await step('vacuum analyze', () => c.query('vacuum analyze'));
   });
   return timings;

@@ -118,7 +118,8 @@ export function twoProportionTest(x1: number, n1: number, x2: number, n2: number
   const pooled = (x1 + x2) / (n1 + n2);
   const se = Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
   // Both rates 0 or both 1: no variation at all, so nothing tells them apart.
-  const pValue = se === 0 ? 1 : 2 * (1 - normalCdf(Math.abs(diff / se)));
+  // 2·Φ(−|z|) rather than 2·(1 − Φ(|z|)): keeps tiny p-values instead of rounding them to 0.
+  const pValue = se === 0 ? 1 : 2 * normalCdf(-Math.abs(diff / se));
   const seDiff = Math.sqrt((p1 * (1 - p1)) / n1 + (p2 * (1 - p2)) / n2);
   return { pValue, ciLow: diff - Z_95 * seDiff, ciHigh: diff + Z_95 * seDiff };
 }
