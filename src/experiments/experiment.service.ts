@@ -4,7 +4,7 @@ import { BadInputError } from '../platform/errors';
 import { uniqueViolation } from '../platform/db/orm';
 import { Experiment, ExperimentStatus, type VariantDefinition } from './experiment.entity';
 import { DuplicateExperimentError, ExperimentNotFoundError, ExperimentStateError } from './experiment.errors';
-import { assignVariant, experimentOutcome, type Outcome, type VariantCounts } from './experiment.rules';
+import { assignVariant, experimentOutcome, fnv1a32, type Outcome, type VariantCounts } from './experiment.rules';
 
 export interface ExperimentFields {
   key: string;
@@ -35,6 +35,11 @@ const MAX_EVENT_VALUE = 1e12;
 /** Results are recomputed at most this often per (experiment, metric) and instance. */
 export const RESULTS_CACHE_MS = 5_000;
 const RESULTS_CACHE_MAX_ENTRIES = 1_000;
+/** Rows each variant's running totals are split over (see ExperimentExposureTally). */
+export const EXPERIMENT_TALLY_SHARDS = 16;
+
+/** The tally row a member writes: fixed per member, spread evenly over the shards. */
+export const tallyShard = (memberId: string): number => fnv1a32(memberId) % EXPERIMENT_TALLY_SHARDS;
 
 function checkKey(value: string, field: string): string {
   const key = (value ?? '').trim();
@@ -71,7 +76,8 @@ function validated(input: ExperimentFields): { key: string; name: string; varian
 /**
  * A/B experiments: admins define, start and stop them; members (or other domains, for a member)
  * get their variant, which records one exposure; metric events count for exposed members only;
- * results come from SQL aggregates with the statistics of `experiment.rules.ts`.
+ * results sum running totals kept by the same statements (SQL aggregates over a few rows), with
+ * the statistics of `experiment.rules.ts`.
  */
 export class ExperimentService {
   /** (experiment id, metric) → counts; in-process, on the injected clock, shared by concurrent readers. */
@@ -135,13 +141,19 @@ export class ExperimentService {
     const index = experiment.status === ExperimentStatus.RUNNING ? assignVariant({ key: experiment.key, weights: experiment.variants.map((v) => v.weight), trafficShare: experiment.trafficShare }, memberId) : -1;
     if (index < 0) return { experimentKey: experiment.key, variant: control.key, payload: control.payload ?? null, inExperiment: false };
     const variant = experiment.variants[index];
-    // Only while still running (a stop that committed first wins) and only for a member that exists.
+    // Only while still running (a stop that committed first wins) and only for a member that
+    // exists; the tally counts the exposure in the same statement, only when it was inserted.
     await em.execute(
-      `insert into experiment_exposure (experiment_id, member_id, variant, exposed_at)
-       select x.id, m.id, ?, ? from experiment x join member m on m.id = ?
-       where x.id = ? and x.status = 'RUNNING'
-       on conflict (experiment_id, member_id) do nothing`,
-      [variant.key, this.deps.clock.now(), memberId, experiment.id],
+      `with exposed as (
+         insert into experiment_exposure (experiment_id, member_id, variant, exposed_at)
+         select x.id, m.id, ?, ? from experiment x join member m on m.id = ?
+         where x.id = ? and x.status = 'RUNNING'
+         on conflict (experiment_id, member_id) do nothing
+         returning experiment_id, variant)
+       insert into experiment_exposure_tally (experiment_id, variant, shard, exposures)
+       select experiment_id, variant, ?, 1 from exposed
+       on conflict (experiment_id, variant, shard) do update set exposures = experiment_exposure_tally.exposures + 1`,
+      [variant.key, this.deps.clock.now(), memberId, experiment.id, tallyShard(memberId)],
     );
     return { experimentKey: experiment.key, variant: variant.key, payload: variant.payload ?? null, inExperiment: true };
   }
@@ -155,12 +167,30 @@ export class ExperimentService {
     const metric = checkKey(metricInput, 'metric');
     if (!Number.isFinite(value) || Math.abs(value) > MAX_EVENT_VALUE) throw new BadInputError(`value must be a finite number of at most ${MAX_EVENT_VALUE} in size`, 'value');
     const experiment = await this.live(em, key);
-    const rows = await em.execute<{ id: string }[]>(
-      `insert into experiment_event (experiment_id, member_id, variant, metric, value, created_at)
-       select e.experiment_id, e.member_id, e.variant, ?, ?, ? from experiment_exposure e join experiment x on x.id = e.experiment_id
-       where e.experiment_id = ? and e.member_id = ? and x.status = 'RUNNING'
-       returning id`,
-      [metric, value, this.deps.clock.now(), experiment.id, memberId],
+    const now = this.deps.clock.now();
+    // One statement: the event, the member's conversion row (inserted by its first event of the
+    // metric, updated by the next: `xmax = 0` tells which) and the variant's tally, which counts
+    // the member once.
+    const rows = await em.execute<{ counted: number }[]>(
+      `with exposure as (
+         select e.experiment_id, e.member_id, e.variant from experiment_exposure e join experiment x on x.id = e.experiment_id
+         where e.experiment_id = ? and e.member_id = ? and x.status = 'RUNNING'),
+       logged as (
+         insert into experiment_event (experiment_id, member_id, variant, metric, value, created_at)
+         select experiment_id, member_id, variant, ?, ?, ? from exposure
+         returning experiment_id, member_id, variant, metric, value, created_at),
+       converted as (
+         insert into experiment_conversion (experiment_id, metric, member_id, variant, events, value_sum, first_at, last_at)
+         select experiment_id, metric, member_id, variant, 1, value, created_at, created_at from logged
+         on conflict (experiment_id, metric, member_id) do update
+           set events = experiment_conversion.events + 1, value_sum = experiment_conversion.value_sum + excluded.value_sum, last_at = excluded.last_at
+         returning experiment_id, metric, variant, (xmax = 0) as first)
+       insert into experiment_metric_tally (experiment_id, metric, variant, shard, members, value_sum)
+       select experiment_id, metric, variant, ?, case when first then 1 else 0 end, ? from converted
+       on conflict (experiment_id, metric, variant, shard) do update
+         set members = experiment_metric_tally.members + excluded.members, value_sum = experiment_metric_tally.value_sum + excluded.value_sum
+       returning 1 as counted`,
+      [experiment.id, memberId, metric, value, now, tallyShard(memberId), value],
     );
     return rows.length > 0;
   }
@@ -191,20 +221,16 @@ export class ExperimentService {
   }
 
   /**
-   * Two aggregates, nothing loaded row by row: exposures per variant (experiment_exposure_variant_idx)
-   * and, per variant, the members with at least one event of the metric and the sum of their
-   * values (an index-only scan of experiment_event_results_idx, already in (variant, member) order).
+   * Exposures, converting members and value sums per variant, from the tallies: at most
+   * EXPERIMENT_TALLY_SHARDS rows per variant, read by primary key, whatever the number of events.
    */
   async counts(em: EntityManager, experiment: Experiment, metric: string): Promise<VariantCounts[]> {
     const exposures = await em.execute<{ variant: string; n: number }[]>(
-      'select variant, count(*)::int as n from experiment_exposure where experiment_id = ? group by variant',
+      'select variant, sum(exposures)::int as n from experiment_exposure_tally where experiment_id = ? group by variant',
       [experiment.id],
     );
     const conversions = await em.execute<{ variant: string; members: number; value_sum: number }[]>(
-      `select variant, count(*)::int as members, coalesce(sum(total), 0)::float8 as value_sum
-       from (select variant, member_id, sum(value) as total from experiment_event
-             where experiment_id = ? and metric = ? group by variant, member_id) per_member
-       group by variant`,
+      'select variant, sum(members)::int as members, sum(value_sum)::float8 as value_sum from experiment_metric_tally where experiment_id = ? and metric = ? group by variant',
       [experiment.id, metric],
     );
     return experiment.variants.map((v) => ({

@@ -11,7 +11,7 @@ const STOP = `mutation($key: String!) { stopExperiment(key: $key) { ${EXPERIMENT
 const VARIANT = 'query($key: String!) { variant(experimentKey: $key) { experimentKey variant payload inExperiment } }';
 const TRACK = 'mutation($key: String!, $metric: String!, $value: Float) { trackExperimentEvent(experimentKey: $key, metric: $metric, value: $value) }';
 const RESULTS = `query($key: String!, $metric: String) { experimentResults(key: $key, metric: $metric) {
-  metric srmPValue significant winner experiment { key status }
+  metric srmPValue significant winner experiment { id key status }
   variants { variant exposures conversions conversionRate meanValue lift pValue ciLow ciHigh } } }`;
 
 const twoVariants = (key: string, trafficShare = 1) => ({
@@ -125,8 +125,14 @@ describe('experiments', async () => {
       const mine = answers.slice(i * 12, i * 12 + 12).map((a) => a.variant.variant);
       expect(new Set(mine).size).toBe(1);
     });
+    // Ten events per member at once: each member converts once, with all ten values.
+    const tracked = await Promise.all(members.flatMap((m) => Array.from({ length: 10 }, (_, i) => api.ok(TRACK, { key: 'race', metric: 'redeem', value: i + 1 }, m.token))));
+    expect(tracked.every((t) => t.trackExperimentEvent === true)).toBe(true);
     const results = (await api.ok(RESULTS, { key: 'race' })).experimentResults;
     expect(results.variants.reduce((n: number, v: any) => n + v.exposures, 0)).toBe(3);
+    expect(results.variants.reduce((n: number, v: any) => n + v.conversions, 0)).toBe(3);
+    for (const v of results.variants) if (v.exposures > 0) expect(v.meanValue).toBe(55);
+    await expectTalliesAgree(results.experiment.id);
   });
 
   it('members outside the traffic share see the control, get no exposure, and their events do not count', async () => {
@@ -149,7 +155,47 @@ describe('experiments', async () => {
     const results = (await api.ok(RESULTS, { key: 'half' })).experimentResults;
     expect(results.variants.reduce((n: number, v: any) => n + v.exposures, 0)).toBe(inside);
     expect(results.variants.reduce((n: number, v: any) => n + v.conversions, 0)).toBe(inside);
+    await expectTalliesAgree(results.experiment.id);
   });
+
+  /** Rebuilds an experiment's tallies from its exposure and conversion rows (all in shard 0). */
+  async function seedTallies(experimentId: string) {
+    const em = api.app.orm.em.fork();
+    await em.execute('delete from experiment_exposure_tally where experiment_id = ?', [experimentId]);
+    await em.execute('delete from experiment_metric_tally where experiment_id = ?', [experimentId]);
+    await em.execute(
+      'insert into experiment_exposure_tally (experiment_id, variant, shard, exposures) select experiment_id, variant, 0, count(*) from experiment_exposure where experiment_id = ? group by 1, 2',
+      [experimentId],
+    );
+    await em.execute(
+      `insert into experiment_metric_tally (experiment_id, metric, variant, shard, members, value_sum)
+       select experiment_id, metric, variant, 0, count(*), sum(value_sum) from experiment_conversion where experiment_id = ? group by 1, 2, 3`,
+      [experimentId],
+    );
+  }
+
+  /** What the tallies must say: the same counts straight from the exposure, conversion and event rows. */
+  async function expectTalliesAgree(experimentId: string) {
+    const em = api.app.orm.em.fork();
+    const [row] = await em.execute<{ bad: number }[]>(
+      `select count(*)::int as bad from (
+         select variant, count(*)::int as n, null::text as metric, 0::float8 as total from experiment_exposure where experiment_id = ? group by variant
+         union all
+         select c.variant, count(*)::int, c.metric, sum(c.value_sum) from experiment_conversion c where c.experiment_id = ? group by c.variant, c.metric
+         except
+         (select variant, sum(exposures)::int, null, 0 from experiment_exposure_tally where experiment_id = ? group by variant
+          union all
+          select variant, sum(members)::int, metric, sum(value_sum) from experiment_metric_tally where experiment_id = ? group by variant, metric)) d`,
+      [experimentId, experimentId, experimentId, experimentId],
+    );
+    expect(row.bad).toBe(0);
+    const [events] = await em.execute<{ bad: number }[]>(
+      `select count(*)::int as bad from (select member_id, metric, count(*)::int as n, sum(value) as v from experiment_event where experiment_id = ? group by 1, 2
+         except select member_id, metric, events, value_sum from experiment_conversion where experiment_id = ?) d`,
+      [experimentId, experimentId],
+    );
+    expect(events.bad).toBe(0);
+  }
 
   it('computes results with statistics over a seeded experiment, and flags a skewed split', async () => {
     await api.ok(CREATE, { input: twoVariants('seeded') });
@@ -174,6 +220,13 @@ describe('experiments', async () => {
        where (i <= 2000 and i <= 400) or (i > 2000 and i <= 2500)`,
       [id],
     );
+    // As the service's statements keep them: one conversion row per member, tallies per variant.
+    await em.execute(
+      `insert into experiment_conversion (experiment_id, metric, member_id, variant, events, value_sum, first_at, last_at)
+       select experiment_id, metric, member_id, min(variant), count(*), sum(value), min(created_at), max(created_at) from experiment_event where experiment_id = ? group by 1, 2, 3`,
+      [id],
+    );
+    await seedTallies(id);
     const results = (await api.ok(RESULTS, { key: 'seeded' })).experimentResults;
     const expected = twoProportionTest(400, 2000, 500, 2000);
     expect(results.variants[0]).toMatchObject({ variant: 'A', exposures: 2000, conversions: 400, conversionRate: 0.2, meanValue: 0.6, lift: null, pValue: null });
@@ -195,6 +248,7 @@ describe('experiments', async () => {
       `insert into experiment_exposure (experiment_id, member_id, variant, exposed_at) select ?, md5('exp-skew-' || i)::uuid, 'B', now() from generate_series(1, 300) i`,
       [id],
     );
+    await seedTallies(id);
     api.clock.advance(5_001);
     const skewed = (await api.ok(RESULTS, { key: 'seeded' })).experimentResults;
     expect(skewed.srmPValue).toBeLessThan(0.001);
