@@ -38,6 +38,7 @@ import { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import { StatsService } from './program/stats.service';
 import { StatsFeed } from './program/stats.feed';
 import { GamificationService } from './tasks/tasks.service';
+import { ExperimentService } from './experiments';
 
 export interface AppOptions {
   clock?: Clock;
@@ -78,6 +79,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),
+    experiments: new ExperimentService({ clock }),
   };
 }
 
