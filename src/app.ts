@@ -45,6 +45,7 @@ import { rewardKind } from './tasks/tasks.rules';
 import { ProgramHealthService } from './program/health.service';
 import { LedgerEntryType } from './ledger/ledger.entity';
 import type { EntryRow } from './ledger/ledger.writer';
+import { ExperimentService } from './experiments';
 
 export interface AppOptions {
   clock?: Clock;
@@ -86,6 +87,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),
+    experiments: new ExperimentService({ clock }),
   };
 }
 

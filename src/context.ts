@@ -20,6 +20,7 @@ import type { StatsService } from './program/stats.service';
 import type { StatsFeed } from './program/stats.feed';
 import type { ProgramHealthService } from './program/health.service';
 import type { GamificationService } from './tasks/tasks.service';
+import type { ExperimentService } from './experiments';
 
 /** The application's use cases, built once in app.ts. */
 export interface Services {
@@ -37,6 +38,7 @@ export interface Services {
   statsFeed: StatsFeed;
   health: ProgramHealthService;
   gamification: GamificationService;
+  experiments: ExperimentService;
 }
 
 export function createLoaders(em: EntityManager, clock: Clock, services: Services) {
