@@ -18,6 +18,7 @@ import type { LeaderboardService } from './leaderboard/leaderboard.service';
 import type { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import type { StatsService } from './program/stats.service';
 import type { StatsFeed } from './program/stats.feed';
+import type { ProgramHealthService } from './program/health.service';
 import type { GamificationService } from './tasks/tasks.service';
 import type { ExperimentService } from './experiments';
 
@@ -35,6 +36,7 @@ export interface Services {
   stats: StatsService;
   leaderboardFeed: LeaderboardFeed;
   statsFeed: StatsFeed;
+  health: ProgramHealthService;
   gamification: GamificationService;
   experiments: ExperimentService;
 }

@@ -41,6 +41,8 @@ const schema = z
     LEADERBOARD_COALESCE_MS: intFrom(500, 10),
     LEADERBOARD_RETENTION_DAYS: intFrom(90, 1),
     STATS_INTERVAL_MS: intFrom(5000, 100),
+    /** How often each instance recomputes the business gauges it serves on /metrics (one query). */
+    BUSINESS_GAUGES_INTERVAL_MS: intFrom(30_000, 1000),
   });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -79,6 +81,7 @@ function toConfig(env: z.output<typeof schema>) {
     jobs: { enabled: env.JOBS_ENABLED, intervalMs: env.JOBS_INTERVAL_MS },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, retentionDays: env.LEADERBOARD_RETENTION_DAYS, statsIntervalMs: env.STATS_INTERVAL_MS },
+    businessGaugesIntervalMs: env.BUSINESS_GAUGES_INTERVAL_MS,
   };
 }
 
