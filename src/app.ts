@@ -147,7 +147,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // Only behind a proxy we run (TRUST_PROXY) is X-Forwarded-For believed, and only its last hop.
+  app.set('trust proxy', config.trustProxy ? 1 : false);
   const httpServer = http.createServer(app);
   const ws = startWsServer({ httpServer, schema, config, verifier, log, contextFor });
   let shuttingDown = false;
@@ -197,7 +198,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   app.use(
     '/graphql',
-    express.json({ limit: '100kb' }),
+    express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         try {
