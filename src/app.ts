@@ -162,7 +162,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     validationRules: limitRules(config.limits),
     parseOptions: parseOptions(config.limits),
     formatError: (formatted, error) =>
-      formatError(formatted, error, (original) => log.error({ err: original, path: formatted.path }, 'unexpected error')),
+      formatError(formatted, error, (original) => log.error({ err: original, path: formatted.path }, 'unexpected error'), { hideSuggestions: config.production }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       metrics.apolloPlugin(),
@@ -190,7 +190,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const readiness = await checkReadiness(orm, redis.command, shuttingDown);
+    const readiness = await checkReadiness(orm, redis.command, shuttingDown, !config.production);
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
   app.get('/metrics', async (_req, res) => {

@@ -110,6 +110,7 @@ export function startWsServer(options: WsServerOptions) {
     if (!state) states.set(extra, (state = { active: new Set() }));
     return state;
   };
+  const formatOptions = { hideSuggestions: config.production };
   const report = (error: unknown) => log.error({ err: error }, 'unexpected error in a websocket operation');
 
   const disposable = useServer(
@@ -165,7 +166,7 @@ export function startWsServer(options: WsServerOptions) {
         stateOf(ctx.extra).active.delete(id);
       },
       onError(_ctx, _id, _payload, errors) {
-        return errors.map((e) => formatError(e.toJSON(), e, report));
+        return errors.map((e) => formatError(e.toJSON(), e, report, formatOptions));
       },
       onNext(ctx, _id, _payload, _args, result) {
         // A client that does not read what it is sent would make the server buffer without bound: close it.
@@ -174,7 +175,7 @@ export function startWsServer(options: WsServerOptions) {
           return;
         }
         if (!result.errors?.length) return;
-        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, report)) };
+        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, report, formatOptions)) };
       },
     },
     wss,
