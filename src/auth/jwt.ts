@@ -47,7 +47,8 @@ export class TokenVerifier {
       subject: claims.sub,
       memberId: role === 'member' ? claims.sub : null,
       partnerId: role === 'partner' ? (claims.partnerId as string) : null,
-      expiresAt: claims.exp * 1000,
+      // Valid until exp plus the tolerance, as verification sees it: a socket is closed then, not before.
+      expiresAt: (claims.exp + this.settings.clockToleranceSeconds) * 1000,
     };
   }
 
