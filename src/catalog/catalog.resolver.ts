@@ -150,14 +150,14 @@ export class MemberCatalogResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: Context,
   ) {
-    const page = await ctx.services.redemptions.memberRedemptions(ctx.em, member.id, first, after);
+    const page = await ctx.loaders.redemptionPage.load({ ownerId: member.id, args: { first, after } });
     return toConnection(page.rows, page.limit, (r) => [r.createdAt.toISOString(), r.id], toRedemptionType);
   }
 
   @FieldResolver(() => [CouponType])
   async coupons(@Root() member: MemberType, @Arg('status', () => CouponStatus, { nullable: true }) status: CouponStatus | null, @Ctx() ctx: Context): Promise<CouponType[]> {
     const now = ctx.clock.now();
-    const coupons = (await ctx.services.redemptions.memberCoupons(ctx.em, member.id)).map((c) => toCouponType(c, now));
+    const coupons = (await ctx.loaders.memberCoupons.load({ ownerId: member.id, args: null })).map((c) => toCouponType(c, now));
     return status ? coupons.filter((c) => c.status === status) : coupons;
   }
 
