@@ -83,9 +83,12 @@ export class RedemptionService {
       if (quantity > settings.maxQuantityPerRedemption) {
         throw new LimitExceededError(`At most ${settings.maxQuantityPerRedemption} units per redemption`, settings.maxQuantityPerRedemption);
       }
+      // The rate limit counts redemptions that happened or are under way: a refused attempt leaves no
+      // row (its transaction rolls back) and a cancelled one gave everything back, so neither can be
+      // used to lock a member out of redeeming.
       const [{ used, recent }] = await w.tx.execute<{ used: number; recent: number }[]>(
         `select coalesce(sum(quantity) filter (where item_id = ? and status <> 'CANCELLED'), 0)::int as used,
-                count(*) filter (where created_at > ?)::int as recent
+                count(*) filter (where created_at > ? and status <> 'CANCELLED')::int as recent
          from redemption where member_id = ?`,
         [item.id, new Date(w.now.getTime() - 30 * 60_000), memberId],
       );
