@@ -72,6 +72,38 @@ const ROOTS: Record<string, { kind: Kind; args?: string }> = {
 const VARIABLE_TYPES: Record<string, string> = { other: 'ID!', otherExternalId: 'String!', item: 'ID!', key: 'String!', otherRedemption: 'ID!' };
 
 /**
+ * Member-owned data that is not a guarded type itself (ledger entries, coupons, VIP, expiry): behind
+ * Member or Redemption it is covered by their guard; any other way a root reaches it is listed here.
+ */
+const MEMBER_DATA_TYPES = ['LedgerEntry', 'Coupon', 'VipStatus', 'ExpirySummary'];
+const MEMBER_DATA_ROOTS: Record<string, { kind: 'root'; document: string } | { kind: 'self'; why: string }> = {
+  'Mutation.earnPoints': { kind: 'root', document: 'mutation { earnPoints(input: { memberId: "%OTHER%", orderId: "x-1", amount: "10.00" }) { entry { id } } }' },
+  'Mutation.reverseEarn': { kind: 'root', document: 'mutation { reverseEarn(input: { orderId: "x-1", reason: "x" }) { entry { id } } }' },
+  'Mutation.adjustPoints': { kind: 'root', document: 'mutation { adjustPoints(input: { memberId: "%OTHER%", delta: 5, reason: "x", idempotencyKey: "x-1" }) { id } }' },
+  'Mutation.approveHeldEntry': { kind: 'root', document: 'mutation { approveHeldEntry(entryId: "1") { id } }' },
+  'Mutation.rejectHeldEntry': { kind: 'root', document: 'mutation { rejectHeldEntry(entryId: "1", reason: "x") { id } }' },
+  'Mutation.useCoupon': { kind: 'root', document: 'mutation { useCoupon(code: "NOPE") { code } }' },
+  'Subscription.balanceChanged': { kind: 'self', why: "its topic is the caller's own member id (test/ledger/balance-subscription.test.ts)" },
+};
+
+function rootsToMemberDataOutsideGuards(schema: GraphQLSchema): string[] {
+  const guarded = new Set(Object.keys(MEMBER_OWNED_TYPES));
+  const targets = new Set(MEMBER_DATA_TYPES);
+  const roots = new Set<string>();
+  const walk = (root: string, type: GraphQLObjectType, seen: Set<string>) => {
+    for (const field of Object.values(type.getFields())) {
+      const next = getNamedType(field.type);
+      if (!isObjectType(next) || guarded.has(next.name) || seen.has(next.name)) continue;
+      const start = root || `${type.name}.${field.name}`;
+      if (targets.has(next.name)) roots.add(start);
+      walk(start, next, new Set([...seen, next.name]));
+    }
+  };
+  for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) if (root) walk('', root, new Set());
+  return [...roots].sort();
+}
+
+/**
  * The operation for one path: the path's fields nested, `selection` on the owned type at its end.
  * A FORBIDDEN non-null field nulls its parents (GraphQL's rule), so private fields are asked one per operation.
  */
@@ -190,6 +222,21 @@ describe('field-level access to member-owned data', async () => {
       expect(reachedOther).toBeGreaterThan(0);
     });
   }
+
+  it('member-owned data reached outside Member and Redemption comes only from roots that refuse a member token or serve only the caller', async () => {
+    const roots = rootsToMemberDataOutsideGuards(schema);
+    expect(roots.length).toBeGreaterThan(0);
+    for (const root of roots) {
+      const rule = MEMBER_DATA_ROOTS[root];
+      expect(rule, `${root} reaches member-owned data outside the guarded types: classify it in MEMBER_DATA_ROOTS`).toBeDefined();
+      if (rule.kind !== 'root') continue;
+      const document = rule.document.replace('%OTHER%', b.id);
+      for (const res of [await api.gql(document, {}, a.token), await wsExecute(api.ws(a.token), document)]) {
+        expect(res.errors?.[0]?.extensions?.code, `${root}: ${JSON.stringify(res.errors)}`).toBe('FORBIDDEN');
+        expect(res.data ?? null).toBeNull();
+      }
+    }
+  });
 
   it('the issue’s exploit: an invitee’s balance, spend and order history are refused; nickname and tier are not', async () => {
     const res = await api.gql('{ referrals { invitee { id nickname tier { level } balance totalSpend ledger(first: 5) { edges { node { reference description } } } } } }', {}, a.token);
