@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../platform/clock';
 import { isUuid } from '../platform/ids';
 import { batchByArgs } from '../platform/graphql/batch-loader';
-import { CatalogItem, Coupon, type Redemption } from './catalog.entity';
+import { CatalogItem, Coupon, type MemberVip, type Redemption } from './catalog.entity';
 import type { RedemptionService } from './redemption.service';
 
 const RECENT_DAYS = 7;
@@ -22,6 +22,8 @@ export function catalogLoaders(em: EntityManager, clock: Clock, redemptions: Red
     ),
     /** Member.coupons: one statement for every member shown (the status filter is applied per field). */
     memberCoupons: batchByArgs<null, Coupon[]>(async (memberIds) => redemptions.couponsOf(em, memberIds), () => []),
+    /** Member.vip: one statement for every member shown. */
+    memberVip: batchByArgs<null, MemberVip | null>(async (memberIds) => redemptions.vipOf(em, memberIds), () => null),
     itemById: new DataLoader<string, CatalogItem | null>(async (ids) => {
       const rows = await em.find(CatalogItem, { id: { $in: ids.filter(isUuid) } });
       const byId = new Map(rows.map((r) => [r.id, r]));

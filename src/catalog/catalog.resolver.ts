@@ -163,7 +163,7 @@ export class MemberCatalogResolver {
 
   @FieldResolver(() => VipStatusType, { nullable: true })
   async vip(@Root() member: MemberType, @Ctx() ctx: Context): Promise<VipStatusType | null> {
-    const vip = await ctx.services.redemptions.memberVip(ctx.em, member.id);
+    const vip = await ctx.loaders.memberVip.load({ ownerId: member.id, args: null });
     return vip && toVipType(vip);
   }
 }

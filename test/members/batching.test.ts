@@ -44,7 +44,7 @@ describe('Member.ledger, redemptions and coupons for many members', async () => 
   const PAGE = `{ members(first: 10) { edges { node { id
       ledger(first: 3) { edges { node { id delta } } pageInfo { hasNextPage } }
       redemptions(first: 2) { edges { node { id member { id } } } pageInfo { hasNextPage } }
-      coupons { code } } } } }`;
+      coupons { code } vip { level } } } } }`;
 
   it('runs one statement per field for the whole page, not one per member, and gives each member its own rows', async () => {
     const { result, sql } = await statements(() => api.gql(PAGE, {}, admin));
@@ -54,10 +54,11 @@ describe('Member.ledger, redemptions and coupons for many members', async () => 
     expect(touching(sql, /\bledger_entry\b/)).toBe(1);
     expect(touching(sql, /\bfrom "?redemption"?\s+r\b/)).toBe(1);
     expect(touching(sql, /\bfrom "?coupon"?/)).toBe(1);
+    expect(touching(sql, /\bfrom "?member_vip"?/)).toBe(1);
 
     // The same as asking for each member alone.
     for (const m of members) {
-      const alone = (await api.ok(`query($id: ID!) { member(id: $id) { id ledger(first: 3) { edges { node { id delta } } pageInfo { hasNextPage } } redemptions(first: 2) { edges { node { id member { id } } } pageInfo { hasNextPage } } coupons { code } } }`, { id: m.id }, admin)).member;
+      const alone = (await api.ok(`query($id: ID!) { member(id: $id) { id ledger(first: 3) { edges { node { id delta } } pageInfo { hasNextPage } } redemptions(first: 2) { edges { node { id member { id } } } pageInfo { hasNextPage } } coupons { code } vip { level } } }`, { id: m.id }, admin)).member;
       expect(nodes.find((n: { id: string }) => n.id === m.id)).toEqual(alone);
       expect(alone.ledger.edges.length).toBe(3);
       for (const edge of alone.redemptions.edges) expect(edge.node.member.id).toBe(m.id);
