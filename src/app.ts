@@ -152,7 +152,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metrics = new Metrics();
   const verifier = new TokenVerifier(config.jwt);
 
-  const orm = await openOrm(config.databaseUrl, config.databasePoolMax);
+  const orm = await openOrm(config.databaseUrl, config.databasePoolMax, log);
   const redis = createRedis(config.redisUrl, config.redisPrefix);
   try {
     await connectRedis(redis);
@@ -197,7 +197,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // Only behind a proxy we run (TRUST_PROXY) is X-Forwarded-For believed, and only its last hop.
+  app.set('trust proxy', config.trustProxy ? 1 : false);
   const httpServer = http.createServer(app);
   const subscriptionsAtCap = new Counter({ name: 'loyalty_ws_subscriptions_refused_total', help: 'WebSocket operations refused because their socket had WS_MAX_SUBSCRIPTIONS running', registers: [metrics.registry] });
   const ws = startWsServer({ httpServer, schema, config, verifier, log, contextFor, onSubscriptionCap: () => subscriptionsAtCap.inc() });
@@ -216,7 +217,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     validationRules: limitRules(config.limits),
     parseOptions: parseOptions(config.limits),
     formatError: (formatted, error) =>
-      formatError(formatted, error, (original) => log.error({ err: original, path: formatted.path }, 'unexpected error')),
+      formatError(formatted, error, (original) => log.error({ err: original, path: formatted.path }, 'unexpected error'), { hideSuggestions: config.production }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       metrics.apolloPlugin(),
@@ -239,7 +240,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const readiness = await checkReadiness(orm, redis.command, shuttingDown);
+    const readiness = await checkReadiness(orm, redis.command, shuttingDown, !config.production);
     readinessMetrics.record(readiness);
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
@@ -248,7 +249,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   app.use(
     '/graphql',
-    express.json({ limit: '100kb' }),
+    express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         try {

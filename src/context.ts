@@ -42,7 +42,11 @@ export interface Services {
 }
 
 export function createLoaders(em: EntityManager, clock: Clock, services: Services) {
-  return { ...memberLoaders(em, services.members.tierCache, clock), ...ledgerLoaders(em, clock), ...catalogLoaders(em, clock) };
+  return {
+    ...memberLoaders(em, services.members.tierCache, clock),
+    ...ledgerLoaders(em, clock, services.ledger),
+    ...catalogLoaders(em, clock, services.redemptions),
+  };
 }
 export type Loaders = ReturnType<typeof createLoaders>;
 

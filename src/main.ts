@@ -32,10 +32,12 @@ function printTokens(config: Config, url: string, memberId: string | undefined) 
 }
 
 async function main() {
-  const demo = process.argv.includes('--demo');
+  // `npm start` (a checkout) passes --demo: there an unset NODE_ENV means development. The production
+  // entry (`npm run serve`, `node dist/src/main.js`) defaults to production, so it fails closed.
+  const fromCheckout = process.argv.includes('--demo');
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, { defaultEnv: fromCheckout ? 'development' : 'production' });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -57,6 +59,9 @@ async function main() {
   const applied = await migrateDatabase(config);
   if (applied.length) log.info({ migrations: applied }, 'migrations applied');
   const app = await createApp(config, { logger: log });
+  // Demo members and printed tokens are for a developer's machine only, whatever the flags say.
+  const demo = fromCheckout && config.env === 'development';
+  if (fromCheckout && !demo) log.info({ env: config.env }, 'demo data and tokens are only for NODE_ENV=development: none seeded or printed');
   const seed = demo ? await seedDemo(app.orm, app.services) : null;
   if (seed?.seeded) log.info({ members: seed.memberIds.length }, 'demo data seeded');
   const url = await app.listen();

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
-import { assertMayActFor, isAdmin, requireMemberId, Role } from '../auth/principal';
+import { isAdmin, requireMemberId, Role } from '../auth/principal';
 import { toConnection } from '../platform/graphql/connection';
 import { MemberStatus } from '../members/member.entity';
 import { MemberType, toMemberType } from '../members/member.types';
@@ -150,22 +150,20 @@ export class MemberCatalogResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: Context,
   ) {
-    assertMayActFor(ctx.principal, member.id);
-    const page = await ctx.services.redemptions.memberRedemptions(ctx.em, member.id, first, after);
+    const page = await ctx.loaders.redemptionPage.load({ ownerId: member.id, args: { first, after } });
     return toConnection(page.rows, page.limit, (r) => [r.createdAt.toISOString(), r.id], toRedemptionType);
   }
 
   @FieldResolver(() => [CouponType])
   async coupons(@Root() member: MemberType, @Arg('status', () => CouponStatus, { nullable: true }) status: CouponStatus | null, @Ctx() ctx: Context): Promise<CouponType[]> {
-    assertMayActFor(ctx.principal, member.id);
     const now = ctx.clock.now();
-    const coupons = (await ctx.services.redemptions.memberCoupons(ctx.em, member.id)).map((c) => toCouponType(c, now));
+    const coupons = (await ctx.loaders.memberCoupons.load({ ownerId: member.id, args: null })).map((c) => toCouponType(c, now));
     return status ? coupons.filter((c) => c.status === status) : coupons;
   }
 
   @FieldResolver(() => VipStatusType, { nullable: true })
   async vip(@Root() member: MemberType, @Ctx() ctx: Context): Promise<VipStatusType | null> {
-    const vip = await ctx.services.redemptions.memberVip(ctx.em, member.id);
+    const vip = await ctx.loaders.memberVip.load({ ownerId: member.id, args: null });
     return vip && toVipType(vip);
   }
 }

@@ -28,6 +28,7 @@ import {
   RedemptionStateError,
 } from './catalog.errors';
 import { expiryWarningText } from '../notifications/notification.texts';
+import { groupBy } from '../platform/graphql/batch-loader';
 import { isAvailable, newCouponCode, QUICK_MAX_SHARE, QUICK_MIN_SHARE, QUICK_TARGET_SHARE, redeemFingerprint } from './catalog.rules';
 
 const KEY_MAX = 128;
@@ -116,9 +117,12 @@ export class RedemptionService {
       if (quantity > settings.maxQuantityPerRedemption) {
         throw new LimitExceededError(`At most ${settings.maxQuantityPerRedemption} units per redemption`, settings.maxQuantityPerRedemption);
       }
+      // The rate limit counts redemptions that happened or are under way: a refused attempt leaves no
+      // row (its transaction rolls back) and a cancelled one gave everything back, so neither can be
+      // used to lock a member out of redeeming.
       const [{ used, recent }] = await w.tx.execute<{ used: number; recent: number }[]>(
         `select coalesce(sum(quantity) filter (where item_id = ? and status <> 'CANCELLED'), 0)::int as used,
-                count(*) filter (where created_at > ?)::int as recent
+                count(*) filter (where created_at > ? and status <> 'CANCELLED')::int as recent
          from redemption where member_id = ?`,
         [item.id, new Date(w.now.getTime() - 30 * 60_000), memberId],
       );
@@ -282,25 +286,50 @@ export class RedemptionService {
   }
 
   async memberRedemptions(em: EntityManager, memberId: string, first: number | null | undefined, after: string | null | undefined) {
+    const { pages, limit } = await this.redemptionsOf(em, [memberId], first, after);
+    return { rows: pages.get(memberId) ?? [], limit };
+  }
+
+  /** A page of redemptions for each of many members in one statement (Member.redemptions's loader), newest first. */
+  async redemptionsOf(em: EntityManager, memberIds: string[], first: number | null | undefined, after: string | null | undefined) {
     const limit = pageSize(first);
     const cursor = decodeCursor(after, 2);
-    const where: Record<string, unknown> = { memberId };
+    const params: unknown[] = [JSON.stringify(memberIds)];
+    let seek = '';
     if (cursor) {
       const createdAt = new Date(String(cursor[0]));
       if (Number.isNaN(createdAt.getTime()) || !isUuid(String(cursor[1]))) throw new BadInputError('after is not a cursor returned by this API', 'after');
-      where.$or = [{ createdAt: { $lt: createdAt } }, { createdAt, id: { $lt: String(cursor[1]) } }];
+      seek = 'and (r.created_at, r.id) < (?, ?::uuid)';
+      params.push(createdAt, String(cursor[1]));
     }
-    const rows = await em.find(Redemption, where, { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: limit + 1 });
-    return { rows, limit };
+    const raw = await em.execute<Record<string, unknown>[]>(
+      `select p.* from jsonb_array_elements_text(?::jsonb) as m(id)
+       cross join lateral (select r.* from redemption r where r.member_id = m.id::uuid ${seek} order by r.created_at desc, r.id desc limit ?) p`,
+      [...params, limit + 1],
+    );
+    const rows = raw.map((row) => em.map(Redemption, row));
+    return { pages: groupBy(rows, (r) => r.memberId), limit };
   }
 
   async memberCoupons(em: EntityManager, memberId: string): Promise<Coupon[]> {
-    return em.find(Coupon, { memberId }, { orderBy: [{ expiresAt: 'asc' }, { id: 'asc' }] });
+    return (await this.couponsOf(em, [memberId])).get(memberId) ?? [];
+  }
+
+  /** Every coupon of each of many members in one statement (Member.coupons's loader), soonest expiry first. */
+  async couponsOf(em: EntityManager, memberIds: string[]): Promise<Map<string, Coupon[]>> {
+    const rows = await em.find(Coupon, { memberId: { $in: memberIds } }, { orderBy: [{ expiresAt: 'asc' }, { id: 'asc' }] });
+    return groupBy(rows, (c) => c.memberId);
   }
 
   async memberVip(em: EntityManager, memberId: string): Promise<MemberVip | null> {
-    const vip = await em.findOne(MemberVip, { memberId });
-    return vip && vip.expiresAt > this.deps.clock.now() ? vip : null;
+    return (await this.vipOf(em, [memberId])).get(memberId) ?? null;
+  }
+
+  /** The running VIP membership of each of many members in one statement (Member.vip's loader). */
+  async vipOf(em: EntityManager, memberIds: string[]): Promise<Map<string, MemberVip>> {
+    const now = this.deps.clock.now();
+    const rows = await em.find(MemberVip, { memberId: { $in: memberIds } });
+    return new Map(rows.filter((vip) => vip.expiresAt > now).map((vip) => [vip.memberId, vip]));
   }
 
   /**

@@ -116,7 +116,7 @@ export class MemberLedgerResolver {
     @Arg('filter', () => LedgerFilter, { nullable: true }) filter: LedgerFilter | null,
     @Ctx() ctx: Context,
   ) {
-    const page = await ctx.services.ledger.entries(ctx.em, member.id, filter, first, after);
+    const page = await ctx.loaders.ledgerPage.load({ ownerId: member.id, args: { filter, first, after } });
     return toConnection(page.rows, page.limit, (e) => [String(e.id)], toEntryType);
   }
 }

@@ -27,6 +27,8 @@ import {
 import { expiryFor, moneyProblem, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
 import type { LedgerEvents } from './ledger.events';
 import { LedgerWriter, type EntryRow, type LockedMember } from './ledger.writer';
+import { groupBy } from '../platform/graphql/batch-loader';
+export type LedgerPageFilter = { types?: LedgerEntryType[] | null; since?: Date | null; until?: Date | null } | null | undefined;
 
 const TEXT_MAX = 500;
 const KEY_MAX = 128;
@@ -391,29 +393,42 @@ export class LedgerService {
   }
 
   /** Member.ledger: newest first, keyset-paginated on the entry id. */
-  async entries(em: EntityManager, memberId: string, filter: { types?: LedgerEntryType[] | null; since?: Date | null; until?: Date | null } | null | undefined, first: number | null | undefined, after: string | null | undefined) {
+  async entries(em: EntityManager, memberId: string, filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
+    const { pages, limit } = await this.entriesOf(em, [memberId], filter, first, after);
+    return { rows: pages.get(memberId) ?? [], limit };
+  }
+
+  /**
+   * One page of history for each of many members, in one statement (Member.ledger's loader):
+   * a lateral join walks each member's (member_id, id) index to its page and stops there.
+   */
+  async entriesOf(em: EntityManager, memberIds: string[], filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
     const limit = pageSize(first);
     const cursor = decodeCursor(after, 1);
-    const clauses = ['member_id = ?'];
-    const params: unknown[] = [memberId];
+    const clauses = ['e.member_id = m.id::uuid'];
+    const params: unknown[] = [JSON.stringify(memberIds)];
     if (filter?.types?.length) {
-      clauses.push('type in (select jsonb_array_elements_text(?::jsonb))');
+      clauses.push('e.type in (select jsonb_array_elements_text(?::jsonb))');
       params.push(JSON.stringify(filter.types));
     }
     if (filter?.since) {
-      clauses.push('created_at >= ?');
+      clauses.push('e.created_at >= ?');
       params.push(filter.since);
     }
     if (filter?.until) {
-      clauses.push('created_at < ?');
+      clauses.push('e.created_at < ?');
       params.push(filter.until);
     }
     if (cursor) {
       if (!/^\d{1,18}$/.test(String(cursor[0]))) throw new BadInputError('after is not a cursor returned by this API', 'after');
-      clauses.push('id < ?');
+      clauses.push('e.id < ?');
       params.push(String(cursor[0]));
     }
-    const rows = await em.execute<EntryRow[]>(`select * from ledger_entry where ${clauses.join(' and ')} order by id desc limit ?`, [...params, limit + 1]);
-    return { rows, limit };
+    const rows = await em.execute<EntryRow[]>(
+      `select p.* from jsonb_array_elements_text(?::jsonb) as m(id)
+       cross join lateral (select e.* from ledger_entry e where ${clauses.join(' and ')} order by e.id desc limit ?) p`,
+      [...params, limit + 1],
+    );
+    return { pages: groupBy(rows, (r) => r.member_id), limit };
   }
 }

@@ -91,6 +91,16 @@ function isNulInText(error: unknown): boolean {
   return code === '22021' || (code === '08P01' && error.message.includes('\u0000'));
 }
 
+export interface FormatOptions {
+  /** Production: no "Did you mean …?" (graphql's suggestions name fields, arguments and enum values a probe could not see). */
+  hideSuggestions?: boolean;
+}
+
+/** graphql-js appends its suggestions as one last sentence: ` Did you mean "a", "b", or "c"?` */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean [^]*\?$/, '');
+}
+
 export interface ErrorReport {
   (error: unknown, formatted: GraphQLFormattedError): void;
 }
@@ -99,9 +109,10 @@ export interface ErrorReport {
  * The one place errors become what a client sees: contract codes only, no stack, no SQL.
  * Anything unexpected is reported (logged with the request id) and masked.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown, report?: ErrorReport): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, error: unknown, report?: ErrorReport, options: FormatOptions = {}): GraphQLFormattedError {
   const original = unwrapResolverError(error);
-  const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+  const message = options.hideSuggestions ? withoutSuggestions(formatted.message) : formatted.message;
+  const base = { message, locations: formatted.locations, path: formatted.path };
 
   if (original instanceof DomainError) {
     return { ...base, message: original.message, extensions: { ...original.details, code: original.code } };

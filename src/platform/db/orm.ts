@@ -1,13 +1,38 @@
 import { defineConfig, MikroORM, type EntityManager, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import { ReflectMetadataProvider, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { DefaultLogger, ReflectMetadataProvider, UniqueConstraintViolationException, type LoggerNamespace, type LogContext } from '@mikro-orm/core';
+import type { Logger } from '../logger';
+import { redactSql } from '../sql-redaction';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from '../../../migrations';
 
 export type { EntityManager };
 
-export function ormOptions(databaseUrl: string, poolMax = 20): Options {
+/**
+ * MikroORM's messages into our JSON log. Statements are logged at debug only, with placeholders
+ * instead of values ('query', never 'query-params'), and redacted again for SQL built with literals.
+ */
+class OrmLogger extends DefaultLogger {
+  constructor(private readonly target: Logger) {
+    super({ writer: () => undefined, debugMode: target.isLevelEnabled('debug') ? ['query', 'info', 'discovery'] : false });
+  }
+
+  override log(namespace: LoggerNamespace | string, message: string, context?: LogContext) {
+    if (!this.isEnabled(namespace as LoggerNamespace, context)) return;
+    const text = redactSql(message.replace(/\s+/g, ' ').trim());
+    if (context?.level === 'error') this.target.warn({ orm: namespace, sql: text }, 'statement failed');
+    else this.target.debug({ orm: namespace, sql: text, ms: context?.took }, namespace === 'query' ? 'sql' : 'orm');
+  }
+
+  override logQuery(context: { query: string } & LogContext) {
+    if (!this.isEnabled('query', context)) return;
+    this.log('query', context.query, context);
+  }
+}
+
+export function ormOptions(databaseUrl: string, poolMax = 20, log?: Logger): Options {
   return defineConfig({
+    ...(log ? { loggerFactory: () => new OrmLogger(log) } : {}),
     clientUrl: databaseUrl,
     entities: ENTITIES,
     metadataProvider: ReflectMetadataProvider,
@@ -17,14 +42,14 @@ export function ormOptions(databaseUrl: string, poolMax = 20): Options {
     forceUtcTimezone: true,
     // Every unit of work forks its own EntityManager (per request, per event, per job batch).
     allowGlobalContext: false,
-    debug: false,
+    debug: log?.isLevelEnabled('debug') ? ['query'] : false,
     discovery: { warnWhenNoEntities: false },
     schemaGenerator: { disableForeignKeys: false },
   });
 }
 
-export async function openOrm(databaseUrl: string, poolMax?: number): Promise<MikroORM> {
-  return MikroORM.init(ormOptions(databaseUrl, poolMax));
+export async function openOrm(databaseUrl: string, poolMax?: number, log?: Logger): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(databaseUrl, poolMax, log));
 }
 
 export async function migrate(orm: MikroORM): Promise<string[]> {
