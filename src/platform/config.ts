@@ -41,6 +41,9 @@ const schema = z
     LEADERBOARD_COALESCE_MS: intFrom(500, 10),
     LEADERBOARD_RETENTION_DAYS: intFrom(90, 1),
     STATS_INTERVAL_MS: intFrom(5000, 100),
+    PAYMENT_WINDOW_SECONDS: intFrom(900, 1),
+    PURCHASE_MAX_AGE_DAYS: intFrom(30, 0),
+    PURCHASE_MAX_FUTURE_SECONDS: intFrom(300, 0),
   });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -78,6 +81,8 @@ function toConfig(env: z.output<typeof schema>) {
     ws: { maxSubscriptions: env.WS_MAX_SUBSCRIPTIONS, initTimeoutMs: env.WS_INIT_TIMEOUT_MS },
     jobs: { enabled: env.JOBS_ENABLED, intervalMs: env.JOBS_INTERVAL_MS },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    payments: { windowSeconds: env.PAYMENT_WINDOW_SECONDS },
+    purchases: { maxAgeDays: env.PURCHASE_MAX_AGE_DAYS, maxFutureSeconds: env.PURCHASE_MAX_FUTURE_SECONDS },
     leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, retentionDays: env.LEADERBOARD_RETENTION_DAYS, statsIntervalMs: env.STATS_INTERVAL_MS },
   };
 }
