@@ -290,9 +290,8 @@ export class RedemptionService {
       this.deps.ledger.inTransaction(em, async (w) => {
         await w.lockMember(found.memberId);
         const redemption = await lockRedemption(w.tx, id);
-        if (redemption.cashDue == null || !input.amount.eq(redemption.cashDue)) {
-          throw new BadInputError(`amount must equal the redemption's cashDue (${redemption.cashDue ?? 'none'})`, 'amount');
-        }
+        if (redemption.cashDue == null || new Decimal(redemption.cashDue).lte(0)) throw new PaymentConflictError(id, 'has no cash part to pay', redemption.status);
+        if (!input.amount.eq(redemption.cashDue)) throw new BadInputError(`amount must equal the redemption's cashDue (${redemption.cashDue})`, 'amount');
         if (redemption.paymentReference === reference) return redemption;
         if (redemption.paymentReference) throw new PaymentConflictError(id, 'is already paid with another paymentReference', redemption.status);
         if (redemption.status !== RedemptionStatus.PENDING_PAYMENT) throw new PaymentConflictError(id, `is ${redemption.status}; refund the payment`, redemption.status);
