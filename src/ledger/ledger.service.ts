@@ -351,6 +351,7 @@ export class LedgerService {
         }
         const fields = { reference: key, source: sourceOf(principal), description: `人工调整: ${reason}`, idempotencyKey: key };
         if (input.delta > 0) {
+          if (member.balance + input.delta > POINTS_MAX) throw new BadInputError(`delta would take the balance past ${POINTS_MAX}`, 'delta');
           return w.credit(member, { ...fields, type: LedgerEntryType.ADJUSTMENT, points: input.delta, expiresAt: expiryFor(w.now, input.validDays ?? settings.validityDays) });
         }
         return (await w.debit(member, { ...fields, type: LedgerEntryType.ADJUSTMENT, points: -input.delta })).entry;

@@ -227,9 +227,9 @@ export class LedgerWriter {
    */
   async refund(member: LockedMember, debitEntryId: string, fields: EntryFields): Promise<EntryRow | null> {
     const rows = await this.rows<{ lot_id: string; amount: number; expires_at: Date | string | null; expired_at: Date | string | null; origin_type: LedgerEntryType; origin_at: Date | string }>(
-      `select a.lot_id, sum(a.amount)::int as amount, l.expires_at, l.expired_at, e.type as origin_type, e.created_at as origin_at
+      `select a.lot_id, sum(a.amount)::int as amount, l.expires_at, l.expired_at, e.type as origin_type, coalesce(e.posted_at, e.created_at) as origin_at
        from lot_allocation a join points_lot l on l.id = a.lot_id join ledger_entry e on e.id = l.entry_id
-       where a.entry_id = ? group by a.lot_id, l.expires_at, l.expired_at, e.type, e.created_at having sum(a.amount) > 0 order by a.lot_id`,
+       where a.entry_id = ? group by a.lot_id, l.expires_at, l.expired_at, e.type, e.posted_at, e.created_at having sum(a.amount) > 0 order by a.lot_id`,
       [debitEntryId],
     );
     // Raw rows carry timestamptz as text: compared with a Date as is, every lot would look lapsed.

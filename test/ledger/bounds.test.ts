@@ -79,6 +79,11 @@ describe('ledger bounds: backdating, integer overflow, refunded points', async (
         expect(await balanceOf(api, m.id)).toBe(2_000_000_000);
         expect(errorOf(await earn({ memberId: m.id, amount: '1000000.00', category }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'amount' });
         expect(await balanceOf(api, m.id)).toBe(2_000_000_000);
+        // An admin's adjustment is held to the same range.
+        expect(errorOf(await earn({ memberId: m.id, amount: '700000.00', category }))).toBeNull();
+        expect(await balanceOf(api, m.id)).toBe(2_140_000_000);
+        expect(errorOf(await adjust(api, m.id, 10_000_000))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'delta' });
+        expect(await balanceOf(api, m.id)).toBe(2_140_000_000);
       } finally {
         await sql(`update program_settings set review_threshold_amount = ? where id = 1`, [threshold]);
       }
