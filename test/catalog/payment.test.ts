@@ -204,6 +204,12 @@ describe('points + cash: paid before delivery', async () => {
 
   describe('races', () => {
     const pairs = async <T>(n: number, make: (i: number) => Promise<T>) => Promise.all(Array.from({ length: n }, (_, i) => make(i)));
+    /**
+     * Starts the second request 0 to 27 ms after the first, varying by round: with both sent at
+     * once the shorter path would win every time and the other interleavings would go untested.
+     */
+    const staggered = <T>(round: number, first: () => Promise<T>, second: () => Promise<T>) =>
+      Promise.all([first(), new Promise<void>((resolve) => setTimeout(resolve, (round % 10) * 3)).then(second)]);
 
     it('20 concurrent confirm + cancel pairs each end in exactly one of the two', async () => {
       const item = await cashItem({ type: 'VIP', pointsPrice: 300, cashPrice: '99.00', config: { level: 1, days: 30 } });
@@ -214,7 +220,10 @@ describe('points + cash: paid before delivery', async () => {
       const outcomes = await pairs(20, async (i) => {
         const { m, redemption } = setups[i];
         const ref = newRef();
-        const [paid, cancelled] = await Promise.all([confirm(redemption.id, ref, '99.00'), api.gql(CANCEL, { id: redemption.id }, m.token)]);
+        const pay = () => confirm(redemption.id, ref, '99.00');
+        const cancel = () => api.gql(CANCEL, { id: redemption.id }, m.token);
+        // Half the pairs send the confirmation first, half the cancellation.
+        const [paid, cancelled] = i % 2 === 0 ? await staggered(i, pay, cancel) : (await staggered(i, cancel, pay)).reverse();
         return { m, paid: codeOf(paid), cancelled: codeOf(cancelled) };
       });
       for (const { m, paid, cancelled } of outcomes) {
@@ -236,7 +245,7 @@ describe('points + cash: paid before delivery', async () => {
       for (let round = 0; round < 20; round++) {
         const m = await memberWith(api, 100);
         const { redemption } = await redeemOk(api, m.token, { itemId: item.id, shippingAddress: ADDRESS });
-        const [shipped, cancelled] = await Promise.all([api.gql(SHIP, { id: redemption.id }, tokens.admin()), api.gql(CANCEL, { id: redemption.id }, m.token)]);
+        const [cancelled, shipped] = await staggered(round, () => api.gql(CANCEL, { id: redemption.id }, m.token), () => api.gql(SHIP, { id: redemption.id }, tokens.admin()));
         expect([codeOf(shipped), codeOf(cancelled)].sort(), `round ${round}`).toEqual(['CONFLICT', 'OK']);
         const me = (await api.ok(ME, {}, m.token)).me;
         if (codeOf(shipped) === 'OK') expect(me).toMatchObject({ balance: 0, redemptions: { edges: [{ node: { status: 'SHIPPED' } }] } });
@@ -250,7 +259,7 @@ describe('points + cash: paid before delivery', async () => {
       for (let round = 0; round < 20; round++) {
         const m = await memberWith(api, 100);
         const { redemption } = await redeemOk(api, m.token, { itemId: item.id });
-        const [used, cancelled] = await Promise.all([api.gql(USE, { code: redemption.coupon.code }, tokens.partner()), api.gql(CANCEL, { id: redemption.id }, tokens.admin())]);
+        const [cancelled, used] = await staggered(round, () => api.gql(CANCEL, { id: redemption.id }, tokens.admin()), () => api.gql(USE, { code: redemption.coupon.code }, tokens.partner()));
         expect([codeOf(used), codeOf(cancelled)].sort(), `round ${round}`).toEqual(['CONFLICT', 'OK']);
         const me = (await api.ok(ME, {}, m.token)).me;
         if (codeOf(used) === 'OK') expect(me).toMatchObject({ balance: 0, coupons: [{ status: 'USED' }], redemptions: { edges: [{ node: { status: 'COMPLETED' } }] } });
