@@ -70,7 +70,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const leaderboard = new LeaderboardService({ redis, orm, clock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
   events.onCommit((posted) => leaderboard.record(posted));
   const earningRules = new EarningRuleService(clock);
-  const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications, earningRules });
+  const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications, earningRules, purchaseWindow: config.purchases });
   const stats = new StatsService(config.timeZone);
   return {
     health: new ProgramHealthService({ orm, clock, stats, log }),
@@ -83,7 +83,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     stats,
     earningRules,
     catalog: new CatalogService(clock),
-    redemptions: new RedemptionService({ clock, ledger, program, notifications }),
+    redemptions: new RedemptionService({ clock, ledger, program, notifications, paymentWindowSeconds: config.payments.windowSeconds }),
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),

@@ -1,3 +1,4 @@
+import { Decimal } from 'decimal.js';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
 import { isAdmin, requireMemberId, Role } from '../auth/principal';
@@ -53,7 +54,9 @@ export class CatalogResolver {
     return ctx.loaders.recentRedemptions.load(item.id);
   }
 
-  @FieldResolver(() => Boolean, { description: 'Whether the viewing member can redeem one now (balance, stock, window, limit).' })
+  @FieldResolver(() => Boolean, {
+    description: 'Whether the viewing member can redeem one now (balance, stock, window, limit). For points + cash items: the points part; the cash (cashPrice) is paid afterwards, before delivery.',
+  })
   async redeemable(@Root() item: CatalogItemType, @Ctx() ctx: Context): Promise<boolean> {
     const memberId = ctx.principal.memberId;
     if (!memberId || item.stock < 1 || !isAvailable(item, ctx.clock.now())) return false;
@@ -107,6 +110,17 @@ export class RedemptionResolver {
   }
 
   @Authorized(Role.ADMIN, Role.PARTNER)
+  @Mutation(() => RedemptionType, { description: 'Partners (the payment system) and admins: the cash part was paid; idempotent on paymentReference.' })
+  async confirmRedemptionPayment(
+    @Arg('id', () => ID) id: string,
+    @Arg('paymentReference', () => String) paymentReference: string,
+    @Arg('amount', () => Decimal) amount: Decimal,
+    @Ctx() ctx: Context,
+  ): Promise<RedemptionType> {
+    return toRedemptionType(await ctx.services.redemptions.confirmPayment(ctx.em, id, { paymentReference, amount }));
+  }
+
+  @Authorized(Role.ADMIN, Role.PARTNER)
   @Mutation(() => CouponType, { description: 'Added to the contract: a partner marks a coupon used at its till.' })
   async useCoupon(@Arg('code', () => String) code: string, @Ctx() ctx: Context): Promise<CouponType> {
     return toCouponType(await ctx.services.redemptions.useCoupon(ctx.em, code), ctx.clock.now());
@@ -116,7 +130,10 @@ export class RedemptionResolver {
   @Query(() => QuickRedeemOptionsType)
   async quickRedeemOptions(@Arg('first', () => Int, { nullable: true, defaultValue: 3 }) first: number | null, @Ctx() ctx: Context): Promise<QuickRedeemOptionsType> {
     const result = await ctx.services.redemptions.quickOptions(ctx.em, requireMemberId(ctx.principal), first);
-    return { ...result, options: result.options.map((o) => ({ ...o, item: toItemType(o.item) })) };
+    return {
+      ...result,
+      options: result.options.map((o) => ({ ...o, item: toItemType(o.item), cashDue: o.item.cashPrice == null || Number(o.item.cashPrice) === 0 ? null : new Decimal(o.item.cashPrice) })),
+    };
   }
 
   @FieldResolver(() => CatalogItemType)

@@ -7,6 +7,7 @@ import { ExpiryJob } from './expiry.job';
 import { RankSnapshotJob } from './rank-snapshot.job';
 import { ExpiryWarningJob } from './expiry-warning.job';
 import { StatsJob } from './stats.job';
+import { PaymentTimeoutJob } from './payment-timeout.job';
 import type { PubSub } from 'type-graphql';
 
 export interface Job {
@@ -28,6 +29,7 @@ export class JobRunner {
       // Warn before expiring: a lot due now can no longer be warned about.
       new ExpiryWarningJob({ orm: deps.orm, clock: deps.clock, pubSub: deps.pubSub, program: deps.services.program }),
       new ExpiryJob({ orm: deps.orm, clock: deps.clock, events: deps.services.events }),
+      new PaymentTimeoutJob({ orm: deps.orm, clock: deps.clock, redemptions: deps.services.redemptions }),
       new RankSnapshotJob(deps.services.leaderboard),
       new StatsJob({ orm: deps.orm, clock: deps.clock, stats: deps.services.stats }),
     ];

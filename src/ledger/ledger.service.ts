@@ -24,7 +24,7 @@ import {
   OrderConflictError,
   OrderNotFoundError,
 } from './ledger.errors';
-import { expiryFor, moneyProblem, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
+import { expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
 import type { LedgerEvents } from './ledger.events';
 import { LedgerWriter, type EntryRow, type LockedMember } from './ledger.writer';
 import { groupBy } from '../platform/graphql/batch-loader';
@@ -32,8 +32,6 @@ export type LedgerPageFilter = { types?: LedgerEntryType[] | null; since?: Date 
 
 const TEXT_MAX = 500;
 const KEY_MAX = 128;
-/** A partner's clock may run a little ahead of ours; more than this is a bad occurredAt. */
-const CLOCK_SKEW_MS = 5 * 60_000;
 const MAX_ADJUSTMENT = 10_000_000;
 
 export interface EarnResult {
@@ -111,6 +109,11 @@ export class LedgerService {
       program: ProgramService;
       notifications: NotificationService;
       earningRules: EarningRuleService;
+      /**
+       * occurredAt window (PURCHASE_MAX_AGE_DAYS, PURCHASE_MAX_FUTURE_SECONDS): no backdating a
+       * purchase into an ended promotion; a partner's clock may run a little ahead of ours.
+       */
+      purchaseWindow: { maxAgeDays: number; maxFutureSeconds: number };
     },
   ) {}
 
@@ -138,7 +141,13 @@ export class LedgerService {
     if (category && category.length > 64) throw new BadInputError('category must be at most 64 characters', 'category');
     const now = this.deps.clock.now();
     const occurredAt = input.occurredAt ?? now;
-    if (occurredAt.getTime() > now.getTime() + CLOCK_SKEW_MS) throw new BadInputError('occurredAt is in the future', 'occurredAt');
+    const window = this.deps.purchaseWindow;
+    if (occurredAt.getTime() > now.getTime() + window.maxFutureSeconds * 1000) {
+      throw new BadInputError(`occurredAt may be at most ${window.maxFutureSeconds} seconds in the future`, 'occurredAt');
+    }
+    if (occurredAt.getTime() < now.getTime() - window.maxAgeDays * 86_400_000) {
+      throw new BadInputError(`occurredAt may be at most ${window.maxAgeDays} days in the past`, 'occurredAt');
+    }
     if (!isUuid(input.memberId)) throw new MemberNotFoundError(input.memberId);
 
     const [settings, tiers, rules] = await Promise.all([
@@ -172,6 +181,10 @@ export class LedgerService {
         const tier = tierFor(tiers, member.totalSpend);
         const facts = { occurredAt, category, tierLevel: tier.level, firstOrder: first_order, timeZone: this.deps.timeZone };
         const points = purchasePoints(input.amount, settings.pointsPerCurrencyUnit, tier.multiplier, rules.filter((r) => ruleApplies(r, facts)));
+        // Rate × tier × rule multipliers can take a large amount past the integer columns: bad input, not a 500.
+        if (Math.max(points, member.balance + points, member.lifetimeEarned + points) > POINTS_MAX) {
+          throw new BadInputError(`amount earns ${points} points, more than a balance can hold (${POINTS_MAX})`, 'amount');
+        }
         const held = input.amount.gt(settings.reviewThresholdAmount);
         const entry = await w.credit(member, {
           type: LedgerEntryType.PURCHASE,
@@ -340,6 +353,7 @@ export class LedgerService {
         }
         const fields = { reference: key, source: sourceOf(principal), description: `人工调整: ${reason}`, idempotencyKey: key };
         if (input.delta > 0) {
+          if (member.balance + input.delta > POINTS_MAX) throw new BadInputError(`delta would take the balance past ${POINTS_MAX}`, 'delta');
           return w.credit(member, { ...fields, type: LedgerEntryType.ADJUSTMENT, points: input.delta, expiresAt: expiryFor(w.now, input.validDays ?? settings.validityDays) });
         }
         return (await w.debit(member, { ...fields, type: LedgerEntryType.ADJUSTMENT, points: -input.delta })).entry;

@@ -69,6 +69,9 @@ const schema = z
     STATS_INTERVAL_MS: intFrom(5000, 100),
     /** How often each instance recomputes the business gauges it serves on /metrics (one query). */
     BUSINESS_GAUGES_INTERVAL_MS: intFrom(30_000, 1000),
+    PAYMENT_WINDOW_SECONDS: intFrom(900, 1),
+    PURCHASE_MAX_AGE_DAYS: intFrom(30, 0),
+    PURCHASE_MAX_FUTURE_SECONDS: intFrom(300, 0),
   });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -120,6 +123,8 @@ function toConfig(env: z.output<typeof schema>) {
     maxBodyBytes: MAX_BODY_BYTES,
     jobs: { enabled: env.JOBS_ENABLED, intervalMs: env.JOBS_INTERVAL_MS },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    payments: { windowSeconds: env.PAYMENT_WINDOW_SECONDS },
+    purchases: { maxAgeDays: env.PURCHASE_MAX_AGE_DAYS, maxFutureSeconds: env.PURCHASE_MAX_FUTURE_SECONDS },
     leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, retentionDays: env.LEADERBOARD_RETENTION_DAYS, statsIntervalMs: env.STATS_INTERVAL_MS },
     businessGaugesIntervalMs: env.BUSINESS_GAUGES_INTERVAL_MS,
   };
