@@ -38,6 +38,8 @@ import { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import { StatsService } from './program/stats.service';
 import { StatsFeed } from './program/stats.feed';
 import { GamificationService } from './tasks/tasks.service';
+import { RecommendationService } from './recommendations/recommendation.service';
+import { LedgerEntryType } from './ledger/ledger.entity';
 
 export interface AppOptions {
   clock?: Clock;
@@ -64,6 +66,22 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const earningRules = new EarningRuleService(clock);
   const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications, earningRules });
   const stats = new StatsService(config.timeZone);
+  const catalog = new CatalogService(clock);
+  const recommendations = new RecommendationService({ orm, redis, clock, log, timeZone: config.timeZone });
+  // Recommendations follow the ledger and the catalog: any balance move drops the member's list
+  // (the delete is queued before the mutation answers); a redemption also feeds the co-redemption
+  // counts; catalog edits bump the global version every instance checks.
+  events.onCommit(async (posted) => {
+    await Promise.all([...new Set(posted.map((e) => e.member_id))].map((id) => recommendations.memberChanged(id)));
+    for (const entry of posted) {
+      if (entry.type === LedgerEntryType.REDEMPTION && entry.reference) {
+        await recommendations.recordRedemption(entry.reference).catch((error: unknown) => log.warn({ err: error, redemptionId: entry.reference }, 'co-redemption update failed'));
+      }
+    }
+  });
+  catalog.onChange(async () => {
+    await recommendations.catalogChanged();
+  });
   return {
     members,
     program,
@@ -73,7 +91,8 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     leaderboard,
     stats,
     earningRules,
-    catalog: new CatalogService(clock),
+    catalog,
+    recommendations,
     redemptions: new RedemptionService({ clock, ledger, program, notifications }),
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),

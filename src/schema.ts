@@ -10,6 +10,7 @@ import { NotificationResolver } from './notifications/notification.resolver';
 import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
 import { ProgramResolver } from './program/program.resolver';
 import { TasksResolver } from './tasks/tasks.resolver';
+import { RecommendationResolver } from './recommendations/recommendation.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const RESOLVERS: NonEmptyArray<Function> = [
@@ -23,6 +24,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   LeaderboardResolver,
   ProgramResolver,
   TasksResolver,
+  RecommendationResolver,
 ];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */

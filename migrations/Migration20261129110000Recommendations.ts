@@ -1,0 +1,33 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * What recommendations read on the request path instead of scanning redemptions: co-redemption
+ * counts per ordered item pair, distinct redeemers per item (to normalise the counts into a
+ * cosine) and redemptions per item and day (7-day popularity). All three are kept up to date
+ * after each redemption commits (RecommendationService.recordRedemption).
+ */
+export class Migration20261129110000Recommendations extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`create table "rec_co_redemption" (
+      "item_id" uuid not null references "catalog_item" ("id") on delete cascade,
+      "other_item_id" uuid not null references "catalog_item" ("id") on delete cascade,
+      "members" int not null,
+      constraint "rec_co_redemption_pkey" primary key ("item_id", "other_item_id"));`);
+    // The request path reads each history item's strongest neighbours in one index range.
+    this.addSql(`create index "rec_co_redemption_top_idx" on "rec_co_redemption" ("item_id", "members" desc, "other_item_id");`);
+    this.addSql(`create table "rec_item_redeemers" (
+      "item_id" uuid not null primary key references "catalog_item" ("id") on delete cascade,
+      "members" int not null);`);
+    this.addSql(`create table "rec_item_daily" (
+      "item_id" uuid not null references "catalog_item" ("id") on delete cascade,
+      "day" date not null,
+      "redemptions" int not null,
+      constraint "rec_item_daily_pkey" primary key ("day", "item_id"));`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql('drop table if exists "rec_item_daily";');
+    this.addSql('drop table if exists "rec_item_redeemers";');
+    this.addSql('drop table if exists "rec_co_redemption";');
+  }
+}

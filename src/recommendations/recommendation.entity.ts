@@ -1,0 +1,40 @@
+import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+
+/**
+ * Distinct members who redeemed both items (each unordered pair is stored both ways, so one
+ * item's neighbours are one index range). Incremented once per member and pair, after commit.
+ */
+@Entity({ tableName: 'rec_co_redemption' })
+export class CoRedemption {
+  @PrimaryKey({ type: 'uuid' })
+  itemId!: string;
+
+  @PrimaryKey({ type: 'uuid' })
+  otherItemId!: string;
+
+  @Property({ type: 'integer' })
+  members!: number;
+}
+
+/** Distinct members who ever redeemed the item: the norm that turns co-counts into cosines. */
+@Entity({ tableName: 'rec_item_redeemers' })
+export class ItemRedeemers {
+  @PrimaryKey({ type: 'uuid' })
+  itemId!: string;
+
+  @Property({ type: 'integer' })
+  members!: number;
+}
+
+/** Redemptions per item and program day: the 7-day popularity of cold start. */
+@Entity({ tableName: 'rec_item_daily' })
+export class ItemDailyRedemptions {
+  @PrimaryKey({ type: 'date' })
+  day!: string;
+
+  @PrimaryKey({ type: 'uuid' })
+  itemId!: string;
+
+  @Property({ type: 'integer' })
+  redemptions!: number;
+}
