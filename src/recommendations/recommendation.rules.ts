@@ -27,8 +27,8 @@ export const NUDGE_DAYS = 30;
 /** Affordable "soon": up to this multiple of the balance, scored down by FIT_SOON. */
 export const SOON_SHARE = 1.5;
 export const FIT_SOON = 0.5;
-/** Something already redeemed is still a candidate (coffee is bought again) but ranks lower. */
-export const REPEAT_FACTOR = 0.6;
+/** Something already redeemed is still a candidate (coffee is bought again) but new items that fit as well come first. */
+export const REPEAT_FACTOR = 0.35;
 /** Most recent history items that shape the profile, and their recency decay. */
 export const HISTORY_LIMIT = 50;
 const RECENCY_DECAY = 0.93;

@@ -107,11 +107,11 @@ export class RecommendationService {
       ? await em.execute<{ anchor: string; item_id: string; together: number; anchor_members: number; item_members: number }[]>(
           `select h.anchor, c.other_item_id as item_id, c.members as together,
                   coalesce(ra.members, c.members) as anchor_members, coalesce(ri.members, c.members) as item_members
-           from unnest(?::uuid[]) as h(anchor)
+           from (select jsonb_array_elements_text(?::jsonb)::uuid as anchor) h
            cross join lateral (select other_item_id, members from rec_co_redemption where item_id = h.anchor order by members desc, other_item_id limit ?) c
            left join rec_item_redeemers ra on ra.item_id = h.anchor
            left join rec_item_redeemers ri on ri.item_id = c.other_item_id`,
-          [historyIds, NEIGHBOURS_PER_ITEM],
+          [JSON.stringify(historyIds), NEIGHBOURS_PER_ITEM],
         )
       : [];
     const redeemers = new Map<string, number>();
@@ -162,9 +162,9 @@ export class RecommendationService {
       `select m.status, m.language, ${SPENDABLE_BALANCE_SQL} as balance,
               coalesce((select sum(l.remaining) from points_lot l where l.member_id = m.id and l.remaining > 0 and l.expires_at > ? and l.expires_at <= ?), 0)::int as expiring,
               (select min(l.expires_at) from points_lot l where l.member_id = m.id and l.remaining > 0 and l.expires_at > ? and l.expires_at <= ?) as earliest,
-              array(select ci.id::text from catalog_item ci where ci.id = any(?::uuid[]) and ${AVAILABLE_TO_MEMBER_SQL}) as eligible
+              array(select ci.id::text from catalog_item ci where ci.id in (select jsonb_array_elements_text(?::jsonb)::uuid) and ${AVAILABLE_TO_MEMBER_SQL}) as eligible
        from member m where m.id = ?`,
-      [now, now, addDays(now, NUDGE_DAYS), now, addDays(now, NUDGE_DAYS), itemIds, now, now, memberId, memberId],
+      [now, now, addDays(now, NUDGE_DAYS), now, addDays(now, NUDGE_DAYS), JSON.stringify(itemIds), now, now, memberId, memberId],
     );
     return row ? { ...row, earliest: row.earliest ? new Date(row.earliest) : null } : null;
   }
