@@ -3,7 +3,7 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * What recommendations read on the request path instead of scanning redemptions: co-redemption
  * counts per ordered item pair, distinct redeemers per item (to normalise the counts into a
- * cosine) and redemptions per item and day (7-day popularity). All three are kept up to date
+ * cosine), the items each member was counted for, and redemptions per item and day (7-day popularity). All three are kept up to date
  * after each redemption commits (RecommendationService.recordRedemption).
  */
 export class Migration20261129110000Recommendations extends Migration {
@@ -18,6 +18,12 @@ export class Migration20261129110000Recommendations extends Migration {
     this.addSql(`create table "rec_item_redeemers" (
       "item_id" uuid not null primary key references "catalog_item" ("id") on delete cascade,
       "members" int not null);`);
+    // Which items each member has been counted for: a pair is counted once, when its second item arrives.
+    this.addSql(`create table "rec_member_item" (
+      "member_id" uuid not null references "member" ("id") on delete cascade,
+      "item_id" uuid not null references "catalog_item" ("id") on delete cascade,
+      "first_at" timestamptz not null,
+      constraint "rec_member_item_pkey" primary key ("member_id", "item_id"));`);
     this.addSql(`create table "rec_item_daily" (
       "item_id" uuid not null references "catalog_item" ("id") on delete cascade,
       "day" date not null,
@@ -27,6 +33,7 @@ export class Migration20261129110000Recommendations extends Migration {
 
   override async down(): Promise<void> {
     this.addSql('drop table if exists "rec_item_daily";');
+    this.addSql('drop table if exists "rec_member_item";');
     this.addSql('drop table if exists "rec_item_redeemers";');
     this.addSql('drop table if exists "rec_co_redemption";');
   }

@@ -38,3 +38,16 @@ export class ItemDailyRedemptions {
   @Property({ type: 'integer' })
   redemptions!: number;
 }
+
+/** The items a member has been counted for in the co-redemption counts (first redemption of each). */
+@Entity({ tableName: 'rec_member_item' })
+export class MemberCountedItem {
+  @PrimaryKey({ type: 'uuid' })
+  memberId!: string;
+
+  @PrimaryKey({ type: 'uuid' })
+  itemId!: string;
+
+  @Property({ type: 'timestamptz' })
+  firstAt!: Date;
+}

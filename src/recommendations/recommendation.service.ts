@@ -219,10 +219,11 @@ export class RecommendationService {
   }
 
   /**
-   * After a redemption commits: its member's list goes, the item's daily count, and — the first
-   * time this member redeems this item — the redeemer count and the co-redemption counts with
-   * every item the member first redeemed before it (earlier first redemptions only, so two
-   * redemptions committing together count their pair once). A sold-out item bumps the version.
+   * After a redemption commits: the item's daily count and, the first time this member redeems
+   * this item, the redeemer count and one more co-redemption for every item the member was
+   * counted for before (the most recent 100). A lock per member serialises its handlers, so
+   * each pair is counted exactly once however redemptions interleave. A sold-out item bumps the
+   * catalog version (every cached list may hold it).
    */
   async recordRedemption(redemptionId: string): Promise<void> {
     const em = this.deps.orm.em.fork();
@@ -232,29 +233,29 @@ export class RecommendationService {
         [redemptionId],
       );
       if (!r) return;
+      await tx.execute(`select pg_advisory_xact_lock(hashtext('rec_member_item'), hashtext(?))`, [r.member_id]);
       await tx.execute(
         `insert into rec_item_daily (item_id, day, redemptions) values (?, ?, 1)
          on conflict (day, item_id) do update set redemptions = rec_item_daily.redemptions + 1`,
         [r.item_id, localDate(new Date(r.created_at), this.deps.timeZone)],
       );
-      const [{ earlier }] = await tx.execute<{ earlier: boolean }[]>(
-        `select exists(select 1 from redemption where member_id = ? and item_id = ? and (created_at, id) < (?::timestamptz, ?::uuid)) as earlier`,
-        [r.member_id, r.item_id, r.created_at, redemptionId],
+      const first = await tx.execute<{ item_id: string }[]>(
+        `insert into rec_member_item (member_id, item_id, first_at) values (?, ?, ?) on conflict do nothing returning item_id`,
+        [r.member_id, r.item_id, r.created_at],
       );
-      if (!earlier) {
+      if (first.length) {
         await tx.execute(
           `insert into rec_item_redeemers (item_id, members) values (?, 1) on conflict (item_id) do update set members = rec_item_redeemers.members + 1`,
           [r.item_id],
         );
-        // Both directions of each pair, in item order so concurrent updates lock rows in one order.
+        // Both directions of each pair, in key order so concurrent handlers lock rows in one order.
         await tx.execute(
           `with others as (
-             select item_id from redemption where member_id = ? and item_id <> ?
-             group by item_id having bool_or((created_at, id) < (?::timestamptz, ?::uuid)) order by max(created_at) desc, item_id limit ?)
+             select item_id from rec_member_item where member_id = ? and item_id <> ? order by first_at desc, item_id limit ?)
            insert into rec_co_redemption (item_id, other_item_id, members)
            select a, b, 1 from (select ?::uuid as a, item_id as b from others union all select item_id, ?::uuid from others) p order by a, b
            on conflict (item_id, other_item_id) do update set members = rec_co_redemption.members + 1`,
-          [r.member_id, r.item_id, r.created_at, redemptionId, HISTORY_LIMIT * 2, r.item_id, r.item_id],
+          [r.member_id, r.item_id, HISTORY_LIMIT * 2, r.item_id, r.item_id],
         );
       }
       if (r.stock < 1) await this.catalogChanged();
