@@ -8,7 +8,7 @@ import { SPENDABLE_BALANCE_SQL } from '../ledger/ledger.sql';
 import { daysUntil } from '../ledger/ledger.rules';
 import { AVAILABLE_TO_MEMBER_SQL } from '../catalog/catalog.sql';
 import { isAvailable } from '../catalog/catalog.rules';
-import { HISTORY_LIMIT, ItemIndex, MAX_RESULTS, NUDGE_DAYS, finalize, rankCandidates, type MemberSignals, type ReasonCode, type RecItem } from './recommendation.rules';
+import { HISTORY_LIMIT, ItemIndex, MAX_RESULTS, NEIGHBOURS_PER_ITEM, NUDGE_DAYS, finalize, rankCandidates, type MemberSignals, type ReasonCode, type RecItem } from './recommendation.rules';
 import { reasonText } from './recommendation.texts';
 
 export interface Recommended {
@@ -48,8 +48,6 @@ const CACHE_TTL_S = 600;
 const POPULARITY_REFRESH_MS = 5 * 60_000;
 /** Candidates checked live per round: the served list keeps what passes. */
 const CANDIDATE_POOL = 60;
-/** Co-redemption neighbours read per history item (strongest first). */
-const NEIGHBOURS_PER_ITEM = 40;
 const POPULAR_DAYS = 7;
 
 /**
