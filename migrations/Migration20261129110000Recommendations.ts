@@ -3,8 +3,8 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * What recommendations read on the request path instead of scanning redemptions: co-redemption
  * counts per ordered item pair, distinct redeemers per item (to normalise the counts into a
- * cosine), the items each member was counted for, and redemptions per item and day (7-day popularity). All three are kept up to date
- * after each redemption commits (RecommendationService.recordRedemption).
+ * cosine), the items each member was counted for, and redemptions per item and day (7-day popularity). All four are kept up to date
+ * inside each redemption's transaction (RecommendationService.recordRedemption).
  */
 export class Migration20261129110000Recommendations extends Migration {
   override async up(): Promise<void> {

@@ -39,7 +39,6 @@ import { StatsService } from './program/stats.service';
 import { StatsFeed } from './program/stats.feed';
 import { GamificationService } from './tasks/tasks.service';
 import { RecommendationService } from './recommendations/recommendation.service';
-import { LedgerEntryType } from './ledger/ledger.entity';
 
 export interface AppOptions {
   clock?: Clock;
@@ -69,15 +68,10 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const catalog = new CatalogService(clock);
   const recommendations = new RecommendationService({ orm, redis, clock, log, timeZone: config.timeZone });
   // Recommendations follow the ledger and the catalog: any balance move drops the member's list
-  // (the delete is queued before the mutation answers); a redemption also feeds the co-redemption
-  // counts; catalog edits bump the global version every instance checks.
+  // (the delete is queued before the mutation answers); each redemption feeds the co-redemption
+  // counts in its own transaction; catalog edits and sell-outs bump the version every instance checks.
   events.onCommit(async (posted) => {
     await Promise.all([...new Set(posted.map((e) => e.member_id))].map((id) => recommendations.memberChanged(id)));
-    for (const entry of posted) {
-      if (entry.type === LedgerEntryType.REDEMPTION && entry.reference) {
-        await recommendations.recordRedemption(entry.reference).catch((error: unknown) => log.warn({ err: error, redemptionId: entry.reference }, 'co-redemption update failed'));
-      }
-    }
   });
   catalog.onChange(async () => {
     await recommendations.catalogChanged();
@@ -93,7 +87,13 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     earningRules,
     catalog,
     recommendations,
-    redemptions: new RedemptionService({ clock, ledger, program, notifications }),
+    redemptions: new RedemptionService({
+      clock,
+      ledger,
+      program,
+      notifications,
+      hooks: { recorded: (tx, redemption) => recommendations.recordRedemption(tx, redemption), soldOut: async () => void (await recommendations.catalogChanged()) },
+    }),
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),

@@ -25,7 +25,8 @@ const MAX_MEMBERS = 500;
 const RECS = '{ recommendations(first: 5) { score reasonCode reason item { id name pointsPrice } } }';
 const ME = '{ me { id } }';
 
-export const budgetSeconds = (options) => 150 + 3 * options.rounds * (options.warmup + options.duration + 3);
+// Seeding (≈0.5 M co-redemption pairs) and priming every list take most of a minute on a quiet machine.
+export const budgetSeconds = (options) => 420 + 3 * options.rounds * (options.warmup + options.duration + 3);
 
 async function seed(url, memberCount) {
   const members = Array.from({ length: memberCount }, (_, i) => ({ id: randomUUID(), i }));

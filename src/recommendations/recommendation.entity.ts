@@ -2,7 +2,7 @@ import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
 
 /**
  * Distinct members who redeemed both items (each unordered pair is stored both ways, so one
- * item's neighbours are one index range). Incremented once per member and pair, after commit.
+ * item's neighbours are one index range). Incremented once per member and pair, in the redemption's transaction.
  */
 @Entity({ tableName: 'rec_co_redemption' })
 export class CoRedemption {

@@ -78,10 +78,12 @@ export class RecommendationService {
       return [null, null];
     });
     const cached = cachedRaw ? (JSON.parse(cachedRaw) as CachedList) : null;
-    if (cached && cached.version === (version ?? '0') && cached.entries.length >= first) {
-      const state = await this.memberState(em, memberId, now, cached.entries.slice(0, first).map((e) => e.itemId));
-      if (state && state.balance === cached.balance && state.expiring === cached.expiring && state.language === cached.language && state.eligible.length === first) {
-        return cached.entries.slice(0, first);
+    // A list shorter than MAX_RESULTS is all there was: it answers any first.
+    if (cached && cached.version === (version ?? '0') && (cached.entries.length >= first || cached.entries.length < MAX_RESULTS)) {
+      const served = cached.entries.slice(0, first);
+      const state = await this.memberState(em, memberId, now, served.map((e) => e.itemId));
+      if (state && state.balance === cached.balance && state.expiring === cached.expiring && state.language === cached.language && state.eligible.length === served.length) {
+        return served;
       }
     }
     const entries = await this.compute(em, memberId, now, version ?? '0');
@@ -217,46 +219,34 @@ export class RecommendationService {
   }
 
   /**
-   * After a redemption commits: the item's daily count and, the first time this member redeems
+   * Inside a redemption's transaction (the member's row is locked, so one member's redemptions
+   * are counted one at a time): the item's daily count and, the first time this member redeems
    * this item, the redeemer count and one more co-redemption for every item the member was
-   * counted for before (the most recent 100). A lock per member serialises its handlers, so
-   * each pair is counted exactly once however redemptions interleave. A sold-out item bumps the
-   * catalog version (every cached list may hold it).
+   * counted for before (the most recent 100), so each pair is counted exactly once.
    */
-  async recordRedemption(redemptionId: string): Promise<void> {
-    const em = this.deps.orm.em.fork();
-    await em.transactional(async (tx) => {
-      const [r] = await tx.execute<{ member_id: string; item_id: string; created_at: Date; stock: number }[]>(
-        `select r.member_id, r.item_id, r.created_at, ci.stock from redemption r join catalog_item ci on ci.id = r.item_id where r.id = ?`,
-        [redemptionId],
-      );
-      if (!r) return;
-      await tx.execute(`select pg_advisory_xact_lock(hashtext('rec_member_item'), hashtext(?))`, [r.member_id]);
-      await tx.execute(
-        `insert into rec_item_daily (item_id, day, redemptions) values (?, ?, 1)
-         on conflict (day, item_id) do update set redemptions = rec_item_daily.redemptions + 1`,
-        [r.item_id, localDate(new Date(r.created_at), this.deps.timeZone)],
-      );
-      const first = await tx.execute<{ item_id: string }[]>(
-        `insert into rec_member_item (member_id, item_id, first_at) values (?, ?, ?) on conflict do nothing returning item_id`,
-        [r.member_id, r.item_id, r.created_at],
-      );
-      if (first.length) {
-        await tx.execute(
-          `insert into rec_item_redeemers (item_id, members) values (?, 1) on conflict (item_id) do update set members = rec_item_redeemers.members + 1`,
-          [r.item_id],
-        );
-        // Both directions of each pair, in key order so concurrent handlers lock rows in one order.
-        await tx.execute(
-          `with others as (
-             select item_id from rec_member_item where member_id = ? and item_id <> ? order by first_at desc, item_id limit ?)
-           insert into rec_co_redemption (item_id, other_item_id, members)
-           select a, b, 1 from (select ?::uuid as a, item_id as b from others union all select item_id, ?::uuid from others) p order by a, b
-           on conflict (item_id, other_item_id) do update set members = rec_co_redemption.members + 1`,
-          [r.member_id, r.item_id, HISTORY_LIMIT * 2, r.item_id, r.item_id],
-        );
-      }
-      if (r.stock < 1) await this.catalogChanged();
-    });
+  async recordRedemption(tx: EntityManager, redemption: { memberId: string; itemId: string; createdAt: Date }): Promise<void> {
+    await tx.execute(
+      `insert into rec_item_daily (item_id, day, redemptions) values (?, ?, 1)
+       on conflict (day, item_id) do update set redemptions = rec_item_daily.redemptions + 1`,
+      [redemption.itemId, localDate(redemption.createdAt, this.deps.timeZone)],
+    );
+    const first = await tx.execute<{ item_id: string }[]>(
+      `insert into rec_member_item (member_id, item_id, first_at) values (?, ?, ?) on conflict do nothing returning item_id`,
+      [redemption.memberId, redemption.itemId, redemption.createdAt],
+    );
+    if (!first.length) return;
+    await tx.execute(
+      `insert into rec_item_redeemers (item_id, members) values (?, 1) on conflict (item_id) do update set members = rec_item_redeemers.members + 1`,
+      [redemption.itemId],
+    );
+    // Both directions of each pair, in key order so concurrent redemptions lock rows in one order.
+    await tx.execute(
+      `with others as (
+         select item_id from rec_member_item where member_id = ? and item_id <> ? order by first_at desc, item_id limit ?)
+       insert into rec_co_redemption (item_id, other_item_id, members)
+       select a, b, 1 from (select ?::uuid as a, item_id as b from others union all select item_id, ?::uuid from others) p order by a, b
+       on conflict (item_id, other_item_id) do update set members = rec_co_redemption.members + 1`,
+      [redemption.memberId, redemption.itemId, HISTORY_LIMIT * 2, redemption.itemId, redemption.itemId],
+    );
   }
 }
