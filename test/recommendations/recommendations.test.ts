@@ -149,6 +149,26 @@ describe('recommendations', async () => {
     await expectReconciled(api);
   });
 
+  it('counts a co-redeemed pair exactly once when a member redeems two items at the same moment', async () => {
+    const category = newCategory('并发');
+    const [a, b] = [await createItem(api, { category, stock: 10 }), await createItem(api, { category, stock: 10 })];
+    const member = await memberWith(api, 1000);
+    redemptions += 2;
+    await Promise.all([redeemOk(api, member.token, { itemId: a.id }), redeemOk(api, member.token, { itemId: b.id })]);
+    await recorded(redemptions);
+    const pairs = await sql<{ item_id: string; other_item_id: string; members: number }>(
+      'select item_id, other_item_id, members from rec_co_redemption where item_id in (?, ?) or other_item_id in (?, ?)',
+      [a.id, b.id, a.id, b.id],
+    );
+    expect(pairs.map((p) => [p.item_id, p.other_item_id, p.members]).sort()).toEqual([[a.id, b.id, 1], [b.id, a.id, 1]].sort());
+    // A second redemption of a counted item adds to its week, not to its pairs or redeemers.
+    await redeemAs(member.token, a.id);
+    expect((await sql<{ members: number }>('select members from rec_item_redeemers where item_id = ?', [a.id]))[0].members).toBe(1);
+    expect((await sql<{ members: number }>('select members from rec_co_redemption where item_id = ? and other_item_id = ?', [a.id, b.id]))[0].members).toBe(1);
+    await recorded(redemptions);
+    await expectReconciled(api);
+  });
+
   it('refuses a bad first and anyone but a member', async () => {
     const member = await memberWith(api, 100);
     const res = await api.gql(RECS, { first: 21 }, member.token);
