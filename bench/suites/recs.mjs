@@ -5,8 +5,11 @@
 // query), and uncached (the bench deletes the cached lists every 100 ms, so almost every
 // request ranks the whole catalog, reads the history and the co-redemption neighbours).
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dist } from '../lib/dist.mjs';
+import { dist, ROOT } from '../lib/dist.mjs';
+import { printProfileSummary } from '../lib/profile.mjs';
 import { dropDatabase, freshDatabase, withClient } from '../lib/db.mjs';
 import { clearPrefix } from '../lib/redis.mjs';
 import { startServer } from '../lib/servers.mjs';
@@ -109,7 +112,17 @@ export async function run(ctx) {
   const bodies = { recs: JSON.stringify({ query: RECS }), 'recs-uncached': JSON.stringify({ query: RECS }), me: JSON.stringify({ query: ME }) };
 
   const here = (file) => fileURLToPath(new URL(file, import.meta.url));
-  const server = await startServer(ctx, 'graphql', here('../servers/app.mjs'), env);
+  let execArgv = [];
+  if (options.cpuProfile) {
+    // One server serves all three scenarios: the profile covers them all (run one scenario's share by comparing with me's).
+    const dir = join(ROOT, 'bench', 'results', 'profiles');
+    mkdirSync(dir, { recursive: true });
+    const file = `recs-graphql-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
+    execArgv = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${file}`];
+    ctx.onCleanup('summarize the CPU profile', async () => printProfileSummary(join(dir, file), log, 25, 'graphql'));
+    log(`  the server runs with --cpu-prof (slower than usual); profile in ${dir}`);
+  }
+  const server = await startServer(ctx, 'graphql', here('../servers/app.mjs'), env, { execArgv });
   log(`  graphql at ${server.url} (pid ${server.pid})`);
   // Before measuring: every sampled member gets five recommendations, the first one affordable.
   for (let i = 0; i < members.length; i += Math.ceil(members.length / 20)) {
