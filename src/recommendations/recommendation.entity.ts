@@ -1,10 +1,11 @@
-import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 
 /**
  * Distinct members who redeemed both items (each unordered pair is stored both ways, so one
  * item's neighbours are one index range). Incremented once per member and pair, in the redemption's transaction.
  */
 @Entity({ tableName: 'rec_co_redemption' })
+@Index({ name: 'rec_co_redemption_top_idx', properties: ['itemId', 'members', 'otherItemId'] })
 export class CoRedemption {
   @PrimaryKey({ type: 'uuid' })
   itemId!: string;

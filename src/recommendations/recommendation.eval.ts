@@ -162,7 +162,7 @@ export function evaluate(options: EvalOptions = DEFAULT_EVAL): { rows: EvalRow[]
   const neighbours = Array.from({ length: n }, (_, a) => {
     const list: { anchor: string; itemId: string; together: number }[] = [];
     for (let b = 0; b < n; b++) if (b !== a && together[a * n + b] > 0) list.push({ anchor: world.items[a].id, itemId: world.items[b].id, together: together[a * n + b] });
-    return list.sort((p, q) => q.together - p.together || (p.itemId < q.itemId ? -1 : 1)).slice(0, NEIGHBOURS_PER_ITEM);
+    return list.sort((p, q) => q.together - p.together || (p.itemId < q.itemId ? 1 : -1)).slice(0, NEIGHBOURS_PER_ITEM);
   });
   const redeemerMap = new Map(world.items.map((item, i) => [item.id, redeemers[i]]));
   const popularTop = Array.from({ length: n }, (_, i) => i)

@@ -39,7 +39,7 @@ const REASON_FLOOR = 0.05;
 /** At most this many results carry the expiring-points reason, so the list still explains itself. */
 const NUDGE_REASON_SLOTS = 2;
 export const MAX_RESULTS = 20;
-/** Co-redemption neighbours read per history item (strongest first, ties by id). */
+/** Co-redemption neighbours read per history item (strongest first, ties by id descending). */
 export const NEIGHBOURS_PER_ITEM = 40;
 
 const FEATURE_WEIGHTS = { category: 1, tag: 0.5, type: 0.3, band: 0.6 };

@@ -108,7 +108,7 @@ export class RecommendationService {
           `select h.anchor, c.other_item_id as item_id, c.members as together,
                   coalesce(ra.members, c.members) as anchor_members, coalesce(ri.members, c.members) as item_members
            from (select jsonb_array_elements_text(?::jsonb)::uuid as anchor) h
-           cross join lateral (select other_item_id, members from rec_co_redemption where item_id = h.anchor order by members desc, other_item_id limit ?) c
+           cross join lateral (select other_item_id, members from rec_co_redemption where item_id = h.anchor order by members desc, other_item_id desc limit ?) c
            left join rec_item_redeemers ra on ra.item_id = h.anchor
            left join rec_item_redeemers ri on ri.item_id = c.other_item_id`,
           [JSON.stringify(historyIds), NEIGHBOURS_PER_ITEM],
