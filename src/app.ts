@@ -46,6 +46,7 @@ import { ProgramHealthService } from './program/health.service';
 import { LedgerEntryType } from './ledger/ledger.entity';
 import type { EntryRow } from './ledger/ledger.writer';
 import { ExperimentService } from './experiments';
+import { RecommendationService } from './recommendations/recommendation.service';
 
 export interface AppOptions {
   clock?: Clock;
@@ -72,6 +73,17 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const earningRules = new EarningRuleService(clock);
   const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications, earningRules, purchaseWindow: config.purchases });
   const stats = new StatsService(config.timeZone);
+  const catalog = new CatalogService(clock);
+  const recommendations = new RecommendationService({ orm, redis, clock, log, timeZone: config.timeZone });
+  // Recommendations follow the ledger and the catalog: any balance move drops the member's list
+  // (the delete is queued before the mutation answers); each redemption feeds the co-redemption
+  // counts in its own transaction; catalog edits and sell-outs bump the version every instance checks.
+  events.onCommit(async (posted) => {
+    await Promise.all([...new Set(posted.map((e) => e.member_id))].map((id) => recommendations.memberChanged(id)));
+  });
+  catalog.onChange(async () => {
+    await recommendations.catalogChanged();
+  });
   return {
     health: new ProgramHealthService({ orm, clock, stats, log }),
     members,
@@ -82,8 +94,16 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     leaderboard,
     stats,
     earningRules,
-    catalog: new CatalogService(clock),
-    redemptions: new RedemptionService({ clock, ledger, program, notifications, paymentWindowSeconds: config.payments.windowSeconds }),
+    catalog,
+    recommendations,
+    redemptions: new RedemptionService({
+      clock,
+      ledger,
+      program,
+      notifications,
+      paymentWindowSeconds: config.payments.windowSeconds,
+      hooks: { recorded: (tx, redemption) => recommendations.recordRedemption(tx, redemption), soldOut: async () => void (await recommendations.catalogChanged()) },
+    }),
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),

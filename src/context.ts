@@ -21,6 +21,7 @@ import type { StatsFeed } from './program/stats.feed';
 import type { ProgramHealthService } from './program/health.service';
 import type { GamificationService } from './tasks/tasks.service';
 import type { ExperimentService } from './experiments';
+import type { RecommendationService } from './recommendations/recommendation.service';
 
 /** The application's use cases, built once in app.ts. */
 export interface Services {
@@ -39,6 +40,7 @@ export interface Services {
   health: ProgramHealthService;
   gamification: GamificationService;
   experiments: ExperimentService;
+  recommendations: RecommendationService;
 }
 
 export function createLoaders(em: EntityManager, clock: Clock, services: Services) {

@@ -12,6 +12,7 @@ import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
 import { ProgramResolver } from './program/program.resolver';
 import { TasksResolver } from './tasks/tasks.resolver';
 import { ExperimentResolver } from './experiments/experiment.resolver';
+import { RecommendationResolver } from './recommendations/recommendation.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const RESOLVERS: NonEmptyArray<Function> = [
@@ -26,6 +27,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   ProgramResolver,
   TasksResolver,
   ExperimentResolver,
+  RecommendationResolver,
 ];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */

@@ -88,6 +88,16 @@ export const PAYMENT_TIMEOUT_REASON = 'payment timeout';
  * shipped redemption or a used coupon is never refunded, and of a cancel and a confirm racing
  * exactly one wins.
  */
+/**
+ * What other domains add to a redemption, wired at the composition root (this domain knows
+ * none of them): `recorded` runs inside the redemption's transaction, just before the stock
+ * update; `soldOut` after a redemption that took an item's last unit has committed.
+ */
+export interface RedemptionHooks {
+  recorded?(tx: EntityManager, redemption: Redemption): Promise<void>;
+  soldOut?(itemId: string): Promise<void>;
+}
+
 export class RedemptionService {
   /** Told about every redeem attempt once it is over (metrics); wired by the composition root. */
   readonly attempts: RedemptionListener[] = [];
@@ -100,6 +110,7 @@ export class RedemptionService {
       notifications: NotificationService;
       /** PENDING_PAYMENT lasts this long (PAYMENT_WINDOW_SECONDS). */
       paymentWindowSeconds: number;
+      hooks?: RedemptionHooks;
     },
   ) {}
 
@@ -135,7 +146,8 @@ export class RedemptionService {
     const fingerprint = redeemFingerprint(input.itemId, quantity, input.shippingAddress);
     const settings = await this.deps.program.settings(em);
 
-    return this.deps.ledger.inTransaction(em, async (w) => {
+    let soldOut = false;
+    const result = await this.deps.ledger.inTransaction(em, async (w): Promise<RedeemResult> => {
       const member = await w.lockMember(memberId);
       const previous = await w.tx.findOne(Redemption, { memberId, idempotencyKey: key });
       if (previous) {
@@ -212,6 +224,7 @@ export class RedemptionService {
             }
           : deliveredNotice(redemption, item),
       ]);
+      await this.deps.hooks?.recorded?.(w.tx, redemption);
       // Stock last: the item's row is locked only from here to commit, so a flash sale's hot
       // row is held for one statement, not for the whole redemption.
       const [stock] = await w.tx.execute<{ stock: number }[]>(
@@ -219,8 +232,11 @@ export class RedemptionService {
         [quantity, w.now, item.id, quantity],
       );
       if (!stock) throw new OutOfStockError(item.id, 0);
+      soldOut = stock.stock === 0;
       return { redemption, memberId, remainingPoints: member.balance, duplicate: false };
     });
+    if (soldOut) await this.deps.hooks?.soldOut?.(result.redemption.itemId);
+    return result;
   }
 
   /** COUPON: one coupon per unit; VIP: level and days, stacked on an active VIP; others need nothing now. */
