@@ -9,6 +9,7 @@ import { CatalogItem, ItemType } from './catalog.entity';
 import { SPENDABLE_BALANCE_SQL } from '../ledger/ledger.sql';
 import { DuplicateSkuError, ItemNotFoundError } from './catalog.errors';
 import { MAX_STOCK, normalizeItem, type ItemFields } from './catalog.rules';
+import { transaction } from '../platform/db/transaction';
 
 export interface CatalogQuery {
   category?: string | null;
@@ -37,7 +38,7 @@ export class CatalogService {
   async create(em: EntityManager, input: ItemFields): Promise<CatalogItem> {
     const fields = this.validated(input);
     try {
-      return await em.fork().transactional(async (tx) => {
+      return await transaction(em.fork(), async (tx) => {
         const now = this.clock.now();
         return tx.create(CatalogItem, { ...fields, createdAt: now, updatedAt: now });
       });
@@ -51,7 +52,7 @@ export class CatalogService {
   async update(em: EntityManager, id: string, input: ItemFields): Promise<CatalogItem> {
     const fields = this.validated(input);
     try {
-      return await em.fork().transactional(async (tx) => {
+      return await transaction(em.fork(), async (tx) => {
         const item = isUuid(id) ? await tx.findOne(CatalogItem, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
         if (!item) throw new ItemNotFoundError(id);
         return Object.assign(item, fields, { updatedAt: this.clock.now() });

@@ -29,6 +29,7 @@ import {
 } from './catalog.errors';
 import { expiryWarningText } from '../notifications/notification.texts';
 import { isAvailable, newCouponCode, QUICK_MAX_SHARE, QUICK_MIN_SHARE, QUICK_TARGET_SHARE, redeemFingerprint } from './catalog.rules';
+import { transaction } from '../platform/db/transaction';
 
 const KEY_MAX = 128;
 const DAY_MS = 86_400_000;
@@ -224,7 +225,7 @@ export class RedemptionService {
     const trackingNumber = trackingInput.trim();
     if (!trackingNumber || trackingNumber.length > 64) throw new BadInputError('trackingNumber must be 1 to 64 characters', 'trackingNumber');
     if (!isUuid(id)) throw new RedemptionNotFoundError(id);
-    return em.fork().transactional(async (tx) => {
+    return transaction(em.fork(), async (tx) => {
       const redemption = await tx.findOne(Redemption, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!redemption) throw new RedemptionNotFoundError(id);
       if (redemption.status === RedemptionStatus.SHIPPED && redemption.trackingNumber === trackingNumber) return redemption;
@@ -236,7 +237,7 @@ export class RedemptionService {
 
   /** A partner's till redeems a coupon once; expired or void ones are refused. */
   async useCoupon(em: EntityManager, code: string): Promise<Coupon> {
-    return em.fork().transactional(async (tx) => {
+    return transaction(em.fork(), async (tx) => {
       const coupon = await tx.findOne(Coupon, { code: code.trim().toUpperCase() }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!coupon) throw new NotFoundError('Coupon', code);
       const now = this.deps.clock.now();

@@ -4,6 +4,7 @@ import type { Clock } from '../platform/clock';
 import type { Principal } from '../auth/principal';
 import { BadInputError } from '../platform/errors';
 import { uniqueViolation } from '../platform/db/orm';
+import { transaction } from '../platform/db/transaction';
 import { isUuid } from '../platform/ids';
 import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { MemberStatus } from '../members/member.entity';
@@ -114,12 +115,13 @@ export class LedgerService {
 
   /**
    * One money transaction: a writer bound to it, and the balance events published only after
-   * it commits. Every use case that moves points goes through here.
+   * it commits. Every use case that moves points goes through here; a deadlock or serialization
+   * failure reruns `work` on a fresh writer (platform/db/transaction), so nothing is posted twice.
    */
   async inTransaction<T>(em: EntityManager, work: (writer: LedgerWriter) => Promise<T>): Promise<T> {
     const now = this.deps.clock.now();
     let writer!: LedgerWriter;
-    const result = await em.transactional(async (tx) => {
+    const result = await transaction(em, async (tx) => {
       writer = new LedgerWriter(tx, now);
       return work(writer);
     });
