@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -15,6 +14,7 @@ import { createLogger, type Logger } from './platform/logger';
 import { DomainError, formatError } from './platform/errors';
 import { Metrics } from './platform/metrics';
 import { checkReadiness } from './platform/health';
+import { HttpDrain } from './platform/http-drain';
 import { openOrm } from './platform/db/orm';
 import { connectRedis, createRedis, type RedisClients } from './platform/redis';
 import { limitRules, parseOptions } from './platform/graphql/limits';
@@ -92,8 +92,13 @@ export interface App {
   readonly log: Logger;
   /** Starts listening; resolves with the base URL (http://host:port). */
   listen(port?: number, host?: string): Promise<string>;
-  /** Graceful shutdown: refuse new work, drain HTTP, close sockets, then Redis and the ORM. */
-  stop(): Promise<void>;
+  /**
+   * Graceful shutdown: refuse new connections, close WebSockets with 1001, serve requests already
+   * sent (for `lingerMs`, default 0, on kept-alive sockets too) and answer them with
+   * `Connection: close`, stop jobs between batches, then close Redis and the ORM. Requests still
+   * running at `deadline` (epoch ms) are cut.
+   */
+  stop(options?: { lingerMs?: number; deadline?: number }): Promise<void>;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -149,6 +154,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   const httpServer = http.createServer(app);
+  const drain = new HttpDrain(httpServer);
   const ws = startWsServer({ httpServer, schema, config, verifier, log, contextFor });
   let shuttingDown = false;
 
@@ -162,8 +168,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     parseOptions: parseOptions(config.limits),
     formatError: (formatted, error) =>
       formatError(formatted, error, (original) => log.error({ err: original, path: formatted.path }, 'unexpected error')),
+    // main.ts owns SIGTERM/SIGINT: Apollo's own handlers stop it and re-raise the signal, cutting
+    // the app's shutdown (jobs, close frames, Redis, ORM) short and exiting 143.
+    stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // HTTP is drained by HttpDrain before Apollo stops (its drain plugin resets kept-alive sockets).
       metrics.apolloPlugin(),
       // No @cacheControl hints here: the default plugin would only wrap every field resolver.
       ApolloServerPluginCacheControlDisabled(),
@@ -193,6 +202,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
   app.get('/metrics', async (_req, res) => {
+    // HttpDrain counts a request after express saw it: this scrape is not among them yet.
+    metrics.httpInFlight.set(drain.inFlight);
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(
@@ -233,16 +244,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         });
       });
     },
-    stop() {
+    stop(options = {}) {
       stopping ??= (async () => {
         shuttingDown = true;
-        await jobs.stop();
+        drain.begin();
+        const jobsStopped = jobs.stop();
         services.leaderboardFeed.stop();
         services.statsFeed.stop();
         await ws.close();
-        // Stops accepting and waits for in-flight HTTP requests (drain plugin).
+        const { destroyed } = await drain.settle({ lingerMs: options.lingerMs ?? 0, deadline: options.deadline ?? Date.now() + config.shutdownGraceMs });
+        if (destroyed) log.warn({ requests: destroyed }, 'shutdown deadline reached: requests still running were cut');
         await apollo.stop();
-        if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        await jobsStopped;
         await pubSub.close();
         await redis.close();
         await orm.close();

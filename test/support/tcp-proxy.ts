@@ -39,6 +39,11 @@ export class TcpProxy {
     return this.links.size;
   }
 
+  /** Chunks held by a stall: > 0 means someone is waiting on the other side right now. */
+  get heldChunks(): number {
+    return this.held.length;
+  }
+
   private accept(client: net.Socket) {
     if (this.mode === 'cut') {
       client.resetAndDestroy();

@@ -20,6 +20,8 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'
 const UNAVAILABLE_MESSAGES = [
   /Connection terminated/i,
   /timeout exceeded when trying to connect/i,
+  /Connection terminated due to connection timeout/i,
+  /\btimeout expired\b/i, // pg's connectionTimeoutMillis (DATABASE_CONNECT_TIMEOUT_MS)
   /Query read timeout/i,
   /Timeout acquiring a connection/i,
   /Client has encountered a connection error and is not queryable/i,
