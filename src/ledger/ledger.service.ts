@@ -27,6 +27,8 @@ import {
 } from './ledger.errors';
 import { expiryFor, moneyProblem, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
 import type { LedgerEvents } from './ledger.events';
+import { SPENDABLE_BALANCE_SQL } from './ledger.sql';
+import { balanceEvent, type BalanceEventPayload } from './ledger.topics';
 import { LedgerWriter, type EntryRow, type LockedMember } from './ledger.writer';
 
 const TEXT_MAX = 500;
@@ -390,6 +392,23 @@ export class LedgerService {
     const [row] = await em.execute<{ member_id: string }[]>('select member_id from ledger_entry where id = ?', [entryId]);
     if (!row) throw new EntryNotFoundError(entryId);
     return row.member_id;
+  }
+
+  /**
+   * balanceChanged's first event: where the member stands now (spendable balance, latest posted
+   * entry, delta 0, so a client summing deltas counts nothing twice); null before any posting.
+   */
+  async currentBalanceEvent(em: EntityManager, memberId: string): Promise<BalanceEventPayload | null> {
+    const now = this.deps.clock.now();
+    const [row] = await em.execute<(EntryRow & { spendable: number })[]>(
+      `select e.*, ${SPENDABLE_BALANCE_SQL} as spendable from member m
+       join lateral (select * from ledger_entry where member_id = m.id and status = 'POSTED' order by id desc limit 1) e on true
+       where m.id = ?`,
+      [now, memberId],
+    );
+    if (!row) return null;
+    const { spendable, ...entry } = row;
+    return { ...balanceEvent(entry as EntryRow), balance: spendable, delta: 0, at: now.toISOString() };
   }
 
   /** Member.ledger: newest first, keyset-paginated on the entry id. */

@@ -280,6 +280,10 @@ async function inFlightAt(url: string): Promise<number> {
   return Number(/^http_requests_in_flight (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
+/** What the server logged as unexpected (masked as INTERNAL_SERVER_ERROR for the client). */
+const unexpectedErrors = (server: ServerProcess) =>
+  server.logs.filter((l) => Number(l.level) >= 50).map((l) => String((l.err as { message?: string } | undefined)?.message ?? l.msg).slice(0, 160));
+
 async function stopGracefully(server: ServerProcess): Promise<{ code: number | null; ms: number }> {
   const started = Date.now();
   server.child.kill('SIGTERM');
@@ -320,6 +324,7 @@ export async function pgOutageScenario(options: { clients: number; durationMs: n
     tally.facts.notDone = ops.filter((o) => o.acknowledged === undefined).length;
     const stopped = await stopGracefully(server);
     tally.facts.exitCode = stopped.code;
+    tally.facts.unexpectedErrors = unexpectedErrors(server);
     await audit(st.databaseUrl, st.database, fixture, ops, tally);
     return tally;
   } finally {
@@ -407,7 +412,8 @@ export async function sigtermScenario(options: { inFlight: number; late: number;
 // ---------------------------------------------------------------------------------------------
 // 3. kill -9 in the middle of a burst of redemptions and earnings, restart, retry everything.
 
-export async function crashScenario(options: { clients: number; opsPerClient: number; killAfterMs: number }): Promise<Tally> {
+/** `killAfter`: the process is killed once this many operations were answered (so it dies mid-burst whatever the machine's speed). */
+export async function crashScenario(options: { clients: number; opsPerClient: number; killAfter: number }): Promise<Tally> {
   const tally = newTally('kill -9 mid-burst, restart, retry');
   const st = await stage('crash');
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.clients });
@@ -430,7 +436,8 @@ export async function crashScenario(options: { clients: number; opsPerClient: nu
         }
       }),
     );
-    await sleep(options.killAfterMs);
+    const acknowledged = () => ops.filter((o) => o.acknowledged !== undefined).length;
+    for (const deadline = Date.now() + 20_000; acknowledged() < options.killAfter && Date.now() < deadline; ) await sleep(2);
     killed = true;
     server.child.kill('SIGKILL');
     await Promise.all([burst, server.exited]);

@@ -25,6 +25,8 @@ const UNAVAILABLE_MESSAGES = [
   /Query read timeout/i,
   /Timeout acquiring a connection/i,
   /Client has encountered a connection error and is not queryable/i,
+  /Client was closed and is not queryable/i,
+  /^aborted$/, // tarn: a wait for a pooled connection given up (the pool is being torn down)
   /Connection is closed/i,
 ];
 
