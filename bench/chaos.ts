@@ -19,7 +19,7 @@ async function main() {
   };
   await run('PostgreSQL down 3 s under 10 clients', () => pgOutageScenario({ clients: 10, durationMs: 8000, outageMs: 3000 }));
   await run('SIGTERM with 50 in flight', () => sigtermScenario({ inFlight: 50, late: 10, graceMs: 10_000 }));
-  await run('kill -9 mid-burst', () => crashScenario({ clients: 10, opsPerClient: 20, killAfter: 60 }));
+  await run('kill -9 mid-burst', () => crashScenario({ clients: 10, opsPerClient: 12, killAfter: 40 }));
   process.stdout.write(`\n${formatTallies(tallies)}\n\n`);
   for (const t of tallies) process.stdout.write(`- ${t.scenario}: ${JSON.stringify(t.facts)}\n`);
   const bad = tallies.some((t) => t.duplicates || t.lost || t.reconciliationOff || t.leftovers);

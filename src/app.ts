@@ -123,8 +123,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const services = createServices({ clock, config, orm, redis, pubSub, log });
   const jobs = new JobRunner({ orm, clock, services, pubSub, log, metrics, intervalMs: config.jobs.intervalMs });
   await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start()]);
-  // A board missing from Redis (new or flushed) is rebuilt from the ledger; the server does not wait for it.
-  void services.leaderboard.rebuildMissing().catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));
+  // A board missing from Redis (new or flushed), or behind the ledger (an instance died between a
+  // commit and its board update), is rebuilt from the ledger; the server does not wait for it.
+  void services.leaderboard
+    .rebuildMissing()
+    .then(() => services.leaderboard.rebuildStale())
+    .catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));
 
   const schema = await createSchema(pubSub);
   // The EntityManager, loaders and logger of a request are made on first use: many requests need only some of them.
