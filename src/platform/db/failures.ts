@@ -53,7 +53,8 @@ function codeOf(error: Record<string, unknown>): string | undefined {
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (const e of causes(error)) {
     const code = codeOf(e);
-    if (code && (UNAVAILABLE_STATES.has(code) || SOCKET_CODES.has(code) || code.startsWith('08'))) return true;
+    // Class 08 is "connection exception", except 08P01 (protocol violation): a bug, not an outage.
+    if (code && (UNAVAILABLE_STATES.has(code) || SOCKET_CODES.has(code) || (code.startsWith('08') && code !== '08P01'))) return true;
     if (e.name === 'KnexTimeoutError' || e.name === 'ConnectionException') return true;
     const message = typeof e.message === 'string' ? e.message : '';
     if (UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return true;
