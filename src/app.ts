@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import { Counter, Gauge } from 'prom-client';
@@ -18,6 +17,7 @@ import { Metrics } from './platform/metrics';
 import { checkReadiness, ReadinessMetrics } from './platform/health';
 import { BusinessMetrics, type IssueSource } from './platform/business-metrics';
 import { accessLog, accessLogPlugin, recordCaller } from './platform/access-log';
+import { HttpDrain } from './platform/http-drain';
 import { openOrm } from './platform/db/orm';
 import { connectRedis, createRedis, type RedisClients } from './platform/redis';
 import { limitRules, parseOptions } from './platform/graphql/limits';
@@ -159,8 +159,13 @@ export interface App {
   readonly log: Logger;
   /** Starts listening; resolves with the base URL (http://host:port). */
   listen(port?: number, host?: string): Promise<string>;
-  /** Graceful shutdown: refuse new work, drain HTTP, close sockets, then Redis and the ORM. */
-  stop(): Promise<void>;
+  /**
+   * Graceful shutdown: refuse new connections, close WebSockets with 1001, serve requests already
+   * sent (for `lingerMs`, default 0, on kept-alive sockets too) and answer them with
+   * `Connection: close`, stop jobs between batches, then close Redis and the ORM. Requests still
+   * running at `deadline` (epoch ms) are cut.
+   */
+  stop(options?: { lingerMs?: number; deadline?: number }): Promise<void>;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -172,7 +177,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metrics = new Metrics();
   const verifier = new TokenVerifier(config.jwt);
 
-  const orm = await openOrm(config.databaseUrl, config.databasePoolMax, log);
+  const orm = await openOrm(config.databaseUrl, config.databasePoolMax, { log, timeouts: config.databaseTimeouts });
   const redis = createRedis(config.redisUrl, config.redisPrefix);
   try {
     await connectRedis(redis);
@@ -188,8 +193,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const readinessMetrics = new ReadinessMetrics(metrics.registry);
   const jobs = new JobRunner({ orm, clock, services, pubSub, log, metrics, intervalMs: config.jobs.intervalMs });
   await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start(), services.health.start(config.businessGaugesIntervalMs)]);
-  // A board missing from Redis (new or flushed) is rebuilt from the ledger; the server does not wait for it.
-  void services.leaderboard.rebuildMissing().catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));
+  // A board missing from Redis (new or flushed), or behind the ledger (an instance died between a
+  // commit and its board update), is rebuilt from the ledger; the server does not wait for it.
+  void services.leaderboard
+    .rebuildMissing()
+    .then(() => services.leaderboard.rebuildStale())
+    .catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));
 
   const schema = await createSchema(pubSub);
   // The EntityManager, loaders and logger of a request are made on first use: many requests need only some of them.
@@ -220,6 +229,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Only behind a proxy we run (TRUST_PROXY) is X-Forwarded-For believed, and only its last hop.
   app.set('trust proxy', config.trustProxy ? 1 : false);
   const httpServer = http.createServer(app);
+  const drain = new HttpDrain(httpServer);
   const subscriptionsAtCap = new Counter({ name: 'loyalty_ws_subscriptions_refused_total', help: 'WebSocket operations refused because their socket had WS_MAX_SUBSCRIPTIONS running', registers: [metrics.registry] });
   const ws = startWsServer({ httpServer, schema, config, verifier, log, contextFor, onSubscriptionCap: () => subscriptionsAtCap.inc() });
   let shuttingDown = false;
@@ -238,8 +248,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     parseOptions: parseOptions(config.limits),
     formatError: (formatted, error) =>
       formatError(formatted, error, (original) => log.error({ err: original, path: formatted.path }, 'unexpected error'), { hideSuggestions: config.production }),
+    // main.ts owns SIGTERM/SIGINT: Apollo's own handlers stop it and re-raise the signal, cutting
+    // the app's shutdown (jobs, close frames, Redis, ORM) short and exiting 143.
+    stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // HTTP is drained by HttpDrain before Apollo stops (its drain plugin resets kept-alive sockets).
       metrics.apolloPlugin(),
       accessLogPlugin<Context>(),
       // No @cacheControl hints here: the default plugin would only wrap every field resolver.
@@ -265,6 +278,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
   app.get('/metrics', async (_req, res) => {
+    // HttpDrain counts a request after express saw it: this scrape is not among them yet.
+    metrics.httpInFlight.set(drain.inFlight);
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(
@@ -310,18 +325,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         });
       });
     },
-    stop() {
+    stop(options = {}) {
       stopping ??= (async () => {
         shuttingDown = true;
-        await jobs.stop();
+        drain.begin();
+        const jobsStopped = jobs.stop();
         clearInterval(readinessTimer);
         await services.health.stop();
         services.leaderboardFeed.stop();
         services.statsFeed.stop();
         await ws.close();
-        // Stops accepting and waits for in-flight HTTP requests (drain plugin).
+        const { destroyed } = await drain.settle({ lingerMs: options.lingerMs ?? 0, deadline: options.deadline ?? Date.now() + config.shutdownGraceMs });
+        if (destroyed) log.warn({ requests: destroyed }, 'shutdown deadline reached: requests still running were cut');
         await apollo.stop();
-        if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        await jobsStopped;
         await pubSub.close();
         await redis.close();
         await orm.close();

@@ -4,6 +4,7 @@ import type { Clock } from '../platform/clock';
 import type { Principal } from '../auth/principal';
 import { BadInputError } from '../platform/errors';
 import { uniqueViolation } from '../platform/db/orm';
+import { transaction } from '../platform/db/transaction';
 import { isUuid } from '../platform/ids';
 import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { MemberStatus } from '../members/member.entity';
@@ -26,6 +27,8 @@ import {
 } from './ledger.errors';
 import { expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
 import type { LedgerEvents } from './ledger.events';
+import { SPENDABLE_BALANCE_SQL } from './ledger.sql';
+import { balanceEvent, type BalanceEventPayload } from './ledger.topics';
 import { LedgerWriter, type EntryRow, type LockedMember } from './ledger.writer';
 import { groupBy } from '../platform/graphql/batch-loader';
 export type LedgerPageFilter = { types?: LedgerEntryType[] | null; since?: Date | null; until?: Date | null } | null | undefined;
@@ -119,12 +122,13 @@ export class LedgerService {
 
   /**
    * One money transaction: a writer bound to it, and the balance events published only after
-   * it commits. Every use case that moves points goes through here.
+   * it commits. Every use case that moves points goes through here; a deadlock or serialization
+   * failure reruns `work` on a fresh writer (platform/db/transaction), so nothing is posted twice.
    */
   async inTransaction<T>(em: EntityManager, work: (writer: LedgerWriter) => Promise<T>): Promise<T> {
     const now = this.deps.clock.now();
     let writer!: LedgerWriter;
-    const result = await em.transactional(async (tx) => {
+    const result = await transaction(em, async (tx) => {
       writer = new LedgerWriter(tx, now);
       return work(writer);
     });
@@ -404,6 +408,23 @@ export class LedgerService {
     const [row] = await em.execute<{ member_id: string }[]>('select member_id from ledger_entry where id = ?', [entryId]);
     if (!row) throw new EntryNotFoundError(entryId);
     return row.member_id;
+  }
+
+  /**
+   * balanceChanged's first event: where the member stands now (spendable balance, latest posted
+   * entry, delta 0, so a client summing deltas counts nothing twice); null before any posting.
+   */
+  async currentBalanceEvent(em: EntityManager, memberId: string): Promise<BalanceEventPayload | null> {
+    const now = this.deps.clock.now();
+    const [row] = await em.execute<(EntryRow & { spendable: number })[]>(
+      `select e.*, ${SPENDABLE_BALANCE_SQL} as spendable from member m
+       join lateral (select * from ledger_entry where member_id = m.id and status = 'POSTED' order by id desc limit 1) e on true
+       where m.id = ?`,
+      [now, memberId],
+    );
+    if (!row) return null;
+    const { spendable, ...entry } = row;
+    return { ...balanceEvent(entry as EntryRow), balance: spendable, delta: 0, at: now.toISOString() };
   }
 
   /** Member.ledger: newest first, keyset-paginated on the entry id. */

@@ -35,6 +35,8 @@ const schema = z
     PORT: intFrom(4000),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://root@127.0.0.1:5432/loyalty'),
     DATABASE_POOL_MAX: intFrom(20, 1),
+    DATABASE_STATEMENT_TIMEOUT_MS: intFrom(5000, 100),
+    DATABASE_CONNECT_TIMEOUT_MS: intFrom(2000, 100),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
     /** Namespaces every key and channel, so several deployments (or test files) share one Redis. */
     REDIS_PREFIX: z.string().default('loyalty:'),
@@ -93,6 +95,7 @@ function toConfig(env: z.output<typeof schema>) {
     port: env.PORT,
     databaseUrl: env.DATABASE_URL,
     databasePoolMax: env.DATABASE_POOL_MAX,
+    databaseTimeouts: { statementMs: env.DATABASE_STATEMENT_TIMEOUT_MS, connectMs: env.DATABASE_CONNECT_TIMEOUT_MS },
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
     jwt: {
