@@ -38,6 +38,12 @@ import { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import { StatsService } from './program/stats.service';
 import { StatsFeed } from './program/stats.feed';
 import { GamificationService } from './tasks/tasks.service';
+import { PartnerCallService } from './partners/partner.service';
+import { PartnerAudit } from './partners/partner.audit';
+import { PartnerGate } from './partners/partner.endpoint';
+import { PersistedOperations } from './partners/partner.manifest';
+import { PartnerRateLimiter } from './partners/partner.rate-limit';
+import { RedisKeyValueCache } from './platform/graphql/apq-cache';
 
 export interface AppOptions {
   clock?: Clock;
@@ -78,6 +84,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),
+    partnerCalls: new PartnerCallService(),
   };
 }
 
@@ -88,6 +95,8 @@ export interface App {
   readonly services: Services;
   readonly metrics: Metrics;
   readonly jobs: JobRunner;
+  /** The partner audit trail's writer: flush() writes what is buffered (tests, shutdown). */
+  readonly partnerAudit: PartnerAudit;
   readonly clock: Clock;
   readonly log: Logger;
   /** Starts listening; resolves with the base URL (http://host:port). */
@@ -152,16 +161,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const ws = startWsServer({ httpServer, schema, config, verifier, log, contextFor });
   let shuttingDown = false;
 
-  const apollo = new ApolloServer<Context>({
+  // What both doors share: the document limits, error masking, metrics.
+  const common = {
     schema,
-    introspection: !config.production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     validationRules: limitRules(config.limits),
     parseOptions: parseOptions(config.limits),
-    formatError: (formatted, error) =>
+    formatError: (formatted: Parameters<typeof formatError>[0], error: unknown) =>
       formatError(formatted, error, (original) => log.error({ err: original, path: formatted.path }, 'unexpected error')),
+  };
+  const apollo = new ApolloServer<Context>({
+    ...common,
+    introspection: !config.production,
+    // Automatic persisted queries for first-party clients, shared by every instance through Redis.
+    persistedQueries: { cache: new RedisKeyValueCache(redis.command, config.apqTtlSeconds), ttl: config.apqTtlSeconds },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       metrics.apolloPlugin(),
@@ -169,14 +184,38 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ApolloServerPluginCacheControlDisabled(),
     ],
   });
-  await apollo.start();
+
+  // /partner/graphql: reviewed operations only (src/partners/partner.endpoint.ts).
+  const partnerAudit = new PartnerAudit({ orm, log, flushMs: config.partners.auditFlushMs, onDropped: (rows) => metrics.partnerAuditDropped.inc(rows) });
+  const partnerGate = new PartnerGate({
+    verifier,
+    operations: PersistedOperations.load(),
+    limiter: new PartnerRateLimiter(redis.command, clock, (id) => ({
+      ratePerSecond: config.partners.byId[id]?.ratePerSecond ?? config.partners.ratePerSecond,
+      burst: config.partners.byId[id]?.burst ?? config.partners.burst,
+    })),
+    audit: partnerAudit,
+    metrics,
+    clock,
+    log,
+    partners: config.partners,
+  });
+  const partnerApollo = new ApolloServer<Context>({
+    ...common,
+    introspection: false,
+    // The gate already resolved the id; the request Apollo sees carries the stored document.
+    persistedQueries: false,
+    plugins: [metrics.apolloPlugin(), partnerGate.plugin(), ApolloServerPluginCacheControlDisabled()],
+  });
+  await Promise.all([apollo.start(), partnerApollo.start()]);
+  partnerAudit.start();
 
   app.use((req, res, next) => {
     const incoming = req.header('x-request-id');
     const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.locals.requestId = id;
     res.setHeader('x-request-id', id);
-    if (req.path === '/graphql') {
+    if (req.path === '/graphql' || req.path === '/partner/graphql') {
       const started = process.hrtime.bigint();
       res.once('finish', () => {
         metrics.httpResponses.inc({ status: String(res.statusCode) });
@@ -200,15 +239,31 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     express.json({ limit: '100kb' }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
+        let principal: Principal;
         try {
-          return contextFor(verifier.verifyAuthorization(req.header('authorization')), res.locals.requestId as string);
+          principal = verifier.verifyAuthorization(req.header('authorization'));
         } catch (error) {
           if (error instanceof DomainError) {
             throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
           }
           throw error;
         }
+        // The safelist is the partners' boundary, so it must be their only door.
+        if (principal.role === 'partner') {
+          throw new GraphQLError('Partner tokens are accepted only on POST /partner/graphql (persisted operations)', {
+            extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+          });
+        }
+        return contextFor(principal, res.locals.requestId as string);
       },
+    }),
+  );
+  app.use(
+    '/partner/graphql',
+    express.json({ limit: '100kb' }),
+    partnerGate.handle,
+    expressMiddleware(partnerApollo, {
+      context: async ({ res }) => partnerGate.attach(contextFor(res.locals.principal as Principal, res.locals.requestId as string), res),
     }),
   );
 
@@ -220,6 +275,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     services,
     metrics,
     jobs,
+    partnerAudit,
     clock,
     log,
     listen(port = config.port, host = config.host) {
@@ -241,7 +297,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         services.statsFeed.stop();
         await ws.close();
         // Stops accepting and waits for in-flight HTTP requests (drain plugin).
-        await apollo.stop();
+        await Promise.all([apollo.stop(), partnerApollo.stop()]);
+        await partnerAudit.stop();
         if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
         await pubSub.close();
         await redis.close();

@@ -19,6 +19,7 @@ import type { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import type { StatsService } from './program/stats.service';
 import type { StatsFeed } from './program/stats.feed';
 import type { GamificationService } from './tasks/tasks.service';
+import type { PartnerCallService } from './partners/partner.service';
 
 /** The application's use cases, built once in app.ts. */
 export interface Services {
@@ -35,6 +36,7 @@ export interface Services {
   leaderboardFeed: LeaderboardFeed;
   statsFeed: StatsFeed;
   gamification: GamificationService;
+  partnerCalls: PartnerCallService;
 }
 
 export function createLoaders(em: EntityManager, clock: Clock, services: Services) {

@@ -4,18 +4,20 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { authChecker } from './auth/auth-checker';
 import { BigIntScalar, scalarsMap } from './platform/graphql/scalars';
 import { MemberResolver } from './members/member.resolver';
-import { LedgerResolver, MemberLedgerResolver } from './ledger/ledger.resolver';
+import { LedgerEntryResolver, LedgerResolver, MemberLedgerResolver } from './ledger/ledger.resolver';
 import { CatalogResolver, MemberCatalogResolver, RedemptionResolver } from './catalog/catalog.resolver';
 import { NotificationResolver } from './notifications/notification.resolver';
 import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
 import { ProgramResolver } from './program/program.resolver';
 import { TasksResolver } from './tasks/tasks.resolver';
+import { PartnerResolver } from './partners/partner.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const RESOLVERS: NonEmptyArray<Function> = [
   MemberResolver,
   MemberLedgerResolver,
   LedgerResolver,
+  LedgerEntryResolver,
   CatalogResolver,
   RedemptionResolver,
   MemberCatalogResolver,
@@ -23,6 +25,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   LeaderboardResolver,
   ProgramResolver,
   TasksResolver,
+  PartnerResolver,
 ];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */

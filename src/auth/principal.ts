@@ -31,3 +31,16 @@ export function requireMemberId(principal: Principal): string {
   }
   return principal.memberId;
 }
+
+/**
+ * Whose order ids and references these are: a partner's own (the token's partnerId), or '' for
+ * admins, who act as the program. Two partners may both send order "1001"; neither reaches the
+ * other's.
+ */
+export const partnerScopeOf = (principal: Principal): string => (principal.role === Role.PARTNER ? (principal.partnerId ?? '') : '');
+
+/** Coupon codes are bearer values: only their member and admins read them, never a partner (a till uses a code it is shown). */
+export function assertMayReadCoupons(principal: Principal, memberId: string): void {
+  if (principal.role === Role.PARTNER) throw new ForbiddenError('Partners may not list coupons');
+  assertMayActFor(principal, memberId);
+}

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
-import { assertMayActFor, isAdmin, requireMemberId, Role } from '../auth/principal';
+import { assertMayActFor, assertMayReadCoupons, isAdmin, requireMemberId, Role } from '../auth/principal';
 import { toConnection } from '../platform/graphql/connection';
 import { MemberStatus } from '../members/member.entity';
 import { MemberType, toMemberType } from '../members/member.types';
@@ -131,12 +131,14 @@ export class RedemptionResolver {
 
   @FieldResolver(() => CouponType, { nullable: true })
   async coupon(@Root() redemption: RedemptionType, @Ctx() ctx: Context): Promise<CouponType | null> {
+    assertMayReadCoupons(ctx.principal, redemption.memberId);
     const [first] = await ctx.loaders.couponsByRedemption.load(redemption.id);
     return first ? toCouponType(first, ctx.clock.now()) : null;
   }
 
   @FieldResolver(() => [CouponType], { description: 'Added to the contract: every coupon a multi-unit coupon redemption issued.' })
   async coupons(@Root() redemption: RedemptionType, @Ctx() ctx: Context): Promise<CouponType[]> {
+    assertMayReadCoupons(ctx.principal, redemption.memberId);
     return (await ctx.loaders.couponsByRedemption.load(redemption.id)).map((c) => toCouponType(c, ctx.clock.now()));
   }
 }
@@ -157,7 +159,7 @@ export class MemberCatalogResolver {
 
   @FieldResolver(() => [CouponType])
   async coupons(@Root() member: MemberType, @Arg('status', () => CouponStatus, { nullable: true }) status: CouponStatus | null, @Ctx() ctx: Context): Promise<CouponType[]> {
-    assertMayActFor(ctx.principal, member.id);
+    assertMayReadCoupons(ctx.principal, member.id);
     const now = ctx.clock.now();
     const coupons = (await ctx.services.redemptions.memberCoupons(ctx.em, member.id)).map((c) => toCouponType(c, now));
     return status ? coupons.filter((c) => c.status === status) : coupons;

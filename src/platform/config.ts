@@ -10,6 +10,16 @@ const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const partnerSchema = z.strictObject({
+  /** What members see as the source of this partner's postings. */
+  name: z.string().min(1),
+  /** Operation names this partner may run; absent: every partner operation. */
+  operations: z.array(z.string().min(1)).optional(),
+  /** Token bucket: sustained requests per second and burst, instead of the defaults. */
+  ratePerSecond: z.number().int().min(1).optional(),
+  burst: z.number().int().min(1).optional(),
+});
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -41,6 +51,23 @@ const schema = z
     LEADERBOARD_COALESCE_MS: intFrom(500, 10),
     LEADERBOARD_RETENTION_DAYS: intFrom(90, 1),
     STATS_INTERVAL_MS: intFrom(5000, 100),
+    /** Partners by partnerId: display name, allowed operations, rate overrides (README, "Partners"). */
+    PARTNERS: z
+      .string()
+      .default('{}')
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'not JSON' });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.record(z.string().min(1), partnerSchema)),
+    PARTNER_RATE_PER_SECOND: intFrom(100, 1),
+    PARTNER_RATE_BURST: intFrom(200, 1),
+    PARTNER_AUDIT_FLUSH_MS: intFrom(1000, 10),
+    APQ_TTL_SECONDS: intFrom(86_400, 1),
   });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -78,6 +105,13 @@ function toConfig(env: z.output<typeof schema>) {
     ws: { maxSubscriptions: env.WS_MAX_SUBSCRIPTIONS, initTimeoutMs: env.WS_INIT_TIMEOUT_MS },
     jobs: { enabled: env.JOBS_ENABLED, intervalMs: env.JOBS_INTERVAL_MS },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    partners: {
+      byId: env.PARTNERS,
+      ratePerSecond: env.PARTNER_RATE_PER_SECOND,
+      burst: env.PARTNER_RATE_BURST,
+      auditFlushMs: env.PARTNER_AUDIT_FLUSH_MS,
+    },
+    apqTtlSeconds: env.APQ_TTL_SECONDS,
     leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, retentionDays: env.LEADERBOARD_RETENTION_DAYS, statsIntervalMs: env.STATS_INTERVAL_MS },
   };
 }

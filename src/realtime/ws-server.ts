@@ -81,6 +81,8 @@ export function startWsServer(options: WsServerOptions) {
         const header = (ctx.connectionParams as { authorization?: unknown } | undefined)?.authorization;
         try {
           const principal = verifier.verifyAuthorization(typeof header === 'string' ? header : null);
+          // Partners run reviewed operations only, through /partner/graphql: no socket for them.
+          if (principal.role === 'partner') return false;
           stateOf(ctx.extra).principal = principal;
           if (principal.expiresAt) closeAtExpiry(ctx.extra.socket, principal.expiresAt);
           return true;
