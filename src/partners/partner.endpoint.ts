@@ -12,6 +12,8 @@ import type { PersistedOperations } from './partner.manifest';
 import type { PartnerRateLimiter } from './partner.rate-limit';
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** Where a partner request's context carries its call (a symbol survives Apollo's shallow copy of the context). */
+const CALL = Symbol('partnerCall');
 
 /** What one call did, filled in as it goes and written to the audit and metrics when the response is sent. */
 interface PartnerCallState {
@@ -37,8 +39,6 @@ export function persistedIdOf(body: Record<string, unknown>): string | null {
  * cache), and the same limits, errors and resolvers apply as on /graphql.
  */
 export class PartnerGate {
-  private readonly calls = new WeakMap<object, PartnerCallState>();
-
   constructor(
     private readonly deps: {
       verifier: TokenVerifier;
@@ -113,18 +113,16 @@ export class PartnerGate {
 
   /** Ties an Apollo context to its call, so the plugin can record the outcome. */
   attach<T extends object>(context: T, res: Response): T {
-    this.calls.set(context, res.locals.partnerCall as PartnerCallState);
-    return context;
+    return Object.assign(context, { [CALL]: res.locals.partnerCall as PartnerCallState });
   }
 
   /** Records the first error's code (or OK) of what Apollo answered. */
   plugin(): ApolloServerPlugin<object> {
-    const calls = this.calls;
     return {
       async requestDidStart() {
         return {
           async willSendResponse({ contextValue, response, errors }) {
-            const call = calls.get(contextValue);
+            const call = (contextValue as { [CALL]?: PartnerCallState })[CALL];
             if (!call) return;
             const sent = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
             const code = sent?.[0]?.extensions?.code ?? errors?.[0]?.extensions?.code;
@@ -140,7 +138,7 @@ export class PartnerGate {
     const at = this.deps.clock.now();
     res.once('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const partner = call.partnerId ?? 'unauthenticated';
+      const partner = call.partnerId ?? 'none';
       const operation = call.operationName ?? 'none';
       this.deps.metrics.partnerCalls.inc({ partner, operation, code: call.code });
       this.deps.metrics.partnerCallDuration.observe({ partner, operation }, durationMs / 1000);
