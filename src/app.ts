@@ -47,6 +47,12 @@ import { LedgerEntryType } from './ledger/ledger.entity';
 import type { EntryRow } from './ledger/ledger.writer';
 import { ExperimentService } from './experiments';
 import { RecommendationService } from './recommendations/recommendation.service';
+import { PartnerCallService } from './partners/partner.service';
+import { PartnerAudit } from './partners/partner.audit';
+import { PartnerGate } from './partners/partner.endpoint';
+import { PersistedOperations } from './partners/partner.manifest';
+import { PartnerRateLimiter } from './partners/partner.rate-limit';
+import { RedisKeyValueCache } from './platform/graphql/apq-cache';
 
 export interface AppOptions {
   clock?: Clock;
@@ -108,6 +114,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),
     experiments: new ExperimentService({ clock }),
+    partnerCalls: new PartnerCallService(),
   };
 }
 
@@ -155,6 +162,8 @@ export interface App {
   readonly metrics: Metrics;
   readonly business: BusinessMetrics;
   readonly jobs: JobRunner;
+  /** The partner audit trail's writer: flush() writes what is buffered (tests, shutdown). */
+  readonly partnerAudit: PartnerAudit;
   readonly clock: Clock;
   readonly log: Logger;
   /** Starts listening; resolves with the base URL (http://host:port). */
@@ -238,19 +247,25 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const readinessTimer = setInterval(() => void checkReadiness(orm, redis.command, shuttingDown).then((r) => readinessMetrics.record(r)), config.businessGaugesIntervalMs);
   readinessTimer.unref();
 
-  const apollo = new ApolloServer<Context>({
+  // What both doors share: the document limits, error masking, metrics, the access log.
+  const common = {
     schema,
-    introspection: !config.production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     validationRules: limitRules(config.limits),
     parseOptions: parseOptions(config.limits),
-    formatError: (formatted, error) =>
+    formatError: (formatted: Parameters<typeof formatError>[0], error: unknown) =>
       formatError(formatted, error, (original) => log.error({ err: original, path: formatted.path }, 'unexpected error'), { hideSuggestions: config.production }),
     // main.ts owns SIGTERM/SIGINT: Apollo's own handlers stop it and re-raise the signal, cutting
     // the app's shutdown (jobs, close frames, Redis, ORM) short and exiting 143.
     stopOnTerminationSignals: false,
+  };
+  const apollo = new ApolloServer<Context>({
+    ...common,
+    introspection: !config.production,
+    // Automatic persisted queries for first-party clients, shared by every instance through Redis.
+    persistedQueries: { cache: new RedisKeyValueCache(redis.command, config.apqTtlSeconds), ttl: config.apqTtlSeconds },
     plugins: [
       // HTTP is drained by HttpDrain before Apollo stops (its drain plugin resets kept-alive sockets).
       metrics.apolloPlugin(),
@@ -259,7 +274,31 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ApolloServerPluginCacheControlDisabled(),
     ],
   });
-  await apollo.start();
+
+  // /partner/graphql: reviewed operations only (src/partners/partner.endpoint.ts).
+  const partnerAudit = new PartnerAudit({ orm, log, flushMs: config.partners.auditFlushMs, onDropped: (rows) => metrics.partnerAuditDropped.inc(rows) });
+  const partnerGate = new PartnerGate({
+    verifier,
+    operations: PersistedOperations.load(),
+    limiter: new PartnerRateLimiter(redis.command, clock, (id) => ({
+      ratePerSecond: config.partners.byId[id]?.ratePerSecond ?? config.partners.ratePerSecond,
+      burst: config.partners.byId[id]?.burst ?? config.partners.burst,
+    })),
+    audit: partnerAudit,
+    metrics,
+    clock,
+    log,
+    partners: config.partners,
+  });
+  const partnerApollo = new ApolloServer<Context>({
+    ...common,
+    introspection: false,
+    // The gate already resolved the id; the request Apollo sees carries the stored document.
+    persistedQueries: false,
+    plugins: [metrics.apolloPlugin(), accessLogPlugin<Context>(), partnerGate.plugin(), ApolloServerPluginCacheControlDisabled()],
+  });
+  await Promise.all([apollo.start(), partnerApollo.start()]);
+  partnerAudit.start();
 
   app.use((req, res, next) => {
     const incoming = req.header('x-request-id');
@@ -287,11 +326,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
+        let principal: Principal;
         try {
-          const principal = verifier.verifyAuthorization(req.header('authorization'));
-          const context = contextFor(principal, res.locals.requestId as string);
-          recordCaller(res, context, principal.role);
-          return context;
+          principal = verifier.verifyAuthorization(req.header('authorization'));
         } catch (error) {
           if (error instanceof DomainError) {
             recordCaller(res, null, null, error.code);
@@ -299,6 +336,28 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           }
           throw error;
         }
+        // The safelist is the partners' boundary, so it must be their only door.
+        if (principal.role === 'partner') {
+          recordCaller(res, null, principal.role, 'FORBIDDEN');
+          throw new GraphQLError('Partner tokens are accepted only on POST /partner/graphql (persisted operations)', {
+            extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+          });
+        }
+        const context = contextFor(principal, res.locals.requestId as string);
+        recordCaller(res, context, principal.role);
+        return context;
+      },
+    }),
+  );
+  app.use(
+    '/partner/graphql',
+    express.json({ limit: config.maxBodyBytes }),
+    partnerGate.handle,
+    expressMiddleware(partnerApollo, {
+      context: async ({ res }) => {
+        const context = partnerGate.attach(contextFor(res.locals.principal as Principal, res.locals.requestId as string), res);
+        recordCaller(res, context, 'partner');
+        return context;
       },
     }),
   );
@@ -312,6 +371,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     business,
     jobs,
+    partnerAudit,
     clock,
     log,
     listen(port = config.port, host = config.host) {
@@ -337,7 +397,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await ws.close();
         const { destroyed } = await drain.settle({ lingerMs: options.lingerMs ?? 0, deadline: options.deadline ?? Date.now() + config.shutdownGraceMs });
         if (destroyed) log.warn({ requests: destroyed }, 'shutdown deadline reached: requests still running were cut');
-        await apollo.stop();
+        await Promise.all([apollo.stop(), partnerApollo.stop()]);
+        await partnerAudit.stop();
         await jobsStopped;
         await pubSub.close();
         await redis.close();

@@ -26,6 +26,7 @@ function printTokens(config: Config, url: string, memberId: string | undefined) 
   const key = { key: config.jwt.key, issuer: config.jwt.issuer, audience: config.jwt.audience };
   const lines = [
     `GraphQL:  ${url}/graphql   (ws: ${url.replace(/^http/, 'ws')}/graphql)`,
+    `Partners: ${url}/partner/graphql   (persisted operations only: schema/persisted/partner-operations.json)`,
     '',
     'Ready-to-paste headers (30-day development tokens):',
     `  admin:   {"Authorization": "Bearer ${mintToken(key, { role: 'admin', sub: 'admin-demo' })}"}`,
@@ -33,6 +34,7 @@ function printTokens(config: Config, url: string, memberId: string | undefined) 
   ];
   if (memberId) lines.push(`  member:  {"Authorization": "Bearer ${mintToken(key, { role: 'member', sub: memberId })}"}`);
   lines.push('', `Try: curl -s ${url}/graphql -H 'content-type: application/json' -H "Authorization: Bearer <admin token>" -d '{"query":"{ tiers { name multiplier } }"}'`);
+  lines.push(`     curl -s ${url}/partner/graphql -H 'content-type: application/json' -H "Authorization: Bearer <partner token>" -d '{"documentId":"sha256:<id of MemberByExternalId>","variables":{"externalId":"demo-001"}}'   (README, "Partners")`);
   process.stdout.write(`\n${lines.join('\n')}\n\n`);
 }
 

@@ -134,6 +134,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, re
     return { ...base, message: 'You may not do this', extensions: { code: ErrorCode.FORBIDDEN } };
   }
   const code = formatted.extensions?.code;
+  // Apollo's APQ refuses a hash that is not the query's with no code of its own: the client's mistake.
+  if (original instanceof GraphQLError && original.message === 'provided sha does not match query') {
+    return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT, reason: 'PERSISTED_QUERY_HASH_MISMATCH' } };
+  }
   if (typeof code === 'string') {
     if (REQUEST_ERROR_CODES.has(code)) {
       // The contract lists BAD_USER_INPUT for a bad request; keep GraphQL's own reason beside it.

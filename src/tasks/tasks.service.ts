@@ -151,23 +151,26 @@ export class GamificationService {
     return this.complete(em, memberId, task, null);
   }
 
-  /** A partner reports a completion; the same reference again returns the first result. */
-  async recordCompletion(em: EntityManager, memberId: string, code: string, referenceInput: string): Promise<CompletionResult> {
+  /**
+   * A partner reports a completion; the same reference from the same partner again returns the
+   * first result. `partnerId` scopes references ('' for admins), as order ids are scoped.
+   */
+  async recordCompletion(em: EntityManager, memberId: string, code: string, referenceInput: string, partnerId = ''): Promise<CompletionResult> {
     const reference = text(referenceInput, 'reference', 128);
     const task = await em.findOne(Task, { code: code.trim() });
     if (!task || !task.active) throw new TaskNotFoundError(code);
     if (!isUuid(memberId)) throw new MemberNotFoundError(memberId);
-    return this.complete(em, memberId, task, reference);
+    return this.complete(em, memberId, task, reference, partnerId);
   }
 
-  private async complete(em: EntityManager, memberId: string, task: Task, reference: string | null): Promise<CompletionResult> {
+  private async complete(em: EntityManager, memberId: string, task: Task, reference: string | null, partnerId = ''): Promise<CompletionResult> {
     try {
       return await this.deps.ledger.inTransaction(em, async (w) => {
         const member = await w.lockMember(memberId);
         if (reference) {
           const [previous] = await w.tx.execute<{ member_id: string; points: number }[]>(
-            `select c.member_id, e.delta as points from task_completion c join ledger_entry e on e.id = c.entry_id where c.task_id = ? and c.reference = ?`,
-            [task.id, reference],
+            `select c.member_id, e.delta as points from task_completion c join ledger_entry e on e.id = c.entry_id where c.task_id = ? and c.partner_id = ? and c.reference = ?`,
+            [task.id, partnerId, reference],
           );
           if (previous) {
             if (previous.member_id !== memberId) throw new ConflictError('This reference was already reported for another member', { reference });
@@ -180,8 +183,8 @@ export class GamificationService {
         if (done) throw new AlreadyDoneError(task.frequency === TaskFrequency.ONCE ? 'This task is already done' : 'This task is already done for this period');
         const entry = await this.reward(w, member, task.points, task.code, `完成任务「${task.name}」`);
         await w.tx.execute(
-          'insert into task_completion (member_id, task_id, period_key, reference, entry_id, completed_at) values (?, ?, ?, ?, ?, ?)',
-          [memberId, task.id, period, reference, entry.id, w.now],
+          'insert into task_completion (member_id, task_id, period_key, partner_id, reference, entry_id, completed_at) values (?, ?, ?, ?, ?, ?, ?)',
+          [memberId, task.id, period, partnerId, reference, entry.id, w.now],
         );
         await this.advanceChallenges(w, member, { kind: 'task' });
         await w.tx.execute('update member set last_active_at = ? where id = ?', [w.now, memberId]);
@@ -189,7 +192,7 @@ export class GamificationService {
       });
     } catch (error) {
       if (uniqueViolation(error) === 'task_completion_period_unique') throw new AlreadyDoneError('This task is already done for this period');
-      if (uniqueViolation(error) === 'task_completion_reference_unique') return this.complete(em, memberId, task, reference);
+      if (uniqueViolation(error) === 'task_completion_reference_unique') return this.complete(em, memberId, task, reference, partnerId);
       throw error;
     }
   }
