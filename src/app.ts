@@ -162,6 +162,8 @@ export interface App {
   readonly metrics: Metrics;
   readonly business: BusinessMetrics;
   readonly jobs: JobRunner;
+  /** The start-up board rebuild running in the background (never rejects): tests that count statements wait for it. */
+  readonly startupRebuild: Promise<void>;
   /** The partner audit trail's writer: flush() writes what is buffered (tests, shutdown). */
   readonly partnerAudit: PartnerAudit;
   readonly clock: Clock;
@@ -204,10 +206,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start(), services.health.start(config.businessGaugesIntervalMs)]);
   // A board missing from Redis (new or flushed), or behind the ledger (an instance died between a
   // commit and its board update), is rebuilt from the ledger; the server does not wait for it.
-  void services.leaderboard
+  const startupRebuild = services.leaderboard
     .rebuildMissing()
     .then(() => services.leaderboard.rebuildStale())
-    .catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));
+    .then(
+      () => undefined,
+      (error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'),
+    );
 
   const schema = await createSchema(pubSub);
   // The EntityManager, loaders and logger of a request are made on first use: many requests need only some of them.
@@ -371,6 +376,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     business,
     jobs,
+    startupRebuild,
     partnerAudit,
     clock,
     log,

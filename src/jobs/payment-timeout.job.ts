@@ -4,7 +4,8 @@ import type { RedemptionService } from '../catalog/redemption.service';
 
 export interface PaymentTimeoutRunResult {
   released: number;
-  skipped: number;
+  /** Holds left to another instance (member locked) or already paid or cancelled meanwhile. */
+  leftAlone: number;
   batches: number;
 }
 
@@ -25,7 +26,7 @@ export class PaymentTimeoutJob {
   async run(): Promise<PaymentTimeoutRunResult> {
     const now = this.deps.clock.now();
     const batchSize = this.deps.batchSize ?? 500;
-    const result: PaymentTimeoutRunResult = { released: 0, skipped: 0, batches: 0 };
+    const result: PaymentTimeoutRunResult = { released: 0, leftAlone: 0, batches: 0 };
     let cursor: { dueBy: Date; id: string } = { dueBy: new Date(0), id: '00000000-0000-0000-0000-000000000000' };
     for (;;) {
       const em = this.deps.orm.em.fork();
@@ -40,7 +41,7 @@ export class PaymentTimeoutJob {
       cursor = { dueBy: new Date(last.payment_due_by), id: last.id };
       for (const hold of due) {
         if (await this.deps.redemptions.releaseUnpaid(em.fork(), hold.id, hold.member_id)) result.released += 1;
-        else result.skipped += 1;
+        else result.leftAlone += 1;
       }
       result.batches += 1;
       if (due.length < batchSize) break;

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startApp } from '../support/app';
 import { expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
+import { partnerCall } from '../support/partner';
+import { ConfirmRedemptionPaymentDocument } from '../../schema/generated/graphql';
 import { demoCatalog } from '../../src/demo/catalog';
 import { seedDemo } from '../../src/demo/seed';
 import { DAY, fund, redeemOk } from './support';
@@ -75,7 +77,10 @@ describe('demo catalog', async () => {
     expect((await api.ok(`{ me { vip { level } } }`, {}, token)).me.vip).toBeNull();
 
     const CONFIRM = `mutation($id: ID!, $ref: String!, $amount: Decimal!) { confirmRedemptionPayment(id: $id, paymentReference: $ref, amount: $amount) { status paymentReference } }`;
-    expect((await api.ok(CONFIRM, { id: vip.id, ref: 'wx-pay-0001', amount: '99.00' }, tokens.partner('acme'))).confirmRedemptionPayment).toEqual({ status: 'COMPLETED', paymentReference: 'wx-pay-0001' });
+    // The payment system confirms through the partner door, as the README's curl does.
+    const byPartner = await partnerCall(api, ConfirmRedemptionPaymentDocument, { id: vip.id, paymentReference: 'wx-pay-0001', amount: '99.00' }, tokens.partner('acme'));
+    expect(byPartner.errors).toBeUndefined();
+    expect(byPartner.data?.confirmRedemptionPayment).toMatchObject({ status: 'COMPLETED', paymentReference: 'wx-pay-0001' });
     expect((await api.ok(CONFIRM, { id: home.id, ref: 'wx-pay-0002', amount: '59.00' }, tokens.admin())).confirmRedemptionPayment.status).toBe('PENDING_SHIPMENT');
     expect((await api.ok(`{ me { vip { level expiresAt } } }`, {}, token)).me.vip).toEqual({ level: 2, expiresAt: new Date(api.clock.now().getTime() + 365 * DAY).toISOString() });
     const stockOf = async (sku: string) => (await api.ok(`query($id: ID!) { catalogItem(id: $id) { stock } }`, { id: bySku[sku].id })).catalogItem.stock;

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startApp } from '../support/app';
 import { expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
+import { partnerCall } from '../support/partner';
+import { ConfirmRedemptionPaymentDocument, UseCouponDocument } from '../../schema/generated/graphql';
 import { PaymentTimeoutJob } from '../../src/jobs/payment-timeout.job';
 import { ADDRESS, balance, createItem, DAY, itemById, memberWith, redeemOk } from './support';
 
@@ -21,7 +23,11 @@ describe('points + cash: paid before delivery', async () => {
   const api = await startApp();
   const sql = (query: string, params: unknown[] = []) => api.app.orm.em.fork().execute(query, params);
   const timeoutJob = () => new PaymentTimeoutJob({ orm: api.app.orm, clock: api.clock, redemptions: api.app.services.redemptions, batchSize: 3 });
-  const confirm = (id: string, ref: string, amount: string, token = tokens.partner()) => api.gql(CONFIRM, { id, ref, amount }, token);
+  /** The payment system confirms through the partner door (its persisted operation); with a token, on /graphql. */
+  const confirm = (id: string, ref: string, amount: string, token?: string) =>
+    token ? api.gql(CONFIRM, { id, ref, amount }, token) : partnerCall(api, ConfirmRedemptionPaymentDocument, { id, paymentReference: ref, amount });
+  /** A till marks a coupon used, through the partner door. */
+  const useAtTill = (code: string) => partnerCall(api, UseCouponDocument, { code });
 
   /** Items created by this file and the stock each started with: stock + redeemed (not cancelled) must stay equal to it. */
   const seeded = new Map<string, number>();
@@ -80,7 +86,7 @@ describe('points + cash: paid before delivery', async () => {
     expect((await api.ok(ME, {}, m.token)).me.vip).toBeNull();
 
     const ref = newRef();
-    const paid = (await api.ok(CONFIRM, { id: redemption.id, ref, amount: '99' }, tokens.partner())).confirmRedemptionPayment;
+    const paid = (await api.ok(CONFIRM, { id: redemption.id, ref, amount: '99' }, tokens.admin())).confirmRedemptionPayment;
     expect(paid).toMatchObject({ id: redemption.id, status: 'COMPLETED', paymentReference: ref, cashDue: '99.00' });
     const vipUntil = new Date(api.clock.now().getTime() + 30 * DAY).toISOString();
     expect((await api.ok(ME, {}, m.token)).me.vip).toEqual({ level: 2, expiresAt: vipUntil });
@@ -115,9 +121,9 @@ describe('points + cash: paid before delivery', async () => {
     expect((await api.ok(CONFIRM, { id: r1.redemption.id, ref: newRef(), amount: '59.00' }, tokens.admin())).confirmRedemptionPayment.status).toBe('PENDING_SHIPMENT');
     expect((await api.ok(SHIP, { id: r1.redemption.id })).markRedemptionShipped.status).toBe('SHIPPED');
     const r2 = await redeemOk(api, m.token, { itemId: coupon.id });
-    const paid = (await api.ok(CONFIRM, { id: r2.redemption.id, ref: newRef(), amount: '1.00' }, tokens.partner())).confirmRedemptionPayment;
+    const paid = (await api.ok(CONFIRM, { id: r2.redemption.id, ref: newRef(), amount: '1.00' }, tokens.admin())).confirmRedemptionPayment;
     expect(paid.coupon.status).toBe('ACTIVE');
-    expect((await api.ok(USE, { code: paid.coupon.code }, tokens.partner())).useCoupon.status).toBe('USED');
+    expect((await useAtTill(paid.coupon.code)).data?.useCoupon.status).toBe('USED');
     // Used at the till: an admin cannot refund it any more.
     expect(codeOf(await api.gql(CANCEL, { id: r2.redemption.id }, tokens.admin()))).toBe('CONFLICT');
   });
@@ -139,7 +145,7 @@ describe('points + cash: paid before delivery', async () => {
     const item = await cashItem({ pointsPrice: 300, cashPrice: '9.90' });
     const holds = [];
     for (let i = 0; i < 3; i++) holds.push((await redeemOk(api, m.token, { itemId: item.id })).redemption);
-    await api.ok(CONFIRM, { id: holds[2].id, ref: newRef(), amount: '9.90' }, tokens.partner());
+    await api.ok(CONFIRM, { id: holds[2].id, ref: newRef(), amount: '9.90' }, tokens.admin());
     expect(await balance(api, m.id)).toBe(100);
 
     const statusOf = async (id: string) => ((await sql(`select status from redemption where id = ?`, [id])) as { status: string }[])[0].status;
@@ -175,7 +181,7 @@ describe('points + cash: paid before delivery', async () => {
     // Released once: another run finds nothing, and the hold placed later still waits.
     expect((await timeoutJob().run()).released).toBe(0);
     expect(await statusOf(fresh.id)).toBe('PENDING_PAYMENT');
-    expect((await api.ok(CONFIRM, { id: fresh.id, ref: newRef(), amount: '9.90' }, tokens.partner())).confirmRedemptionPayment.status).toBe('COMPLETED');
+    expect((await api.ok(CONFIRM, { id: fresh.id, ref: newRef(), amount: '9.90' }, tokens.admin())).confirmRedemptionPayment.status).toBe('COMPLETED');
   });
 
   it('refuses a quantity whose points exceed the integer range with BAD_USER_INPUT naming quantity', async () => {
@@ -259,7 +265,7 @@ describe('points + cash: paid before delivery', async () => {
       for (let round = 0; round < 20; round++) {
         const m = await memberWith(api, 100);
         const { redemption } = await redeemOk(api, m.token, { itemId: item.id });
-        const [cancelled, used] = await staggered(round, () => api.gql(CANCEL, { id: redemption.id }, tokens.admin()), () => api.gql(USE, { code: redemption.coupon.code }, tokens.partner()));
+        const [cancelled, used] = await staggered(round, () => api.gql(CANCEL, { id: redemption.id }, tokens.admin()), () => useAtTill(redemption.coupon.code));
         expect([codeOf(used), codeOf(cancelled)].sort(), `round ${round}`).toEqual(['CONFLICT', 'OK']);
         const me = (await api.ok(ME, {}, m.token)).me;
         if (codeOf(used) === 'OK') expect(me).toMatchObject({ balance: 0, coupons: [{ status: 'USED' }], redemptions: { edges: [{ node: { status: 'COMPLETED' } }] } });

@@ -32,7 +32,7 @@ describe('catalog smoke', async () => {
     const paid = await api.ok(
       `mutation($id: ID!) { confirmRedemptionPayment(id: $id, paymentReference: "pay-smoke-1", amount: "19.80") { status paymentReference coupon { value status } } }`,
       { id: r1.data.redeem.redemption.id },
-      tokens.partner(),
+      tokens.admin(),
     );
     expect(paid.confirmRedemptionPayment).toMatchObject({ status: 'COMPLETED', paymentReference: 'pay-smoke-1', coupon: { value: '20.00', status: 'ACTIVE' } });
     const again = await api.gql(`mutation($input: RedeemInput!) { redeem(input: $input) { redemption { id } remainingPoints } }`, { input: { itemId: coupon.id, quantity: 2, idempotencyKey: 'k1' } }, m.token);

@@ -130,7 +130,7 @@ describe('PostgreSQL unavailable', () => {
     proxy.restore();
     await untilRecovered();
     const ran = await api.app.jobs.runOnce();
-    expect(Object.values(ran).every((r) => !('error' in r) && !('skipped' in r))).toBe(true);
+    expect(Object.values(ran).every((r) => !('error' in r) && !('skipped' in r)), JSON.stringify(ran)).toBe(true);
   });
 
   it('a deadlock on a money path is retried inside the unit of work, not returned to the client', async () => {

@@ -16,7 +16,7 @@ describe('ledger bounds: backdating, integer overflow, refunded points', async (
     await expectReconciled(api);
   });
 
-  const earn = (input: Record<string, unknown>) => api.gql(EARN, { input: { orderId: newOrderId(), ...input } }, tokens.partner());
+  const earn = (input: Record<string, unknown>) => api.gql(EARN, { input: { orderId: newOrderId(), ...input } }, tokens.admin());
   const errorOf = (res: { errors?: { extensions?: Record<string, unknown> }[] }) => res.errors?.[0].extensions ?? null;
   const at = (ms: number) => new Date(api.clock.now().getTime() + ms).toISOString();
 
@@ -37,7 +37,7 @@ describe('ledger bounds: backdating, integer overflow, refunded points', async (
       const other = await startApp({ env: { PURCHASE_MAX_AGE_DAYS: '7', PURCHASE_MAX_FUTURE_SECONDS: '0' } });
       try {
         const m = await createMember(other);
-        const code = async (occurredAt: string) => errorOf(await other.gql(EARN, { input: { memberId: m.id, orderId: newOrderId(), amount: '10', occurredAt } }, tokens.partner()))?.field ?? 'OK';
+        const code = async (occurredAt: string) => errorOf(await other.gql(EARN, { input: { memberId: m.id, orderId: newOrderId(), amount: '10', occurredAt } }, tokens.admin()))?.field ?? 'OK';
         const from = (ms: number) => new Date(other.clock.now().getTime() + ms).toISOString();
         expect(await code(from(-8 * DAY))).toBe('occurredAt');
         expect(await code(from(-6 * DAY))).toBe('OK');

@@ -297,7 +297,7 @@ describe('scheduled jobs', async () => {
       const results = await runOnce();
       expect(Object.keys(results)).toEqual(['expiry-warning', 'expiry', 'payment-timeout', 'rank-snapshot', 'stats']);
       expect(results['expiry-warning']).toMatchObject({ warnings: expect.any(Number), lots: expect.any(Number), batches: expect.any(Number) });
-      expect(results['payment-timeout']).toEqual({ released: expect.any(Number), skipped: expect.any(Number), batches: expect.any(Number) });
+      expect(results['payment-timeout']).toEqual({ released: expect.any(Number), leftAlone: expect.any(Number), batches: expect.any(Number) });
       expect(results['expiry-warning'].warnings).toBeGreaterThanOrEqual(1);
       expect(results.expiry.members).toBeGreaterThanOrEqual(1);
       expect(results['rank-snapshot'].ranks).toBeGreaterThanOrEqual(3);

@@ -122,7 +122,7 @@ async function prepare(agent: http.Agent, url: string, memberCount: number): Pro
   const members = [];
   for (let i = 0; i < memberCount; i++) {
     const mobile = `137${String(Math.floor(Math.random() * 1e4)).padStart(4, '0')}${String(i).padStart(4, '0')}`;
-    const { registerMember } = await must(`mutation($input: RegisterMemberInput!) { registerMember(input: $input) { id } }`, { input: { nickname: `压测${i}`, mobile } }, tokens.partner());
+    const { registerMember } = await must(`mutation($input: RegisterMemberInput!) { registerMember(input: $input) { id } }`, { input: { nickname: `压测${i}`, mobile } }, tokens.admin());
     await must(
       `mutation($input: AdjustPointsInput!) { adjustPoints(input: $input) { id } }`,
       { input: { memberId: registerMember.id, delta: startingPoints, reason: 'chaos fixture', idempotencyKey: `chaos-seed-${registerMember.id}` } },
@@ -145,7 +145,7 @@ interface Operation {
 function send(agent: http.Agent, url: string, fixture: Fixture, op: Operation): Promise<Reply> {
   const member = fixture.members[op.memberIndex];
   return op.kind === 'earn'
-    ? graphql(agent, url, EARN, { input: { memberId: member.id, orderId: op.key, amount: '10.00' } }, tokens.partner())
+    ? graphql(agent, url, EARN, { input: { memberId: member.id, orderId: op.key, amount: '10.00' } }, tokens.admin())
     : graphql(agent, url, REDEEM, { input: { itemId: fixture.itemId, idempotencyKey: op.key } }, member.token);
 }
 
