@@ -39,6 +39,8 @@ import { StatsService } from './program/stats.service';
 import { StatsFeed } from './program/stats.feed';
 import { GamificationService } from './tasks/tasks.service';
 import { ExperimentService } from './experiments';
+import { TierLifecycleService } from './lifecycle/tier.service';
+import { SegmentService } from './lifecycle/segment.service';
 
 export interface AppOptions {
   clock?: Clock;
@@ -80,6 +82,9 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),
     experiments: new ExperimentService({ clock }),
+    // Registers the upgrade/keep purchase hook on the ledger (same transaction as the purchase).
+    tiers: new TierLifecycleService({ clock, timeZone: config.timeZone, settings: config.tiers, pubSub, ledger, members, program, notifications }),
+    segments: new SegmentService({ clock, timeZone: config.timeZone }),
   };
 }
 

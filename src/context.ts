@@ -20,6 +20,8 @@ import type { StatsService } from './program/stats.service';
 import type { StatsFeed } from './program/stats.feed';
 import type { GamificationService } from './tasks/tasks.service';
 import type { ExperimentService } from './experiments';
+import type { TierLifecycleService } from './lifecycle/tier.service';
+import type { SegmentService } from './lifecycle/segment.service';
 
 /** The application's use cases, built once in app.ts. */
 export interface Services {
@@ -37,6 +39,8 @@ export interface Services {
   statsFeed: StatsFeed;
   gamification: GamificationService;
   experiments: ExperimentService;
+  tiers: TierLifecycleService;
+  segments: SegmentService;
 }
 
 export function createLoaders(em: EntityManager, clock: Clock, services: Services) {

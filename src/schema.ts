@@ -11,6 +11,7 @@ import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
 import { ProgramResolver } from './program/program.resolver';
 import { TasksResolver } from './tasks/tasks.resolver';
 import { ExperimentResolver } from './experiments/experiment.resolver';
+import { LifecycleResolver, MemberLifecycleResolver } from './lifecycle/lifecycle.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const RESOLVERS: NonEmptyArray<Function> = [
@@ -25,6 +26,8 @@ const RESOLVERS: NonEmptyArray<Function> = [
   ProgramResolver,
   TasksResolver,
   ExperimentResolver,
+  MemberLifecycleResolver,
+  LifecycleResolver,
 ];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */

@@ -7,6 +7,8 @@ import { ExpiryJob } from './expiry.job';
 import { RankSnapshotJob } from './rank-snapshot.job';
 import { ExpiryWarningJob } from './expiry-warning.job';
 import { StatsJob } from './stats.job';
+import { TierEvaluationJob } from './tier-evaluation.job';
+import { RfmJob } from './rfm.job';
 import type { PubSub } from 'type-graphql';
 
 export interface Job {
@@ -30,6 +32,8 @@ export class JobRunner {
       new ExpiryJob({ orm: deps.orm, clock: deps.clock, events: deps.services.events }),
       new RankSnapshotJob(deps.services.leaderboard),
       new StatsJob({ orm: deps.orm, clock: deps.clock, stats: deps.services.stats }),
+      new TierEvaluationJob({ orm: deps.orm, tiers: deps.services.tiers }),
+      new RfmJob({ orm: deps.orm, segments: deps.services.segments }),
     ];
   }
 

@@ -31,6 +31,10 @@ export interface LockedMember {
   lifetimeEarned: number;
   pointsDebt: number;
   totalSpend: string;
+  /** The tier held (issue 17); earning uses it, upgrades are the lifecycle's purchase hook. */
+  tierLevel: number;
+  /** RFM segment key, for earning rules limited to segments. */
+  segment: string | null;
 }
 
 export interface EntryFields {
@@ -74,6 +78,8 @@ const json = (value: unknown) => JSON.stringify(value);
  */
 export class LedgerWriter {
   readonly posted: EntryRow[] = [];
+  /** Work to do once the transaction has committed (events of other domains, e.g. tierChanged). */
+  readonly afterCommit: (() => void)[] = [];
 
   constructor(
     readonly tx: EntityManager,
@@ -86,8 +92,8 @@ export class LedgerWriter {
 
   /** Locks the member and expires its due lots, so nothing expired can be spent or counted. */
   async lockMember(memberId: string): Promise<LockedMember> {
-    const [row] = await this.rows<{ id: string; status: MemberStatus; balance: number; lifetime_earned: number; points_debt: number; total_spend: string }>(
-      'select id, status, balance, lifetime_earned, points_debt, total_spend from member where id = ? for update',
+    const [row] = await this.rows<{ id: string; status: MemberStatus; balance: number; lifetime_earned: number; points_debt: number; total_spend: string; tier_level: number; segment: string | null }>(
+      'select id, status, balance, lifetime_earned, points_debt, total_spend, tier_level, segment from member where id = ? for update',
       [memberId],
     );
     if (!row) throw new MemberNotFoundError(memberId);
@@ -98,6 +104,8 @@ export class LedgerWriter {
       lifetimeEarned: row.lifetime_earned,
       pointsDebt: row.points_debt,
       totalSpend: row.total_spend,
+      tierLevel: row.tier_level,
+      segment: row.segment,
     };
     const expired = await this.expireDue([member.id]);
     member.balance -= expired.get(member.id) ?? 0;

@@ -41,6 +41,8 @@ const schema = z
     LEADERBOARD_COALESCE_MS: intFrom(500, 10),
     LEADERBOARD_RETENTION_DAYS: intFrom(90, 1),
     STATS_INTERVAL_MS: intFrom(5000, 100),
+    TIER_VALIDITY_MONTHS: intFrom(12, 1),
+    TIER_GRACE_MONTHS: intFrom(3, 1),
   });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -78,6 +80,7 @@ function toConfig(env: z.output<typeof schema>) {
     ws: { maxSubscriptions: env.WS_MAX_SUBSCRIPTIONS, initTimeoutMs: env.WS_INIT_TIMEOUT_MS },
     jobs: { enabled: env.JOBS_ENABLED, intervalMs: env.JOBS_INTERVAL_MS },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    tiers: { validityMonths: env.TIER_VALIDITY_MONTHS, graceMonths: env.TIER_GRACE_MONTHS },
     leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, retentionDays: env.LEADERBOARD_RETENTION_DAYS, statsIntervalMs: env.STATS_INTERVAL_MS },
   };
 }

@@ -9,6 +9,7 @@ import { Notification } from '../../notifications/notification.entity';
 import { CatalogItem, Coupon, MemberVip, Redemption } from '../../catalog/catalog.entity';
 import { RankSnapshot } from '../../leaderboard/rank-snapshot.entity';
 import { Experiment, ExperimentConversion, ExperimentEvent, ExperimentExposure, ExperimentExposureTally, ExperimentMetricTally } from '../../experiments/experiment.entity';
+import { MemberRfm, RewardCapHit, RfmRun, SegmentChange, TierProtection, TierReward } from '../../lifecycle/lifecycle.entity';
 
 /** Every persisted entity, by domain. */
-export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip, RankSnapshot, ProgramSettingsAudit, StatsDaily, ExpiryWarningSent, Task, TaskCompletion, CheckIn, Challenge, ChallengeProgress, Referral, Experiment, ExperimentExposure, ExperimentEvent, ExperimentConversion, ExperimentExposureTally, ExperimentMetricTally];
+export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip, RankSnapshot, ProgramSettingsAudit, StatsDaily, ExpiryWarningSent, Task, TaskCompletion, CheckIn, Challenge, ChallengeProgress, Referral, Experiment, ExperimentExposure, ExperimentEvent, ExperimentConversion, ExperimentExposureTally, ExperimentMetricTally, TierProtection, TierReward, MemberRfm, SegmentChange, RfmRun, RewardCapHit];

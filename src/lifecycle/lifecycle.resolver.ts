@@ -1,0 +1,80 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { Context } from '../context';
+import { isAdmin, requireMemberId, Role, type Principal } from '../auth/principal';
+import { ForbiddenError } from '../platform/errors';
+import { MemberType } from '../members/member.types';
+import { TIER_CHANGED_TOPIC, type TierChangedPayload } from './lifecycle.topics';
+import {
+  SegmentStatsType,
+  TierProtectionApplicationType,
+  TierStatusType,
+  tierStatusFromPayload,
+  toProtectionType,
+  toTierStatusType,
+} from './lifecycle.types';
+
+/**
+ * Member.tierStatus, tierProtections and segment are the member's own (contract: "the member and
+ * admins"): not partners, not other members. Listed for the Member field-access rule (issue 13).
+ */
+function assertOwnerOrAdmin(principal: Principal, memberId: string): void {
+  if (!isAdmin(principal) && !(principal.role === Role.MEMBER && principal.memberId === memberId)) {
+    throw new ForbiddenError('Only the member and admins may see this');
+  }
+}
+
+@Resolver(() => MemberType)
+export class MemberLifecycleResolver {
+  @FieldResolver(() => TierStatusType, { description: 'Tier validity, keeping and grace (the member and admins).' })
+  async tierStatus(@Root() member: MemberType, @Ctx() ctx: Context): Promise<TierStatusType> {
+    assertOwnerOrAdmin(ctx.principal, member.id);
+    return toTierStatusType(await ctx.services.tiers.status(ctx.em, member.id));
+  }
+
+  @FieldResolver(() => [TierProtectionApplicationType], { description: "The member's tier protection applications, newest first." })
+  async tierProtections(@Root() member: MemberType, @Ctx() ctx: Context): Promise<TierProtectionApplicationType[]> {
+    assertOwnerOrAdmin(ctx.principal, member.id);
+    return (await ctx.services.tiers.protections(ctx.em, member.id)).map(toProtectionType);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'RFM segment over the last 90 days; null without purchases in that window (the member and admins).' })
+  segment(@Root() member: MemberType, @Ctx() ctx: Context): string | null {
+    assertOwnerOrAdmin(ctx.principal, member.id);
+    return member.rawSegment;
+  }
+}
+
+@Resolver()
+export class LifecycleResolver {
+  @Authorized(Role.MEMBER)
+  @Mutation(() => TierProtectionApplicationType, { description: 'A member asks to keep its tier for a special reason; once per calendar year.' })
+  async applyTierProtection(@Arg('reason', () => String) reason: string, @Ctx() ctx: Context): Promise<TierProtectionApplicationType> {
+    return toProtectionType(await ctx.services.tiers.applyProtection(ctx.em, requireMemberId(ctx.principal), reason));
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => TierProtectionApplicationType)
+  async reviewTierProtection(
+    @Arg('id', () => ID) id: string,
+    @Arg('approve', () => Boolean) approve: boolean,
+    @Arg('note', () => String, { nullable: true }) note: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<TierProtectionApplicationType> {
+    return toProtectionType(await ctx.services.tiers.reviewProtection(ctx.em, id, approve, note, ctx.principal.subject));
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [SegmentStatsType], { description: 'Admins: RFM segments.' })
+  async segments(@Ctx() ctx: Context): Promise<SegmentStatsType[]> {
+    return ctx.services.segments.stats(ctx.em);
+  }
+
+  @Subscription(() => TierStatusType, {
+    description: "The signed-in member's tier changes (upgrade, grace, downgrade, protection).",
+    topics: TIER_CHANGED_TOPIC,
+    topicId: ({ context }: { context: Context }) => requireMemberId(context.principal),
+  })
+  tierChanged(@Root() payload: TierChangedPayload): TierStatusType {
+    return tierStatusFromPayload(payload);
+  }
+}
