@@ -127,6 +127,7 @@ describe('tier lifecycle', async () => {
     expect(events[1]).toMatchObject({ tier: { level: 1 }, inGrace: false, validUntil: null });
     // Climbing back counts the last 12 months and new spend, not the spend that failed to keep silver.
     expect((await status(m)).nextTier).toEqual({ spendNeeded: '900.00' });
+    api.clock.advance(3_600_000);
     expect((await purchase(m, '900.00')).member.tier.level).toBe(2);
     expect((await tierNotes(m)).at(-1)).toMatchObject({ title: '恭喜升级为银卡会员', data: { fromLevel: 1, toLevel: 2 } });
     await client.dispose();
@@ -177,6 +178,7 @@ describe('tier lifecycle', async () => {
     expect(await api.code(REVIEW, { id: applied.id, approve: true }, m.token)).toBe('FORBIDDEN');
     expect(await api.code(REVIEW, { id: '00000000-0000-4000-8000-000000000000', approve: true }, tokens.admin())).toBe('NOT_FOUND');
 
+    api.clock.advance(3_600_000);
     const reviewed = (await api.ok(REVIEW, { id: applied.id, approve: true, note: '已核实' }, tokens.admin())).reviewTierProtection;
     expect(reviewed).toMatchObject({ status: 'APPROVED', note: '已核实', reviewedAt: api.clock.now().toISOString() });
     const extended = addMonths(new Date(validUntil), 12).toISOString();
