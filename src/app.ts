@@ -41,6 +41,7 @@ import { GamificationService } from './tasks/tasks.service';
 import { ExperimentService } from './experiments';
 import { TierLifecycleService } from './lifecycle/tier.service';
 import { SegmentService } from './lifecycle/segment.service';
+import { CapsService } from './lifecycle/caps.service';
 
 export interface AppOptions {
   clock?: Clock;
@@ -85,6 +86,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     // Registers the upgrade/keep purchase hook on the ledger (same transaction as the purchase).
     tiers: new TierLifecycleService({ clock, timeZone: config.timeZone, settings: config.tiers, pubSub, ledger, members, program, notifications }),
     segments: new SegmentService({ clock, timeZone: config.timeZone }),
+    caps: new CapsService({ clock, program }),
   };
 }
 

@@ -22,6 +22,7 @@ import type { GamificationService } from './tasks/tasks.service';
 import type { ExperimentService } from './experiments';
 import type { TierLifecycleService } from './lifecycle/tier.service';
 import type { SegmentService } from './lifecycle/segment.service';
+import type { CapsService } from './lifecycle/caps.service';
 
 /** The application's use cases, built once in app.ts. */
 export interface Services {
@@ -41,6 +42,7 @@ export interface Services {
   experiments: ExperimentService;
   tiers: TierLifecycleService;
   segments: SegmentService;
+  caps: CapsService;
 }
 
 export function createLoaders(em: EntityManager, clock: Clock, services: Services) {

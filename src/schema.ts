@@ -11,7 +11,7 @@ import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
 import { ProgramResolver } from './program/program.resolver';
 import { TasksResolver } from './tasks/tasks.resolver';
 import { ExperimentResolver } from './experiments/experiment.resolver';
-import { LifecycleResolver, MemberLifecycleResolver } from './lifecycle/lifecycle.resolver';
+import { LifecycleResolver, MemberLifecycleResolver, ProgramStatsCapsResolver } from './lifecycle/lifecycle.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const RESOLVERS: NonEmptyArray<Function> = [
@@ -28,6 +28,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   ExperimentResolver,
   MemberLifecycleResolver,
   LifecycleResolver,
+  ProgramStatsCapsResolver,
 ];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */

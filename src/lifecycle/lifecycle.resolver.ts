@@ -4,7 +4,10 @@ import { isAdmin, requireMemberId, Role, type Principal } from '../auth/principa
 import { ForbiddenError } from '../platform/errors';
 import { MemberType } from '../members/member.types';
 import { TIER_CHANGED_TOPIC, type TierChangedPayload } from './lifecycle.topics';
+import { ProgramStatsType } from '../leaderboard/leaderboard.types';
 import {
+  PointsBySourceType,
+  RewardCapsReportType,
   SegmentStatsType,
   TierProtectionApplicationType,
   TierStatusType,
@@ -41,6 +44,23 @@ export class MemberLifecycleResolver {
   segment(@Root() member: MemberType, @Ctx() ctx: Context): string | null {
     assertOwnerOrAdmin(ctx.principal, member.id);
     return member.rawSegment;
+  }
+}
+
+/** Added to ProgramStats (admins): points given away by source against the earning caps. Computed only when asked for. */
+@Resolver(() => ProgramStatsType)
+export class ProgramStatsCapsResolver {
+  @FieldResolver(() => RewardCapsReportType, { description: 'Added: the earning caps and what they held back in the last 30 days (admins).' })
+  async rewardCaps(@Ctx() ctx: Context): Promise<RewardCapsReportType> {
+    if (!isAdmin(ctx.principal)) throw new ForbiddenError('Admins only');
+    const { bySource: _, ...report } = await ctx.services.caps.report(ctx.em);
+    return report;
+  }
+
+  @FieldResolver(() => [PointsBySourceType], { description: 'Added: points given away in the last 30 days, by source (admins).' })
+  async pointsIssuedBySource30d(@Ctx() ctx: Context): Promise<PointsBySourceType[]> {
+    if (!isAdmin(ctx.principal)) throw new ForbiddenError('Admins only');
+    return (await ctx.services.caps.report(ctx.em)).bySource;
   }
 }
 

@@ -1,5 +1,6 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Decimal } from 'decimal.js';
+import { BigIntScalar } from '../platform/graphql/scalars';
 import { TierType, toTierType } from '../members/member.types';
 import type { TierView } from '../members/tier.cache';
 import { TierProtectionStatus, type TierProtection } from './lifecycle.entity';
@@ -35,6 +36,20 @@ export class SegmentStatsType {
   @Field(() => Int) members!: number;
   @Field(() => Decimal) averageSpend!: Decimal;
   @Field(() => Float, { description: 'Share (0..1) of the points earned in the last 90 days.' }) pointsShare!: number;
+}
+
+@ObjectType('PointsBySource')
+export class PointsBySourceType {
+  @Field(() => String, { description: 'purchase, adjustment, or the source of REWARD credits (system:rewards, system:referral, system:tier).' }) source!: string;
+  @Field(() => BigIntScalar) points!: string;
+}
+
+@ObjectType('RewardCapsReport')
+export class RewardCapsReportType {
+  @Field(() => Int, { nullable: true }) dailyCap!: number | null;
+  @Field(() => Int, { nullable: true }) monthlyCap!: number | null;
+  @Field(() => Int, { description: 'Rewards the caps cut in the last 30 days.' }) capped30d!: number;
+  @Field(() => Int, { description: 'Points the caps held back in the last 30 days.' }) pointsCapped30d!: number;
 }
 
 export function toTierStatusType(status: TierStatusValue<TierView>): TierStatusType {

@@ -16,7 +16,7 @@ import { protectionTexts, tierKeepGapText, tierKeptText, tierLoweredText, tierTi
 import type { LedgerService } from '../ledger/ledger.service';
 import { LedgerEntryType } from '../ledger/ledger.entity';
 import { expiryFor } from '../ledger/ledger.rules';
-import type { LedgerWriter, LockedMember } from '../ledger/ledger.writer';
+import { TIER_BONUS_SOURCE, type LedgerWriter, type LockedMember } from '../ledger/ledger.writer';
 import type { ProgramService } from '../program/program.service';
 import { TierProtection, TierProtectionStatus } from './lifecycle.entity';
 import { addMonths, daysLeft, evaluate, keepCheck, tierStatus, upgradeTo, type HeldTier, type LifecycleSettings, type MemberSpend, type TierDecision, type TierStatusValue } from './tier.rules';
@@ -168,7 +168,7 @@ export class TierLifecycleService {
         points: tier.upgradeBonus,
         expiresAt: expiryFor(w.now, settings.validityDays),
         reference: `tier:${tier.level}`,
-        source: 'system:tier',
+        source: TIER_BONUS_SOURCE,
         description: `升级奖励: ${tier.name}`,
         idempotencyKey: `tier-bonus:${member.id}:${tier.level}`,
       });
