@@ -73,8 +73,9 @@ export class SegmentService {
     for (let cursor = NIL_UUID; ; ) {
       const batch = await em.transactional(async (tx) => {
         const rows = await tx.execute<{ member_id: string; r: number; f: number; m: number; joined_at: string; segment: string | null }[]>(
-          `select x.member_id, x.r, x.f, x.m, m.joined_at, m.segment from member_rfm x join member m on m.id = x.member_id
-           where x.member_id > ? order by x.member_id limit ?`,
+          // The batch first (a range of member_rfm's key), then its members by primary key.
+          `with b as (select member_id, r, f, m from member_rfm where member_id > ? order by member_id limit ?)
+           select b.member_id, b.r, b.f, b.m, m.joined_at, m.segment from b join member m on m.id = b.member_id order by b.member_id`,
           [cursor, batchSize],
         );
         if (rows.length === 0) return rows;
