@@ -121,8 +121,14 @@ export class TierLifecycleService {
    * reached tier's bonus once), or keep a tier that is in grace.
    */
   private async afterPurchase(w: LedgerWriter, member: LockedMember): Promise<void> {
-    const [row] = await this.rows(w.tx, [member.id], w.now);
+    // Most purchases change nothing: the spend windows are summed only when they matter.
+    const [light] = await w.tx.execute<{ tier_spend_base: string; in_grace: boolean }[]>(
+      'select tier_spend_base::text, tier_grace_until is not null as in_grace from member where id = ?',
+      [member.id],
+    );
     const tiers = await this.deps.members.tierValues(w.tx);
+    if (!light.in_grace && !upgradeTo(tiers, member.tierLevel, { lifetime: member.totalSpend, spendBase: light.tier_spend_base })) return;
+    const [row] = await this.rows(w.tx, [member.id], w.now);
     const held = heldOf(row);
     const spend = { ...spendOf(row), lifetime: member.totalSpend };
     const notes: NewNotification[] = [];
