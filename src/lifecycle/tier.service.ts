@@ -183,6 +183,20 @@ export class TierLifecycleService {
   }
 
   /**
+   * Whether any member is due, from the two partial indexes only: the job runs every
+   * JOBS_INTERVAL_MS and finds nothing to do most of the time, so that case must not walk `member`.
+   */
+  async anyDue(em: EntityManager): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const [row] = await em.execute<{ due: boolean }[]>(
+      `select exists (select 1 from member where tier_grace_until is null and tier_valid_until <= ?)
+           or exists (select 1 from member where tier_grace_until <= ? and (not tier_grace_warned or tier_grace_until <= ?)) as due`,
+      [now, new Date(now.getTime() + 30 * DAY_MS), now],
+    );
+    return row.due;
+  }
+
+  /**
    * One batch of the daily evaluation: members whose tier year or grace is due, claimed with
    * FOR UPDATE SKIP LOCKED (another instance takes the others), decided by the rules, written,
    * notified; tierChanged is published after commit. Returns the last id seen (the keyset cursor).
