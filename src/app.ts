@@ -53,6 +53,9 @@ import { PartnerGate } from './partners/partner.endpoint';
 import { PersistedOperations } from './partners/partner.manifest';
 import { PartnerRateLimiter } from './partners/partner.rate-limit';
 import { RedisKeyValueCache } from './platform/graphql/apq-cache';
+import { TierLifecycleService } from './lifecycle/tier.service';
+import { SegmentService } from './lifecycle/segment.service';
+import { CapsService } from './lifecycle/caps.service';
 
 export interface AppOptions {
   clock?: Clock;
@@ -115,6 +118,10 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),
     experiments: new ExperimentService({ clock }),
     partnerCalls: new PartnerCallService(),
+    // Registers the upgrade/keep purchase hook on the ledger (same transaction as the purchase).
+    tiers: new TierLifecycleService({ clock, timeZone: config.timeZone, settings: config.tiers, pubSub, ledger, members, program, notifications }),
+    segments: new SegmentService({ clock, timeZone: config.timeZone }),
+    caps: new CapsService({ clock, program }),
   };
 }
 

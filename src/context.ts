@@ -23,6 +23,9 @@ import type { GamificationService } from './tasks/tasks.service';
 import type { ExperimentService } from './experiments';
 import type { RecommendationService } from './recommendations/recommendation.service';
 import type { PartnerCallService } from './partners/partner.service';
+import type { TierLifecycleService } from './lifecycle/tier.service';
+import type { SegmentService } from './lifecycle/segment.service';
+import type { CapsService } from './lifecycle/caps.service';
 
 /** The application's use cases, built once in app.ts. */
 export interface Services {
@@ -43,6 +46,9 @@ export interface Services {
   experiments: ExperimentService;
   recommendations: RecommendationService;
   partnerCalls: PartnerCallService;
+  tiers: TierLifecycleService;
+  segments: SegmentService;
+  caps: CapsService;
 }
 
 export function createLoaders(em: EntityManager, clock: Clock, services: Services) {

@@ -14,6 +14,7 @@ import { TasksResolver } from './tasks/tasks.resolver';
 import { ExperimentResolver } from './experiments/experiment.resolver';
 import { RecommendationResolver } from './recommendations/recommendation.resolver';
 import { PartnerResolver } from './partners/partner.resolver';
+import { LifecycleResolver, MemberLifecycleResolver, ProgramStatsCapsResolver } from './lifecycle/lifecycle.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const RESOLVERS: NonEmptyArray<Function> = [
@@ -31,6 +32,9 @@ const RESOLVERS: NonEmptyArray<Function> = [
   ExperimentResolver,
   RecommendationResolver,
   PartnerResolver,
+  MemberLifecycleResolver,
+  LifecycleResolver,
+  ProgramStatsCapsResolver,
 ];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */

@@ -5,7 +5,7 @@
 // VmHWM) and where the time went in PostgreSQL: every statement the job sent, timed from send to
 // result and grouped by its shape (the job is I/O-bound: a CPU profile of this process shows
 // mostly idle time; this shows which statements it waited for).
-// Environment: DATABASE_URL, REDIS_PREFIX, BENCH_JOB (expiry-warning | expiry), BENCH_NOW (ISO).
+// Environment: DATABASE_URL, REDIS_PREFIX, BENCH_JOB (expiry-warning | expiry | tier-evaluation | rfm-segments), BENCH_NOW (ISO).
 import { readFileSync } from 'node:fs';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { dist, projectRequire } from './dist.mjs';
@@ -55,7 +55,7 @@ function timeStatements() {
 async function main() {
   const job = process.env.BENCH_JOB;
   const now = new Date(process.env.BENCH_NOW);
-  if (!['expiry-warning', 'expiry'].includes(job) || Number.isNaN(now.getTime())) throw new Error(`bad BENCH_JOB/BENCH_NOW: ${job} ${process.env.BENCH_NOW}`);
+  if (!['expiry-warning', 'expiry', 'tier-evaluation', 'rfm-segments'].includes(job) || Number.isNaN(now.getTime())) throw new Error(`bad BENCH_JOB/BENCH_NOW: ${job} ${process.env.BENCH_NOW}`);
 
   const { loadConfig } = dist('src/platform/config.js');
   const { openOrm } = dist('src/platform/db/orm.js');
@@ -66,6 +66,8 @@ async function main() {
   const { createServices } = dist('src/app.js');
   const { ExpiryWarningJob } = dist('src/jobs/expiry-warning.job.js');
   const { ExpiryJob } = dist('src/jobs/expiry.job.js');
+  const { TierEvaluationJob } = dist('src/jobs/tier-evaluation.job.js');
+  const { RfmJob } = dist('src/jobs/rfm.job.js');
 
   const statements = timeStatements();
   const config = loadConfig(process.env);
@@ -77,10 +79,13 @@ async function main() {
   await connectRedis(redis);
   const pubSub = new RedisPubSubAdapter(redis, log);
   const services = createServices({ clock, config, orm, redis, pubSub, log });
-  const instance =
-    job === 'expiry-warning'
-      ? new ExpiryWarningJob({ orm, clock, pubSub, program: services.program })
-      : new ExpiryJob({ orm, clock, events: services.events });
+  const instance = {
+    'expiry-warning': () => new ExpiryWarningJob({ orm, clock, pubSub, program: services.program }),
+    expiry: () => new ExpiryJob({ orm, clock, events: services.events }),
+    // As the runner builds them (src/jobs/runner.ts).
+    'tier-evaluation': () => new TierEvaluationJob({ orm, tiers: services.tiers }),
+    'rfm-segments': () => new RfmJob({ orm, segments: services.segments }),
+  }[job]();
 
   if (global.gc) global.gc();
   const rssBefore = process.memoryUsage.rss();

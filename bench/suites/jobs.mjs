@@ -10,8 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { dist, ROOT } from '../lib/dist.mjs';
 import { dropDatabase, freshDatabase, withClient } from '../lib/db.mjs';
 import { clearPrefix } from '../lib/redis.mjs';
+import { lifecycleBaselines, lifecycleExpectations, seedLifecycle, verifyLifecycle } from './lifecycle-seed.mjs';
 
-export const description = 'expiry warnings and expiry over 100k and 1M lots (lots/s, peak RSS of the job process)';
+export const description = 'expiry warnings and expiry over 100k and 1M lots, tier evaluation and RFM segments over 200k members (items/s, peak RSS of the job process)';
+
+/** BENCH_JOBS_PHASES=expiry,lifecycle (default both): run only some parts on a busy machine. */
+const PHASES = (process.env.BENCH_JOBS_PHASES || 'expiry,lifecycle').split(',').map((p) => p.trim());
+const LIFECYCLE = { label: '200k members', members: 200_000 };
+const LIFECYCLE_JOBS = ['tier-evaluation', 'rfm-segments'];
 
 const DATABASE = 'loyalty_bench_jobs';
 const REDIS_PREFIX = 'bench-jobs:';
@@ -28,7 +34,7 @@ const CHILD_TIMEOUT_MS = 150_000;
 const THRESHOLDS = [1, 3, 7];
 
 /** Set-up, two scales (seed + two jobs + checks), teardown: at most 5 minutes. */
-export const budgetSeconds = () => 295;
+export const budgetSeconds = () => (PHASES.includes('expiry') ? 295 : 0) + (PHASES.includes('lifecycle') ? 240 : 0);
 
 const MB = (bytes) => (bytes == null ? NaN : bytes / 1024 / 1024);
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
@@ -218,7 +224,7 @@ export async function run(ctx) {
   const rows = [];
   const problems = [];
   const scales = [];
-  for (const scale of SCALES) {
+  for (const scale of PHASES.includes('expiry') ? SCALES : []) {
     const last = scale === SCALES[SCALES.length - 1];
     log(`\n${scale.label}: ${scale.lots.toLocaleString('en')} lots across ${scale.members.toLocaleString('en')} members`);
     await clearPrefix(probe.redisUrl, REDIS_PREFIX);
@@ -281,6 +287,8 @@ export async function run(ctx) {
     if (!last) await dropDatabase(DATABASE);
   }
 
+  const lifecycleRows = PHASES.includes('lifecycle') ? await runLifecycle(ctx, RECONCILIATION_SQL, problems) : [];
+
   const notes = ['jobs (one child process per job and scale; lots/s = lots the job acted on ÷ its wall time):'];
   notes.push(`${'scale'.padEnd(6)} ${'job'.padEnd(15)} ${'seconds'.padStart(8)} ${'lots'.padStart(9)} ${'lots/s'.padStart(8)} ${'table/s'.padStart(8)} ${'RSS start'.padStart(9)} ${'RSS peak'.padStart(9)} ${'VmHWM'.padStart(7)} ${'heap pk'.padStart(8)} ${'live pk'.padStart(8)}`);
   for (const r of rows) {
@@ -295,6 +303,56 @@ export async function run(ctx) {
   }
   const slow = rows.filter((r) => r.scale === '1M' && r.handledPerSecond < 20_000);
   if (slow.length) notes.push(`below the 20,000 lots/s aim at 1M: ${slow.map((r) => `${r.job} ${fmt(r.handledPerSecond)} lots/s`).join(', ')}`);
+  if (lifecycleRows.length) {
+    notes.push(`member lifecycle at ${LIFECYCLE.label} (members/s = members the job decided or scored ÷ its wall time; baseline = one bare SQL statement reading the same rows, same run):`);
+    for (const r of lifecycleRows) {
+      notes.push(`${r.job.padEnd(16)} ${fmt(r.seconds, 1).padStart(6)} s  ${String(r.handled).padStart(7)} members  ${fmt(r.perSecond).padStart(7)} members/s (${fmt(r.membersPerSecond)} of all members/s)  ` +
+        `baseline ${fmt(r.baselineMs)} ms → job/baseline ×${fmt(r.ratio, 1)}  RSS ${fmt(r.rssBeforeMb)} → peak ${fmt(r.peakRssMb)} MB, heap after major GCs ≤ ${fmt(r.peakLiveHeapMb)} MB`);
+    }
+  }
   notes.push('(the request table above is empty: this suite sends no HTTP load)');
-  return { description, now: NOW.toISOString(), results: [], summary: {}, jobs: rows, scales, notes, problems };
+  return { description, now: NOW.toISOString(), results: [], summary: {}, jobs: rows, lifecycle: lifecycleRows, scales, notes, problems };
+}
+
+/** The tier evaluation and the RFM job over a fresh 200k-member database, each in its own child. */
+async function runLifecycle(ctx, reconciliationSql, problems) {
+  const { log } = ctx;
+  log(`\nmember lifecycle: ${LIFECYCLE.members.toLocaleString('en')} members`);
+  let t = Date.now();
+  const { url } = await freshDatabase(DATABASE);
+  const steps = await seedLifecycle(url, LIFECYCLE.members, NOW);
+  const expected = await lifecycleExpectations(url, NOW);
+  log(`  seeded in ${Date.now() - t} ms (${Object.entries(steps).map(([k, v]) => `${k} ${v}`).join(', ')} ms): ${expected.due.toLocaleString('en')} members due for evaluation, ${expected.active.toLocaleString('en')} active in 90 days`);
+  const baselines = await lifecycleBaselines(url, NOW);
+  const runs = {};
+  const rows = [];
+  for (const job of LIFECYCLE_JOBS) {
+    const report = await runChild(ctx, job, url, { label: '200k' });
+    runs[job] = report;
+    const handled = job === 'tier-evaluation' ? report.result.members : report.result.active;
+    const row = {
+      job,
+      handled,
+      seconds: report.ms / 1000,
+      perSecond: handled / (report.ms / 1000),
+      membersPerSecond: LIFECYCLE.members / (report.ms / 1000),
+      baselineMs: baselines[job],
+      ratio: report.ms / baselines[job],
+      rssBeforeMb: MB(report.rssBefore),
+      peakRssMb: MB(report.peakRss),
+      peakLiveHeapMb: MB(report.peakLiveHeap),
+      result: report.result,
+      statements: report.statements,
+    };
+    rows.push(row);
+    log(`  ${job.padEnd(16)} ${fmt(row.seconds, 1).padStart(6)} s  ${fmt(row.perSecond).padStart(7)} members/s (${handled.toLocaleString('en')})  baseline ${fmt(row.baselineMs)} ms (×${fmt(row.ratio, 1)})  ` +
+      `RSS ${fmt(row.rssBeforeMb)} → peak ${fmt(row.peakRssMb)} MB, live heap ≤ ${fmt(row.peakLiveHeapMb)} MB  ${JSON.stringify(report.result)}`);
+    for (const st of report.statements.slice(0, 4)) {
+      log(`      ${fmt(st.ms / 1000, 1).padStart(6)} s ${fmt((st.ms / report.ms) * 100).padStart(3)}% of the run  ×${String(st.count).padEnd(4)} ${st.statement}`);
+    }
+  }
+  const checked = await verifyLifecycle(url, NOW, expected, runs, reconciliationSql);
+  log(`  checks: ${checked.problems.length ? `${checked.problems.length} FAILED: ${checked.problems.join('; ')}` : 'all passed'}; segments ${checked.bySegment.map((s) => `${s.segment} ${s.n}`).join(', ')}`);
+  problems.push(...checked.problems.map((p) => `lifecycle: ${p}`));
+  return rows;
 }

@@ -17,8 +17,9 @@ export const MEMBER_OWNED_TYPES: Readonly<
   Record<string, { owner: (source: any) => string | null | undefined; public: readonly string[]; hiddenFromPartners?: readonly string[] }>
 > = {
   // Coupon codes are bearer values a till accepts: a partner could read and burn any member's
-  // (contract, Partners), so partners use useCoupon(code) with the code the member shows.
-  Member: { owner: (member: { id: string }) => member.id, public: ['id', 'nickname', 'tier'], hiddenFromPartners: ['coupons'] },
+  // (contract, Partners), so partners use useCoupon(code) with the code the member shows. Tier
+  // status, protections and segment are the member's and admins' only (issue 17).
+  Member: { owner: (member: { id: string }) => member.id, public: ['id', 'nickname', 'tier'], hiddenFromPartners: ['coupons', 'tierStatus', 'tierProtections', 'segment'] },
   // A redemption says what a member bought, where it ships and what it cost: all of it private.
   Redemption: { owner: (redemption: { memberId: string }) => redemption.memberId, public: ['id'], hiddenFromPartners: ['coupon', 'coupons'] },
 };
@@ -43,7 +44,7 @@ export function guardMemberOwnedFields(schema: GraphQLSchema): GraphQLSchema {
       field.resolve = (source, args, context: Context, info) => {
         const { principal } = context;
         if (principal.role === Role.MEMBER && principal.memberId !== rule.owner(source)) throw new PrivateFieldError(typeName, field.name);
-        if (hidden && principal.role === Role.PARTNER) throw new ForbiddenError(`Partners may not read ${typeName}.${field.name}: redeem a coupon with useCoupon(code)`);
+        if (hidden && principal.role === Role.PARTNER) throw new ForbiddenError(`Partners may not read ${typeName}.${field.name}`);
         return resolve(source, args, context, info);
       };
     }

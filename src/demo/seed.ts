@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { seedLifecycleDemo } from './lifecycle';
 import { Decimal } from 'decimal.js';
 import type { Services } from '../context';
 import type { Principal } from '../auth/principal';
@@ -93,6 +94,9 @@ export async function seedDemo(orm: MikroORM, services: Services): Promise<{ see
       await services.gamification.recordCompletion(em, member.id, code, `DEMO-${String(review).padStart(4, '0')}`);
     }
   }
+
+  // The tier year and the RFM segments with their offers (issue 17).
+  await seedLifecycleDemo(em, services, { gold: members.get('demo-003')!.id, diamond: members.get('demo-004')!.id });
 
   // The points-prompt experiment, running: every demo member has seen its copy (one exposure
   // each), and the first two clicked it. Skipped if an admin has set up experiments already.

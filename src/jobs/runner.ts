@@ -8,6 +8,8 @@ import { RankSnapshotJob } from './rank-snapshot.job';
 import { ExpiryWarningJob } from './expiry-warning.job';
 import { StatsJob } from './stats.job';
 import { PaymentTimeoutJob } from './payment-timeout.job';
+import { TierEvaluationJob } from './tier-evaluation.job';
+import { RfmJob } from './rfm.job';
 import type { PubSub } from 'type-graphql';
 import { isDatabaseUnavailable } from '../platform/db/failures';
 
@@ -39,6 +41,8 @@ export class JobRunner {
       new PaymentTimeoutJob({ orm: deps.orm, clock: deps.clock, redemptions: deps.services.redemptions }),
       new RankSnapshotJob(deps.services.leaderboard),
       new StatsJob({ orm: deps.orm, clock: deps.clock, stats: deps.services.stats }),
+      new TierEvaluationJob({ orm: deps.orm, tiers: deps.services.tiers }),
+      new RfmJob({ orm: deps.orm, segments: deps.services.segments }),
     ];
   }
 

@@ -4,7 +4,7 @@ import type { PeriodKind } from '../platform/time';
 import { LatestValueChannel } from '../realtime/latest-value';
 import type { RedisPubSubAdapter } from '../realtime/pubsub';
 import { LEDGER_MOVED_TOPIC } from '../ledger/ledger.events';
-import { tierFor } from '../members/member.rules';
+import { heldTierOf } from '../members/member.rules';
 import type { TierCache } from '../members/tier.cache';
 import type { Board, LeaderboardService } from './leaderboard.service';
 
@@ -130,8 +130,8 @@ export class LeaderboardFeed {
     const ids = board.entries.map((e) => e.memberId);
     const [rows, tiers] = await Promise.all([
       ids.length
-        ? em.execute<{ id: string; nickname: string; total_spend: string }[]>(
-            'select id, nickname, total_spend from member where id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
+        ? em.execute<{ id: string; nickname: string; tier_level: number }[]>(
+            'select id, nickname, tier_level from member where id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
             [JSON.stringify(ids)],
           )
         : [],
@@ -146,7 +146,7 @@ export class LeaderboardFeed {
         .filter((e) => byId.has(e.memberId))
         .map((e) => {
           const m = byId.get(e.memberId)!;
-          return { rank: e.rank, score: e.score, member: { id: m.id, nickname: m.nickname, tierLevel: tierFor(tiers, m.total_spend).level } };
+          return { rank: e.rank, score: e.score, member: { id: m.id, nickname: m.nickname, tierLevel: heldTierOf(tiers, m.tier_level).level } };
         }),
     };
   }

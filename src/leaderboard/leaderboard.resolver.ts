@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, Int, Query, Resolver, Root, Subscription } from '
 import type { Context } from '../context';
 import { requireMemberId, Role } from '../auth/principal';
 import { BadInputError, ForbiddenError } from '../platform/errors';
-import { tierFor } from '../members/member.rules';
+import { heldTierOf } from '../members/member.rules';
 import { MAX_BOARD_FIRST, type LeaderboardValue } from './leaderboard.feed';
 import { LeaderboardPeriod, LeaderboardType, ProgramStatsType, RankInfoType, RankPointType } from './leaderboard.types';
 import type { ProgramStatsValue } from '../program/stats.service';
@@ -28,7 +28,7 @@ export class LeaderboardResolver {
     const entries = board.entries.flatMap((entry, i) => {
       const member = members[i];
       if (!member || member instanceof Error) return [];
-      return [{ rank: entry.rank, score: entry.score, member: { id: member.id, nickname: member.nickname, tierLevel: tierFor(tiers, member.totalSpend).level } }];
+      return [{ rank: entry.rank, score: entry.score, member: { id: member.id, nickname: member.nickname, tierLevel: heldTierOf(tiers, member.tierLevel).level } }];
     });
     return { period: kind, entries, totalMembers: board.total, updatedAt: board.updatedAt };
   }

@@ -4,7 +4,7 @@ import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 
 @Entity({ tableName: 'earning_rule' })
 export class EarningRule {
-  [OptionalProps]?: 'id' | 'startsAt' | 'endsAt' | 'minTierLevel';
+  [OptionalProps]?: 'id' | 'startsAt' | 'endsAt' | 'minTierLevel' | 'segments';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -36,6 +36,10 @@ export class EarningRule {
 
   @Property({ type: 'integer', nullable: true })
   minTierLevel: number | null = null;
+
+  /** RFM segment keys it applies to; empty: everyone. */
+  @Property({ type: 'text[]', defaultRaw: "'{}'" })
+  segments: string[] = [];
 
   @Property({ type: 'boolean' })
   active!: boolean;

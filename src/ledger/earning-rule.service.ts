@@ -6,6 +6,7 @@ import { isUuid } from '../platform/ids';
 import { EarningRule } from './earning-rule.entity';
 import type { EarningRuleLike } from './ledger.rules';
 import { transaction } from '../platform/db/transaction';
+import { isSegmentKey, SEGMENT_KEYS } from '../members/segment.rules';
 
 export interface EarningRuleFields {
   name: string;
@@ -17,6 +18,7 @@ export interface EarningRuleFields {
   categories: string[];
   firstOrderOnly: boolean;
   minTierLevel?: number | null;
+  segments?: string[] | null;
   active: boolean;
 }
 
@@ -37,6 +39,9 @@ function validated(input: EarningRuleFields) {
   if (input.minTierLevel != null && (!Number.isInteger(input.minTierLevel) || input.minTierLevel < 1)) {
     throw new BadInputError('minTierLevel must be a tier level (1 or more)', 'minTierLevel');
   }
+  const segments = [...new Set(input.segments ?? [])];
+  const unknown = segments.find((s) => !isSegmentKey(s));
+  if (unknown !== undefined) throw new BadInputError(`segments: "${unknown}" is not a segment (${SEGMENT_KEYS.join(', ')})`, 'segments');
   return {
     name,
     multiplier: new Decimal(input.multiplier).toDecimalPlaces(3).toFixed(3),
@@ -47,6 +52,7 @@ function validated(input: EarningRuleFields) {
     categories,
     firstOrderOnly: input.firstOrderOnly ?? false,
     minTierLevel: input.minTierLevel ?? null,
+    segments,
     active: input.active ?? true,
   };
 }
@@ -58,7 +64,7 @@ export class EarningRuleService {
   async activeRules(em: EntityManager): Promise<EarningRuleLike[]> {
     const rows = await em.execute<(Omit<EarningRuleLike, 'startsAt' | 'endsAt'> & { startsAt: string | null; endsAt: string | null })[]>(
       `select multiplier::text as multiplier, bonus_points as "bonusPoints", starts_at as "startsAt", ends_at as "endsAt", weekdays, categories,
-              first_order_only as "firstOrderOnly", min_tier_level as "minTierLevel", active
+              first_order_only as "firstOrderOnly", min_tier_level as "minTierLevel", segments, active
        from earning_rule where active`,
     );
     return rows.map((r) => ({ ...r, startsAt: r.startsAt ? new Date(r.startsAt) : null, endsAt: r.endsAt ? new Date(r.endsAt) : null }));

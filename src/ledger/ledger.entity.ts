@@ -141,6 +141,8 @@ export class LotAllocation {
 /** A purchase that earned points: the idempotency record of earnPoints and the base of reversals. */
 @Entity({ tableName: 'purchase' })
 @Index({ name: 'purchase_member_idx', properties: ['memberId', 'createdAt'] })
+@Index({ name: 'purchase_occurred_idx', properties: ['occurredAt'] })
+@Index({ name: 'purchase_member_occurred_idx', properties: ['memberId', 'occurredAt'] })
 @Check({ name: 'purchase_refund_check', expression: 'refunded_amount >= 0 and refunded_amount <= amount and points_reversed >= 0 and points_reversed <= points' })
 export class Purchase {
   [OptionalProps]?: 'category' | 'refundedAmount' | 'pointsReversed' | 'pointsForgiven';

@@ -10,6 +10,8 @@ export interface EarningRuleLike {
   categories: string[];
   firstOrderOnly: boolean;
   minTierLevel: number | null;
+  /** RFM segment keys (issue 17); empty: everyone. */
+  segments: string[];
   active: boolean;
 }
 
@@ -17,6 +19,8 @@ export interface PurchaseFacts {
   occurredAt: Date;
   category: string | null;
   tierLevel: number;
+  /** The member's RFM segment when it buys; null without one. */
+  segment: string | null;
   /** No earlier purchase of this member. */
   firstOrder: boolean;
   timeZone: string;
@@ -31,6 +35,7 @@ export function ruleApplies(rule: EarningRuleLike, purchase: PurchaseFacts): boo
   if (rule.categories.length && (!purchase.category || !rule.categories.includes(purchase.category))) return false;
   if (rule.firstOrderOnly && !purchase.firstOrder) return false;
   if (rule.minTierLevel != null && purchase.tierLevel < rule.minTierLevel) return false;
+  if (rule.segments.length && (!purchase.segment || !rule.segments.includes(purchase.segment))) return false;
   return true;
 }
 

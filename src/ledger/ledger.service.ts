@@ -9,13 +9,11 @@ import { isUuid } from '../platform/ids';
 import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { MemberStatus } from '../members/member.entity';
 import { MemberFrozenError, MemberNotFoundError } from '../members/member.errors';
-import { tierFor } from '../members/member.rules';
+import { heldTierOf } from '../members/member.rules';
 import type { MemberService } from '../members/member.service';
 import type { ProgramService } from '../program/program.service';
 import type { NotificationService } from '../notifications/notification.service';
-import { NotificationKind } from '../notifications/notification.entity';
 import type { EarningRuleService } from './earning-rule.service';
-import type { TierView } from '../members/tier.cache';
 import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
 import {
   EarnRateLimitedError,
@@ -139,6 +137,7 @@ export class LedgerService {
       return work(writer);
     });
     this.deps.events.committed(writer.posted);
+    for (const publish of writer.afterCommit) publish();
     return result;
   }
 
@@ -193,8 +192,8 @@ export class LedgerService {
           [member.id],
         );
 
-        const tier = tierFor(tiers, member.totalSpend);
-        const facts = { occurredAt, category, tierLevel: tier.level, firstOrder: first_order, timeZone: this.deps.timeZone };
+        const tier = heldTierOf(tiers, member.tierLevel);
+        const facts = { occurredAt, category, tierLevel: tier.level, segment: member.segment, firstOrder: first_order, timeZone: this.deps.timeZone };
         const points = purchasePoints(input.amount, settings.pointsPerCurrencyUnit, tier.multiplier, rules.filter((r) => ruleApplies(r, facts)));
         // Rate × tier × rule multipliers can take a large amount past the integer columns: bad input, not a 500.
         if (Math.max(points, member.balance + points, member.lifetimeEarned + points) > POINTS_MAX) {
@@ -216,7 +215,7 @@ export class LedgerService {
           [scope, orderId, member.id, input.amount.toFixed(2), category, occurredAt, entry.id, points, now],
         );
         if (!held) {
-          await this.addSpend(w, member, input.amount, tiers);
+          await this.addSpend(w, member, input.amount);
           for (const hook of this.purchaseHooks) await hook(w, member, { orderId, amount: input.amount });
         }
         await w.tx.execute('update member set last_active_at = ? where id = ?', [now, member.id]);
@@ -232,23 +231,10 @@ export class LedgerService {
     }
   }
 
-  /** Lifetime spend grows, and a crossed threshold records a TIER_CHANGE notification. */
-  private async addSpend(w: LedgerWriter, member: LockedMember, amount: Decimal, tiers: TierView[]) {
-    const before = tierFor(tiers, member.totalSpend);
+  /** Lifetime spend grows; upgrades are the lifecycle's purchase hook (issue 17), run right after. */
+  private async addSpend(w: LedgerWriter, member: LockedMember, amount: Decimal) {
     member.totalSpend = Decimal.max(0, new Decimal(member.totalSpend).plus(amount)).toFixed(2);
     await w.saveMember(member);
-    const after = tierFor(tiers, member.totalSpend);
-    if (after.level > before.level) {
-      await this.deps.notifications.record(w.tx, w.now, [
-        {
-          memberId: member.id,
-          kind: NotificationKind.TIER_CHANGE,
-          title: `恭喜升级为${after.name}`,
-          body: `您已升级为${after.name}，消费积分享 ${Number(after.multiplier)} 倍。`,
-          data: { fromLevel: before.level, toLevel: after.level },
-        },
-      ]);
-    }
   }
 
   private async entryById(w: LedgerWriter, id: string): Promise<EntryRow> {
@@ -386,7 +372,6 @@ export class LedgerService {
   /** approveHeldEntry: the held credit is posted now, keeping the validity it was earned with. */
   async approveHeld(em: EntityManager, entryId: string): Promise<EntryRow> {
     const memberId = await this.memberOfEntry(em, entryId);
-    const tiers = await this.deps.members.tierValues(em);
     return this.inTransaction(em, async (w) => {
       const member = await w.lockMember(memberId);
       const held = await this.entryById(w, entryId);
@@ -396,7 +381,7 @@ export class LedgerService {
       const entry = await w.postHeld(member, held, validity === null ? null : new Date(w.now.getTime() + validity));
       const [order] = await w.tx.execute<PurchaseRow[]>('select * from purchase where entry_id = ?', [entry.id]);
       if (order) {
-        await this.addSpend(w, member, new Decimal(order.amount), tiers);
+        await this.addSpend(w, member, new Decimal(order.amount));
         for (const hook of this.purchaseHooks) await hook(w, member, { orderId: order.order_id, amount: new Decimal(order.amount) });
       }
       return entry;

@@ -134,6 +134,7 @@ export class EarningRuleType {
   @Field(() => [String], { description: 'Categories it applies to; empty: all.' }) categories!: string[];
   @Field(() => Boolean) firstOrderOnly!: boolean;
   @Field(() => Int, { nullable: true }) minTierLevel!: number | null;
+  @Field(() => [String], { description: 'RFM segments it applies to; empty: everyone.' }) segments!: string[];
   @Field(() => Boolean) active!: boolean;
 }
 
@@ -148,6 +149,7 @@ export class EarningRuleInput {
   @Field(() => [String], { nullable: true, defaultValue: [] }) categories!: string[];
   @Field(() => Boolean, { nullable: true, defaultValue: false }) firstOrderOnly!: boolean;
   @Field(() => Int, { nullable: true }) minTierLevel?: number | null;
+  @Field(() => [String], { nullable: true, defaultValue: [] }) segments?: string[] | null;
   @Field(() => Boolean, { nullable: true, defaultValue: true }) active!: boolean;
 }
 
@@ -188,6 +190,7 @@ export function toEarningRuleType(rule: EarningRule): EarningRuleType {
     categories: rule.categories,
     firstOrderOnly: rule.firstOrderOnly,
     minTierLevel: rule.minTierLevel,
+    segments: rule.segments ?? [],
     active: rule.active,
   });
 }

@@ -31,6 +31,10 @@ export interface LockedMember {
   lifetimeEarned: number;
   pointsDebt: number;
   totalSpend: string;
+  /** The tier held (issue 17); earning uses it, upgrades are the lifecycle's purchase hook. */
+  tierLevel: number;
+  /** RFM segment key, for earning rules limited to segments. */
+  segment: string | null;
 }
 
 export interface EntryFields {
@@ -57,6 +61,17 @@ export interface DebitFields extends EntryFields {
   partial?: boolean;
 }
 
+/** Earning caps (issue 17, seed §4.4) on REWARD credits of a member, per local day and month; null: none. */
+export interface RewardCaps {
+  daily: number | null;
+  monthly: number | null;
+  dayStart: Date;
+  monthStart: Date;
+}
+
+/** Source of tier upgrade bonuses: deliberate one-off grants, outside the earning caps. */
+export const TIER_BONUS_SOURCE = 'system:tier';
+
 /** Points given back to an expired lot come back in a new lot valid this long (README: refunds). */
 export const REFUND_GRACE_DAYS = 30;
 
@@ -74,6 +89,8 @@ const json = (value: unknown) => JSON.stringify(value);
  */
 export class LedgerWriter {
   readonly posted: EntryRow[] = [];
+  /** Work to do once the transaction has committed (events of other domains, e.g. tierChanged). */
+  readonly afterCommit: (() => void)[] = [];
 
   constructor(
     readonly tx: EntityManager,
@@ -86,8 +103,8 @@ export class LedgerWriter {
 
   /** Locks the member and expires its due lots, so nothing expired can be spent or counted. */
   async lockMember(memberId: string): Promise<LockedMember> {
-    const [row] = await this.rows<{ id: string; status: MemberStatus; balance: number; lifetime_earned: number; points_debt: number; total_spend: string }>(
-      'select id, status, balance, lifetime_earned, points_debt, total_spend from member where id = ? for update',
+    const [row] = await this.rows<{ id: string; status: MemberStatus; balance: number; lifetime_earned: number; points_debt: number; total_spend: string; tier_level: number; segment: string | null }>(
+      'select id, status, balance, lifetime_earned, points_debt, total_spend, tier_level, segment from member where id = ? for update',
       [memberId],
     );
     if (!row) throw new MemberNotFoundError(memberId);
@@ -98,6 +115,8 @@ export class LedgerWriter {
       lifetimeEarned: row.lifetime_earned,
       pointsDebt: row.points_debt,
       totalSpend: row.total_spend,
+      tierLevel: row.tier_level,
+      segment: row.segment,
     };
     const expired = await this.expireDue([member.id]);
     member.balance -= expired.get(member.id) ?? 0;
@@ -152,6 +171,48 @@ export class LedgerWriter {
     const entry = await this.insertEntry(member, { ...fields, status: LedgerEntryStatus.POSTED, delta: fields.points, balanceAfter: member.balance });
     await this.afterCredit(member, entry, fields.points, fields.expiresAt);
     return entry;
+  }
+
+  /**
+   * A REWARD under the earning caps: what is left of the member's daily and monthly room is
+   * credited; a cut is recorded in reward_cap_hit with its reason, and a reward cut to 0 is still
+   * an entry (REJECTED, not in the balance, the reason in review_note), never silently dropped.
+   * The member is locked, so concurrent rewards of one member see each other's credits.
+   */
+  async cappedReward(member: LockedMember, fields: Omit<CreditFields, 'type' | 'held'>, caps: RewardCaps): Promise<{ entry: EntryRow; granted: number }> {
+    let granted = fields.points;
+    let reason: string | null = null;
+    if (caps.daily != null || caps.monthly != null) {
+      const since = new Date(Math.min(caps.dayStart.getTime(), caps.monthStart.getTime()));
+      const [used] = await this.rows<{ day: number; month: number }>(
+        `select coalesce(sum(delta) filter (where created_at >= ?), 0)::int as day, coalesce(sum(delta) filter (where created_at >= ?), 0)::int as month
+         from ledger_entry where member_id = ? and type = 'REWARD' and status = 'POSTED' and source <> ? and created_at >= ?`,
+        [caps.dayStart, caps.monthStart, member.id, TIER_BONUS_SOURCE, since],
+      );
+      if (caps.daily != null && caps.daily - used.day < granted) {
+        granted = Math.max(0, caps.daily - used.day);
+        reason = `每日奖励积分上限 ${caps.daily}`;
+      }
+      if (caps.monthly != null && caps.monthly - used.month < granted) {
+        granted = Math.max(0, caps.monthly - used.month);
+        reason = `每月奖励积分上限 ${caps.monthly}`;
+      }
+    }
+    const credit = { ...fields, type: LedgerEntryType.REWARD as const };
+    if (reason === null) return { entry: await this.credit(member, credit), granted };
+    await this.tx.execute(
+      'insert into reward_cap_hit (member_id, source, reference, requested, granted, reason, created_at) values (?, ?, ?, ?, ?, ?, ?)',
+      [member.id, fields.source, fields.reference ?? null, fields.points, granted, reason, this.now],
+    );
+    if (granted > 0) {
+      return { entry: await this.credit(member, { ...credit, points: granted, description: `${fields.description} (已达${reason}, 原${fields.points}积分)` }), granted };
+    }
+    const [entry] = await this.rows<EntryRow>(
+      `insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, expires_at, created_at, idempotency_key, review_note)
+       values (?, 'REWARD', 'REJECTED', ?, ?, ?, ?, ?, null, ?, ?, ?) returning *`,
+      [member.id, fields.points, member.balance, fields.reference ?? null, fields.source, `${fields.description} (已达${reason}, 未发放)`, this.now, fields.idempotencyKey ?? null, reason],
+    );
+    return { entry, granted: 0 };
   }
 
   /** Posts a HELD entry that a reviewer approved: from now on it is an ordinary credit. */

@@ -20,6 +20,11 @@ export interface MemberRecord {
   language: string;
   joinedAt: Date;
   lastActiveAt: Date | null;
+  /** The held tier and the spend that no longer counts toward upgrades (issue 17). */
+  tierLevel: number;
+  tierSpendBase: string;
+  /** RFM segment key (issue 17), private to the member and admins. */
+  segment: string | null;
 }
 
 /**
@@ -31,7 +36,8 @@ const MEMBER_RECORDS = `
   select m.id, m.external_id as "externalId", m.nickname, m.mobile, m.status, m.total_spend as "totalSpend",
          ${SPENDABLE_BALANCE_SQL} as balance,
          m.lifetime_earned as "lifetimeEarned", m.invite_code as "inviteCode", m.language,
-         m.joined_at as "joinedAt", m.last_active_at as "lastActiveAt"
+         m.joined_at as "joinedAt", m.last_active_at as "lastActiveAt",
+         m.tier_level as "tierLevel", m.tier_spend_base as "tierSpendBase", m.segment
   from member m where m.id in (select jsonb_array_elements_text(?::jsonb)::uuid)`;
 
 /** Built per request (and per subscription event): caches never outlive one unit of work. */

@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver
 import type { Context } from '../context';
 import { assertMayActFor, isAdmin, requireMemberId, Role } from '../auth/principal';
 import { toConnection } from '../platform/graphql/connection';
-import { maskMobile, nextTierProgress, tierFor } from './member.rules';
+import { heldTierOf, maskMobile, nextTierProgress, upgradeSpendOf } from './member.rules';
 import { MemberNotFoundError } from './member.errors';
 import type { MemberRecord } from './member.loaders';
 import {
@@ -78,14 +78,14 @@ export class MemberResolver {
     return maySee ? member.rawMobile : maskMobile(member.rawMobile);
   }
 
-  @FieldResolver(() => TierType)
+  @FieldResolver(() => TierType, { description: 'The tier held: reached by spend, kept a year at a time (see tierStatus).' })
   async tier(@Root() member: MemberType, @Ctx() ctx: Context): Promise<TierType> {
-    return toTierType(tierFor(await ctx.loaders.tiers(), member.totalSpend.toFixed(2)));
+    return toTierType(heldTierOf(await ctx.loaders.tiers(), member.tierLevel));
   }
 
   @FieldResolver(() => TierProgressType, { nullable: true, description: 'Next tier and how far away it is; null at the top tier.' })
   async nextTier(@Root() member: MemberType, @Ctx() ctx: Context): Promise<TierProgressType | null> {
-    const next = nextTierProgress(await ctx.loaders.tiers(), member.totalSpend.toFixed(2));
+    const next = nextTierProgress(await ctx.loaders.tiers(), upgradeSpendOf(member.totalSpend.toFixed(2), member.tierSpendBase), member.tierLevel);
     return next && { tier: toTierType(next.tier), spendNeeded: next.spendNeeded, progress: next.progress };
   }
 

@@ -62,6 +62,19 @@ export function tierFor<T extends TierLike>(tiers: T[], totalSpend: string): T {
   return current;
 }
 
+/** The held tier (issue 17: stored, not derived) as a tier of the set: the highest level at or below it, the lowest when none. */
+export function heldTierOf<T extends TierLike>(tiers: T[], level: number): T {
+  const sorted = [...tiers].sort((a, b) => a.level - b.level);
+  let found = sorted[0];
+  for (const tier of sorted) if (tier.level <= level) found = tier;
+  return found;
+}
+
+/** Spend counted toward upgrades: lifetime spend less what a lowered tier had already used (member.tier_spend_base). */
+export function upgradeSpendOf(totalSpend: string, spendBase: string): string {
+  return Decimal.max(0, new Decimal(totalSpend).minus(spendBase)).toFixed(2);
+}
+
 export interface TierProgressValue<T> {
   tier: T;
   spendNeeded: Decimal;
@@ -69,9 +82,11 @@ export interface TierProgressValue<T> {
 }
 
 /** The next tier, how much spend it still needs, and 0..1 of the way there; null at the top. */
-export function nextTierProgress<T extends TierLike>(tiers: T[], totalSpend: string): TierProgressValue<T> | null {
+export function nextTierProgress<T extends TierLike>(tiers: T[], totalSpend: string, heldLevel?: number): TierProgressValue<T> | null {
   const sorted = [...tiers].sort((a, b) => a.level - b.level);
-  const current = tierFor(sorted, totalSpend);
+  const reached = tierFor(sorted, totalSpend);
+  // The held tier may be above what the spend reaches (a refund, or a year kept): progress starts from it.
+  const current = heldLevel != null && heldLevel > reached.level ? heldTierOf(sorted, heldLevel) : reached;
   const next = sorted.find((t) => t.level > current.level);
   if (!next) return null;
   const spend = new Decimal(totalSpend);
@@ -79,12 +94,4 @@ export function nextTierProgress<T extends TierLike>(tiers: T[], totalSpend: str
   const done = spend.minus(current.minSpend);
   const progress = span.lte(0) ? 1 : Decimal.min(1, Decimal.max(0, done.div(span))).toNumber();
   return { tier: next, spendNeeded: Decimal.max(0, new Decimal(next.minSpend).minus(spend)), progress };
-}
-
-/** The spend range [min, max) that puts a member in a tier, for filtering members by tier in SQL. */
-export function spendRangeOf(tiers: TierLike[], level: number): { min: string; max: string | null } | null {
-  const sorted = [...tiers].sort((a, b) => a.level - b.level);
-  const index = sorted.findIndex((t) => t.level === level);
-  if (index < 0) return null;
-  return { min: sorted[index].minSpend, max: sorted[index + 1]?.minSpend ?? null };
 }

@@ -10,7 +10,7 @@ import { Member, MemberStatus } from './member.entity';
 import { Tier } from './tier.entity';
 import { TierCache, type TierView } from './tier.cache';
 import { DuplicateMemberError, MemberNotFoundError } from './member.errors';
-import { newInviteCode, normalizeMobile, normalizeNickname, spendRangeOf, tierProblems } from './member.rules';
+import { newInviteCode, normalizeMobile, normalizeNickname, tierProblems } from './member.rules';
 import type { MemberFilter, RegisterMemberInput, TierInput } from './member.types';
 import { transaction } from '../platform/db/transaction';
 
@@ -122,9 +122,8 @@ export class MemberService {
     const where: FilterQuery<Member>[] = [];
     if (filter?.status) where.push({ status: filter.status });
     if (filter?.tierLevel != null) {
-      const range = spendRangeOf(await this.listTiers(em), filter.tierLevel);
-      if (!range) return { rows: [], limit, totalCount: 0 };
-      where.push({ totalSpend: range.max ? { $gte: range.min, $lt: range.max } : { $gte: range.min } });
+      // The held tier (issue 17), not the one spend reaches: a kept or protected tier stays listed as held.
+      where.push({ tierLevel: filter.tierLevel });
     }
     const search = filter?.search?.trim();
     if (search) {
@@ -148,7 +147,7 @@ export class MemberService {
   /** The tier set as plain values, read fresh (money paths: the earning multiplier must be current). */
   async tierValues(em: EntityManager): Promise<TierView[]> {
     return em.execute<TierView[]>(
-      `select id, level, name, min_spend::text as "minSpend", multiplier::text as multiplier, benefits from tier order by level`,
+      `select id, level, name, min_spend::text as "minSpend", multiplier::text as multiplier, benefits, keep_by_recent_spend as "keepByRecentSpend", upgrade_bonus as "upgradeBonus" from tier order by level`,
     );
   }
 
@@ -169,16 +168,23 @@ export class MemberService {
       throw new BadInputError('multiplier must be greater than 0 and at most 100', 'multiplier');
     }
     const multiplier = new Decimal(input.multiplier).toDecimalPlaces(3).toFixed(3);
+    if (input.upgradeBonus != null && (!Number.isInteger(input.upgradeBonus) || input.upgradeBonus < 0 || input.upgradeBonus > 1_000_000)) {
+      throw new BadInputError('upgradeBonus must be 0 to 1000000 points', 'upgradeBonus');
+    }
+    const lifecycle = {
+      ...(input.upgradeBonus != null ? { upgradeBonus: input.upgradeBonus } : {}),
+      ...(input.keepByRecentSpend != null ? { keepByRecentSpend: input.keepByRecentSpend } : {}),
+    };
     return transaction(em, async (tx) => {
       // One writer at a time: the ordering check below reads the whole set.
       await tx.getConnection().execute(`select pg_advisory_xact_lock(hashtext('tier-set'))`);
       const tiers = await tx.find(Tier, {});
       let tier = tiers.find((t) => t.level === input.level);
       if (!tier) {
-        tier = tx.create(Tier, { level: input.level, name, minSpend: input.minSpend.toFixed(2), multiplier, benefits: input.benefits ?? {} });
+        tier = tx.create(Tier, { level: input.level, name, minSpend: input.minSpend.toFixed(2), multiplier, benefits: input.benefits ?? {}, keepByRecentSpend: input.level >= 3, ...lifecycle });
         tiers.push(tier);
       } else {
-        Object.assign(tier, { name, minSpend: input.minSpend.toFixed(2), multiplier });
+        Object.assign(tier, { name, minSpend: input.minSpend.toFixed(2), multiplier }, lifecycle);
         if (input.benefits != null) tier.benefits = input.benefits;
       }
       const problem = tierProblems(tiers);

@@ -16,6 +16,10 @@ export class TierType {
   @Field(() => Decimal, { description: 'Lifetime spend that reaches this tier.' }) minSpend!: Decimal;
   @Field(() => Float, { description: 'Points multiplier applied to purchase earnings.' }) multiplier!: number;
   @Field(() => JSONScalar) benefits!: Record<string, unknown>;
+  @Field(() => Boolean, { description: 'Added: 90-day spend of half minSpend also keeps this tier (the seed keeps gold and up this way).' })
+  keepByRecentSpend!: boolean;
+  @Field(() => Int, { description: 'Added: points credited once when a member first reaches this tier.' })
+  upgradeBonus!: number;
 }
 
 @ObjectType('TierProgress')
@@ -44,6 +48,11 @@ export class MemberType {
   @Field(() => Date, { nullable: true }) lastActiveAt!: Date | null;
   /** Unmasked mobile, never exposed directly: see MemberResolver.mobile. */
   rawMobile!: string;
+  /** The held tier's level and the spend base of upgrades: see MemberResolver.tier / nextTier. */
+  tierLevel!: number;
+  tierSpendBase!: string;
+  /** Private to the member and admins: resolved by the lifecycle's Member.segment. */
+  rawSegment!: string | null;
 }
 
 export const { Connection: MemberConnection } = connectionTypes('Member', MemberType, { totalCount: true });
@@ -72,6 +81,10 @@ export class TierInput {
   @Field(() => Decimal) minSpend!: Decimal;
   @Field(() => Float) multiplier!: number;
   @Field(() => JSONScalar, { nullable: true }) benefits?: Record<string, unknown> | null;
+  @Field(() => Boolean, { nullable: true, description: 'Added: keep by 90-day spend of half minSpend; new tiers default to level >= 3.' })
+  keepByRecentSpend?: boolean | null;
+  @Field(() => Int, { nullable: true, description: 'Added: points credited once per member reaching this tier; default 0.' })
+  upgradeBonus?: number | null;
 }
 
 export function toMemberType(member: MemberRecord): MemberType {
@@ -87,10 +100,13 @@ export function toMemberType(member: MemberRecord): MemberType {
     joinedAt: member.joinedAt,
     lastActiveAt: member.lastActiveAt,
     rawMobile: member.mobile,
+    tierLevel: member.tierLevel,
+    tierSpendBase: member.tierSpendBase,
+    rawSegment: member.segment,
   });
 }
 
-export function toTierType(tier: Tier): TierType {
+export function toTierType(tier: Pick<Tier, 'id' | 'level' | 'name' | 'minSpend' | 'multiplier' | 'benefits' | 'keepByRecentSpend' | 'upgradeBonus'>): TierType {
   return Object.assign(new TierType(), {
     id: tier.id,
     level: tier.level,
@@ -98,5 +114,7 @@ export function toTierType(tier: Tier): TierType {
     minSpend: new Decimal(tier.minSpend),
     multiplier: Number(tier.multiplier),
     benefits: tier.benefits ?? {},
+    keepByRecentSpend: tier.keepByRecentSpend,
+    upgradeBonus: tier.upgradeBonus,
   });
 }

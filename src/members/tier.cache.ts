@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Tier } from './tier.entity';
 
 /** A tier as read paths use it: plain data, never a managed entity. */
-export type TierView = Pick<Tier, 'id' | 'level' | 'name' | 'minSpend' | 'multiplier' | 'benefits'>;
+export type TierView = Pick<Tier, 'id' | 'level' | 'name' | 'minSpend' | 'multiplier' | 'benefits' | 'keepByRecentSpend' | 'upgradeBonus'>;
 
 /**
  * Every member field shows a tier, so reads take the (tiny) tier set from memory instead of a
@@ -18,7 +18,7 @@ export class TierCache {
     if (!this.entry || now - this.entry.loadedAt > TierCache.TTL_MS) {
       const tiers = em
         .find(Tier, {}, { orderBy: { level: 'asc' } })
-        .then((rows) => rows.map(({ id, level, name, minSpend, multiplier, benefits }) => ({ id, level, name, minSpend, multiplier, benefits })));
+        .then((rows) => rows.map(({ id, level, name, minSpend, multiplier, benefits, keepByRecentSpend, upgradeBonus }) => ({ id, level, name, minSpend, multiplier, benefits, keepByRecentSpend, upgradeBonus })));
       this.entry = { loadedAt: now, tiers };
       tiers.catch(() => (this.entry = null));
     }

@@ -3,7 +3,7 @@ import { Entity, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/
 
 @Entity({ tableName: 'tier' })
 export class Tier {
-  [OptionalProps]?: 'id' | 'benefits';
+  [OptionalProps]?: 'id' | 'benefits' | 'keepByRecentSpend' | 'upgradeBonus';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -24,4 +24,12 @@ export class Tier {
 
   @Property({ type: 'jsonb' })
   benefits: Record<string, unknown> = {};
+
+  /** The seed's LevelProtectionService: 90-day spend of half minSpend also keeps the tier (gold and up by default). */
+  @Property({ type: 'boolean', defaultRaw: 'false' })
+  keepByRecentSpend: boolean = false;
+
+  /** Points credited once when a member first reaches this tier (the seed's 升级奖励). */
+  @Property({ type: 'integer', defaultRaw: '0' })
+  upgradeBonus: number = 0;
 }

@@ -101,6 +101,8 @@ const schema = z
     PARTNER_RATE_BURST: intFrom(200, 1),
     PARTNER_AUDIT_FLUSH_MS: intFrom(1000, 10),
     APQ_TTL_SECONDS: intFrom(86_400, 1),
+    TIER_VALIDITY_MONTHS: intFrom(12, 1),
+    TIER_GRACE_MONTHS: intFrom(3, 1),
   });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -162,6 +164,7 @@ function toConfig(env: z.output<typeof schema>) {
       auditFlushMs: env.PARTNER_AUDIT_FLUSH_MS,
     },
     apqTtlSeconds: env.APQ_TTL_SECONDS,
+    tiers: { validityMonths: env.TIER_VALIDITY_MONTHS, graceMonths: env.TIER_GRACE_MONTHS },
     leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, retentionDays: env.LEADERBOARD_RETENTION_DAYS, statsIntervalMs: env.STATS_INTERVAL_MS },
     businessGaugesIntervalMs: env.BUSINESS_GAUGES_INTERVAL_MS,
   };

@@ -5,7 +5,7 @@ import { Check, Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/c
 @Entity({ tableName: 'program_settings' })
 @Check({ name: 'program_settings_singleton', expression: 'id = 1' })
 export class ProgramSettings {
-  [OptionalProps]?: 'updatedBy' | 'referralInviterPoints' | 'referralInviteePoints';
+  [OptionalProps]?: 'updatedBy' | 'referralInviterPoints' | 'referralInviteePoints' | 'rewardDailyCap' | 'rewardMonthlyCap';
 
   @PrimaryKey({ type: 'integer', autoincrement: false })
   id: number = 1;
@@ -38,6 +38,13 @@ export class ProgramSettings {
 
   @Property({ type: 'integer', defaultRaw: '50' })
   referralInviteePoints: number = 50;
+
+  /** Earning caps (issue 17): REWARD points (tasks, check-ins, referrals) per member and local day / month; null: none. */
+  @Property({ type: 'integer', nullable: true })
+  rewardDailyCap: number | null = null;
+
+  @Property({ type: 'integer', nullable: true })
+  rewardMonthlyCap: number | null = null;
 
   @Property({ type: 'timestamptz' })
   updatedAt!: Date;

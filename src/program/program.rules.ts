@@ -10,6 +10,9 @@ export interface SettingsValues {
   maxQuantityPerRedemption: number;
   referralInviterPoints: number;
   referralInviteePoints: number;
+  /** Earning caps on REWARD points per member and local day / month (issue 17); null: none. */
+  rewardDailyCap: number | null;
+  rewardMonthlyCap: number | null;
 }
 
 export interface SettingsPatch {
@@ -22,6 +25,9 @@ export interface SettingsPatch {
   maxQuantityPerRedemption?: number | null;
   referralInviterPoints?: number | null;
   referralInviteePoints?: number | null;
+  /** 0 removes the cap (GraphQL input cannot tell "unset" from null here). */
+  rewardDailyCap?: number | null;
+  rewardMonthlyCap?: number | null;
 }
 
 const positiveInt = (v: number, max: number) => Number.isInteger(v) && v >= 1 && v <= max;
@@ -81,6 +87,12 @@ export function applyPatch(current: SettingsValues, patch: SettingsPatch): { pro
     if (v == null) continue;
     if (!Number.isInteger(v) || v < 0 || v > 1_000_000) return { problem: { field, message: `${field} must be 0 (no reward) to 1000000` } };
     next[field] = v;
+  }
+  for (const field of ['rewardDailyCap', 'rewardMonthlyCap'] as const) {
+    const v = patch[field];
+    if (v == null) continue;
+    if (!Number.isInteger(v) || v < 0 || v > 100_000_000) return { problem: { field, message: `${field} must be 0 (no cap) to 100000000 points` } };
+    next[field] = v === 0 ? null : v;
   }
   return { next };
 }

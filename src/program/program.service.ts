@@ -10,7 +10,8 @@ const SETTINGS_SQL = `
   select points_per_currency_unit::text as "pointsPerCurrencyUnit", validity_days as "validityDays", reminder_days as "reminderDays",
          earn_limit_per_hour as "earnLimitPerHour", review_threshold_amount::text as "reviewThresholdAmount",
          redeem_limit_per_30min as "redeemLimitPer30Min", max_quantity_per_redemption as "maxQuantityPerRedemption",
-         referral_inviter_points as "referralInviterPoints", referral_invitee_points as "referralInviteePoints"
+         referral_inviter_points as "referralInviterPoints", referral_invitee_points as "referralInviteePoints",
+         reward_daily_cap as "rewardDailyCap", reward_monthly_cap as "rewardMonthlyCap"
   from program_settings where id = 1`;
 
 const valuesOf = (s: ProgramSettings): SettingsValues => ({
@@ -23,6 +24,8 @@ const valuesOf = (s: ProgramSettings): SettingsValues => ({
   maxQuantityPerRedemption: s.maxQuantityPerRedemption,
   referralInviterPoints: s.referralInviterPoints,
   referralInviteePoints: s.referralInviteePoints,
+  rewardDailyCap: s.rewardDailyCap,
+  rewardMonthlyCap: s.rewardMonthlyCap,
 });
 
 /**

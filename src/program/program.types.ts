@@ -13,6 +13,10 @@ export class ProgramSettingsType {
   @Field(() => Int) maxQuantityPerRedemption!: number;
   @Field(() => Int, { description: 'Added to the contract: points for a member whose invitee registers.' }) referralInviterPoints!: number;
   @Field(() => Int, { description: 'Added to the contract: points for a member who registers with an invite code.' }) referralInviteePoints!: number;
+  @Field(() => Int, { nullable: true, description: 'Added: most REWARD points (tasks, check-ins, challenges, referrals) a member gets per local day; null: no cap.' })
+  rewardDailyCap!: number | null;
+  @Field(() => Int, { nullable: true, description: 'Added: most REWARD points a member gets per local month; null: no cap.' })
+  rewardMonthlyCap!: number | null;
 }
 
 @InputType()
@@ -26,6 +30,8 @@ export class ProgramSettingsInput {
   @Field(() => Int, { nullable: true }) maxQuantityPerRedemption?: number | null;
   @Field(() => Int, { nullable: true }) referralInviterPoints?: number | null;
   @Field(() => Int, { nullable: true }) referralInviteePoints?: number | null;
+  @Field(() => Int, { nullable: true, description: 'Added: 0 removes the cap.' }) rewardDailyCap?: number | null;
+  @Field(() => Int, { nullable: true, description: 'Added: 0 removes the cap.' }) rewardMonthlyCap?: number | null;
 }
 
 @ObjectType('ComplianceReport')
@@ -62,5 +68,7 @@ export function toSettingsType(s: SettingsValues): ProgramSettingsType {
     maxQuantityPerRedemption: s.maxQuantityPerRedemption,
     referralInviterPoints: s.referralInviterPoints,
     referralInviteePoints: s.referralInviteePoints,
+    rewardDailyCap: s.rewardDailyCap,
+    rewardMonthlyCap: s.rewardMonthlyCap,
   };
 }

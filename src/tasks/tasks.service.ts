@@ -12,7 +12,8 @@ import type { Member } from '../members/member.entity';
 import { LedgerEntryType } from '../ledger/ledger.entity';
 import { expiryFor } from '../ledger/ledger.rules';
 import type { LedgerService } from '../ledger/ledger.service';
-import { LedgerWriter, type EntryRow, type LockedMember } from '../ledger/ledger.writer';
+import { LedgerWriter, type EntryRow, type LockedMember, type RewardCaps } from '../ledger/ledger.writer';
+import { fromLocal, localParts, startOfLocalDay } from '../platform/time';
 import type { LedgerEvents } from '../ledger/ledger.events';
 import type { ProgramService } from '../program/program.service';
 import type { NotificationService } from '../notifications/notification.service';
@@ -85,16 +86,20 @@ export class GamificationService {
     return { now: this.deps.clock.now(), timeZone: this.deps.timeZone };
   }
 
-  private async reward(w: LedgerWriter, member: LockedMember, points: number, reference: string, description: string): Promise<EntryRow> {
+  /** A REWARD under the program's earning caps (issue 17): `granted` may be less than asked, even 0. */
+  private async reward(w: LedgerWriter, member: LockedMember, points: number, reference: string, description: string): Promise<{ entry: EntryRow; granted: number }> {
     const settings = await this.deps.program.settings(w.tx);
-    return w.credit(member, {
-      type: LedgerEntryType.REWARD,
-      points,
-      expiresAt: expiryFor(w.now, settings.validityDays),
-      reference,
-      source: 'system:rewards',
-      description,
-    });
+    return w.cappedReward(member, { points, expiresAt: expiryFor(w.now, settings.validityDays), reference, source: 'system:rewards', description }, this.capsOf(settings, w.now));
+  }
+
+  private capsOf(settings: { rewardDailyCap: number | null; rewardMonthlyCap: number | null }, now: Date): RewardCaps {
+    const local = localParts(now, this.deps.timeZone);
+    return {
+      daily: settings.rewardDailyCap,
+      monthly: settings.rewardMonthlyCap,
+      dayStart: startOfLocalDay(now, this.deps.timeZone),
+      monthStart: fromLocal(local.year, local.month, 1, this.deps.timeZone),
+    };
   }
 
   // ── tasks ──
@@ -169,7 +174,7 @@ export class GamificationService {
         const member = await w.lockMember(memberId);
         if (reference) {
           const [previous] = await w.tx.execute<{ member_id: string; points: number }[]>(
-            `select c.member_id, e.delta as points from task_completion c join ledger_entry e on e.id = c.entry_id where c.task_id = ? and c.partner_id = ? and c.reference = ?`,
+            `select c.member_id, case when e.status = 'POSTED' then e.delta else 0 end as points from task_completion c join ledger_entry e on e.id = c.entry_id where c.task_id = ? and c.partner_id = ? and c.reference = ?`,
             [task.id, partnerId, reference],
           );
           if (previous) {
@@ -181,14 +186,14 @@ export class GamificationService {
         const period = taskPeriodKey(task.frequency, w.now, this.deps.timeZone);
         const [done] = await w.tx.execute('select 1 from task_completion where member_id = ? and task_id = ? and period_key = ?', [memberId, task.id, period]);
         if (done) throw new AlreadyDoneError(task.frequency === TaskFrequency.ONCE ? 'This task is already done' : 'This task is already done for this period');
-        const entry = await this.reward(w, member, task.points, task.code, `完成任务「${task.name}」`);
+        const { entry, granted } = await this.reward(w, member, task.points, task.code, `完成任务「${task.name}」`);
         await w.tx.execute(
           'insert into task_completion (member_id, task_id, period_key, partner_id, reference, entry_id, completed_at) values (?, ?, ?, ?, ?, ?, ?)',
           [memberId, task.id, period, partnerId, reference, entry.id, w.now],
         );
         await this.advanceChallenges(w, member, { kind: 'task' });
         await w.tx.execute('update member set last_active_at = ? where id = ?', [w.now, memberId]);
-        return { task, pointsAwarded: task.points, balance: member.balance };
+        return { task, pointsAwarded: granted, balance: member.balance };
       });
     } catch (error) {
       if (uniqueViolation(error) === 'task_completion_period_unique') throw new AlreadyDoneError('This task is already done for this period');
@@ -210,11 +215,11 @@ export class GamificationService {
         if (last?.day === today) throw new AlreadyDoneError('Already checked in today');
         const streak = streakToday(last ?? null, today, yesterday);
         const points = checkInReward(streak - 1);
-        const entry = await this.reward(w, member, points, `check-in:${today}`, `第${streak}天连续签到`);
-        await w.tx.execute('insert into check_in (member_id, day, streak, points, entry_id, created_at) values (?, ?, ?, ?, ?, ?)', [memberId, today, streak, points, entry.id, w.now]);
+        const { entry, granted } = await this.reward(w, member, points, `check-in:${today}`, `第${streak}天连续签到`);
+        await w.tx.execute('insert into check_in (member_id, day, streak, points, entry_id, created_at) values (?, ?, ?, ?, ?, ?)', [memberId, today, streak, granted, entry.id, w.now]);
         await this.advanceChallenges(w, member, { kind: 'check-in' });
         await w.tx.execute('update member set last_active_at = ? where id = ?', [w.now, memberId]);
-        return { pointsAwarded: points, streak, balance: member.balance };
+        return { pointsAwarded: granted, streak, balance: member.balance };
       });
     } catch (error) {
       if (uniqueViolation(error) === 'check_in_pkey') throw new AlreadyDoneError('Already checked in today');
@@ -305,10 +310,10 @@ export class GamificationService {
         [challenge.id, member.id, step.toFixed(2)],
       );
       if (progress.completed_at || new Decimal(progress.current).lt(challenge.target)) continue;
-      const entry = await this.reward(w, member, challenge.reward_points, `challenge:${challenge.code}`, `完成挑战「${challenge.name}」`);
+      const { entry, granted } = await this.reward(w, member, challenge.reward_points, `challenge:${challenge.code}`, `完成挑战「${challenge.name}」`);
       await w.tx.execute('update challenge_progress set completed_at = ?, entry_id = ? where challenge_id = ? and member_id = ?', [w.now, entry.id, challenge.id, member.id]);
       await this.deps.notifications.record(w.tx, w.now, [
-        { memberId: member.id, kind: NotificationKind.REWARD, title: '挑战完成', body: `恭喜完成「${challenge.name}」,获得${challenge.reward_points}积分!`, data: { challenge: challenge.code, points: challenge.reward_points } },
+        { memberId: member.id, kind: NotificationKind.REWARD, title: '挑战完成', body: `恭喜完成「${challenge.name}」,获得${granted}积分!`, data: { challenge: challenge.code, points: granted } },
       ]);
     }
   }
@@ -336,10 +341,10 @@ export class GamificationService {
       const inviteePoints = settings.referralInviteePoints;
       const expiresAt = expiryFor(w.now, settings.validityDays);
       if (inviteePoints > 0) {
-        await w.credit(invitee, { type: LedgerEntryType.REWARD, points: inviteePoints, expiresAt, reference: `referral:${created.id}`, source: 'system:referral', description: '受邀注册奖励' });
+        await w.cappedReward(invitee, { points: inviteePoints, expiresAt, reference: `referral:${created.id}`, source: 'system:referral', description: '受邀注册奖励' }, this.capsOf(settings, w.now));
       }
       if (inviterPoints > 0) {
-        await w.credit(inviter, { type: LedgerEntryType.REWARD, points: inviterPoints, expiresAt, reference: `referral:${created.id}`, source: 'system:referral', description: `邀请好友「${created.nickname}」奖励` });
+        await w.cappedReward(inviter, { points: inviterPoints, expiresAt, reference: `referral:${created.id}`, source: 'system:referral', description: `邀请好友「${created.nickname}」奖励` }, this.capsOf(settings, w.now));
       }
       await tx.execute('insert into referral (invitee_id, inviter_id, inviter_points, invitee_points, created_at) values (?, ?, ?, ?, ?)', [created.id, inviter.id, inviterPoints, inviteePoints, w.now]);
       posted = w.posted;

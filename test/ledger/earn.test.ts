@@ -31,7 +31,8 @@ describe('earnPoints', async () => {
     await expectReconciled(api);
   });
 
-  const setSpend = (id: string, spend: string) => db.query('update member set total_spend = $1 where id = $2', [spend, id]);
+  // A member with this much spend behind it: the tier it reached is held (issue 17: the tier is stored).
+  const setSpend = (id: string, spend: string) => db.query('update member set total_spend = $1, tier_level = (select max(level) from tier where min_spend <= $1::numeric) where id = $2', [spend, id]);
   const notifications = async (memberId: string) =>
     (await db.query(`select kind, data from notification where member_id = $1 order by created_at, data->>'toLevel'`, [memberId])).rows;
 

@@ -44,14 +44,14 @@ describe('reverseEarn', async () => {
     return res.data.adjustPoints;
   }
 
-  it('a full reversal takes all of the order’s points, spend and tier back', async () => {
+  it('a full reversal takes all of the order’s points and spend back, but not the tier (lowered only by its evaluation)', async () => {
     const m = await createMember(api);
     const other = await earnOk(m.id, '50.00');
     const order = await earnOk(m.id, '1000.00');
     expect(order.member).toMatchObject({ balance: 1050, tier: { level: 2 } });
 
     const result = await reverseOk({ orderId: order.orderId, reason: '整单退货' });
-    expect(result).toMatchObject({ pointsReversed: 1000, shortfall: 0, member: { balance: 50, lifetimeEarned: 50, totalSpend: '50.00', tier: { level: 1 } } });
+    expect(result).toMatchObject({ pointsReversed: 1000, shortfall: 0, member: { balance: 50, lifetimeEarned: 50, totalSpend: '50.00', tier: { level: 2 } } });
     expect(result.entry).toMatchObject({ memberId: m.id, type: 'REVERSAL', status: 'POSTED', delta: -1000, balanceAfter: 50, reference: order.orderId, source: 'admin:admin-test' });
     const member = await view(m.id, 400);
     expect(rows(member)).toEqual([

@@ -11,6 +11,7 @@ import { RankSnapshot } from '../../leaderboard/rank-snapshot.entity';
 import { Experiment, ExperimentConversion, ExperimentEvent, ExperimentExposure, ExperimentExposureTally, ExperimentMetricTally } from '../../experiments/experiment.entity';
 import { CoRedemption, ItemDailyRedemptions, ItemRedeemers, MemberCountedItem } from '../../recommendations/recommendation.entity';
 import { PartnerCall } from '../../partners/partner-call.entity';
+import { MemberRfm, RewardCapHit, RfmRun, SegmentChange, TierProtection, TierReward } from '../../lifecycle/lifecycle.entity';
 
 /** Every persisted entity, by domain. */
-export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip, RankSnapshot, ProgramSettingsAudit, StatsDaily, ExpiryWarningSent, Task, TaskCompletion, CheckIn, Challenge, ChallengeProgress, Referral, Experiment, ExperimentExposure, ExperimentEvent, ExperimentConversion, ExperimentExposureTally, ExperimentMetricTally, CoRedemption, ItemRedeemers, ItemDailyRedemptions, MemberCountedItem, PartnerCall];
+export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip, RankSnapshot, ProgramSettingsAudit, StatsDaily, ExpiryWarningSent, Task, TaskCompletion, CheckIn, Challenge, ChallengeProgress, Referral, Experiment, ExperimentExposure, ExperimentEvent, ExperimentConversion, ExperimentExposureTally, ExperimentMetricTally, CoRedemption, ItemRedeemers, ItemDailyRedemptions, MemberCountedItem, PartnerCall, TierProtection, TierReward, MemberRfm, SegmentChange, RfmRun, RewardCapHit];
