@@ -8,13 +8,16 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
+import { Counter, Gauge } from 'prom-client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './platform/config';
 import { systemClock, type Clock } from './platform/clock';
 import { createLogger, type Logger } from './platform/logger';
 import { DomainError, formatError } from './platform/errors';
 import { Metrics } from './platform/metrics';
-import { checkReadiness } from './platform/health';
+import { checkReadiness, ReadinessMetrics } from './platform/health';
+import { BusinessMetrics, type IssueSource } from './platform/business-metrics';
+import { accessLog, accessLogPlugin, recordCaller } from './platform/access-log';
 import { openOrm } from './platform/db/orm';
 import { connectRedis, createRedis, type RedisClients } from './platform/redis';
 import { limitRules, parseOptions } from './platform/graphql/limits';
@@ -44,6 +47,11 @@ import { PartnerGate } from './partners/partner.endpoint';
 import { PersistedOperations } from './partners/partner.manifest';
 import { PartnerRateLimiter } from './partners/partner.rate-limit';
 import { RedisKeyValueCache } from './platform/graphql/apq-cache';
+import { rewardKind } from './tasks/tasks.rules';
+import { ProgramHealthService } from './program/health.service';
+import { LedgerEntryType } from './ledger/ledger.entity';
+import type { EntryRow } from './ledger/ledger.writer';
+import { ExperimentService } from './experiments';
 
 export interface AppOptions {
   clock?: Clock;
@@ -71,6 +79,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications, earningRules });
   const stats = new StatsService(config.timeZone);
   return {
+    health: new ProgramHealthService({ orm, clock, stats, log }),
     members,
     program,
     notifications,
@@ -85,7 +94,44 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),
     partnerCalls: new PartnerCallService(),
+    experiments: new ExperimentService({ clock }),
   };
+}
+
+/** The source a posted credit counts under in loyalty_points_issued_total; debits issue nothing. */
+function issueSourceOf(entry: EntryRow): IssueSource | null {
+  switch (entry.type) {
+    case LedgerEntryType.PURCHASE:
+      return 'purchase';
+    case LedgerEntryType.REFUND:
+      return 'refund';
+    case LedgerEntryType.ADJUSTMENT:
+      return entry.delta > 0 ? 'adjustment' : null;
+    case LedgerEntryType.REWARD:
+      return rewardKind(entry.reference);
+    default:
+      return null;
+  }
+}
+
+/**
+ * Business metrics from the domains' after-commit events only (a rolled-back transaction
+ * publishes nothing, so it moves nothing); each instance counts its own work. Gauges come
+ * from the health service's background refresh.
+ */
+function wireBusinessMetrics(services: Services, business: BusinessMetrics): void {
+  services.events.onCommit((posted) => {
+    for (const entry of posted) {
+      if (entry.type === LedgerEntryType.EXPIRY) business.expired(-entry.delta);
+      const source = issueSourceOf(entry);
+      if (source) business.issued(source, entry.delta);
+    }
+  });
+  services.redemptions.attempts.push((attempt) => {
+    business.redemption(attempt);
+    services.health.recordRedemption(attempt.seconds);
+  });
+  services.health.refreshed.push((gauges) => business.setGauges(gauges));
 }
 
 export interface App {
@@ -94,6 +140,7 @@ export interface App {
   readonly redis: RedisClients;
   readonly services: Services;
   readonly metrics: Metrics;
+  readonly business: BusinessMetrics;
   readonly jobs: JobRunner;
   /** The partner audit trail's writer: flush() writes what is buffered (tests, shutdown). */
   readonly partnerAudit: PartnerAudit;
@@ -110,7 +157,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** The composition root: the only place that knows how the pieces fit together. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
-  const log = options.logger ?? createLogger(config.logLevel);
+  const log = options.logger ?? createLogger(config.logLevel, { pretty: config.env === 'development' });
   const metrics = new Metrics();
   const verifier = new TokenVerifier(config.jwt);
 
@@ -125,8 +172,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
   const pubSub = new RedisPubSubAdapter(redis, log);
   const services = createServices({ clock, config, orm, redis, pubSub, log });
+  const business = new BusinessMetrics(metrics.registry);
+  wireBusinessMetrics(services, business);
+  const readinessMetrics = new ReadinessMetrics(metrics.registry);
   const jobs = new JobRunner({ orm, clock, services, pubSub, log, metrics, intervalMs: config.jobs.intervalMs });
-  await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start()]);
+  await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start(), services.health.start(config.businessGaugesIntervalMs)]);
   // A board missing from Redis (new or flushed) is rebuilt from the ledger; the server does not wait for it.
   void services.leaderboard.rebuildMissing().catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));
 
@@ -158,8 +208,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   const httpServer = http.createServer(app);
-  const ws = startWsServer({ httpServer, schema, config, verifier, log, contextFor });
+  const subscriptionsAtCap = new Counter({ name: 'loyalty_ws_subscriptions_refused_total', help: 'WebSocket operations refused because their socket had WS_MAX_SUBSCRIPTIONS running', registers: [metrics.registry] });
+  const ws = startWsServer({ httpServer, schema, config, verifier, log, contextFor, onSubscriptionCap: () => subscriptionsAtCap.inc() });
   let shuttingDown = false;
+  new Gauge({ name: 'loyalty_ws_connections', help: 'Open WebSocket connections on this instance', registers: [metrics.registry], collect() { this.set(ws.wss.clients.size); } });
+  // Readiness for Prometheus even when nothing probes /readyz; a scrape only reads the last result.
+  const readinessTimer = setInterval(() => void checkReadiness(orm, redis.command, shuttingDown).then((r) => readinessMetrics.record(r)), config.businessGaugesIntervalMs);
+  readinessTimer.unref();
 
   // What both doors share: the document limits, error masking, metrics.
   const common = {
@@ -180,6 +235,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       metrics.apolloPlugin(),
+      accessLogPlugin<Context>(),
       // No @cacheControl hints here: the default plugin would only wrap every field resolver.
       ApolloServerPluginCacheControlDisabled(),
     ],
@@ -215,20 +271,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.locals.requestId = id;
     res.setHeader('x-request-id', id);
-    if (req.path === '/graphql' || req.path === '/partner/graphql') {
-      const started = process.hrtime.bigint();
-      res.once('finish', () => {
-        metrics.httpResponses.inc({ status: String(res.statusCode) });
-        log.info({ requestId: id, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
-      });
-    }
     next();
   });
+  app.use(accessLog(log, metrics));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
     const readiness = await checkReadiness(orm, redis.command, shuttingDown);
+    readinessMetrics.record(readiness);
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
   app.get('/metrics', async (_req, res) => {
@@ -244,6 +295,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           principal = verifier.verifyAuthorization(req.header('authorization'));
         } catch (error) {
           if (error instanceof DomainError) {
+            recordCaller(res, null, null, error.code);
             throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
           }
           throw error;
@@ -254,7 +306,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             extensions: { code: 'FORBIDDEN', http: { status: 403 } },
           });
         }
-        return contextFor(principal, res.locals.requestId as string);
+        const context = contextFor(principal, res.locals.requestId as string);
+        recordCaller(res, context, principal.role);
+        return context;
       },
     }),
   );
@@ -274,6 +328,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     redis,
     services,
     metrics,
+    business,
     jobs,
     partnerAudit,
     clock,
@@ -293,6 +348,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       stopping ??= (async () => {
         shuttingDown = true;
         await jobs.stop();
+        clearInterval(readinessTimer);
+        await services.health.stop();
         services.leaderboardFeed.stop();
         services.statsFeed.stop();
         await ws.close();

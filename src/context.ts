@@ -18,8 +18,10 @@ import type { LeaderboardService } from './leaderboard/leaderboard.service';
 import type { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import type { StatsService } from './program/stats.service';
 import type { StatsFeed } from './program/stats.feed';
+import type { ProgramHealthService } from './program/health.service';
 import type { GamificationService } from './tasks/tasks.service';
 import type { PartnerCallService } from './partners/partner.service';
+import type { ExperimentService } from './experiments';
 
 /** The application's use cases, built once in app.ts. */
 export interface Services {
@@ -35,8 +37,10 @@ export interface Services {
   stats: StatsService;
   leaderboardFeed: LeaderboardFeed;
   statsFeed: StatsFeed;
+  health: ProgramHealthService;
   gamification: GamificationService;
   partnerCalls: PartnerCallService;
+  experiments: ExperimentService;
 }
 
 export function createLoaders(em: EntityManager, clock: Clock, services: Services) {

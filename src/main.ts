@@ -45,7 +45,7 @@ async function main() {
     }
     throw error;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { pretty: config.env === 'development' });
   try {
     await preflight(config);
   } catch (error) {

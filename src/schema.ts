@@ -11,6 +11,7 @@ import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
 import { ProgramResolver } from './program/program.resolver';
 import { TasksResolver } from './tasks/tasks.resolver';
 import { PartnerResolver } from './partners/partner.resolver';
+import { ExperimentResolver } from './experiments/experiment.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const RESOLVERS: NonEmptyArray<Function> = [
@@ -26,6 +27,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   ProgramResolver,
   TasksResolver,
   PartnerResolver,
+  ExperimentResolver,
 ];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */

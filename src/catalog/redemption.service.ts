@@ -3,7 +3,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Decimal } from 'decimal.js';
 import type { Clock } from '../platform/clock';
-import { BadInputError, ForbiddenError, NotFoundError, ConflictError } from '../platform/errors';
+import { BadInputError, ConflictError, DomainError, ForbiddenError, NotFoundError } from '../platform/errors';
 import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { isUuid } from '../platform/ids';
 import { Role, type Principal } from '../auth/principal';
@@ -49,7 +49,22 @@ export interface RedeemResult {
   duplicate: boolean;
 }
 
+/** One redemption attempt, reported after its transaction committed or rolled back (never inside it). */
+export interface RedemptionAttempt {
+  /** The item's type in lower case; `unknown` when the attempt failed before the item was read. */
+  itemType: string;
+  /** `ok`, `duplicate` (an idempotent replay) or the refusal's error code in lower case. */
+  outcome: string;
+  /** Points spent: 0 unless `ok`. */
+  points: number;
+  seconds: number;
+}
+export type RedemptionListener = (attempt: RedemptionAttempt) => void;
+
 export class RedemptionService {
+  /** Told about every redeem attempt once it is over (metrics); wired by the composition root. */
+  readonly attempts: RedemptionListener[] = [];
+
   constructor(
     private readonly deps: { clock: Clock; ledger: LedgerService; program: ProgramService; notifications: NotificationService },
   ) {}
@@ -60,6 +75,24 @@ export class RedemptionService {
    * its fulfilment. Idempotent per member on idempotencyKey.
    */
   async redeem(em: EntityManager, memberId: string, input: RedeemInputFields): Promise<RedeemResult> {
+    const started = performance.now();
+    const seen: { itemType: ItemType | null } = { itemType: null };
+    const report = (outcome: string, points: number) => {
+      const attempt = { itemType: seen.itemType?.toLowerCase() ?? 'unknown', outcome, points, seconds: (performance.now() - started) / 1000 };
+      for (const listener of this.attempts) listener(attempt);
+    };
+    try {
+      const result = await this.redeemOnce(em, memberId, input, seen);
+      report(result.duplicate ? 'duplicate' : 'ok', result.duplicate ? 0 : result.redemption.pointsSpent);
+      return result;
+    } catch (error) {
+      const code = error instanceof DomainError ? error.code.toLowerCase() : 'error';
+      report(code, 0);
+      throw error;
+    }
+  }
+
+  private async redeemOnce(em: EntityManager, memberId: string, input: RedeemInputFields, seen: { itemType: ItemType | null }): Promise<RedeemResult> {
     const quantity = input.quantity ?? 1;
     if (!Number.isInteger(quantity) || quantity < 1) throw new BadInputError('quantity must be at least 1', 'quantity');
     const key = input.idempotencyKey.trim();
@@ -78,6 +111,7 @@ export class RedemptionService {
       if (member.status === MemberStatus.FROZEN) throw new MemberFrozenError(memberId);
       const item = await w.tx.findOne(CatalogItem, { id: input.itemId });
       if (!item) throw new ItemNotFoundError(input.itemId);
+      seen.itemType = item.type;
       if (!isAvailable(item, w.now)) throw new ItemUnavailableError(item.id);
       if (quantity > settings.maxQuantityPerRedemption) {
         throw new LimitExceededError(`At most ${settings.maxQuantityPerRedemption} units per redemption`, settings.maxQuantityPerRedemption);

@@ -17,7 +17,7 @@ import { createServices } from '../app';
 async function run() {
   const config = loadConfig();
   await preflight(config);
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { pretty: config.env === 'development' });
   const orm = await openOrm(config.databaseUrl, 4);
   const redis = createRedis(config.redisUrl, config.redisPrefix);
   await connectRedis(redis);

@@ -11,7 +11,7 @@ import { LeaderboardService } from '../leaderboard/leaderboard.service';
 async function run() {
   const config = loadConfig();
   await preflight(config);
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { pretty: config.env === 'development' });
   const orm = await openOrm(config.databaseUrl, 2);
   const redis = createRedis(config.redisUrl, config.redisPrefix);
   await connectRedis(redis);

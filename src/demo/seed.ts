@@ -7,6 +7,8 @@ import { CatalogItem } from '../catalog/catalog.entity';
 import { Challenge, Task } from '../tasks/tasks.entity';
 import { demoCatalog } from './catalog';
 import { demoChallenges, demoTasks } from './tasks';
+import { demoExperiments } from './experiments';
+import { Experiment } from '../experiments/experiment.entity';
 
 export interface DemoMember {
   mobile: string;
@@ -89,6 +91,20 @@ export async function seedDemo(orm: MikroORM, services: Services): Promise<{ see
     for (const code of demo.reported ?? []) {
       review += 1;
       await services.gamification.recordCompletion(em, member.id, code, `DEMO-${String(review).padStart(4, '0')}`);
+    }
+  }
+
+  // The points-prompt experiment, running: every demo member has seen its copy (one exposure
+  // each), and the first two clicked it. Skipped if an admin has set up experiments already.
+  if ((await em.count(Experiment, {})) === 0) {
+    for (const experiment of demoExperiments()) {
+      await services.experiments.create(em, experiment, SEEDER.subject);
+      await services.experiments.start(em, experiment.key);
+      for (const [i, demo] of DEMO_MEMBERS.entries()) {
+        const memberId = members.get(demo.externalId)!.id;
+        await services.experiments.variantFor(em, experiment.key, memberId);
+        if (i < 2) await services.experiments.track(em, experiment.key, memberId, experiment.primaryMetric, 1);
+      }
     }
   }
   return { seeded: true, memberIds: DEMO_MEMBERS.map((d) => members.get(d.externalId)!.id) };

@@ -68,6 +68,8 @@ const schema = z
     PARTNER_RATE_BURST: intFrom(200, 1),
     PARTNER_AUDIT_FLUSH_MS: intFrom(1000, 10),
     APQ_TTL_SECONDS: intFrom(86_400, 1),
+    /** How often each instance recomputes the business gauges it serves on /metrics (one query). */
+    BUSINESS_GAUGES_INTERVAL_MS: intFrom(30_000, 1000),
   });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -113,6 +115,7 @@ function toConfig(env: z.output<typeof schema>) {
     },
     apqTtlSeconds: env.APQ_TTL_SECONDS,
     leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, retentionDays: env.LEADERBOARD_RETENTION_DAYS, statsIntervalMs: env.STATS_INTERVAL_MS },
+    businessGaugesIntervalMs: env.BUSINESS_GAUGES_INTERVAL_MS,
   };
 }
 

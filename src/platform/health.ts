@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
+import { Gauge, type Registry } from 'prom-client';
 
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> => {
   // The probe that loses the race may still fail later (at shutdown): that is not an unhandled error.
@@ -28,4 +29,23 @@ export async function checkReadiness(orm: MikroORM, redis: Redis, shuttingDown: 
   ]);
   const checks = { postgres, redis: redisCheck, shutdown: shuttingDown ? 'in progress' : 'ok' };
   return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
+}
+
+/**
+ * The last readiness seen, for Prometheus (alerts on a dependency down or an instance unready).
+ * Set by /readyz and by the background check; a scrape only reads it.
+ */
+export class ReadinessMetrics {
+  private readonly ready: Gauge;
+  private readonly dependencyUp: Gauge<'dependency'>;
+
+  constructor(registry: Registry) {
+    this.ready = new Gauge({ name: 'loyalty_ready', help: '1 when the last readiness check passed', registers: [registry] });
+    this.dependencyUp = new Gauge({ name: 'loyalty_dependency_up', help: '1 when the dependency answered the last readiness check', labelNames: ['dependency'], registers: [registry] });
+  }
+
+  record(readiness: Readiness): void {
+    this.ready.set(readiness.ready ? 1 : 0);
+    for (const dependency of ['postgres', 'redis']) this.dependencyUp.set({ dependency }, readiness.checks[dependency] === 'ok' ? 1 : 0);
+  }
 }

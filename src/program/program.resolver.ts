@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { Context } from '../context';
 import { requireMemberId, Role } from '../auth/principal';
-import { ComplianceReportType, ExpiryWarningType, ProgramSettingsInput, ProgramSettingsType, toSettingsType } from './program.types';
+import { ComplianceReportType, HealthCheckType, ExpiryWarningType, ProgramSettingsInput, ProgramSettingsType, toSettingsType } from './program.types';
 import { EXPIRY_WARNING_TOPIC, type ExpiryWarningPayload } from './program.topics';
 
 @Resolver()
@@ -22,6 +22,12 @@ export class ProgramResolver {
   @Query(() => ComplianceReportType)
   async complianceReport(@Ctx() ctx: Context): Promise<ComplianceReportType> {
     return ctx.services.program.compliance(ctx.em);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [HealthCheckType], { description: "Admins: the seeds' business thresholds, each with its current value." })
+  async programHealth(@Ctx() ctx: Context): Promise<HealthCheckType[]> {
+    return ctx.services.health.checks(ctx.em);
   }
 
   @Subscription(() => ExpiryWarningType, {

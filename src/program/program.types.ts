@@ -34,6 +34,14 @@ export class ComplianceReportType {
   @Field(() => [String]) violations!: string[];
 }
 
+@ObjectType('HealthCheck', { description: 'One of the seeds\' business thresholds with its current value; ok is false when its alert would fire.' })
+export class HealthCheckType {
+  @Field(() => String) name!: string;
+  @Field(() => Float) value!: number;
+  @Field(() => Float) threshold!: number;
+  @Field(() => Boolean) ok!: boolean;
+}
+
 @ObjectType('ExpiryWarning')
 export class ExpiryWarningType {
   @Field(() => ID) memberId!: string;

@@ -52,6 +52,8 @@ export interface WsServerOptions {
   log: Logger;
   /** Builds a resolver context for one operation; subscription resolvers renew it per event. */
   contextFor(principal: Principal, requestId: string): Context;
+  /** Told when an operation is refused because its socket is at WS_MAX_SUBSCRIPTIONS (metrics). */
+  onSubscriptionCap?: () => void;
 }
 
 /**
@@ -93,6 +95,7 @@ export function startWsServer(options: WsServerOptions) {
       onSubscribe(ctx, id, payload): ExecutionArgs | readonly GraphQLError[] {
         const state = stateOf(ctx.extra);
         if (state.active.size >= config.ws.maxSubscriptions) {
+          options.onSubscriptionCap?.();
           return [new GraphQLError(`At most ${config.ws.maxSubscriptions} operations per socket`, { extensions: { code: 'LIMIT_EXCEEDED' } })];
         }
         let document;

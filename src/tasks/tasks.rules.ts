@@ -62,3 +62,14 @@ export function challengeIncrement(metric: ChallengeMetric, event: { kind: 'purc
 }
 
 export const challengeShare = (current: Decimal, target: Decimal) => Decimal.min(1, current.div(target)).toNumber();
+
+/**
+ * What a REWARD credit was paid for, from the reference this module gives it: `check-in:<day>`,
+ * `challenge:<code>`, `referral:<invitee>`, or a task's code (which cannot contain a colon).
+ */
+export function rewardKind(reference: string | null): 'check_in' | 'challenge' | 'referral' | 'task' {
+  if (reference?.startsWith('check-in:')) return 'check_in';
+  if (reference?.startsWith('challenge:')) return 'challenge';
+  if (reference?.startsWith('referral:')) return 'referral';
+  return 'task';
+}

@@ -56,6 +56,8 @@ export interface StartOptions {
   sharing?: TestApp;
   now?: string | Date;
   env?: Record<string, string>;
+  /** The app's logger (tests that read log lines pass one writing to a stream). */
+  logger?: import('../../src/platform/logger').Logger;
 }
 
 export async function startApp(options: StartOptions = {}): Promise<TestApp> {
@@ -69,10 +71,12 @@ export async function startApp(options: StartOptions = {}): Promise<TestApp> {
     DATABASE_POOL_MAX: '10',
     REDIS_PREFIX: redisPrefix,
     JOBS_ENABLED: 'false',
+    // No background gauge refresh or readiness probe lands inside a test that counts queries: tests refresh by hand.
+    BUSINESS_GAUGES_INTERVAL_MS: '3600000',
     ...options.env,
   });
   const clock = options.sharing?.clock ?? new ManualClock(options.now ?? '2026-03-02T02:00:00.000Z');
-  const app = await createApp(config, { clock });
+  const app = await createApp(config, { clock, logger: options.logger });
   const url = await app.listen(0, '127.0.0.1');
   const wsUrl = `${url.replace(/^http/, 'ws')}/graphql`;
   const clients: Client[] = [];

@@ -9,6 +9,7 @@ import { Notification } from '../../notifications/notification.entity';
 import { CatalogItem, Coupon, MemberVip, Redemption } from '../../catalog/catalog.entity';
 import { RankSnapshot } from '../../leaderboard/rank-snapshot.entity';
 import { PartnerCall } from '../../partners/partner-call.entity';
+import { Experiment, ExperimentConversion, ExperimentEvent, ExperimentExposure, ExperimentExposureTally, ExperimentMetricTally } from '../../experiments/experiment.entity';
 
 /** Every persisted entity, by domain. */
-export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip, RankSnapshot, ProgramSettingsAudit, StatsDaily, ExpiryWarningSent, Task, TaskCompletion, CheckIn, Challenge, ChallengeProgress, Referral, PartnerCall];
+export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip, RankSnapshot, ProgramSettingsAudit, StatsDaily, ExpiryWarningSent, Task, TaskCompletion, CheckIn, Challenge, ChallengeProgress, Referral, PartnerCall, Experiment, ExperimentExposure, ExperimentEvent, ExperimentConversion, ExperimentExposureTally, ExperimentMetricTally];
