@@ -17,6 +17,7 @@ import { DomainError, formatError } from './platform/errors';
 import { Metrics } from './platform/metrics';
 import { checkReadiness, ReadinessMetrics } from './platform/health';
 import { BusinessMetrics, type IssueSource } from './platform/business-metrics';
+import { corsMiddleware, upgradeOriginAllowed } from './platform/cors';
 import { accessLog, accessLogPlugin, recordCaller } from './platform/access-log';
 import { openOrm } from './platform/db/orm';
 import { connectRedis, createRedis, type RedisClients } from './platform/redis';
@@ -209,7 +210,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.set('trust proxy', true);
   const httpServer = http.createServer(app);
   const subscriptionsAtCap = new Counter({ name: 'loyalty_ws_subscriptions_refused_total', help: 'WebSocket operations refused because their socket had WS_MAX_SUBSCRIPTIONS running', registers: [metrics.registry] });
-  const ws = startWsServer({ httpServer, schema, config, verifier, log, contextFor, onSubscriptionCap: () => subscriptionsAtCap.inc() });
+  const ws = startWsServer({
+    httpServer,
+    schema,
+    config,
+    verifier,
+    log,
+    contextFor,
+    onSubscriptionCap: () => subscriptionsAtCap.inc(),
+    acceptUpgrade: (req) => upgradeOriginAllowed(config.corsOrigins, req),
+  });
   let shuttingDown = false;
   new Gauge({ name: 'loyalty_ws_connections', help: 'Open WebSocket connections on this instance', registers: [metrics.registry], collect() { this.set(ws.wss.clients.size); } });
   // Readiness for Prometheus even when nothing probes /readyz; a scrape only reads the last result.
@@ -287,6 +297,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   app.use(
     '/graphql',
+    corsMiddleware(config.corsOrigins),
     express.json({ limit: '100kb' }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {

@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import {
@@ -54,6 +54,8 @@ export interface WsServerOptions {
   contextFor(principal: Principal, requestId: string): Context;
   /** Told when an operation is refused because its socket is at WS_MAX_SUBSCRIPTIONS (metrics). */
   onSubscriptionCap?: () => void;
+  /** Checked on the upgrade, before any message (browsers: the Origin rule, platform/cors.ts). */
+  acceptUpgrade?: (req: IncomingMessage) => boolean;
 }
 
 /**
@@ -62,7 +64,16 @@ export interface WsServerOptions {
  */
 export function startWsServer(options: WsServerOptions) {
   const { config, verifier, log } = options;
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: 256 * 1024 });
+  const wss = new WebSocketServer({
+    server: options.httpServer,
+    path: '/graphql',
+    maxPayload: 256 * 1024,
+    // A refused upgrade gets 403 and never becomes a socket.
+    verifyClient: options.acceptUpgrade
+      ? ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) =>
+          options.acceptUpgrade!(req) ? done(true) : done(false, 403, 'Forbidden origin')
+      : undefined,
+  });
   // Apollo refuses introspection in production (introspection: !production); so must the socket.
   const rules = [...specifiedRules, ...limitRules(config.limits), ...(config.production ? [NoSchemaIntrospectionCustomRule] : [])];
   const states = new WeakMap<object, SocketState>();
