@@ -18,12 +18,16 @@ type Documents = {
     "subscription BalanceChanged {\n  balanceChanged {\n    memberId\n    balance\n    delta\n    at\n    entry {\n      id\n      type\n      reference\n      source\n      description\n    }\n  }\n}": typeof types.BalanceChangedDocument,
     "query CatalogPage($first: Int = 20, $after: String, $filter: CatalogFilter) {\n  catalog(first: $first, after: $after, filter: $filter) {\n    edges {\n      node {\n        id\n        sku\n        name\n        category\n        type\n        pointsPrice\n        cashPrice\n        stock\n        imageUrl\n        redeemable\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": typeof types.CatalogPageDocument,
     "mutation CheckIn {\n  checkIn {\n    pointsAwarded\n    streak\n    balance\n  }\n}": typeof types.CheckInDocument,
+    "query CheckInStatus {\n  checkInStatus {\n    checkedInToday\n    streak\n    nextReward\n    monthDays\n  }\n}": typeof types.CheckInStatusDocument,
+    "mutation ClaimTask($code: String!) {\n  claimTask(code: $code) {\n    pointsAwarded\n    balance\n    task {\n      code\n    }\n  }\n}": typeof types.ClaimTaskDocument,
     "query Home($withinDays: Int = 30) {\n  me {\n    id\n    nickname\n    balance\n    lifetimeEarned\n    tier {\n      level\n      name\n      multiplier\n    }\n    nextTier {\n      spendNeeded\n      progress\n      tier {\n        level\n        name\n      }\n    }\n    expiringPoints(withinDays: $withinDays) {\n      points\n      earliestExpiry\n      daysUntilEarliest\n    }\n  }\n}": typeof types.HomeDocument,
     "query Leaderboard($period: LeaderboardPeriod = ALL_TIME, $first: Int = 10) {\n  leaderboard(period: $period, first: $first) {\n    period\n    totalMembers\n    updatedAt\n    entries {\n      rank\n      score\n      member {\n        id\n        nickname\n      }\n    }\n  }\n  myRank(period: $period) {\n    rank\n    score\n    topPercent\n    pointsToNextRank\n  }\n}": typeof types.LeaderboardDocument,
     "subscription LeaderboardChanged($period: LeaderboardPeriod = ALL_TIME, $first: Int = 10) {\n  leaderboardChanged(period: $period, first: $first) {\n    period\n    totalMembers\n    updatedAt\n    entries {\n      rank\n      score\n      member {\n        id\n        nickname\n      }\n    }\n  }\n}": typeof types.LeaderboardChangedDocument,
+    "mutation MarkNotificationsRead($ids: [ID!]!) {\n  markNotificationsRead(ids: $ids)\n}": typeof types.MarkNotificationsReadDocument,
     "query Notifications($first: Int = 20, $after: String, $unreadOnly: Boolean = false) {\n  notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {\n    edges {\n      node {\n        id\n        kind\n        title\n        body\n        data\n        readAt\n        createdAt\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": typeof types.NotificationsDocument,
     "subscription PointsExpiring {\n  pointsExpiring {\n    memberId\n    points\n    expiresAt\n    daysLeft\n    message\n  }\n}": typeof types.PointsExpiringDocument,
     "subscription ProgramStatsUpdated {\n  programStatsUpdated {\n    at\n    members\n    activeMembers30d\n    outstandingPoints\n    pointsIssued30d\n    pointsRedeemed30d\n    pointsExpired30d\n    redemptionRate\n    expiryRate\n    redemptions24h\n  }\n}": typeof types.ProgramStatsUpdatedDocument,
+    "query QuickRedeem($first: Int = 3) {\n  quickRedeemOptions(first: $first) {\n    balance\n    expiryWarning\n    options {\n      canRedeem\n      remainingAfter\n      item {\n        id\n        name\n        pointsPrice\n        stock\n      }\n    }\n  }\n}": typeof types.QuickRedeemDocument,
     "mutation Redeem($input: RedeemInput!) {\n  redeem(input: $input) {\n    remainingPoints\n    redemption {\n      id\n      status\n      pointsSpent\n      quantity\n      cashDue\n      coupons {\n        code\n        status\n        expiresAt\n      }\n    }\n  }\n}": typeof types.RedeemDocument,
     "query TaskWall {\n  tasks {\n    completedThisPeriod\n    completions\n    nextResetAt\n    task {\n      code\n      name\n      description\n      points\n      frequency\n      selfClaimable\n    }\n  }\n}": typeof types.TaskWallDocument,
     "query MemberByExternalId($externalId: String!) {\n  memberByExternalId(externalId: $externalId) {\n    id\n    nickname\n    balance\n    tier {\n      level\n      name\n    }\n  }\n}": typeof types.MemberByExternalIdDocument,
@@ -39,12 +43,16 @@ const documents: Documents = {
     "subscription BalanceChanged {\n  balanceChanged {\n    memberId\n    balance\n    delta\n    at\n    entry {\n      id\n      type\n      reference\n      source\n      description\n    }\n  }\n}": types.BalanceChangedDocument,
     "query CatalogPage($first: Int = 20, $after: String, $filter: CatalogFilter) {\n  catalog(first: $first, after: $after, filter: $filter) {\n    edges {\n      node {\n        id\n        sku\n        name\n        category\n        type\n        pointsPrice\n        cashPrice\n        stock\n        imageUrl\n        redeemable\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": types.CatalogPageDocument,
     "mutation CheckIn {\n  checkIn {\n    pointsAwarded\n    streak\n    balance\n  }\n}": types.CheckInDocument,
+    "query CheckInStatus {\n  checkInStatus {\n    checkedInToday\n    streak\n    nextReward\n    monthDays\n  }\n}": types.CheckInStatusDocument,
+    "mutation ClaimTask($code: String!) {\n  claimTask(code: $code) {\n    pointsAwarded\n    balance\n    task {\n      code\n    }\n  }\n}": types.ClaimTaskDocument,
     "query Home($withinDays: Int = 30) {\n  me {\n    id\n    nickname\n    balance\n    lifetimeEarned\n    tier {\n      level\n      name\n      multiplier\n    }\n    nextTier {\n      spendNeeded\n      progress\n      tier {\n        level\n        name\n      }\n    }\n    expiringPoints(withinDays: $withinDays) {\n      points\n      earliestExpiry\n      daysUntilEarliest\n    }\n  }\n}": types.HomeDocument,
     "query Leaderboard($period: LeaderboardPeriod = ALL_TIME, $first: Int = 10) {\n  leaderboard(period: $period, first: $first) {\n    period\n    totalMembers\n    updatedAt\n    entries {\n      rank\n      score\n      member {\n        id\n        nickname\n      }\n    }\n  }\n  myRank(period: $period) {\n    rank\n    score\n    topPercent\n    pointsToNextRank\n  }\n}": types.LeaderboardDocument,
     "subscription LeaderboardChanged($period: LeaderboardPeriod = ALL_TIME, $first: Int = 10) {\n  leaderboardChanged(period: $period, first: $first) {\n    period\n    totalMembers\n    updatedAt\n    entries {\n      rank\n      score\n      member {\n        id\n        nickname\n      }\n    }\n  }\n}": types.LeaderboardChangedDocument,
+    "mutation MarkNotificationsRead($ids: [ID!]!) {\n  markNotificationsRead(ids: $ids)\n}": types.MarkNotificationsReadDocument,
     "query Notifications($first: Int = 20, $after: String, $unreadOnly: Boolean = false) {\n  notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {\n    edges {\n      node {\n        id\n        kind\n        title\n        body\n        data\n        readAt\n        createdAt\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": types.NotificationsDocument,
     "subscription PointsExpiring {\n  pointsExpiring {\n    memberId\n    points\n    expiresAt\n    daysLeft\n    message\n  }\n}": types.PointsExpiringDocument,
     "subscription ProgramStatsUpdated {\n  programStatsUpdated {\n    at\n    members\n    activeMembers30d\n    outstandingPoints\n    pointsIssued30d\n    pointsRedeemed30d\n    pointsExpired30d\n    redemptionRate\n    expiryRate\n    redemptions24h\n  }\n}": types.ProgramStatsUpdatedDocument,
+    "query QuickRedeem($first: Int = 3) {\n  quickRedeemOptions(first: $first) {\n    balance\n    expiryWarning\n    options {\n      canRedeem\n      remainingAfter\n      item {\n        id\n        name\n        pointsPrice\n        stock\n      }\n    }\n  }\n}": types.QuickRedeemDocument,
     "mutation Redeem($input: RedeemInput!) {\n  redeem(input: $input) {\n    remainingPoints\n    redemption {\n      id\n      status\n      pointsSpent\n      quantity\n      cashDue\n      coupons {\n        code\n        status\n        expiresAt\n      }\n    }\n  }\n}": types.RedeemDocument,
     "query TaskWall {\n  tasks {\n    completedThisPeriod\n    completions\n    nextResetAt\n    task {\n      code\n      name\n      description\n      points\n      frequency\n      selfClaimable\n    }\n  }\n}": types.TaskWallDocument,
     "query MemberByExternalId($externalId: String!) {\n  memberByExternalId(externalId: $externalId) {\n    id\n    nickname\n    balance\n    tier {\n      level\n      name\n    }\n  }\n}": types.MemberByExternalIdDocument,
@@ -89,6 +97,14 @@ export function graphql(source: "mutation CheckIn {\n  checkIn {\n    pointsAwar
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "query CheckInStatus {\n  checkInStatus {\n    checkedInToday\n    streak\n    nextReward\n    monthDays\n  }\n}"): (typeof documents)["query CheckInStatus {\n  checkInStatus {\n    checkedInToday\n    streak\n    nextReward\n    monthDays\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation ClaimTask($code: String!) {\n  claimTask(code: $code) {\n    pointsAwarded\n    balance\n    task {\n      code\n    }\n  }\n}"): (typeof documents)["mutation ClaimTask($code: String!) {\n  claimTask(code: $code) {\n    pointsAwarded\n    balance\n    task {\n      code\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "query Home($withinDays: Int = 30) {\n  me {\n    id\n    nickname\n    balance\n    lifetimeEarned\n    tier {\n      level\n      name\n      multiplier\n    }\n    nextTier {\n      spendNeeded\n      progress\n      tier {\n        level\n        name\n      }\n    }\n    expiringPoints(withinDays: $withinDays) {\n      points\n      earliestExpiry\n      daysUntilEarliest\n    }\n  }\n}"): (typeof documents)["query Home($withinDays: Int = 30) {\n  me {\n    id\n    nickname\n    balance\n    lifetimeEarned\n    tier {\n      level\n      name\n      multiplier\n    }\n    nextTier {\n      spendNeeded\n      progress\n      tier {\n        level\n        name\n      }\n    }\n    expiringPoints(withinDays: $withinDays) {\n      points\n      earliestExpiry\n      daysUntilEarliest\n    }\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -101,6 +117,10 @@ export function graphql(source: "subscription LeaderboardChanged($period: Leader
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "mutation MarkNotificationsRead($ids: [ID!]!) {\n  markNotificationsRead(ids: $ids)\n}"): (typeof documents)["mutation MarkNotificationsRead($ids: [ID!]!) {\n  markNotificationsRead(ids: $ids)\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "query Notifications($first: Int = 20, $after: String, $unreadOnly: Boolean = false) {\n  notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {\n    edges {\n      node {\n        id\n        kind\n        title\n        body\n        data\n        readAt\n        createdAt\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}"): (typeof documents)["query Notifications($first: Int = 20, $after: String, $unreadOnly: Boolean = false) {\n  notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {\n    edges {\n      node {\n        id\n        kind\n        title\n        body\n        data\n        readAt\n        createdAt\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -110,6 +130,10 @@ export function graphql(source: "subscription PointsExpiring {\n  pointsExpiring
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "subscription ProgramStatsUpdated {\n  programStatsUpdated {\n    at\n    members\n    activeMembers30d\n    outstandingPoints\n    pointsIssued30d\n    pointsRedeemed30d\n    pointsExpired30d\n    redemptionRate\n    expiryRate\n    redemptions24h\n  }\n}"): (typeof documents)["subscription ProgramStatsUpdated {\n  programStatsUpdated {\n    at\n    members\n    activeMembers30d\n    outstandingPoints\n    pointsIssued30d\n    pointsRedeemed30d\n    pointsExpired30d\n    redemptionRate\n    expiryRate\n    redemptions24h\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query QuickRedeem($first: Int = 3) {\n  quickRedeemOptions(first: $first) {\n    balance\n    expiryWarning\n    options {\n      canRedeem\n      remainingAfter\n      item {\n        id\n        name\n        pointsPrice\n        stock\n      }\n    }\n  }\n}"): (typeof documents)["query QuickRedeem($first: Int = 3) {\n  quickRedeemOptions(first: $first) {\n    balance\n    expiryWarning\n    options {\n      canRedeem\n      remainingAfter\n      item {\n        id\n        name\n        pointsPrice\n        stock\n      }\n    }\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,0 +1,133 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startApp, type TestApp } from '../support/app';
+import { tokens } from '../support/tokens';
+import { partnerCall } from '../support/partner';
+import { seedDemo } from '../../src/demo/seed';
+import { PostPurchaseDocument } from '../../schema/generated/graphql';
+// @ts-expect-error: a plain ESM script shared with npm run examples, no declaration file.
+import { buildExamples, serveExamples } from '../../examples/run.mjs';
+
+/**
+ * The examples as a person uses them: the built member app and dashboard served from their own
+ * origins, a real server (CORS_ORIGINS = those origins) with the demo data, the system's
+ * Chromium. Screenshots land in test-results/ for a person to look at.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+const SHOTS = 'test-results';
+
+let api: TestApp;
+let browser: Browser;
+let examples: { memberUrl: string; dashboardUrl: string; close(): Promise<void> };
+let memberId: string;
+let order = 0;
+
+const balanceOf = async (id: string): Promise<number> => (await api.ok('query($id: ID!) { member(id: $id) { balance } }', { id })).member.balance;
+
+async function purchase(amount: string) {
+  const res = await partnerCall(api, PostPurchaseDocument, { input: { memberId, orderId: `browser-${++order}`, amount } });
+  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+  return res.data!.earnPoints;
+}
+
+async function openPage(url: string, token: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 430, height: 900 } });
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  await page.goto(`${url}?api=${encodeURIComponent(api.url)}&token=${token}`);
+  return page;
+}
+
+beforeAll(async () => {
+  if (!CHROMIUM) throw new Error('Chromium not found: apt-get install -y chromium (or set CHROMIUM_PATH); see README, "Browsers and the examples"');
+  mkdirSync(SHOTS, { recursive: true });
+  await buildExamples();
+  examples = await serveExamples({ host: '127.0.0.1', memberPort: 0, dashboardPort: 0 });
+  const origins = [examples.memberUrl, examples.dashboardUrl].map((u) => new URL(u).origin).join(',');
+  // Stats pushed at most every 200 ms so the dashboard moves within the test.
+  api = await startApp({ env: { CORS_ORIGINS: origins, STATS_INTERVAL_MS: '200' } });
+  const seed = await seedDemo(api.app.orm, api.app.services);
+  // Lily (demo-004) has the most points: enough for any quick-redeem item.
+  memberId = seed.memberIds[3];
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await examples?.close();
+});
+
+describe('member app in Chromium', () => {
+  it('shows the balance, and a purchase posted by a partner changes it on screen without a reload', async () => {
+    const page = await openPage(examples.memberUrl, tokens.member(memberId));
+    const balance = page.getByTestId('balance');
+    await expect.poll(() => balance.textContent()).toBe((await balanceOf(memberId)).toLocaleString('en-US'));
+    await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('online');
+    await page.getByTestId('tier').waitFor();
+    await page.screenshot({ path: `${SHOTS}/member-home.png`, fullPage: true });
+
+    // A marker on window survives only if the page is never reloaded.
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
+    const earned = await purchase('388.00');
+    expect(earned.points).toBeGreaterThan(0);
+    await expect.poll(() => balance.textContent(), { timeout: 10_000 }).toBe(earned.member.balance.toLocaleString('en-US'));
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
+    await page.screenshot({ path: `${SHOTS}/member-home-after-purchase.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('redeems once on a double tap and confirms it', async () => {
+    const page = await openPage(examples.memberUrl, tokens.member(memberId));
+    await page.getByRole('button', { name: /Catalog/ }).click();
+    const items = page.getByTestId('catalog-item');
+    await items.first().waitFor();
+    await page.getByText('Quick redeem').waitFor();
+    await page.screenshot({ path: `${SHOTS}/member-catalog.png`, fullPage: true });
+
+    const before = await balanceOf(memberId);
+    const redemptionsBefore = await redemptionCount();
+    // The first item the member can afford, double-tapped.
+    const item = items.filter({ has: page.locator('button.primary:not([disabled])') }).first();
+    const name = await item.locator('b').first().textContent();
+    await item.getByRole('button', { name: 'Redeem' }).dblclick();
+    const confirmation = page.getByTestId('redeem-confirmation');
+    await expect.poll(() => confirmation.textContent(), { timeout: 10_000 }).toContain(`Redeemed: ${name}`);
+    await page.screenshot({ path: `${SHOTS}/member-redeem-confirmation.png`, fullPage: true });
+
+    expect(await redemptionCount()).toBe(redemptionsBefore + 1);
+    const after = await balanceOf(memberId);
+    const remaining = Number((await page.getByTestId('remaining').textContent())!.replace(/,/g, ''));
+    expect(remaining).toBe(after);
+    expect(after).toBeLessThan(before);
+    // The header follows the balance live too.
+    await expect.poll(() => page.getByTestId('header-balance').textContent()).toContain(after.toLocaleString('en-US'));
+    await page.close();
+  });
+});
+
+describe('dashboard in Chromium', () => {
+  it('shows the program figures and moves them after earnings, without a reload', async () => {
+    const page = await openPage(examples.dashboardUrl, tokens.admin());
+    await page.setViewportSize({ width: 1200, height: 900 });
+    const outstanding = page.getByTestId('stat-outstandingPoints');
+    await expect.poll(() => outstanding.textContent()).toMatch(/\d/);
+    await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('online');
+    const first = await outstanding.textContent();
+
+    const earned = await purchase('999.00');
+    await expect.poll(() => outstanding.textContent(), { timeout: 10_000 }).not.toBe(first);
+    const shown = Number((await outstanding.textContent())!.replace(/,/g, ''));
+    expect(shown).toBe(Number(first!.replace(/,/g, '')) + earned.points);
+    await purchase('1999.00');
+    await expect.poll(async () => Number(await page.getByTestId('chart').getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    expect(Number((await page.getByTestId('updates').textContent())!.split(' ')[0])).toBeGreaterThanOrEqual(1);
+    await page.getByTestId('leaderboard').locator('tr').first().waitFor();
+    await page.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
+    await page.close();
+  });
+});
+
+async function redemptionCount(): Promise<number> {
+  const data = await api.ok('query($id: ID!) { member(id: $id) { redemptions(first: 100) { edges { node { id } } } } }', { id: memberId });
+  return data.member.redemptions.edges.length;
+}
