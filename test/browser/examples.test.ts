@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startApp, type TestApp } from '../support/app';
+import { startApp, untilSubscribed, type TestApp } from '../support/app';
 import { tokens } from '../support/tokens';
 import { partnerCall } from '../support/partner';
 import { seedDemo } from '../../src/demo/seed';
@@ -68,6 +68,7 @@ describe('member app in Chromium', () => {
 
     // A marker on window survives only if the page is never reloaded.
     await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
+    await untilSubscribed(api, `BALANCE:${memberId}`);
     const earned = await purchase('388.00');
     expect(earned.points).toBeGreaterThan(0);
     await expect.poll(() => balance.textContent(), { timeout: 10_000 }).toBe(earned.member.balance.toLocaleString('en-US'));
@@ -112,6 +113,8 @@ describe('dashboard in Chromium', () => {
     const outstanding = page.getByTestId('stat-outstandingPoints');
     await expect.poll(() => outstanding.textContent()).toMatch(/\d/);
     await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('online');
+    // The first push proves the subscription is registered: what follows cannot be missed.
+    await expect.poll(async () => Number((await page.getByTestId('updates').textContent())!.split(' ')[0])).toBeGreaterThanOrEqual(1);
     const first = await outstanding.textContent();
 
     const earned = await purchase('999.00');
@@ -119,8 +122,9 @@ describe('dashboard in Chromium', () => {
     const shown = Number((await outstanding.textContent())!.replace(/,/g, ''));
     expect(shown).toBe(Number(first!.replace(/,/g, '')) + earned.points);
     await purchase('1999.00');
-    await expect.poll(async () => Number(await page.getByTestId('chart').getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
-    expect(Number((await page.getByTestId('updates').textContent())!.split(' ')[0])).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => Number(await page.getByTestId('chart').getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+    // The initial push and one per purchase (each waited for: the pushes are at most every 200 ms).
+    await expect.poll(async () => Number((await page.getByTestId('updates').textContent())!.split(' ')[0]), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
     await page.getByTestId('leaderboard').locator('tr').first().waitFor();
     await page.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
     await page.close();

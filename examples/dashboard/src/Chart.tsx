@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 
 export interface Sample {
-  /** Unix seconds. */
+  /** Unix seconds, when the page received the figures. */
   at: number;
   issued: number;
   redeemed: number;

@@ -34,7 +34,8 @@ export function Dashboard({ client }: { client: ExampleClient }) {
 
   useEffect(() => {
     if (!stats) return;
-    setSamples((list) => [...list, { at: Date.parse(stats.at) / 1000, issued: Number(stats.pointsIssued30d), redeemed: Number(stats.pointsRedeemed30d) }].slice(-MAX_SAMPLES));
+    // x: when the page received the figures (the server's `at` may repeat between pushes).
+    setSamples((list) => [...list, { at: Date.now() / 1000, issued: Number(stats.pointsIssued30d), redeemed: Number(stats.pointsRedeemed30d) }].slice(-MAX_SAMPLES));
     if (live.data) setUpdates((n) => n + 1);
   }, [stats, live.data]);
 
