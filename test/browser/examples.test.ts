@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startApp, untilSubscribed, type TestApp } from '../support/app';
@@ -105,6 +106,60 @@ describe('member app in Chromium', () => {
     await page.close();
   });
 });
+
+describe('member app after the phone slept', () => {
+  it('reconnects after the network drops and re-reads the balance it missed', async () => {
+    // The page reaches the server through a loopback proxy we can cut, as sleep or a tunnel would.
+    const target = new URL(api.url);
+    const link = await cuttableProxy(Number(target.port));
+    const page = await browser.newPage({ viewport: { width: 430, height: 900 } });
+    await page.goto(`${examples.memberUrl}?api=${encodeURIComponent(`http://127.0.0.1:${link.port}`)}&token=${tokens.member(memberId)}`);
+    const balance = page.getByTestId('balance');
+    const state = () => page.getByTestId('connection').getAttribute('data-state');
+    await expect.poll(() => balance.textContent()).toBe((await balanceOf(memberId)).toLocaleString('en-US'));
+    await expect.poll(state).toBe('online');
+
+    link.cut();
+    await expect.poll(state).toBe('reconnecting');
+    // Earned while the socket is down: its balanceChanged event reaches nobody.
+    const earned = await purchase('188.00');
+    link.restore();
+    await expect.poll(state, { timeout: 20_000 }).toBe('online');
+    await expect.poll(() => balance.textContent(), { timeout: 10_000 }).toBe(earned.member.balance.toLocaleString('en-US'));
+    await page.close();
+    await link.close();
+  });
+});
+
+/** A TCP proxy to the app on a free loopback port; cut() drops every connection and refuses new ones until restore(). */
+async function cuttableProxy(targetPort: number) {
+  let down = false;
+  const open = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    if (down) return client.destroy();
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+      s.on('error', () => {});
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    cut() {
+      down = true;
+      for (const s of open) s.destroy();
+    },
+    restore() {
+      down = false;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 describe('dashboard in Chromium', () => {
   it('shows the program figures and moves them after earnings, without a reload', async () => {
