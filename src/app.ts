@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import { Counter, Gauge } from 'prom-client';
@@ -19,6 +18,7 @@ import { checkReadiness, ReadinessMetrics } from './platform/health';
 import { BusinessMetrics, type IssueSource } from './platform/business-metrics';
 import { corsMiddleware, upgradeOriginAllowed } from './platform/cors';
 import { accessLog, accessLogPlugin, recordCaller } from './platform/access-log';
+import { HttpDrain } from './platform/http-drain';
 import { openOrm } from './platform/db/orm';
 import { connectRedis, createRedis, type RedisClients } from './platform/redis';
 import { limitRules, parseOptions } from './platform/graphql/limits';
@@ -42,17 +42,18 @@ import { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import { StatsService } from './program/stats.service';
 import { StatsFeed } from './program/stats.feed';
 import { GamificationService } from './tasks/tasks.service';
+import { rewardKind } from './tasks/tasks.rules';
+import { ProgramHealthService } from './program/health.service';
+import { LedgerEntryType } from './ledger/ledger.entity';
+import type { EntryRow } from './ledger/ledger.writer';
+import { ExperimentService } from './experiments';
+import { RecommendationService } from './recommendations/recommendation.service';
 import { PartnerCallService } from './partners/partner.service';
 import { PartnerAudit } from './partners/partner.audit';
 import { PartnerGate } from './partners/partner.endpoint';
 import { PersistedOperations } from './partners/partner.manifest';
 import { PartnerRateLimiter } from './partners/partner.rate-limit';
 import { RedisKeyValueCache } from './platform/graphql/apq-cache';
-import { rewardKind } from './tasks/tasks.rules';
-import { ProgramHealthService } from './program/health.service';
-import { LedgerEntryType } from './ledger/ledger.entity';
-import type { EntryRow } from './ledger/ledger.writer';
-import { ExperimentService } from './experiments';
 
 export interface AppOptions {
   clock?: Clock;
@@ -77,8 +78,19 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const leaderboard = new LeaderboardService({ redis, orm, clock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
   events.onCommit((posted) => leaderboard.record(posted));
   const earningRules = new EarningRuleService(clock);
-  const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications, earningRules });
+  const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications, earningRules, purchaseWindow: config.purchases });
   const stats = new StatsService(config.timeZone);
+  const catalog = new CatalogService(clock);
+  const recommendations = new RecommendationService({ orm, redis, clock, log, timeZone: config.timeZone });
+  // Recommendations follow the ledger and the catalog: any balance move drops the member's list
+  // (the delete is queued before the mutation answers); each redemption feeds the co-redemption
+  // counts in its own transaction; catalog edits and sell-outs bump the version every instance checks.
+  events.onCommit(async (posted) => {
+    await Promise.all([...new Set(posted.map((e) => e.member_id))].map((id) => recommendations.memberChanged(id)));
+  });
+  catalog.onChange(async () => {
+    await recommendations.catalogChanged();
+  });
   return {
     health: new ProgramHealthService({ orm, clock, stats, log }),
     members,
@@ -89,13 +101,21 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     leaderboard,
     stats,
     earningRules,
-    catalog: new CatalogService(clock),
-    redemptions: new RedemptionService({ clock, ledger, program, notifications }),
+    catalog,
+    recommendations,
+    redemptions: new RedemptionService({
+      clock,
+      ledger,
+      program,
+      notifications,
+      paymentWindowSeconds: config.payments.windowSeconds,
+      hooks: { recorded: (tx, redemption) => recommendations.recordRedemption(tx, redemption), soldOut: async () => void (await recommendations.catalogChanged()) },
+    }),
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),
-    partnerCalls: new PartnerCallService(),
     experiments: new ExperimentService({ clock }),
+    partnerCalls: new PartnerCallService(),
   };
 }
 
@@ -149,8 +169,13 @@ export interface App {
   readonly log: Logger;
   /** Starts listening; resolves with the base URL (http://host:port). */
   listen(port?: number, host?: string): Promise<string>;
-  /** Graceful shutdown: refuse new work, drain HTTP, close sockets, then Redis and the ORM. */
-  stop(): Promise<void>;
+  /**
+   * Graceful shutdown: refuse new connections, close WebSockets with 1001, serve requests already
+   * sent (for `lingerMs`, default 0, on kept-alive sockets too) and answer them with
+   * `Connection: close`, stop jobs between batches, then close Redis and the ORM. Requests still
+   * running at `deadline` (epoch ms) are cut.
+   */
+  stop(options?: { lingerMs?: number; deadline?: number }): Promise<void>;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -162,7 +187,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metrics = new Metrics();
   const verifier = new TokenVerifier(config.jwt);
 
-  const orm = await openOrm(config.databaseUrl, config.databasePoolMax);
+  const orm = await openOrm(config.databaseUrl, config.databasePoolMax, { log, timeouts: config.databaseTimeouts });
   const redis = createRedis(config.redisUrl, config.redisPrefix);
   try {
     await connectRedis(redis);
@@ -178,8 +203,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const readinessMetrics = new ReadinessMetrics(metrics.registry);
   const jobs = new JobRunner({ orm, clock, services, pubSub, log, metrics, intervalMs: config.jobs.intervalMs });
   await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start(), services.health.start(config.businessGaugesIntervalMs)]);
-  // A board missing from Redis (new or flushed) is rebuilt from the ledger; the server does not wait for it.
-  void services.leaderboard.rebuildMissing().catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));
+  // A board missing from Redis (new or flushed), or behind the ledger (an instance died between a
+  // commit and its board update), is rebuilt from the ledger; the server does not wait for it.
+  void services.leaderboard
+    .rebuildMissing()
+    .then(() => services.leaderboard.rebuildStale())
+    .catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));
 
   const schema = await createSchema(pubSub);
   // The EntityManager, loaders and logger of a request are made on first use: many requests need only some of them.
@@ -207,8 +236,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // Only behind a proxy we run (TRUST_PROXY) is X-Forwarded-For believed, and only its last hop.
+  app.set('trust proxy', config.trustProxy ? 1 : false);
   const httpServer = http.createServer(app);
+  const drain = new HttpDrain(httpServer);
   const subscriptionsAtCap = new Counter({ name: 'loyalty_ws_subscriptions_refused_total', help: 'WebSocket operations refused because their socket had WS_MAX_SUBSCRIPTIONS running', registers: [metrics.registry] });
   const ws = startWsServer({
     httpServer,
@@ -226,7 +257,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const readinessTimer = setInterval(() => void checkReadiness(orm, redis.command, shuttingDown).then((r) => readinessMetrics.record(r)), config.businessGaugesIntervalMs);
   readinessTimer.unref();
 
-  // What both doors share: the document limits, error masking, metrics.
+  // What both doors share: the document limits, error masking, metrics, the access log.
   const common = {
     schema,
     csrfPrevention: true,
@@ -235,7 +266,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     validationRules: limitRules(config.limits),
     parseOptions: parseOptions(config.limits),
     formatError: (formatted: Parameters<typeof formatError>[0], error: unknown) =>
-      formatError(formatted, error, (original) => log.error({ err: original, path: formatted.path }, 'unexpected error')),
+      formatError(formatted, error, (original) => log.error({ err: original, path: formatted.path }, 'unexpected error'), { hideSuggestions: config.production }),
+    // main.ts owns SIGTERM/SIGINT: Apollo's own handlers stop it and re-raise the signal, cutting
+    // the app's shutdown (jobs, close frames, Redis, ORM) short and exiting 143.
+    stopOnTerminationSignals: false,
   };
   const apollo = new ApolloServer<Context>({
     ...common,
@@ -243,7 +277,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // Automatic persisted queries for first-party clients, shared by every instance through Redis.
     persistedQueries: { cache: new RedisKeyValueCache(redis.command, config.apqTtlSeconds), ttl: config.apqTtlSeconds },
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // HTTP is drained by HttpDrain before Apollo stops (its drain plugin resets kept-alive sockets).
       metrics.apolloPlugin(),
       accessLogPlugin<Context>(),
       // No @cacheControl hints here: the default plugin would only wrap every field resolver.
@@ -271,7 +305,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     introspection: false,
     // The gate already resolved the id; the request Apollo sees carries the stored document.
     persistedQueries: false,
-    plugins: [metrics.apolloPlugin(), partnerGate.plugin(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [metrics.apolloPlugin(), accessLogPlugin<Context>(), partnerGate.plugin(), ApolloServerPluginCacheControlDisabled()],
   });
   await Promise.all([apollo.start(), partnerApollo.start()]);
   partnerAudit.start();
@@ -288,17 +322,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const readiness = await checkReadiness(orm, redis.command, shuttingDown);
+    const readiness = await checkReadiness(orm, redis.command, shuttingDown, !config.production);
     readinessMetrics.record(readiness);
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
   app.get('/metrics', async (_req, res) => {
+    // HttpDrain counts a request after express saw it: this scrape is not among them yet.
+    metrics.httpInFlight.set(drain.inFlight);
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(
     '/graphql',
     corsMiddleware(config.corsOrigins),
-    express.json({ limit: '100kb' }),
+    express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         let principal: Principal;
@@ -313,6 +349,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         }
         // The safelist is the partners' boundary, so it must be their only door.
         if (principal.role === 'partner') {
+          recordCaller(res, null, principal.role, 'FORBIDDEN');
           throw new GraphQLError('Partner tokens are accepted only on POST /partner/graphql (persisted operations)', {
             extensions: { code: 'FORBIDDEN', http: { status: 403 } },
           });
@@ -325,10 +362,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   app.use(
     '/partner/graphql',
-    express.json({ limit: '100kb' }),
+    express.json({ limit: config.maxBodyBytes }),
     partnerGate.handle,
     expressMiddleware(partnerApollo, {
-      context: async ({ res }) => partnerGate.attach(contextFor(res.locals.principal as Principal, res.locals.requestId as string), res),
+      context: async ({ res }) => {
+        const context = partnerGate.attach(contextFor(res.locals.principal as Principal, res.locals.requestId as string), res);
+        recordCaller(res, context, 'partner');
+        return context;
+      },
     }),
   );
 
@@ -355,19 +396,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         });
       });
     },
-    stop() {
+    stop(options = {}) {
       stopping ??= (async () => {
         shuttingDown = true;
-        await jobs.stop();
+        drain.begin();
+        const jobsStopped = jobs.stop();
         clearInterval(readinessTimer);
         await services.health.stop();
         services.leaderboardFeed.stop();
         services.statsFeed.stop();
         await ws.close();
-        // Stops accepting and waits for in-flight HTTP requests (drain plugin).
+        const { destroyed } = await drain.settle({ lingerMs: options.lingerMs ?? 0, deadline: options.deadline ?? Date.now() + config.shutdownGraceMs });
+        if (destroyed) log.warn({ requests: destroyed }, 'shutdown deadline reached: requests still running were cut');
         await Promise.all([apollo.stop(), partnerApollo.stop()]);
         await partnerAudit.stop();
-        if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        await jobsStopped;
         await pubSub.close();
         await redis.close();
         await orm.close();

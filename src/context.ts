@@ -20,8 +20,9 @@ import type { StatsService } from './program/stats.service';
 import type { StatsFeed } from './program/stats.feed';
 import type { ProgramHealthService } from './program/health.service';
 import type { GamificationService } from './tasks/tasks.service';
-import type { PartnerCallService } from './partners/partner.service';
 import type { ExperimentService } from './experiments';
+import type { RecommendationService } from './recommendations/recommendation.service';
+import type { PartnerCallService } from './partners/partner.service';
 
 /** The application's use cases, built once in app.ts. */
 export interface Services {
@@ -39,12 +40,17 @@ export interface Services {
   statsFeed: StatsFeed;
   health: ProgramHealthService;
   gamification: GamificationService;
-  partnerCalls: PartnerCallService;
   experiments: ExperimentService;
+  recommendations: RecommendationService;
+  partnerCalls: PartnerCallService;
 }
 
 export function createLoaders(em: EntityManager, clock: Clock, services: Services) {
-  return { ...memberLoaders(em, services.members.tierCache, clock), ...ledgerLoaders(em, clock), ...catalogLoaders(em, clock) };
+  return {
+    ...memberLoaders(em, services.members.tierCache, clock),
+    ...ledgerLoaders(em, clock, services.ledger),
+    ...catalogLoaders(em, clock, services.redemptions),
+  };
 }
 export type Loaders = ReturnType<typeof createLoaders>;
 

@@ -7,6 +7,11 @@ import { mintToken } from './auth/jwt';
 import { createApp } from './app';
 import { seedDemo } from './demo/seed';
 
+/** After SIGTERM, requests still arriving on open keep-alive sockets are served this long. */
+const SHUTDOWN_LINGER_MS = 500;
+/** Of SHUTDOWN_GRACE_MS, kept for closing jobs, Redis and the pool after HTTP has drained. */
+const CLOSE_RESERVE_MS = 1000;
+
 async function migrateDatabase(config: Config): Promise<string[]> {
   const orm = await openOrm(config.databaseUrl, 2);
   try {
@@ -40,10 +45,12 @@ function printTokens(config: Config, url: string, memberId: string | undefined) 
 }
 
 async function main() {
-  const demo = process.argv.includes('--demo');
+  // `npm start` (a checkout) passes --demo: there an unset NODE_ENV means development. The production
+  // entry (`npm run serve`, `node dist/src/main.js`) defaults to production, so it fails closed.
+  const fromCheckout = process.argv.includes('--demo');
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, { defaultEnv: fromCheckout ? 'development' : 'production' });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -65,23 +72,43 @@ async function main() {
   const applied = await migrateDatabase(config);
   if (applied.length) log.info({ migrations: applied }, 'migrations applied');
   const app = await createApp(config, { logger: log });
+  // Demo members and printed tokens are for a developer's machine only, whatever the flags say.
+  const demo = fromCheckout && config.env === 'development';
+  if (fromCheckout && !demo) log.info({ env: config.env }, 'demo data and tokens are only for NODE_ENV=development: none seeded or printed');
   const seed = demo ? await seedDemo(app.orm, app.services) : null;
   if (seed?.seeded) log.info({ members: seed.memberIds.length }, 'demo data seeded');
   const url = await app.listen();
   log.info({ url }, 'listening');
   if (seed) printTokens(config, url, seed.memberIds[0]);
 
+  // This process owns SIGTERM/SIGINT (Apollo's handlers are off, see app.ts): drain, then exit 0
+  // within SHUTDOWN_GRACE_MS. A second signal falls through to Node's default and ends it at once.
   const shutdown = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), config.shutdownGraceMs);
+    const started = Date.now();
+    const grace = config.shutdownGraceMs;
+    log.info({ signal, graceMs: grace }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error({ graceMs: grace }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, grace);
     force.unref();
-    app.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    app
+      .stop({
+        // Requests a client sent on a kept-alive socket just as the signal came are still answered.
+        lingerMs: Math.min(SHUTDOWN_LINGER_MS, grace / 4),
+        // What is left after closing HTTP: jobs' last batch, Redis and the pool, within the grace.
+        deadline: started + Math.max(grace / 2, grace - CLOSE_RESERVE_MS),
+      })
+      .then(
+        () => {
+          log.info({ ms: Date.now() - started }, 'shut down');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

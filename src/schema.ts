@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { buildSchema, type NonEmptyArray, type PubSub } from 'type-graphql';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { authChecker } from './auth/auth-checker';
+import { guardMemberOwnedFields } from './auth/member-access';
 import { BigIntScalar, scalarsMap } from './platform/graphql/scalars';
 import { MemberResolver } from './members/member.resolver';
 import { LedgerEntryResolver, LedgerResolver, MemberLedgerResolver } from './ledger/ledger.resolver';
@@ -10,8 +11,9 @@ import { NotificationResolver } from './notifications/notification.resolver';
 import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
 import { ProgramResolver } from './program/program.resolver';
 import { TasksResolver } from './tasks/tasks.resolver';
-import { PartnerResolver } from './partners/partner.resolver';
 import { ExperimentResolver } from './experiments/experiment.resolver';
+import { RecommendationResolver } from './recommendations/recommendation.resolver';
+import { PartnerResolver } from './partners/partner.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const RESOLVERS: NonEmptyArray<Function> = [
@@ -26,8 +28,9 @@ const RESOLVERS: NonEmptyArray<Function> = [
   LeaderboardResolver,
   ProgramResolver,
   TasksResolver,
-  PartnerResolver,
   ExperimentResolver,
+  RecommendationResolver,
+  PartnerResolver,
 ];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */
@@ -48,7 +51,9 @@ export async function createSchema(pubSub: PubSub = offlinePubSub): Promise<Grap
   // The contract declares every scalar even where no field uses it yet (BigInt): keep them all.
   const config = schema.toConfig();
   const missing = [BigIntScalar].filter((scalar) => !schema.getType(scalar.name));
-  return missing.length ? new GraphQLSchema({ ...config, types: [...config.types, ...missing] }) : schema;
+  const complete = missing.length ? new GraphQLSchema({ ...config, types: [...config.types, ...missing] }) : schema;
+  // Field-level access: another member's private fields are FORBIDDEN to a member token.
+  return guardMemberOwnedFields(complete);
 }
 
 /** The emitted SDL: sorted, so the committed file only changes when the API does. */

@@ -15,10 +15,11 @@ function keyObject(algorithm: 'HS256' | 'RS256', key: string): KeyObject {
 }
 
 export class TokenVerifier {
-  private readonly key: KeyObject;
+  /** The current key first; during a rotation the previous one too (JWT_SECRET_PREVIOUS). */
+  private readonly keys: KeyObject[];
 
   constructor(private readonly settings: Config['jwt']) {
-    this.key = keyObject(settings.algorithm, settings.key);
+    this.keys = [settings.key, settings.previousKey].filter((k): k is string => !!k).map((k) => keyObject(settings.algorithm, k));
   }
 
   /** Accepts "Bearer <jwt>"; the algorithm is pinned, so `alg: none` and others are refused. */
@@ -28,21 +29,11 @@ export class TokenVerifier {
     return this.verify(match[1]);
   }
 
-  verify(token: string): Principal {
-    let claims: jwt.JwtPayload;
-    try {
-      const decoded = jwt.verify(token, this.key, {
-        algorithms: [this.settings.algorithm],
-        issuer: this.settings.issuer,
-        audience: this.settings.audience,
-      });
-      if (typeof decoded === 'string') throw new Error('payload is not an object');
-      claims = decoded;
-    } catch (error) {
-      const reason = error instanceof jwt.TokenExpiredError ? 'The token has expired' : 'The token is not valid';
-      throw new UnauthenticatedError(reason);
-    }
+  verify(token: string, now = Date.now()): Principal {
+    const claims = this.verifiedClaims(token, now);
     if (typeof claims.exp !== 'number') throw new UnauthenticatedError('The token has no expiry');
+    // jsonwebtoken checks iat only against maxAge; a token issued in the future is as suspect as an old one.
+    if (claims.iat! > now / 1000 + this.settings.clockToleranceSeconds) throw new UnauthenticatedError('The token is not valid yet');
     const role = claims.role as Role;
     if (!ROLES.includes(role) || typeof claims.sub !== 'string' || !claims.sub) {
       throw new UnauthenticatedError('The token has no valid role or subject');
@@ -56,11 +47,41 @@ export class TokenVerifier {
       subject: claims.sub,
       memberId: role === 'member' ? claims.sub : null,
       partnerId: role === 'partner' ? (claims.partnerId as string) : null,
-      expiresAt: claims.exp * 1000,
+      // Valid until exp plus the tolerance, as verification sees it: a socket is closed then, not before.
+      expiresAt: (claims.exp + this.settings.clockToleranceSeconds) * 1000,
     };
+  }
+
+  /**
+   * Signature, algorithm, iss, aud, exp, and age: `iat` is required and must be younger than
+   * JWT_MAX_AGE, with JWT_CLOCK_TOLERANCE_SECONDS of skew allowed on every time claim.
+   * A bad signature is retried with the previous key while a rotation is under way.
+   */
+  private verifiedClaims(token: string, now: number): jwt.JwtPayload {
+    let failure: unknown;
+    for (const key of this.keys) {
+      try {
+        const decoded = jwt.verify(token, key, {
+          algorithms: [this.settings.algorithm],
+          issuer: this.settings.issuer,
+          audience: this.settings.audience,
+          maxAge: this.settings.maxAgeSeconds,
+          clockTolerance: this.settings.clockToleranceSeconds,
+          clockTimestamp: Math.floor(now / 1000),
+        });
+        if (typeof decoded === 'string' || typeof decoded.iat !== 'number') throw new jwt.JsonWebTokenError('iat required');
+        return decoded;
+      } catch (error) {
+        failure = error;
+        if (!(error instanceof jwt.JsonWebTokenError && error.message === 'invalid signature')) break;
+      }
+    }
+    const reason = failure instanceof jwt.TokenExpiredError ? 'The token has expired' : 'The token is not valid';
+    throw new UnauthenticatedError(reason);
   }
 }
 
+/** One signature check per key; anything else wrong with the token is the same on every key. */
 export interface MintOptions {
   role: Role;
   sub: string;
@@ -77,6 +98,7 @@ const signingKey = (secret: string) => {
 
 /** Development and test tokens only: production tokens come from the identity provider. */
 export function mintToken(settings: { key: string; issuer: string; audience: string }, options: MintOptions): string {
+  // jwt.sign stamps iat (now), which verification requires.
   const claims: Record<string, unknown> = { role: options.role };
   if (options.role === 'partner') claims.partnerId = options.partnerId ?? options.sub;
   return jwt.sign(claims, signingKey(settings.key), {

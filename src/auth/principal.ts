@@ -38,9 +38,3 @@ export function requireMemberId(principal: Principal): string {
  * other's.
  */
 export const partnerScopeOf = (principal: Principal): string => (principal.role === Role.PARTNER ? (principal.partnerId ?? '') : '');
-
-/** Coupon codes are bearer values: only their member and admins read them, never a partner (a till uses a code it is shown). */
-export function assertMayReadCoupons(principal: Principal, memberId: string): void {
-  if (principal.role === Role.PARTNER) throw new ForbiddenError('Partners may not list coupons');
-  assertMayActFor(principal, memberId);
-}

@@ -11,6 +11,8 @@ export enum ItemType {
 }
 
 export enum RedemptionStatus {
+  /** Points and stock are held until the cash part is paid or paymentDueBy passes; nothing is delivered yet. */
+  PENDING_PAYMENT = 'PENDING_PAYMENT',
   COMPLETED = 'COMPLETED',
   PENDING_SHIPMENT = 'PENDING_SHIPMENT',
   SHIPPED = 'SHIPPED',
@@ -92,9 +94,17 @@ export class CatalogItem {
 @Unique({ name: 'redemption_idempotency_unique', properties: ['memberId', 'idempotencyKey'] })
 @Index({ name: 'redemption_member_idx', properties: ['memberId', 'createdAt', 'id'] })
 @Index({ name: 'redemption_item_idx', properties: ['itemId', 'createdAt'] })
+@Index({
+  name: 'redemption_payment_due_idx',
+  expression: `create index "redemption_payment_due_idx" on "redemption" ("payment_due_by", "id") where "status" = 'PENDING_PAYMENT'`,
+})
+@Unique({
+  name: 'redemption_payment_reference_unique',
+  expression: `create unique index "redemption_payment_reference_unique" on "redemption" ("payment_reference") where "payment_reference" is not null`,
+})
 @Check({ name: 'redemption_quantity_check', expression: 'quantity > 0 and points_spent >= 0' })
 export class Redemption {
-  [OptionalProps]?: 'id' | 'cashDue' | 'shippingAddress' | 'trackingNumber' | 'refundEntryId' | 'cancelReason' | 'shippedAt' | 'cancelledAt' | 'vipDays';
+  [OptionalProps]?: 'id' | 'cashDue' | 'shippingAddress' | 'trackingNumber' | 'refundEntryId' | 'cancelReason' | 'shippedAt' | 'cancelledAt' | 'vipDays' | 'paymentDueBy' | 'paymentReference' | 'paidAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -152,6 +162,17 @@ export class Redemption {
 
   @Property({ type: 'timestamptz', nullable: true })
   cancelledAt: Date | null = null;
+
+  /** PENDING_PAYMENT: the hold is released (payment timeout) once this passes unpaid. */
+  @Property({ type: 'timestamptz', nullable: true })
+  paymentDueBy: Date | null = null;
+
+  /** The payment system's reference of the cash payment; one payment pays one redemption (unique). */
+  @Property({ type: 'text', nullable: true })
+  paymentReference: string | null = null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  paidAt: Date | null = null;
 }
 
 @Entity({ tableName: 'coupon' })

@@ -40,3 +40,9 @@ export class RedemptionStateError extends ConflictError {
     super(`Redemption ${id} is ${status} and cannot be ${action}`, { redemptionId: id, status });
   }
 }
+/** confirmRedemptionPayment cannot take this payment: the payment system must refund the cash. */
+export class PaymentConflictError extends ConflictError {
+  constructor(id: string, why: string, status: string) {
+    super(`Redemption ${id} ${why}`, { redemptionId: id, status });
+  }
+}

@@ -2,14 +2,28 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../platform/clock';
 import { isUuid } from '../platform/ids';
-import { CatalogItem, Coupon } from './catalog.entity';
+import { batchByArgs } from '../platform/graphql/batch-loader';
+import { CatalogItem, Coupon, type MemberVip, type Redemption } from './catalog.entity';
+import type { RedemptionService } from './redemption.service';
 
 const RECENT_DAYS = 7;
 const json = (value: unknown) => JSON.stringify(value);
 
 /** Per request: a page of 100 items costs one query per field kind, not one per item. */
-export function catalogLoaders(em: EntityManager, clock: Clock) {
+export function catalogLoaders(em: EntityManager, clock: Clock, redemptions: RedemptionService) {
   return {
+    /** Member.redemptions: one statement per distinct (first, after) for every member shown. */
+    redemptionPage: batchByArgs<{ first: number | null; after: string | null }, { rows: Redemption[]; limit: number }>(
+      async (memberIds, { first, after }) => {
+        const { pages, limit } = await redemptions.redemptionsOf(em, memberIds, first, after);
+        return new Map(memberIds.map((id) => [id, { rows: pages.get(id) ?? [], limit }]));
+      },
+      () => ({ rows: [], limit: 0 }),
+    ),
+    /** Member.coupons: one statement for every member shown (the status filter is applied per field). */
+    memberCoupons: batchByArgs<null, Coupon[]>(async (memberIds) => redemptions.couponsOf(em, memberIds), () => []),
+    /** Member.vip: one statement for every member shown. */
+    memberVip: batchByArgs<null, MemberVip | null>(async (memberIds) => redemptions.vipOf(em, memberIds), () => null),
     itemById: new DataLoader<string, CatalogItem | null>(async (ids) => {
       const rows = await em.find(CatalogItem, { id: { $in: ids.filter(isUuid) } });
       const byId = new Map(rows.map((r) => [r.id, r]));

@@ -1,6 +1,7 @@
+import { Decimal } from 'decimal.js';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
-import { assertMayActFor, assertMayReadCoupons, isAdmin, requireMemberId, Role } from '../auth/principal';
+import { isAdmin, requireMemberId, Role } from '../auth/principal';
 import { toConnection } from '../platform/graphql/connection';
 import { MemberStatus } from '../members/member.entity';
 import { MemberType, toMemberType } from '../members/member.types';
@@ -53,7 +54,9 @@ export class CatalogResolver {
     return ctx.loaders.recentRedemptions.load(item.id);
   }
 
-  @FieldResolver(() => Boolean, { description: 'Whether the viewing member can redeem one now (balance, stock, window, limit).' })
+  @FieldResolver(() => Boolean, {
+    description: 'Whether the viewing member can redeem one now (balance, stock, window, limit). For points + cash items: the points part; the cash (cashPrice) is paid afterwards, before delivery.',
+  })
   async redeemable(@Root() item: CatalogItemType, @Ctx() ctx: Context): Promise<boolean> {
     const memberId = ctx.principal.memberId;
     if (!memberId || item.stock < 1 || !isAvailable(item, ctx.clock.now())) return false;
@@ -107,6 +110,17 @@ export class RedemptionResolver {
   }
 
   @Authorized(Role.ADMIN, Role.PARTNER)
+  @Mutation(() => RedemptionType, { description: 'Partners (the payment system) and admins: the cash part was paid; idempotent on paymentReference.' })
+  async confirmRedemptionPayment(
+    @Arg('id', () => ID) id: string,
+    @Arg('paymentReference', () => String) paymentReference: string,
+    @Arg('amount', () => Decimal) amount: Decimal,
+    @Ctx() ctx: Context,
+  ): Promise<RedemptionType> {
+    return toRedemptionType(await ctx.services.redemptions.confirmPayment(ctx.em, id, { paymentReference, amount }));
+  }
+
+  @Authorized(Role.ADMIN, Role.PARTNER)
   @Mutation(() => CouponType, { description: 'Added to the contract: a partner marks a coupon used at its till.' })
   async useCoupon(@Arg('code', () => String) code: string, @Ctx() ctx: Context): Promise<CouponType> {
     return toCouponType(await ctx.services.redemptions.useCoupon(ctx.em, code), ctx.clock.now());
@@ -116,7 +130,10 @@ export class RedemptionResolver {
   @Query(() => QuickRedeemOptionsType)
   async quickRedeemOptions(@Arg('first', () => Int, { nullable: true, defaultValue: 3 }) first: number | null, @Ctx() ctx: Context): Promise<QuickRedeemOptionsType> {
     const result = await ctx.services.redemptions.quickOptions(ctx.em, requireMemberId(ctx.principal), first);
-    return { ...result, options: result.options.map((o) => ({ ...o, item: toItemType(o.item) })) };
+    return {
+      ...result,
+      options: result.options.map((o) => ({ ...o, item: toItemType(o.item), cashDue: o.item.cashPrice == null || Number(o.item.cashPrice) === 0 ? null : new Decimal(o.item.cashPrice) })),
+    };
   }
 
   @FieldResolver(() => CatalogItemType)
@@ -131,14 +148,12 @@ export class RedemptionResolver {
 
   @FieldResolver(() => CouponType, { nullable: true })
   async coupon(@Root() redemption: RedemptionType, @Ctx() ctx: Context): Promise<CouponType | null> {
-    assertMayReadCoupons(ctx.principal, redemption.memberId);
     const [first] = await ctx.loaders.couponsByRedemption.load(redemption.id);
     return first ? toCouponType(first, ctx.clock.now()) : null;
   }
 
   @FieldResolver(() => [CouponType], { description: 'Added to the contract: every coupon a multi-unit coupon redemption issued.' })
   async coupons(@Root() redemption: RedemptionType, @Ctx() ctx: Context): Promise<CouponType[]> {
-    assertMayReadCoupons(ctx.principal, redemption.memberId);
     return (await ctx.loaders.couponsByRedemption.load(redemption.id)).map((c) => toCouponType(c, ctx.clock.now()));
   }
 }
@@ -152,22 +167,20 @@ export class MemberCatalogResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: Context,
   ) {
-    assertMayActFor(ctx.principal, member.id);
-    const page = await ctx.services.redemptions.memberRedemptions(ctx.em, member.id, first, after);
+    const page = await ctx.loaders.redemptionPage.load({ ownerId: member.id, args: { first, after } });
     return toConnection(page.rows, page.limit, (r) => [r.createdAt.toISOString(), r.id], toRedemptionType);
   }
 
   @FieldResolver(() => [CouponType])
   async coupons(@Root() member: MemberType, @Arg('status', () => CouponStatus, { nullable: true }) status: CouponStatus | null, @Ctx() ctx: Context): Promise<CouponType[]> {
-    assertMayReadCoupons(ctx.principal, member.id);
     const now = ctx.clock.now();
-    const coupons = (await ctx.services.redemptions.memberCoupons(ctx.em, member.id)).map((c) => toCouponType(c, now));
+    const coupons = (await ctx.loaders.memberCoupons.load({ ownerId: member.id, args: null })).map((c) => toCouponType(c, now));
     return status ? coupons.filter((c) => c.status === status) : coupons;
   }
 
   @FieldResolver(() => VipStatusType, { nullable: true })
   async vip(@Root() member: MemberType, @Ctx() ctx: Context): Promise<VipStatusType | null> {
-    const vip = await ctx.services.redemptions.memberVip(ctx.em, member.id);
+    const vip = await ctx.loaders.memberVip.load({ ownerId: member.id, args: null });
     return vip && toVipType(vip);
   }
 }

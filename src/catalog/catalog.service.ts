@@ -7,8 +7,10 @@ import { uniqueViolation } from '../platform/db/orm';
 import { isUuid, likeEscape } from '../platform/ids';
 import { CatalogItem, ItemType } from './catalog.entity';
 import { SPENDABLE_BALANCE_SQL } from '../ledger/ledger.sql';
+import { AVAILABLE_TO_MEMBER_SQL } from './catalog.sql';
 import { DuplicateSkuError, ItemNotFoundError } from './catalog.errors';
 import { MAX_STOCK, normalizeItem, type ItemFields } from './catalog.rules';
+import { transaction } from '../platform/db/transaction';
 
 export interface CatalogQuery {
   category?: string | null;
@@ -25,8 +27,22 @@ export interface Viewer {
   admin: boolean;
 }
 
+/** Told after an item was created, edited or restocked (committed): caches of the catalog drop what they hold. */
+export type CatalogChangeListener = (itemId: string) => Promise<void> | void;
+
 export class CatalogService {
+  private readonly listeners: CatalogChangeListener[] = [];
+
   constructor(private readonly clock: Clock) {}
+
+  onChange(listener: CatalogChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Awaited, so the edit's response is sent only once caches know (a failing listener is its own business). */
+  private async changed(itemId: string): Promise<void> {
+    await Promise.allSettled(this.listeners.map((listener) => listener(itemId)));
+  }
 
   private validated(input: ItemFields) {
     const result = normalizeItem(input);
@@ -37,10 +53,12 @@ export class CatalogService {
   async create(em: EntityManager, input: ItemFields): Promise<CatalogItem> {
     const fields = this.validated(input);
     try {
-      return await em.fork().transactional(async (tx) => {
+      const item = await transaction(em.fork(), async (tx) => {
         const now = this.clock.now();
         return tx.create(CatalogItem, { ...fields, createdAt: now, updatedAt: now });
       });
+      await this.changed(item.id);
+      return item;
     } catch (error) {
       if (uniqueViolation(error) === 'catalog_item_sku_unique') throw new DuplicateSkuError(fields.sku);
       throw error;
@@ -51,11 +69,13 @@ export class CatalogService {
   async update(em: EntityManager, id: string, input: ItemFields): Promise<CatalogItem> {
     const fields = this.validated(input);
     try {
-      return await em.fork().transactional(async (tx) => {
+      const updated = await transaction(em.fork(), async (tx) => {
         const item = isUuid(id) ? await tx.findOne(CatalogItem, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
         if (!item) throw new ItemNotFoundError(id);
         return Object.assign(item, fields, { updatedAt: this.clock.now() });
       });
+      await this.changed(updated.id);
+      return updated;
     } catch (error) {
       if (uniqueViolation(error) === 'catalog_item_sku_unique') throw new DuplicateSkuError(fields.sku);
       throw error;
@@ -76,6 +96,7 @@ export class CatalogService {
       if (!existing) throw new ItemNotFoundError(id);
       throw new BadInputError(`stock cannot exceed ${MAX_STOCK} (it is ${existing.stock})`, 'quantity');
     }
+    await this.changed(id);
     return em.fork().map(CatalogItem, row);
   }
 
@@ -117,13 +138,10 @@ export class CatalogService {
     if (filter?.redeemableOnly) {
       if (!viewer.memberId) return { rows: [], limit, totalCount: 0 };
       // The same conditions as CatalogItem.redeemable, as SQL, so the filter and the page agree.
-      clauses.push(`ci.active and ci.stock >= 1
-        and (ci.available_from is null or ci.available_from <= ?) and (ci.available_until is null or ci.available_until > ?)
-        and ci.points_price <= (select ${SPENDABLE_BALANCE_SQL} from member m where m.id = ? and m.status = 'ACTIVE')
-        and (ci.per_member_limit is null or ci.per_member_limit > coalesce(
-          (select sum(r.quantity) from redemption r where r.member_id = ? and r.item_id = ci.id and r.status <> 'CANCELLED'), 0))`);
+      clauses.push(`${AVAILABLE_TO_MEMBER_SQL}
+        and ci.points_price <= (select ${SPENDABLE_BALANCE_SQL} from member m where m.id = ? and m.status = 'ACTIVE')`);
       // Spendable points (lots past their date left out, as redeem would expire them first), computed once per query.
-      params.push(now, now, now, viewer.memberId, viewer.memberId);
+      params.push(now, now, viewer.memberId, now, viewer.memberId);
     }
     const where = clauses.length ? `where ${clauses.join(' and ')}` : '';
     const [{ count }] = await em.execute<{ count: number }[]>(`select count(*)::int as count from catalog_item ci ${where}`, params);

@@ -6,7 +6,10 @@ import { MemberType } from '../members/member.types';
 import { CouponStatus, ItemType, RedemptionStatus, type CatalogItem, type Coupon, type MemberVip, type Redemption } from './catalog.entity';
 
 registerEnumType(ItemType, { name: 'ItemType' });
-registerEnumType(RedemptionStatus, { name: 'RedemptionStatus' });
+registerEnumType(RedemptionStatus, {
+  name: 'RedemptionStatus',
+  valuesConfig: { PENDING_PAYMENT: { description: 'Points and stock are held until the cash part is paid or the window passes.' } },
+});
 registerEnumType(CouponStatus, {
   name: 'CouponStatus',
   valuesConfig: { VOID: { description: 'Added to the contract: the redemption that issued it was cancelled.' } },
@@ -81,6 +84,9 @@ export class RedemptionType {
   @Field(() => Int) quantity!: number;
   @Field(() => Int) pointsSpent!: number;
   @Field(() => Decimal, { nullable: true }) cashDue!: Decimal | null;
+  @Field(() => Date, { nullable: true, description: 'For PENDING_PAYMENT: the hold ends then unless paid.' })
+  paymentDueBy!: Date | null;
+  @Field(() => String, { nullable: true }) paymentReference!: string | null;
   @Field(() => RedemptionStatus) status!: RedemptionStatus;
   @Field(() => String, { nullable: true }) trackingNumber!: string | null;
   @Field(() => Date) createdAt!: Date;
@@ -111,6 +117,11 @@ export class QuickRedeemOptionType {
   @Field(() => CatalogItemType) item!: CatalogItemType;
   @Field(() => Boolean) canRedeem!: boolean;
   @Field(() => Int) remainingAfter!: number;
+  @Field(() => Decimal, {
+    nullable: true,
+    description: 'Added to the contract: cash to pay on top of the points for one unit (points + cash items), paid before delivery; null: points only.',
+  })
+  cashDue!: Decimal | null;
 }
 
 @ObjectType('QuickRedeemOptions')
@@ -154,6 +165,8 @@ export function toRedemptionType(r: Redemption): RedemptionType {
     quantity: r.quantity,
     pointsSpent: r.pointsSpent,
     cashDue: r.cashDue == null ? null : new Decimal(r.cashDue),
+    paymentDueBy: r.paymentDueBy,
+    paymentReference: r.paymentReference,
     status: r.status,
     trackingNumber: r.trackingNumber,
     createdAt: r.createdAt,

@@ -12,6 +12,9 @@ import { MemberFrozenError } from '../members/member.errors';
 import { LedgerEntryType } from '../ledger/ledger.entity';
 import { SPENDABLE_BALANCE_SQL } from '../ledger/ledger.sql';
 import { InsufficientPointsError } from '../ledger/ledger.errors';
+import type { LedgerWriter, LockedMember } from '../ledger/ledger.writer';
+import { POINTS_MAX } from '../ledger/ledger.rules';
+import { uniqueViolation } from '../platform/db/orm';
 import type { LedgerService } from '../ledger/ledger.service';
 import { daysUntil, expirySummary } from '../ledger/ledger.rules';
 import type { ProgramService } from '../program/program.service';
@@ -23,12 +26,15 @@ import {
   ItemUnavailableError,
   LimitExceededError,
   OutOfStockError,
+  PaymentConflictError,
   RedeemRateLimitedError,
   RedemptionNotFoundError,
   RedemptionStateError,
 } from './catalog.errors';
 import { expiryWarningText } from '../notifications/notification.texts';
+import { groupBy } from '../platform/graphql/batch-loader';
 import { isAvailable, newCouponCode, QUICK_MAX_SHARE, QUICK_MIN_SHARE, QUICK_TARGET_SHARE, redeemFingerprint } from './catalog.rules';
+import { transaction } from '../platform/db/transaction';
 
 const KEY_MAX = 128;
 const DAY_MS = 86_400_000;
@@ -61,12 +67,52 @@ export interface RedemptionAttempt {
 }
 export type RedemptionListener = (attempt: RedemptionAttempt) => void;
 
+export interface ConfirmPaymentFields {
+  paymentReference: string;
+  amount: Decimal;
+}
+
+/** Why a hold was released, in the cancel reason and the member's notification. */
+export const PAYMENT_TIMEOUT_REASON = 'payment timeout';
+
+/**
+ * Redeeming, paying, shipping, cancelling and using coupons.
+ *
+ * Lock order (every path that changes a redemption takes its locks in this order, skipping the
+ * steps it does not need and never going back to an earlier one, so two paths never deadlock):
+ *   1. the member row (FOR UPDATE, through the ledger writer): redeem, confirm, cancel, timeout
+ *   2. the redemption row (FOR UPDATE): confirm, cancel, timeout, ship, useCoupon
+ *   3. its coupons, by id (FOR UPDATE): cancel, useCoupon
+ *   4. the member's lots, by id (the ledger writer's debit and refund)
+ *   5. the catalog item's stock: one conditional UPDATE, last, so a hot item is held briefly
+ * After taking its locks each path re-reads the status and decides on what it read there: a
+ * shipped redemption or a used coupon is never refunded, and of a cancel and a confirm racing
+ * exactly one wins.
+ */
+/**
+ * What other domains add to a redemption, wired at the composition root (this domain knows
+ * none of them): `recorded` runs inside the redemption's transaction, just before the stock
+ * update; `soldOut` after a redemption that took an item's last unit has committed.
+ */
+export interface RedemptionHooks {
+  recorded?(tx: EntityManager, redemption: Redemption): Promise<void>;
+  soldOut?(itemId: string): Promise<void>;
+}
+
 export class RedemptionService {
   /** Told about every redeem attempt once it is over (metrics); wired by the composition root. */
   readonly attempts: RedemptionListener[] = [];
 
   constructor(
-    private readonly deps: { clock: Clock; ledger: LedgerService; program: ProgramService; notifications: NotificationService },
+    private readonly deps: {
+      clock: Clock;
+      ledger: LedgerService;
+      program: ProgramService;
+      notifications: NotificationService;
+      /** PENDING_PAYMENT lasts this long (PAYMENT_WINDOW_SECONDS). */
+      paymentWindowSeconds: number;
+      hooks?: RedemptionHooks;
+    },
   ) {}
 
   /**
@@ -101,7 +147,8 @@ export class RedemptionService {
     const fingerprint = redeemFingerprint(input.itemId, quantity, input.shippingAddress);
     const settings = await this.deps.program.settings(em);
 
-    return this.deps.ledger.inTransaction(em, async (w) => {
+    let soldOut = false;
+    const result = await this.deps.ledger.inTransaction(em, async (w): Promise<RedeemResult> => {
       const member = await w.lockMember(memberId);
       const previous = await w.tx.findOne(Redemption, { memberId, idempotencyKey: key });
       if (previous) {
@@ -116,9 +163,12 @@ export class RedemptionService {
       if (quantity > settings.maxQuantityPerRedemption) {
         throw new LimitExceededError(`At most ${settings.maxQuantityPerRedemption} units per redemption`, settings.maxQuantityPerRedemption);
       }
+      // The rate limit counts redemptions that happened or are under way: a refused attempt leaves no
+      // row (its transaction rolls back) and a cancelled one gave everything back, so neither can be
+      // used to lock a member out of redeeming.
       const [{ used, recent }] = await w.tx.execute<{ used: number; recent: number }[]>(
         `select coalesce(sum(quantity) filter (where item_id = ? and status <> 'CANCELLED'), 0)::int as used,
-                count(*) filter (where created_at > ?)::int as recent
+                count(*) filter (where created_at > ? and status <> 'CANCELLED')::int as recent
          from redemption where member_id = ?`,
         [item.id, new Date(w.now.getTime() - 30 * 60_000), memberId],
       );
@@ -130,6 +180,7 @@ export class RedemptionService {
         throw new BadInputError('A physical item needs a shippingAddress', 'shippingAddress');
       }
       const cost = item.pointsPrice * quantity;
+      if (cost > POINTS_MAX) throw new BadInputError(`quantity × pointsPrice exceeds ${POINTS_MAX} points`, 'quantity');
       if (member.balance < cost) throw new InsufficientPointsError(cost, member.balance);
       // A sold-out item fails before any work; the conditional UPDATE at the end is the guarantee.
       if (item.stock < quantity) throw new OutOfStockError(item.id, item.stock);
@@ -142,32 +193,39 @@ export class RedemptionService {
         source: `member:${memberId}`,
         description: `兑换 ${item.name} ×${quantity}`,
       });
+      const cashDue = item.cashPrice == null ? null : new Decimal(item.cashPrice).times(quantity);
+      // Points + cash: the points and the stock are held, nothing is delivered until the cash is paid.
+      const awaitsPayment = cashDue != null && cashDue.gt(0);
       const redemption = w.tx.create(Redemption, {
         id: redemptionId,
         memberId,
         itemId: item.id,
         quantity,
         pointsSpent: cost,
-        cashDue: item.cashPrice == null ? null : new Decimal(item.cashPrice).times(quantity).toFixed(2),
-        status: item.type === ItemType.PHYSICAL ? RedemptionStatus.PENDING_SHIPMENT : RedemptionStatus.COMPLETED,
+        cashDue: cashDue == null ? null : cashDue.toFixed(2),
+        status: awaitsPayment ? RedemptionStatus.PENDING_PAYMENT : deliveredStatus(item),
+        paymentDueBy: awaitsPayment ? new Date(w.now.getTime() + this.deps.paymentWindowSeconds * 1000) : null,
         entryId: entry.id,
         idempotencyKey: key,
         requestHash: fingerprint,
         shippingAddress: input.shippingAddress ?? null,
         createdAt: w.now,
       });
-      await this.fulfil(w.tx, redemption, item, w.now);
+      if (!awaitsPayment) await this.fulfil(w.tx, redemption, item, w.now);
       await w.tx.flush();
       await w.tx.execute('update member set last_active_at = ? where id = ?', [w.now, memberId]);
       await this.deps.notifications.record(w.tx, w.now, [
-        {
-          memberId,
-          kind: NotificationKind.REDEMPTION,
-          title: '兑换成功',
-          body: `您已使用${cost}积分兑换「${item.name}」×${quantity}${redemption.status === RedemptionStatus.PENDING_SHIPMENT ? ',我们会尽快发货。' : '。'}`,
-          data: { redemptionId, itemId: item.id, quantity, points: cost },
-        },
+        awaitsPayment
+          ? {
+              memberId,
+              kind: NotificationKind.REDEMPTION,
+              title: '待支付',
+              body: `已为您保留「${item.name}」×${quantity}(${cost}积分),请在${Math.ceil(this.deps.paymentWindowSeconds / 60)}分钟内支付 ¥${redemption.cashDue},逾期自动取消并退回积分。`,
+              data: { redemptionId, itemId: item.id, quantity, points: cost, cashDue: redemption.cashDue, paymentDueBy: redemption.paymentDueBy!.toISOString() },
+            }
+          : deliveredNotice(redemption, item),
       ]);
+      await this.deps.hooks?.recorded?.(w.tx, redemption);
       // Stock last: the item's row is locked only from here to commit, so a flash sale's hot
       // row is held for one statement, not for the whole redemption.
       const [stock] = await w.tx.execute<{ stock: number }[]>(
@@ -175,8 +233,11 @@ export class RedemptionService {
         [quantity, w.now, item.id, quantity],
       );
       if (!stock) throw new OutOfStockError(item.id, 0);
+      soldOut = stock.stock === 0;
       return { redemption, memberId, remainingPoints: member.balance, duplicate: false };
     });
+    if (soldOut) await this.deps.hooks?.soldOut?.(result.redemption.itemId);
+    return result;
   }
 
   /** COUPON: one coupon per unit; VIP: level and days, stacked on an active VIP; others need nothing now. */
@@ -211,6 +272,9 @@ export class RedemptionService {
   /**
    * cancelRedemption: points back through the ledger (REFUND), stock back, unused coupons void,
    * VIP days taken back. Idempotent; a shipped redemption or a used coupon cannot be undone.
+   * A member may cancel its own redemption while it awaits payment or (unpaid items only)
+   * shipment; once the cash is paid only an admin can cancel, and the payment system refunds
+   * the cash.
    */
   async cancel(em: EntityManager, principal: Principal, id: string, reasonInput: string): Promise<Redemption> {
     const reason = reasonInput.trim();
@@ -225,32 +289,112 @@ export class RedemptionService {
 
     return this.deps.ledger.inTransaction(em, async (w) => {
       const member = await w.lockMember(found.memberId);
-      const redemption = await w.tx.findOneOrFail(Redemption, { id }, { refresh: true });
+      const redemption = await lockRedemption(w.tx, id);
       if (redemption.status === RedemptionStatus.CANCELLED) return redemption;
-      if (principal.role === Role.MEMBER && redemption.status !== RedemptionStatus.PENDING_SHIPMENT) {
-        throw new RedemptionStateError(id, redemption.status, 'cancelled by the member (only while awaiting shipment)');
+      if (principal.role === Role.MEMBER && !memberMayCancel(redemption)) {
+        throw new RedemptionStateError(id, redemption.status, 'cancelled by the member (only while awaiting payment, or shipment of an unpaid item)');
       }
       if (redemption.status === RedemptionStatus.SHIPPED) throw new RedemptionStateError(id, redemption.status, 'cancelled');
-      const coupons = await w.tx.find(Coupon, { redemptionId: id });
+      const coupons = await lockCoupons(w.tx, id);
       if (coupons.some((c) => c.status === CouponStatus.USED)) throw new RedemptionStateError(id, 'already used', 'cancelled');
-      for (const coupon of coupons) coupon.status = CouponStatus.VOID;
-      if (redemption.vipDays) {
-        const vip = await w.tx.findOne(MemberVip, { memberId: redemption.memberId });
-        if (vip) vip.expiresAt = new Date(vip.expiresAt.getTime() - redemption.vipDays * DAY_MS);
-      }
-      if (redemption.pointsSpent > 0) {
-        const refund = await w.refund(member, redemption.entryId, {
-          reference: redemption.id,
-          source: `${principal.role}:${principal.subject}`,
-          description: `取消兑换: ${reason}`,
-          idempotencyKey: redemption.id,
-        });
-        redemption.refundEntryId = refund.id;
-      }
-      await w.tx.execute('update catalog_item set stock = stock + ?, updated_at = ? where id = ?', [redemption.quantity, w.now, redemption.itemId]);
-      Object.assign(redemption, { status: RedemptionStatus.CANCELLED, cancelReason: reason, cancelledAt: w.now });
-      await w.tx.flush();
+      await this.release(w, member, redemption, coupons, { source: `${principal.role}:${principal.subject}`, reason });
       return redemption;
+    });
+  }
+
+  /**
+   * Gives everything a redemption took back: coupons void, VIP days off, points to the lots they
+   * came from (REFUND), stock back. The caller holds the locks (steps 1 to 3) and has checked
+   * the status.
+   */
+  private async release(w: LedgerWriter, member: LockedMember, redemption: Redemption, coupons: Coupon[], by: { source: string; reason: string }) {
+    for (const coupon of coupons) coupon.status = CouponStatus.VOID;
+    if (redemption.vipDays) {
+      const vip = await w.tx.findOne(MemberVip, { memberId: redemption.memberId });
+      if (vip) vip.expiresAt = new Date(vip.expiresAt.getTime() - redemption.vipDays * DAY_MS);
+    }
+    if (redemption.pointsSpent > 0) {
+      const refund = await w.refund(member, redemption.entryId, {
+        reference: redemption.id,
+        source: by.source,
+        description: `取消兑换: ${by.reason}`,
+        idempotencyKey: redemption.id,
+      });
+      redemption.refundEntryId = refund?.id ?? null;
+    }
+    await w.tx.execute('update catalog_item set stock = stock + ?, updated_at = ? where id = ?', [redemption.quantity, w.now, redemption.itemId]);
+    Object.assign(redemption, { status: RedemptionStatus.CANCELLED, cancelReason: by.reason, cancelledAt: w.now });
+    await w.tx.flush();
+  }
+
+  /**
+   * confirmRedemptionPayment: the payment system says the cash part is paid. The amount must be
+   * cashDue; the same reference again returns the same redemption; then it is fulfilled exactly
+   * as a points-only redemption is. Too late or after a cancel: CONFLICT, the cash goes back.
+   */
+  async confirmPayment(em: EntityManager, id: string, input: ConfirmPaymentFields): Promise<Redemption> {
+    const reference = input.paymentReference.trim();
+    if (!reference || reference.length > KEY_MAX) throw new BadInputError(`paymentReference must be 1 to ${KEY_MAX} characters`, 'paymentReference');
+    if (!input.amount.isFinite() || input.amount.lte(0) || input.amount.decimalPlaces() > 2) {
+      throw new BadInputError('amount must be a positive amount with at most 2 decimals', 'amount');
+    }
+    const found = isUuid(id) ? await em.fork().findOne(Redemption, { id }) : null;
+    if (!found) throw new RedemptionNotFoundError(id);
+
+    const confirm = () =>
+      this.deps.ledger.inTransaction(em, async (w) => {
+        await w.lockMember(found.memberId);
+        const redemption = await lockRedemption(w.tx, id);
+        if (redemption.cashDue == null || new Decimal(redemption.cashDue).lte(0)) throw new PaymentConflictError(id, 'has no cash part to pay', redemption.status);
+        if (!input.amount.eq(redemption.cashDue)) throw new BadInputError(`amount must equal the redemption's cashDue (${redemption.cashDue})`, 'amount');
+        if (redemption.paymentReference === reference) return redemption;
+        if (redemption.paymentReference) throw new PaymentConflictError(id, 'is already paid with another paymentReference', redemption.status);
+        if (redemption.status !== RedemptionStatus.PENDING_PAYMENT) throw new PaymentConflictError(id, `is ${redemption.status}; refund the payment`, redemption.status);
+        if (w.now >= redemption.paymentDueBy!) throw new PaymentConflictError(id, 'passed its paymentDueBy; refund the payment', redemption.status);
+        const [other] = await w.tx.execute<{ id: string }[]>('select id from redemption where payment_reference = ?', [reference]);
+        if (other) throw new PaymentConflictError(id, 'cannot be paid with a paymentReference that paid another redemption', redemption.status);
+        const item = await w.tx.findOneOrFail(CatalogItem, { id: redemption.itemId });
+        Object.assign(redemption, { status: deliveredStatus(item), paymentReference: reference, paidAt: w.now });
+        await this.fulfil(w.tx, redemption, item, w.now);
+        await w.tx.flush();
+        await this.deps.notifications.record(w.tx, w.now, [deliveredNotice(redemption, item)]);
+        return redemption;
+      });
+    try {
+      return await confirm();
+    } catch (error) {
+      // Two redemptions raced to claim one reference: the unique index let one through.
+      if (uniqueViolation(error) === 'redemption_payment_reference_unique') {
+        throw new PaymentConflictError(id, 'cannot be paid with a paymentReference that paid another redemption', found.status);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Releases one unpaid hold past its paymentDueBy (the payment-timeout job). Skips a member
+   * locked by another transaction (SKIP LOCKED): that one is busy paying or cancelling, and the
+   * next run looks again. Returns whether it released the hold.
+   */
+  async releaseUnpaid(em: EntityManager, id: string, memberId: string): Promise<boolean> {
+    return this.deps.ledger.inTransaction(em, async (w) => {
+      const [free] = await w.tx.execute<{ id: string }[]>('select id from member where id = ? for update skip locked', [memberId]);
+      if (!free) return false;
+      const member = await w.lockMember(memberId);
+      const redemption = await lockRedemption(w.tx, id);
+      if (redemption.status !== RedemptionStatus.PENDING_PAYMENT || !redemption.paymentDueBy || redemption.paymentDueBy > w.now) return false;
+      await this.release(w, member, redemption, await lockCoupons(w.tx, id), { source: 'system:payment-timeout', reason: PAYMENT_TIMEOUT_REASON });
+      const item = await w.tx.findOneOrFail(CatalogItem, { id: redemption.itemId });
+      await this.deps.notifications.record(w.tx, w.now, [
+        {
+          memberId,
+          kind: NotificationKind.REDEMPTION,
+          title: '兑换已取消',
+          body: `「${item.name}」×${redemption.quantity}未在支付期限内完成支付,已自动取消,${redemption.pointsSpent}积分已退回。`,
+          data: { redemptionId: redemption.id, itemId: item.id, reason: PAYMENT_TIMEOUT_REASON, points: redemption.pointsSpent },
+        },
+      ]);
+      return true;
     });
   }
 
@@ -258,9 +402,8 @@ export class RedemptionService {
     const trackingNumber = trackingInput.trim();
     if (!trackingNumber || trackingNumber.length > 64) throw new BadInputError('trackingNumber must be 1 to 64 characters', 'trackingNumber');
     if (!isUuid(id)) throw new RedemptionNotFoundError(id);
-    return em.fork().transactional(async (tx) => {
-      const redemption = await tx.findOne(Redemption, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!redemption) throw new RedemptionNotFoundError(id);
+    return transaction(em.fork(), async (tx) => {
+      const redemption = await lockRedemption(tx, id);
       if (redemption.status === RedemptionStatus.SHIPPED && redemption.trackingNumber === trackingNumber) return redemption;
       if (redemption.status !== RedemptionStatus.PENDING_SHIPMENT) throw new RedemptionStateError(id, redemption.status, 'shipped');
       Object.assign(redemption, { status: RedemptionStatus.SHIPPED, trackingNumber, shippedAt: this.deps.clock.now() });
@@ -268,11 +411,18 @@ export class RedemptionService {
     });
   }
 
-  /** A partner's till redeems a coupon once; expired or void ones are refused. */
+  /**
+   * A partner's till redeems a coupon once; expired or void ones are refused. Locks the
+   * redemption before the coupon (the lock order), so a cancel racing it either voids the
+   * coupon first or finds it USED.
+   */
   async useCoupon(em: EntityManager, code: string): Promise<Coupon> {
-    return em.fork().transactional(async (tx) => {
-      const coupon = await tx.findOne(Coupon, { code: code.trim().toUpperCase() }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!coupon) throw new NotFoundError('Coupon', code);
+    const normalized = code.trim().toUpperCase();
+    return transaction(em.fork(), async (tx) => {
+      const [row] = await tx.execute<{ redemption_id: string }[]>('select redemption_id from coupon where code = ?', [normalized]);
+      if (!row) throw new NotFoundError('Coupon', code);
+      await lockRedemption(tx, row.redemption_id);
+      const coupon = await tx.findOneOrFail(Coupon, { code: normalized }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       const now = this.deps.clock.now();
       if (coupon.status !== CouponStatus.ACTIVE) throw new ConflictError(`This coupon is ${coupon.status}`, { status: coupon.status });
       if (coupon.expiresAt <= now) throw new ConflictError('This coupon has expired', { status: CouponStatus.EXPIRED });
@@ -282,25 +432,50 @@ export class RedemptionService {
   }
 
   async memberRedemptions(em: EntityManager, memberId: string, first: number | null | undefined, after: string | null | undefined) {
+    const { pages, limit } = await this.redemptionsOf(em, [memberId], first, after);
+    return { rows: pages.get(memberId) ?? [], limit };
+  }
+
+  /** A page of redemptions for each of many members in one statement (Member.redemptions's loader), newest first. */
+  async redemptionsOf(em: EntityManager, memberIds: string[], first: number | null | undefined, after: string | null | undefined) {
     const limit = pageSize(first);
     const cursor = decodeCursor(after, 2);
-    const where: Record<string, unknown> = { memberId };
+    const params: unknown[] = [JSON.stringify(memberIds)];
+    let seek = '';
     if (cursor) {
       const createdAt = new Date(String(cursor[0]));
       if (Number.isNaN(createdAt.getTime()) || !isUuid(String(cursor[1]))) throw new BadInputError('after is not a cursor returned by this API', 'after');
-      where.$or = [{ createdAt: { $lt: createdAt } }, { createdAt, id: { $lt: String(cursor[1]) } }];
+      seek = 'and (r.created_at, r.id) < (?, ?::uuid)';
+      params.push(createdAt, String(cursor[1]));
     }
-    const rows = await em.find(Redemption, where, { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: limit + 1 });
-    return { rows, limit };
+    const raw = await em.execute<Record<string, unknown>[]>(
+      `select p.* from jsonb_array_elements_text(?::jsonb) as m(id)
+       cross join lateral (select r.* from redemption r where r.member_id = m.id::uuid ${seek} order by r.created_at desc, r.id desc limit ?) p`,
+      [...params, limit + 1],
+    );
+    const rows = raw.map((row) => em.map(Redemption, row));
+    return { pages: groupBy(rows, (r) => r.memberId), limit };
   }
 
   async memberCoupons(em: EntityManager, memberId: string): Promise<Coupon[]> {
-    return em.find(Coupon, { memberId }, { orderBy: [{ expiresAt: 'asc' }, { id: 'asc' }] });
+    return (await this.couponsOf(em, [memberId])).get(memberId) ?? [];
+  }
+
+  /** Every coupon of each of many members in one statement (Member.coupons's loader), soonest expiry first. */
+  async couponsOf(em: EntityManager, memberIds: string[]): Promise<Map<string, Coupon[]>> {
+    const rows = await em.find(Coupon, { memberId: { $in: memberIds } }, { orderBy: [{ expiresAt: 'asc' }, { id: 'asc' }] });
+    return groupBy(rows, (c) => c.memberId);
   }
 
   async memberVip(em: EntityManager, memberId: string): Promise<MemberVip | null> {
-    const vip = await em.findOne(MemberVip, { memberId });
-    return vip && vip.expiresAt > this.deps.clock.now() ? vip : null;
+    return (await this.vipOf(em, [memberId])).get(memberId) ?? null;
+  }
+
+  /** The running VIP membership of each of many members in one statement (Member.vip's loader). */
+  async vipOf(em: EntityManager, memberIds: string[]): Promise<Map<string, MemberVip>> {
+    const now = this.deps.clock.now();
+    const rows = await em.find(MemberVip, { memberId: { $in: memberIds } });
+    return new Map(rows.filter((vip) => vip.expiresAt > now).map((vip) => [vip.memberId, vip]));
   }
 
   /**
@@ -341,6 +516,44 @@ export class RedemptionService {
     const expiryWarning = soon.points > 0 && soon.earliestExpiry ? expiryWarningText(soon.points, daysUntil(now, soon.earliestExpiry), member.language) : null;
     return { balance: member.balance, options, expiryWarning };
   }
+}
+
+/** Step 2 of the lock order; the row is read again under the lock, never from the identity map. */
+async function lockRedemption(tx: EntityManager, id: string): Promise<Redemption> {
+  const redemption = await tx.findOne(Redemption, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  if (!redemption) throw new RedemptionNotFoundError(id);
+  return redemption;
+}
+
+/** Step 3 of the lock order: the redemption's coupons, by id. */
+function lockCoupons(tx: EntityManager, redemptionId: string): Promise<Coupon[]> {
+  return tx.find(Coupon, { redemptionId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true, orderBy: { id: 'asc' } });
+}
+
+/** What a paid (or points-only) redemption becomes: physical items wait for shipment, the rest are done. */
+function deliveredStatus(item: CatalogItem): RedemptionStatus {
+  return item.type === ItemType.PHYSICAL ? RedemptionStatus.PENDING_SHIPMENT : RedemptionStatus.COMPLETED;
+}
+
+/**
+ * A member cancels while nothing was delivered and no cash was taken: awaiting payment, or
+ * awaiting shipment of an item paid in points only (a paid one needs the payment system's
+ * refund, so an admin cancels it).
+ */
+function memberMayCancel(redemption: Redemption): boolean {
+  if (redemption.status === RedemptionStatus.PENDING_PAYMENT) return true;
+  return redemption.status === RedemptionStatus.PENDING_SHIPMENT && redemption.paymentReference == null;
+}
+
+function deliveredNotice(redemption: Redemption, item: CatalogItem) {
+  const paid = redemption.cashDue != null && redemption.paymentReference ? `+¥${redemption.cashDue}` : '';
+  return {
+    memberId: redemption.memberId,
+    kind: NotificationKind.REDEMPTION,
+    title: '兑换成功',
+    body: `您已使用${redemption.pointsSpent}积分${paid}兑换「${item.name}」×${redemption.quantity}${redemption.status === RedemptionStatus.PENDING_SHIPMENT ? ',我们会尽快发货。' : '。'}`,
+    data: { redemptionId: redemption.id, itemId: item.id, quantity: redemption.quantity, points: redemption.pointsSpent },
+  };
 }
 
 function hasAddress(address: unknown): boolean {

@@ -1,6 +1,15 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../platform/clock';
+import { batchByArgs } from '../platform/graphql/batch-loader';
+import type { EntryRow } from './ledger.writer';
+import type { LedgerPageFilter, LedgerService } from './ledger.service';
+
+export interface LedgerPageArgs {
+  filter: LedgerPageFilter;
+  first: number | null;
+  after: string | null;
+}
 
 export interface LiveLot {
   member_id: string;
@@ -9,8 +18,16 @@ export interface LiveLot {
 }
 
 /** Built per request: one query for the live lots of every member a response shows. */
-export function ledgerLoaders(em: EntityManager, clock: Clock) {
+export function ledgerLoaders(em: EntityManager, clock: Clock, ledger: LedgerService) {
   return {
+    /** Member.ledger: one statement per distinct (filter, first, after) for every member shown. */
+    ledgerPage: batchByArgs<LedgerPageArgs, { rows: EntryRow[]; limit: number }>(
+      async (memberIds, { filter, first, after }) => {
+        const { pages, limit } = await ledger.entriesOf(em, memberIds, filter, first, after);
+        return new Map(memberIds.map((id) => [id, { rows: pages.get(id) ?? [], limit }]));
+      },
+      () => ({ rows: [], limit: 0 }),
+    ),
     liveLots: new DataLoader<string, LiveLot[]>(async (memberIds) => {
       const rows = await em.execute<LiveLot[]>(
         `select member_id, remaining, expires_at from points_lot

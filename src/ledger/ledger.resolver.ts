@@ -1,3 +1,4 @@
+import { currentFirst } from '../realtime/current-first';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { Context } from '../context';
 import { isAdmin, requireMemberId, Role } from '../auth/principal';
@@ -79,9 +80,13 @@ export class LedgerResolver {
 
   @Subscription(() => BalanceEventType, {
     description: "The signed-in member's balance changes, as they are posted.",
-    topics: BALANCE_TOPIC,
-    // One Redis channel per member; only a member may subscribe, and only to itself.
-    topicId: ({ context }: { context: Context }) => requireMemberId(context.principal),
+    // One Redis channel per member; only a member may subscribe, and only to itself. The first event
+    // is the current balance (delta 0): a client that reconnects, or missed a push lost in a crash
+    // between commit and publish, starts from the ledger's truth.
+    subscribe: ({ context }: { context: Context }) => {
+      const memberId = requireMemberId(context.principal);
+      return currentFirst(context.services.events.balanceEvents(memberId), () => context.services.ledger.currentBalanceEvent(context.em, memberId));
+    },
   })
   balanceChanged(@Root() event: BalanceEventPayload): BalanceEventType {
     return { memberId: event.memberId, balance: event.balance, delta: event.delta, at: new Date(event.at), entry: toEntryType(event.entry) };
@@ -116,7 +121,7 @@ export class MemberLedgerResolver {
     @Arg('filter', () => LedgerFilter, { nullable: true }) filter: LedgerFilter | null,
     @Ctx() ctx: Context,
   ) {
-    const page = await ctx.services.ledger.entries(ctx.em, member.id, filter, first, after);
+    const page = await ctx.loaders.ledgerPage.load({ ownerId: member.id, args: { filter, first, after } });
     return toConnection(page.rows, page.limit, (e) => [String(e.id)], toEntryType);
   }
 }

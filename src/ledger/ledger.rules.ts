@@ -34,10 +34,14 @@ export function ruleApplies(rule: EarningRuleLike, purchase: PurchaseFacts): boo
   return true;
 }
 
+/** The points columns are PostgreSQL integers: any amount beyond this is refused as bad input, not a 500. */
+export const POINTS_MAX = 2_147_483_647;
+
 /**
  * Contract: ceil(amount × pointsPerCurrencyUnit × tier multiplier × product of matching
  * rule multipliers) + matching bonus points, in exact decimal arithmetic.
  */
+
 export function purchasePoints(amount: Decimal, pointsPerCurrencyUnit: string, tierMultiplier: string, rules: Pick<EarningRuleLike, 'multiplier' | 'bonusPoints'>[]): number {
   let product = amount.times(pointsPerCurrencyUnit).times(tierMultiplier);
   let bonus = 0;

@@ -4,6 +4,7 @@ import type { Clock } from '../platform/clock';
 import { partnerScopeOf, type Principal } from '../auth/principal';
 import { BadInputError } from '../platform/errors';
 import { uniqueViolation } from '../platform/db/orm';
+import { transaction } from '../platform/db/transaction';
 import { isUuid } from '../platform/ids';
 import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { MemberStatus } from '../members/member.entity';
@@ -24,14 +25,16 @@ import {
   OrderConflictError,
   OrderNotFoundError,
 } from './ledger.errors';
-import { expiryFor, moneyProblem, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
+import { expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
 import type { LedgerEvents } from './ledger.events';
+import { SPENDABLE_BALANCE_SQL } from './ledger.sql';
+import { balanceEvent, type BalanceEventPayload } from './ledger.topics';
 import { LedgerWriter, type EntryRow, type LockedMember } from './ledger.writer';
+import { groupBy } from '../platform/graphql/batch-loader';
+export type LedgerPageFilter = { types?: LedgerEntryType[] | null; since?: Date | null; until?: Date | null } | null | undefined;
 
 const TEXT_MAX = 500;
 const KEY_MAX = 128;
-/** A partner's clock may run a little ahead of ours; more than this is a bad occurredAt. */
-const CLOCK_SKEW_MS = 5 * 60_000;
 const MAX_ADJUSTMENT = 10_000_000;
 
 export interface EarnResult {
@@ -115,17 +118,23 @@ export class LedgerService {
       program: ProgramService;
       notifications: NotificationService;
       earningRules: EarningRuleService;
+      /**
+       * occurredAt window (PURCHASE_MAX_AGE_DAYS, PURCHASE_MAX_FUTURE_SECONDS): no backdating a
+       * purchase into an ended promotion; a partner's clock may run a little ahead of ours.
+       */
+      purchaseWindow: { maxAgeDays: number; maxFutureSeconds: number };
     },
   ) {}
 
   /**
    * One money transaction: a writer bound to it, and the balance events published only after
-   * it commits. Every use case that moves points goes through here.
+   * it commits. Every use case that moves points goes through here; a deadlock or serialization
+   * failure reruns `work` on a fresh writer (platform/db/transaction), so nothing is posted twice.
    */
   async inTransaction<T>(em: EntityManager, work: (writer: LedgerWriter) => Promise<T>): Promise<T> {
     const now = this.deps.clock.now();
     let writer!: LedgerWriter;
-    const result = await em.transactional(async (tx) => {
+    const result = await transaction(em, async (tx) => {
       writer = new LedgerWriter(tx, now);
       return work(writer);
     });
@@ -142,7 +151,13 @@ export class LedgerService {
     if (category && category.length > 64) throw new BadInputError('category must be at most 64 characters', 'category');
     const now = this.deps.clock.now();
     const occurredAt = input.occurredAt ?? now;
-    if (occurredAt.getTime() > now.getTime() + CLOCK_SKEW_MS) throw new BadInputError('occurredAt is in the future', 'occurredAt');
+    const window = this.deps.purchaseWindow;
+    if (occurredAt.getTime() > now.getTime() + window.maxFutureSeconds * 1000) {
+      throw new BadInputError(`occurredAt may be at most ${window.maxFutureSeconds} seconds in the future`, 'occurredAt');
+    }
+    if (occurredAt.getTime() < now.getTime() - window.maxAgeDays * 86_400_000) {
+      throw new BadInputError(`occurredAt may be at most ${window.maxAgeDays} days in the past`, 'occurredAt');
+    }
     if (!isUuid(input.memberId)) throw new MemberNotFoundError(input.memberId);
 
     const [settings, tiers, rules] = await Promise.all([
@@ -181,6 +196,10 @@ export class LedgerService {
         const tier = tierFor(tiers, member.totalSpend);
         const facts = { occurredAt, category, tierLevel: tier.level, firstOrder: first_order, timeZone: this.deps.timeZone };
         const points = purchasePoints(input.amount, settings.pointsPerCurrencyUnit, tier.multiplier, rules.filter((r) => ruleApplies(r, facts)));
+        // Rate × tier × rule multipliers can take a large amount past the integer columns: bad input, not a 500.
+        if (Math.max(points, member.balance + points, member.lifetimeEarned + points) > POINTS_MAX) {
+          throw new BadInputError(`amount earns ${points} points, more than a balance can hold (${POINTS_MAX})`, 'amount');
+        }
         const held = input.amount.gt(settings.reviewThresholdAmount);
         const entry = await w.credit(member, {
           type: LedgerEntryType.PURCHASE,
@@ -351,6 +370,7 @@ export class LedgerService {
         }
         const fields = { reference: key, source: sourceOf(principal), description: `人工调整: ${reason}`, idempotencyKey: key };
         if (input.delta > 0) {
+          if (member.balance + input.delta > POINTS_MAX) throw new BadInputError(`delta would take the balance past ${POINTS_MAX}`, 'delta');
           return w.credit(member, { ...fields, type: LedgerEntryType.ADJUSTMENT, points: input.delta, expiresAt: expiryFor(w.now, input.validDays ?? settings.validityDays) });
         }
         return (await w.debit(member, { ...fields, type: LedgerEntryType.ADJUSTMENT, points: -input.delta })).entry;
@@ -403,30 +423,60 @@ export class LedgerService {
     return row.member_id;
   }
 
+  /**
+   * balanceChanged's first event: where the member stands now (spendable balance, latest posted
+   * entry, delta 0, so a client summing deltas counts nothing twice); null before any posting.
+   */
+  async currentBalanceEvent(em: EntityManager, memberId: string): Promise<BalanceEventPayload | null> {
+    const now = this.deps.clock.now();
+    const [row] = await em.execute<(EntryRow & { spendable: number })[]>(
+      `select e.*, ${SPENDABLE_BALANCE_SQL} as spendable from member m
+       join lateral (select * from ledger_entry where member_id = m.id and status = 'POSTED' order by id desc limit 1) e on true
+       where m.id = ?`,
+      [now, memberId],
+    );
+    if (!row) return null;
+    const { spendable, ...entry } = row;
+    return { ...balanceEvent(entry as EntryRow), balance: spendable, delta: 0, at: now.toISOString() };
+  }
+
   /** Member.ledger: newest first, keyset-paginated on the entry id. */
-  async entries(em: EntityManager, memberId: string, filter: { types?: LedgerEntryType[] | null; since?: Date | null; until?: Date | null } | null | undefined, first: number | null | undefined, after: string | null | undefined) {
+  async entries(em: EntityManager, memberId: string, filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
+    const { pages, limit } = await this.entriesOf(em, [memberId], filter, first, after);
+    return { rows: pages.get(memberId) ?? [], limit };
+  }
+
+  /**
+   * One page of history for each of many members, in one statement (Member.ledger's loader):
+   * a lateral join walks each member's (member_id, id) index to its page and stops there.
+   */
+  async entriesOf(em: EntityManager, memberIds: string[], filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
     const limit = pageSize(first);
     const cursor = decodeCursor(after, 1);
-    const clauses = ['member_id = ?'];
-    const params: unknown[] = [memberId];
+    const clauses = ['e.member_id = m.id::uuid'];
+    const params: unknown[] = [JSON.stringify(memberIds)];
     if (filter?.types?.length) {
-      clauses.push('type in (select jsonb_array_elements_text(?::jsonb))');
+      clauses.push('e.type in (select jsonb_array_elements_text(?::jsonb))');
       params.push(JSON.stringify(filter.types));
     }
     if (filter?.since) {
-      clauses.push('created_at >= ?');
+      clauses.push('e.created_at >= ?');
       params.push(filter.since);
     }
     if (filter?.until) {
-      clauses.push('created_at < ?');
+      clauses.push('e.created_at < ?');
       params.push(filter.until);
     }
     if (cursor) {
       if (!/^\d{1,18}$/.test(String(cursor[0]))) throw new BadInputError('after is not a cursor returned by this API', 'after');
-      clauses.push('id < ?');
+      clauses.push('e.id < ?');
       params.push(String(cursor[0]));
     }
-    const rows = await em.execute<EntryRow[]>(`select * from ledger_entry where ${clauses.join(' and ')} order by id desc limit ?`, [...params, limit + 1]);
-    return { rows, limit };
+    const rows = await em.execute<EntryRow[]>(
+      `select p.* from jsonb_array_elements_text(?::jsonb) as m(id)
+       cross join lateral (select e.* from ledger_entry e where ${clauses.join(' and ')} order by e.id desc limit ?) p`,
+      [...params, limit + 1],
+    );
+    return { pages: groupBy(rows, (r) => r.member_id), limit };
   }
 }

@@ -219,26 +219,32 @@ export class LedgerWriter {
 
   /**
    * Gives a debit's points back to the lots it took them from. A lot that has expired since
-   * cannot take them back: those points return in a new lot valid REFUND_GRACE_DAYS, so a
-   * cancellation never silently loses points nor hands out a fresh full validity.
+   * cannot take them back: those points return once, in a new lot valid for the shorter of
+   * REFUND_GRACE_DAYS and the lapsed lot's own validity, so a cancellation never silently loses
+   * points nor hands out a fresh full validity. Points of a lapsed lot that was itself such a
+   * refund lot are not revived again: a redeem-and-cancel loop cannot keep points alive forever.
+   * Returns null when nothing is left to give back.
    */
-  async refund(member: LockedMember, debitEntryId: string, fields: EntryFields): Promise<EntryRow> {
-    const rows = await this.rows<{ lot_id: string; amount: number; expires_at: Date | string | null; expired_at: Date | string | null }>(
-      `select a.lot_id, sum(a.amount)::int as amount, l.expires_at, l.expired_at
-       from lot_allocation a join points_lot l on l.id = a.lot_id
-       where a.entry_id = ? group by a.lot_id, l.expires_at, l.expired_at having sum(a.amount) > 0 order by a.lot_id`,
+  async refund(member: LockedMember, debitEntryId: string, fields: EntryFields): Promise<EntryRow | null> {
+    const rows = await this.rows<{ lot_id: string; amount: number; expires_at: Date | string | null; expired_at: Date | string | null; origin_type: LedgerEntryType; origin_at: Date | string }>(
+      `select a.lot_id, sum(a.amount)::int as amount, l.expires_at, l.expired_at, e.type as origin_type, coalesce(e.posted_at, e.created_at) as origin_at
+       from lot_allocation a join points_lot l on l.id = a.lot_id join ledger_entry e on e.id = l.entry_id
+       where a.entry_id = ? group by a.lot_id, l.expires_at, l.expired_at, e.type, e.posted_at, e.created_at having sum(a.amount) > 0 order by a.lot_id`,
       [debitEntryId],
     );
     // Raw rows carry timestamptz as text: compared with a Date as is, every lot would look lapsed.
-    const taken = rows.map((t) => ({ ...t, expires_at: t.expires_at == null ? null : new Date(t.expires_at) }));
+    const taken = rows.map((t) => ({ ...t, expires_at: t.expires_at == null ? null : new Date(t.expires_at), origin_at: new Date(t.origin_at) }));
     const live = taken.filter((t) => !t.expired_at && (!t.expires_at || t.expires_at > this.now));
-    const lapsed = taken.filter((t) => !live.includes(t));
-    const total = taken.reduce((sum, t) => sum + t.amount, 0);
-    if (total <= 0) throw new Error(`entry ${debitEntryId} consumed no points to refund`);
-    const graceExpiry = new Date(this.now.getTime() + REFUND_GRACE_DAYS * 86_400_000);
-    const expiries = [...live.map((t) => t.expires_at), ...(lapsed.length ? [graceExpiry] : [])].filter((d): d is Date => d !== null);
+    const lapsed = taken.filter((t) => !live.includes(t) && t.origin_type !== LedgerEntryType.REFUND);
+    const liveTotal = live.reduce((sum, t) => sum + t.amount, 0);
+    const lapsedPoints = lapsed.reduce((sum, t) => sum + t.amount, 0);
+    if (liveTotal + lapsedPoints <= 0) return null;
+    const graceMs = Math.min(REFUND_GRACE_DAYS * 86_400_000, ...lapsed.map((t) => t.expires_at!.getTime() - t.origin_at.getTime()));
+    const graceExpiry = new Date(this.now.getTime() + Math.max(graceMs, 0));
+    const expiries = [...live.map((t) => t.expires_at), ...(lapsedPoints > 0 ? [graceExpiry] : [])].filter((d): d is Date => d !== null);
     const earliest = expiries.length ? new Date(Math.min(...expiries.map((d) => d.getTime()))) : null;
 
+    const total = liveTotal + lapsedPoints;
     member.balance += total;
     const entry = await this.insertEntry(member, { ...fields, type: LedgerEntryType.REFUND, status: LedgerEntryStatus.POSTED, delta: total, balanceAfter: member.balance, expiresAt: earliest });
     if (live.length) {
@@ -252,7 +258,6 @@ export class LedgerWriter {
         [entry.id, back],
       );
     }
-    const lapsedPoints = lapsed.reduce((sum, t) => sum + t.amount, 0);
     if (lapsedPoints > 0) await this.insertLot(member, entry.id, lapsedPoints, graceExpiry);
     await this.saveMember(member);
     return entry;

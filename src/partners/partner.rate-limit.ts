@@ -6,7 +6,7 @@ import type { Clock } from '../platform/clock';
  * script reads, refills and takes atomically (one round trip, no race between instances).
  * Time is the caller's clock (the injected one, so tests move it); a bucket never refills
  * backwards when instances' clocks differ slightly.
- * Returns {allowed (1|0), retryAfterMs}.
+ * Takes up to ARGV[4] tokens at once (a lease, see below). Returns {taken, retryAfterMs}.
  */
 const TOKEN_BUCKET = `
 local rate = tonumber(ARGV[1])
@@ -23,17 +23,18 @@ if now > ts then
   tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
   ts = now
 end
-local allowed = 0
+local want = tonumber(ARGV[4])
+local taken = 0
 local retry = 0
 if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
+  taken = math.min(want, math.floor(tokens))
+  tokens = tokens - taken
 else
   retry = math.ceil((1 - tokens) * 1000 / rate)
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-return {allowed, retry}
+return {taken, retry}
 `;
 
 export interface RateDecision {
@@ -43,10 +44,21 @@ export interface RateDecision {
   failedOpen: boolean;
 }
 
-type BucketRedis = Redis & { partnerTokenBucket(key: string, rate: number, burst: number, now: number): Promise<[number, number]> };
+type BucketRedis = Redis & { partnerTokenBucket(key: string, rate: number, burst: number, now: number, want: number): Promise<[number, number]> };
+
+/**
+ * An instance takes tokens from the shared bucket a few at a time (a tenth of the burst, at most
+ * LEASE_MAX) and spends them locally, so a busy partner costs one Redis round trip per lease, not
+ * per call. Tokens still come only from the shared bucket: together the instances never exceed
+ * the partner's rate. A lease unused for LEASE_MS is dropped, so an idle instance holds nothing.
+ * Small buckets (burst < 20) lease one token at a time: exact.
+ */
+const LEASE_MAX = 20;
+const LEASE_MS = 1000;
 
 export class PartnerRateLimiter {
   private readonly redis: BucketRedis;
+  private readonly leases = new Map<string, { tokens: number; until: number }>();
 
   constructor(
     redis: Redis,
@@ -62,10 +74,23 @@ export class PartnerRateLimiter {
    * a runaway partner, and refusing every partner because a cache is down would be worse.
    */
   async take(partnerId: string): Promise<RateDecision> {
+    const now = this.clock.now().getTime();
+    const lease = this.leases.get(partnerId);
+    if (lease && lease.tokens > 0 && lease.until > now) {
+      lease.tokens -= 1;
+      return { allowed: true, retryAfterMs: 0, failedOpen: false };
+    }
     const { ratePerSecond, burst } = this.limits(partnerId);
+    const want = Math.max(1, Math.min(LEASE_MAX, Math.floor(burst / 10)));
     try {
-      const [allowed, retryAfterMs] = await this.redis.partnerTokenBucket(`partner-rate:${partnerId}`, ratePerSecond, burst, this.clock.now().getTime());
-      return { allowed: allowed === 1, retryAfterMs, failedOpen: false };
+      const [taken, retryAfterMs] = await this.redis.partnerTokenBucket(`partner-rate:${partnerId}`, ratePerSecond, burst, now, want);
+      if (taken === 0) return { allowed: false, retryAfterMs, failedOpen: false };
+      if (taken > 1) {
+        const current = this.leases.get(partnerId);
+        const left = current && current.until > now ? current.tokens : 0;
+        this.leases.set(partnerId, { tokens: left + taken - 1, until: now + LEASE_MS });
+      }
+      return { allowed: true, retryAfterMs: 0, failedOpen: false };
     } catch {
       return { allowed: true, retryAfterMs: 0, failedOpen: true };
     }

@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { AuthenticationError, AuthorizationError } from 'type-graphql';
+import { isRetryableDatabaseError } from './db/failures';
 
 /** The contract's error codes (contract README, "Errors"). */
 export const ErrorCode = {
@@ -65,9 +66,10 @@ export class ConflictError extends DomainError {
     super(ErrorCode.CONFLICT, message, details);
   }
 }
+/** A dependency is away for now: `retryable` tells the client the same request may be sent again. */
 export class ServiceUnavailableError extends DomainError {
   constructor(message: string) {
-    super(ErrorCode.SERVICE_UNAVAILABLE, message);
+    super(ErrorCode.SERVICE_UNAVAILABLE, message, { retryable: true });
   }
 }
 
@@ -91,6 +93,16 @@ function isNulInText(error: unknown): boolean {
   return code === '22021' || (code === '08P01' && error.message.includes('\u0000'));
 }
 
+export interface FormatOptions {
+  /** Production: no "Did you mean …?" (graphql's suggestions name fields, arguments and enum values a probe could not see). */
+  hideSuggestions?: boolean;
+}
+
+/** graphql-js appends its suggestions as one last sentence: ` Did you mean "a", "b", or "c"?` */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean [^]*\?$/, '');
+}
+
 export interface ErrorReport {
   (error: unknown, formatted: GraphQLFormattedError): void;
 }
@@ -99,15 +111,21 @@ export interface ErrorReport {
  * The one place errors become what a client sees: contract codes only, no stack, no SQL.
  * Anything unexpected is reported (logged with the request id) and masked.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown, report?: ErrorReport): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, error: unknown, report?: ErrorReport, options: FormatOptions = {}): GraphQLFormattedError {
   const original = unwrapResolverError(error);
-  const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+  const message = options.hideSuggestions ? withoutSuggestions(formatted.message) : formatted.message;
+  const base = { message, locations: formatted.locations, path: formatted.path };
 
   if (original instanceof DomainError) {
     return { ...base, message: original.message, extensions: { ...original.details, code: original.code } };
   }
   if (isNulInText(original)) {
     return { ...base, message: 'Text must not contain the NUL character (U+0000)', extensions: { code: ErrorCode.BAD_USER_INPUT } };
+  }
+  if (isRetryableDatabaseError(original)) {
+    // PostgreSQL down, restarting or too slow, or a conflict still lost after the unit of work's
+    // retries: nothing was committed, so the client may safely send the same request again.
+    return { ...base, message: 'The service is temporarily unavailable; retry shortly', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryable: true } };
   }
   if (original instanceof AuthenticationError) {
     return { ...base, extensions: { code: ErrorCode.UNAUTHENTICATED } };

@@ -13,14 +13,18 @@ export interface Readiness {
   checks: Record<string, 'ok' | string>;
 }
 
-/** /readyz: PostgreSQL and Redis both answer within a second, and we are not shutting down. */
-export async function checkReadiness(orm: MikroORM, redis: Redis, shuttingDown: boolean): Promise<Readiness> {
+/**
+ * /readyz: PostgreSQL and Redis both answer within a second, and we are not shutting down.
+ * It needs no token, so in production it names the dependency that is down but never its error
+ * text (host names, ports, driver messages); `showErrors` is for development.
+ */
+export async function checkReadiness(orm: MikroORM, redis: Redis, shuttingDown: boolean, showErrors = true): Promise<Readiness> {
   const probe = async (run: () => Promise<unknown>) => {
     try {
       await withTimeout(run(), 1000);
       return 'ok' as const;
     } catch (error) {
-      return (error as Error).message || 'unreachable';
+      return (showErrors && (error as Error).message) || 'unavailable';
     }
   };
   const [postgres, redisCheck] = await Promise.all([

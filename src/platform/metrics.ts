@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ApolloServerPlugin } from '@apollo/server';
 
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -37,6 +37,12 @@ export class Metrics {
     help: 'Duration of scheduled job runs',
     labelNames: ['job'] as const,
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [this.registry],
+  });
+  /** HTTP requests received and not yet answered (set from the server's HttpDrain at scrape time). */
+  readonly httpInFlight = new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'HTTP requests received and not yet answered',
     registers: [this.registry],
   });
   /** /partner/graphql: calls by partner, persisted operation and outcome (OK or the error code). */

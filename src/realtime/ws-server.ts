@@ -29,6 +29,37 @@ export interface SocketState {
 /** Unsent bytes a socket may hold before it is considered too slow and closed. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
+/** Close code for a socket over a connection cap (HTTP 429's twin in the 4xxx range graphql-ws leaves free). */
+export const TOO_MANY_CONNECTIONS = 4429;
+
+/**
+ * The client's address. Behind a reverse proxy (TRUST_PROXY) it is the last X-Forwarded-For entry,
+ * the one our proxy appended: entries before it are whatever the client chose to send.
+ */
+export function clientAddress(request: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? request.headers['x-forwarded-for'] : undefined;
+  const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded)?.split(',').at(-1)?.trim();
+  return last || request.socket.remoteAddress || 'unknown';
+}
+
+/** Open sockets per key; a key's count is dropped when it reaches 0 so the map does not grow. */
+class ConnectionCounter {
+  private readonly counts = new Map<string, number>();
+  constructor(readonly max: number) {}
+  /** Takes a place for the key, or returns false when the key is at the cap; the place is given back when the socket closes. */
+  take(key: string, socket: WebSocket): boolean {
+    const count = this.counts.get(key) ?? 0;
+    if (count >= this.max) return false;
+    this.counts.set(key, count + 1);
+    socket.once('close', () => {
+      const left = (this.counts.get(key) ?? 1) - 1;
+      if (left > 0) this.counts.set(key, left);
+      else this.counts.delete(key);
+    });
+    return true;
+  }
+}
+
 /** setTimeout's longest delay; longer waits are chained. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -64,15 +95,25 @@ export interface WsServerOptions {
  */
 export function startWsServer(options: WsServerOptions) {
   const { config, verifier, log } = options;
+  // A message may be as large as an HTTP request body, no larger (ws closes a bigger one with 1009).
   const wss = new WebSocketServer({
     server: options.httpServer,
     path: '/graphql',
-    maxPayload: 256 * 1024,
+    maxPayload: config.maxBodyBytes,
     // A refused upgrade gets 403 and never becomes a socket.
     verifyClient: options.acceptUpgrade
       ? ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) =>
           options.acceptUpgrade!(req) ? done(true) : done(false, 403, 'Forbidden origin')
       : undefined,
+  });
+  // Caps that hold against one client opening sockets in a loop: per address at once, per token subject after connection_init.
+  const perAddress = new ConnectionCounter(config.ws.maxConnectionsPerIp);
+  const perPrincipal = new ConnectionCounter(config.ws.maxConnectionsPerPrincipal);
+  // Registered before graphql-ws's own listener, so an over-cap socket is closed before it is served.
+  wss.on('connection', (socket, request) => {
+    if (!perAddress.take(clientAddress(request, config.trustProxy), socket)) {
+      socket.close(TOO_MANY_CONNECTIONS, `At most ${config.ws.maxConnectionsPerIp} connections per address`);
+    }
   });
   // Apollo refuses introspection in production (introspection: !production); so must the socket.
   const rules = [...specifiedRules, ...limitRules(config.limits), ...(config.production ? [NoSchemaIntrospectionCustomRule] : [])];
@@ -82,6 +123,7 @@ export function startWsServer(options: WsServerOptions) {
     if (!state) states.set(extra, (state = { active: new Set() }));
     return state;
   };
+  const formatOptions = { hideSuggestions: config.production };
   const report = (error: unknown) => log.error({ err: error }, 'unexpected error in a websocket operation');
 
   const disposable = useServer(
@@ -96,6 +138,11 @@ export function startWsServer(options: WsServerOptions) {
           const principal = verifier.verifyAuthorization(typeof header === 'string' ? header : null);
           // Partners run reviewed operations only, through /partner/graphql: no socket for them.
           if (principal.role === 'partner') return false;
+          if (!perPrincipal.take(`${principal.role}:${principal.subject}`, ctx.extra.socket)) {
+            // Closed here with its own code; graphql-ws then sends nothing on the closed socket.
+            ctx.extra.socket.close(TOO_MANY_CONNECTIONS, `At most ${config.ws.maxConnectionsPerPrincipal} connections per token subject`);
+            return true;
+          }
           stateOf(ctx.extra).principal = principal;
           if (principal.expiresAt) closeAtExpiry(ctx.extra.socket, principal.expiresAt);
           return true;
@@ -135,7 +182,7 @@ export function startWsServer(options: WsServerOptions) {
         stateOf(ctx.extra).active.delete(id);
       },
       onError(_ctx, _id, _payload, errors) {
-        return errors.map((e) => formatError(e.toJSON(), e, report));
+        return errors.map((e) => formatError(e.toJSON(), e, report, formatOptions));
       },
       onNext(ctx, _id, _payload, _args, result) {
         // A client that does not read what it is sent would make the server buffer without bound: close it.
@@ -144,7 +191,7 @@ export function startWsServer(options: WsServerOptions) {
           return;
         }
         if (!result.errors?.length) return;
-        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, report)) };
+        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, report, formatOptions)) };
       },
     },
     wss,

@@ -20,6 +20,7 @@ import { NotificationKind } from '../notifications/notification.entity';
 import { Challenge, ChallengeMetric, Task, TaskFrequency } from './tasks.entity';
 import { AlreadyDoneError, TaskNotFoundError } from './tasks.errors';
 import { challengeIncrement, checkInReward, localDayBounds, nextCheckInReward, nextResetAt, streakToday, taskPeriodKey } from './tasks.rules';
+import { transaction } from '../platform/db/transaction';
 
 export interface TaskFields {
   code: string;
@@ -105,7 +106,7 @@ export class GamificationService {
     const description = text(input.description, 'description', 500, false);
     if (!Number.isInteger(input.points) || input.points < 1 || input.points > 1_000_000) throw new BadInputError('points must be 1 to 1000000', 'points');
     const write = () =>
-      em.fork().transactional(async (tx) => {
+      transaction(em.fork(), async (tx) => {
         const now = this.deps.clock.now();
         const task = await tx.findOne(Task, { code });
         const fields = { name, description, points: input.points, frequency: input.frequency, selfClaimable: input.selfClaimable ?? false, active: input.active ?? true, updatedAt: now };
@@ -252,7 +253,7 @@ export class GamificationService {
     if (!Number.isInteger(input.rewardPoints) || input.rewardPoints < 1 || input.rewardPoints > 1_000_000) throw new BadInputError('rewardPoints must be 1 to 1000000', 'rewardPoints');
     if (input.endsAt <= input.startsAt) throw new BadInputError('endsAt must be after startsAt', 'endsAt');
     const write = () =>
-      em.fork().transactional(async (tx) => {
+      transaction(em.fork(), async (tx) => {
         const fields = { name, description, metric: input.metric, target: target.toFixed(2), rewardPoints: input.rewardPoints, startsAt: input.startsAt, endsAt: input.endsAt, updatedAt: this.deps.clock.now() };
         const challenge = await tx.findOne(Challenge, { code });
         if (challenge) return Object.assign(challenge, fields);

@@ -58,4 +58,28 @@ describe('demo catalog', async () => {
     expect(new Set(again.memberIds)).toEqual(new Set(seeded.memberIds));
     expect((await api.ok(`{ catalog { totalCount } }`)).catalog.totalCount).toBe(items.length);
   });
+
+  it('the README payment flow: the demo cash items wait for payment, then deliver once', async () => {
+    const { memberIds } = await seedDemo(api.app.orm, api.app.services);
+    const memberId = memberIds[1];
+    const token = tokens.member(memberId);
+    await fund(api, memberId, 30_000);
+    const bySku = Object.fromEntries((await api.ok(`{ catalog(first: 100) { edges { node { id sku stock } } } }`, {}, token)).catalog.edges.map((e: any) => [e.node.sku, e.node]));
+    const vipBefore = (await api.ok(`{ me { vip { level } } }`, {}, token)).me.vip;
+    expect(vipBefore).toBeNull();
+
+    const vip = (await redeemOk(api, token, { itemId: bySku['DEMO-VIP-003'].id })).redemption;
+    expect(vip).toMatchObject({ status: 'PENDING_PAYMENT', pointsSpent: 18_000, cashDue: '99.00' });
+    const home = (await redeemOk(api, token, { itemId: bySku['DEMO-HOME-004'].id, shippingAddress: { name: '小红', line1: '上海市徐汇区漕溪北路 88 号' } })).redemption;
+    expect(home).toMatchObject({ status: 'PENDING_PAYMENT', pointsSpent: 6680, cashDue: '59.00' });
+    expect((await api.ok(`{ me { vip { level } } }`, {}, token)).me.vip).toBeNull();
+
+    const CONFIRM = `mutation($id: ID!, $ref: String!, $amount: Decimal!) { confirmRedemptionPayment(id: $id, paymentReference: $ref, amount: $amount) { status paymentReference } }`;
+    expect((await api.ok(CONFIRM, { id: vip.id, ref: 'wx-pay-0001', amount: '99.00' }, tokens.partner('acme'))).confirmRedemptionPayment).toEqual({ status: 'COMPLETED', paymentReference: 'wx-pay-0001' });
+    expect((await api.ok(CONFIRM, { id: home.id, ref: 'wx-pay-0002', amount: '59.00' }, tokens.admin())).confirmRedemptionPayment.status).toBe('PENDING_SHIPMENT');
+    expect((await api.ok(`{ me { vip { level expiresAt } } }`, {}, token)).me.vip).toEqual({ level: 2, expiresAt: new Date(api.clock.now().getTime() + 365 * DAY).toISOString() });
+    const stockOf = async (sku: string) => (await api.ok(`query($id: ID!) { catalogItem(id: $id) { stock } }`, { id: bySku[sku].id })).catalogItem.stock;
+    expect(await stockOf('DEMO-VIP-003')).toBe(bySku['DEMO-VIP-003'].stock - 1);
+    expect(await stockOf('DEMO-HOME-004')).toBe(bySku['DEMO-HOME-004'].stock - 1);
+  });
 });

@@ -247,7 +247,7 @@ describe('redemption', async () => {
       const mixed = await createItem(api, { pointsPrice: 500, cashPrice: '19.90' });
       const pointsOnly = await createItem(api, { pointsPrice: 500 });
       const r1 = await redeemOk(api, m.token, { itemId: mixed.id, quantity: 3 });
-      expect(r1.redemption).toMatchObject({ quantity: 3, pointsSpent: 1500, cashDue: '59.70' });
+      expect(r1.redemption).toMatchObject({ quantity: 3, pointsSpent: 1500, cashDue: '59.70', status: 'PENDING_PAYMENT' });
       const r2 = await redeemOk(api, m.token, { itemId: pointsOnly.id, quantity: 2 });
       expect(r2.redemption).toMatchObject({ pointsSpent: 1000, cashDue: null });
       const whole = await createItem(api, { pointsPrice: 1, cashPrice: '0.10' });
@@ -259,7 +259,7 @@ describe('redemption', async () => {
       const m = await createMember(api);
       const cashOnly = await createItem(api, { pointsPrice: 0, cashPrice: '9.90', type: 'PHYSICAL' });
       const r = await redeemOk(api, m.token, { itemId: cashOnly.id, quantity: 2, shippingAddress: ADDRESS });
-      expect(r).toMatchObject({ remainingPoints: 0, redemption: { pointsSpent: 0, cashDue: '19.80', status: 'PENDING_SHIPMENT' } });
+      expect(r).toMatchObject({ remainingPoints: 0, redemption: { pointsSpent: 0, cashDue: '19.80', status: 'PENDING_PAYMENT' } });
       const cancelled = await api.ok(`mutation($id: ID!) { cancelRedemption(id: $id, reason: "不要了") { status } }`, { id: r.redemption.id }, m.token);
       expect(cancelled.cancelRedemption.status).toBe('CANCELLED');
       expect(await balance(api, m.id)).toBe(0);

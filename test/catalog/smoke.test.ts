@@ -27,7 +27,14 @@ describe('catalog smoke', async () => {
       m.token,
     );
     expect(r1.errors).toBeUndefined();
-    expect(r1.data.redeem).toMatchObject({ remainingPoints: 400, member: { balance: 400 }, redemption: { status: 'COMPLETED', pointsSpent: 600, cashDue: '19.80', quantity: 2, coupon: { value: '20.00', status: 'ACTIVE' } } });
+    // Points + cash: held until the payment system confirms the cash part.
+    expect(r1.data.redeem).toMatchObject({ remainingPoints: 400, member: { balance: 400 }, redemption: { status: 'PENDING_PAYMENT', pointsSpent: 600, cashDue: '19.80', quantity: 2, coupon: null } });
+    const paid = await api.ok(
+      `mutation($id: ID!) { confirmRedemptionPayment(id: $id, paymentReference: "pay-smoke-1", amount: "19.80") { status paymentReference coupon { value status } } }`,
+      { id: r1.data.redeem.redemption.id },
+      tokens.partner(),
+    );
+    expect(paid.confirmRedemptionPayment).toMatchObject({ status: 'COMPLETED', paymentReference: 'pay-smoke-1', coupon: { value: '20.00', status: 'ACTIVE' } });
     const again = await api.gql(`mutation($input: RedeemInput!) { redeem(input: $input) { redemption { id } remainingPoints } }`, { input: { itemId: coupon.id, quantity: 2, idempotencyKey: 'k1' } }, m.token);
     expect(again.data.redeem.redemption.id).toBe(r1.data.redeem.redemption.id);
     const noAddress = await api.gql(`mutation($input: RedeemInput!) { redeem(input: $input) { remainingPoints } }`, { input: { itemId: physical.id, idempotencyKey: 'k2' } }, m.token);
@@ -46,7 +53,8 @@ describe('catalog smoke', async () => {
       { item: { pointsPrice: 300 }, canRedeem: true, remainingAfter: 100 },
       { item: { pointsPrice: 200 }, canRedeem: true, remainingAfter: 200 },
     ]);
-    expect(me.notifications.edges).toHaveLength(2);
+    // 待支付, then 兑换成功 on payment, then 兑换成功 for the physical item.
+    expect(me.notifications.edges).toHaveLength(3);
     await expectReconciled(api);
     const admin = await api.ok(`{ catalog(first: 10) { edges { node { recentRedemptions redeemable } } } }`, {}, tokens.admin());
     expect(admin.catalog.edges.map((e: any) => e.node.recentRedemptions)).toEqual([0, 1]);

@@ -24,6 +24,7 @@ const PARTNERS = JSON.stringify({
   till: { name: '门店收银', operations: ['UseCoupon', 'MemberByExternalId'] },
   tiny: { name: 'Tiny', ratePerSecond: 1, burst: 2 },
   audited: { name: 'Audited', ratePerSecond: 1, burst: 4 },
+  leased: { name: 'Leased', ratePerSecond: 1, burst: 40 },
 });
 const env = { PARTNERS };
 
@@ -225,6 +226,16 @@ describe('the per-partner rate limit', () => {
     api.clock.advance(1000);
     expect((await call(second)).errors).toBeUndefined();
     expect((await call(api)).errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+  });
+
+  it('serves exactly the bucket across instances when each takes tokens a few at a time (leases of burst/10)', async () => {
+    const leased = tokens.partner('leased');
+    const call = (on: TestApp) => partnerCall(on, MemberByExternalIdDocument, { externalId: 'none' }, leased);
+    const served = [];
+    for (let i = 0; i < 40; i += 1) served.push((await call(i % 2 ? second : api)).errors?.[0].extensions?.code ?? 'OK');
+    expect(served.every((code) => code === 'OK')).toBe(true);
+    expect((await call(api)).errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    expect((await call(second)).errors?.[0].extensions?.code).toBe('RATE_LIMITED');
   });
 });
 

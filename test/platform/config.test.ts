@@ -1,13 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import jwt from 'jsonwebtoken';
-import { ConfigError, loadConfig } from '../../src/platform/config';
+import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../src/platform/config';
 import { TokenVerifier } from '../../src/auth/jwt';
 
 /** The problems loadConfig lists for an environment (it must refuse it). */
-function problemsOf(env: Record<string, string>): string[] {
+function problemsOf(env: Record<string, string>, options?: { defaultEnv?: 'development' | 'production' }): string[] {
   try {
-    loadConfig(env);
+    loadConfig(env, options);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as ConfigError).problems;
@@ -60,6 +60,33 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'abc', REDIS_URL: 'ftp://x' })).toThrow(/Invalid configuration:\n {2}- PORT: .*\n {2}- REDIS_URL: /);
   });
 
+  it('fails closed outside development and test: no built-in, short or missing secret, now or previous', () => {
+    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET })).toEqual(['JWT_SECRET: the built-in development secret is not allowed in production']);
+    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET_32, JWT_SECRET_PREVIOUS: 'old' })).toEqual(['JWT_SECRET_PREVIOUS: must be at least 32 bytes in production']);
+    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET_32, JWT_SECRET_PREVIOUS: DEV_JWT_SECRET })).toHaveLength(1);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET_32, JWT_SECRET_PREVIOUS: 'o'.repeat(32) }).jwt.previousKey).toBe('o'.repeat(32));
+    // The production entry passes defaultEnv: an unset NODE_ENV is production there, development elsewhere.
+    expect(problemsOf({}, { defaultEnv: 'production' })).toEqual(['JWT_SECRET: required in production (or set JWT_PUBLIC_KEY)']);
+    expect(loadConfig({ JWT_SECRET: SECRET_32 }, { defaultEnv: 'production' }).production).toBe(true);
+    expect(loadConfig({}).env).toBe('development');
+    // One problem is one line: what an operator sees when the process refuses to start.
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/^Invalid configuration: JWT_SECRET: required in production \(or set JWT_PUBLIC_KEY\)$/);
+  });
+
+  it('reads JWT_MAX_AGE as a duration (default 30 days) and the clock tolerance in seconds (default 5)', () => {
+    expect(loadConfig({}).jwt).toMatchObject({ maxAgeSeconds: 30 * 86_400, clockToleranceSeconds: 5 });
+    expect(loadConfig({ JWT_MAX_AGE: '12h', JWT_CLOCK_TOLERANCE_SECONDS: '0' }).jwt).toMatchObject({ maxAgeSeconds: 12 * 3600, clockToleranceSeconds: 0 });
+    expect(loadConfig({ JWT_MAX_AGE: '900' }).jwt.maxAgeSeconds).toBe(900);
+    expect(problemsOf({ JWT_MAX_AGE: 'forever' })[0]).toMatch(/^JWT_MAX_AGE:/);
+    expect(problemsOf({ JWT_MAX_AGE: '0d' })[0]).toMatch(/^JWT_MAX_AGE:/);
+  });
+
+  it('reads the WebSocket caps and TRUST_PROXY', () => {
+    expect(loadConfig({}).ws).toMatchObject({ maxConnectionsPerPrincipal: 10, maxConnectionsPerIp: 200 });
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ WS_MAX_CONNECTIONS_PER_PRINCIPAL: '3', WS_MAX_CONNECTIONS_PER_IP: '7', TRUST_PROXY: 'true' })).toMatchObject({ ws: { maxConnectionsPerPrincipal: 3, maxConnectionsPerIp: 7 }, trustProxy: true });
+  });
+
   it('refuses an unknown NODE_ENV', () => {
     expect(problemsOf({ NODE_ENV: 'staging' })[0]).toMatch(/^NODE_ENV:/);
   });
@@ -82,7 +109,7 @@ describe('loadConfig', () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const config = loadConfig({ NODE_ENV: 'production', JWT_PUBLIC_KEY: pem, JWT_ISSUER: 'idp', JWT_AUDIENCE: 'mall' });
-    expect(config.jwt).toEqual({ algorithm: 'RS256', key: pem, issuer: 'idp', audience: 'mall' });
+    expect(config.jwt).toEqual({ algorithm: 'RS256', key: pem, previousKey: null, issuer: 'idp', audience: 'mall', maxAgeSeconds: 30 * 86_400, clockToleranceSeconds: 5 });
 
     const verifier = new TokenVerifier(config.jwt);
     const claims = { role: 'admin', sub: 'ops' };

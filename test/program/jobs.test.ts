@@ -295,8 +295,9 @@ describe('scheduled jobs', async () => {
       expect((await earn(api, ranked.id, '88.00')).data.earnPoints.points).toBe(88);
 
       const results = await runOnce();
-      expect(Object.keys(results)).toEqual(['expiry-warning', 'expiry', 'rank-snapshot', 'stats']);
+      expect(Object.keys(results)).toEqual(['expiry-warning', 'expiry', 'payment-timeout', 'rank-snapshot', 'stats']);
       expect(results['expiry-warning']).toMatchObject({ warnings: expect.any(Number), lots: expect.any(Number), batches: expect.any(Number) });
+      expect(results['payment-timeout']).toEqual({ released: expect.any(Number), skipped: expect.any(Number), batches: expect.any(Number) });
       expect(results['expiry-warning'].warnings).toBeGreaterThanOrEqual(1);
       expect(results.expiry.members).toBeGreaterThanOrEqual(1);
       expect(results['rank-snapshot'].ranks).toBeGreaterThanOrEqual(3);
@@ -329,7 +330,7 @@ describe('scheduled jobs', async () => {
       const results = await runOnce();
       const after = await metrics();
       const delta = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
-      for (const job of ['expiry-warning', 'expiry', 'rank-snapshot', 'stats']) {
+      for (const job of ['expiry-warning', 'expiry', 'payment-timeout', 'rank-snapshot', 'stats']) {
         expect(delta(`loyalty_job_runs_total{job="${job}",outcome="ok"}`), job).toBe(1);
         expect(delta(`loyalty_job_duration_seconds_count{job="${job}"}`), job).toBe(1);
         expect(after.get(`loyalty_job_runs_total{job="${job}",outcome="error"}`) ?? 0).toBe(0);
@@ -445,7 +446,7 @@ describe('scheduled jobs', async () => {
     });
     expect(run.status, run.stderr).toBe(0);
     const results = JSON.parse(run.stdout.trim().split('\n').pop()!);
-    expect(Object.keys(results)).toEqual(['expiry-warning', 'expiry', 'rank-snapshot', 'stats']);
+    expect(Object.keys(results)).toEqual(['expiry-warning', 'expiry', 'payment-timeout', 'rank-snapshot', 'stats']);
     for (const result of Object.values(results)) expect(result).not.toHaveProperty('error');
     // Everything due by the system clock is expired.
     const [{ due }] = await em().execute<{ due: number }[]>('select count(*)::int as due from points_lot where remaining > 0 and expires_at <= now()');

@@ -1,13 +1,75 @@
 import { defineConfig, MikroORM, type EntityManager, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import { ReflectMetadataProvider, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { DefaultLogger, ReflectMetadataProvider, UniqueConstraintViolationException, type LoggerNamespace, type LogContext } from '@mikro-orm/core';
+import type { Logger } from '../logger';
+import { redactSql } from '../sql-redaction';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from '../../../migrations';
 
 export type { EntityManager };
 
-export function ormOptions(databaseUrl: string, poolMax = 20): Options {
+/**
+ * MikroORM's messages into our JSON log. Statements are logged at debug only, with placeholders
+ * instead of values ('query', never 'query-params'), and redacted again for SQL built with literals.
+ */
+class OrmLogger extends DefaultLogger {
+  constructor(private readonly target: Logger) {
+    super({ writer: () => undefined, debugMode: target.isLevelEnabled('debug') ? ['query', 'info', 'discovery'] : false });
+  }
+
+  override log(namespace: LoggerNamespace | string, message: string, context?: LogContext) {
+    if (!this.isEnabled(namespace as LoggerNamespace, context)) return;
+    const text = redactSql(message.replace(/\s+/g, ' ').trim());
+    if (context?.level === 'error') this.target.warn({ orm: namespace, sql: text }, 'statement failed');
+    else this.target.debug({ orm: namespace, sql: text, ms: context?.took }, namespace === 'query' ? 'sql' : 'orm');
+  }
+
+  override logQuery(context: { query: string } & LogContext) {
+    if (!this.isEnabled('query', context)) return;
+    this.log('query', context.query, context);
+  }
+}
+
+/**
+ * Bounds on every wait for PostgreSQL, so a request fails fast (SERVICE_UNAVAILABLE) instead of
+ * hanging while the database is down, restarting or unreachable.
+ */
+export interface DatabaseTimeouts {
+  /** A statement runs at most this long (server side), and its answer is awaited a little longer (client side). */
+  statementMs: number;
+  /** Opening a connection takes at most this long; waiting for a free pooled one, at most a statement's time. */
+  connectMs: number;
+}
+
+/** How long the client waits past the server's statement_timeout before giving up on a silent network. */
+const CLIENT_WAIT_MARGIN_MS = 1000;
+
+function boundedWaits(timeouts: DatabaseTimeouts) {
+  return {
+    connection: {
+      statement_timeout: timeouts.statementMs,
+      // A statement the server never answers (a cut or stalled network): the server's timeout cannot fire for us.
+      query_timeout: timeouts.statementMs + CLIENT_WAIT_MARGIN_MS,
+      // A session that crashed or stalled mid-transaction must not keep its row locks for long.
+      idle_in_transaction_session_timeout: timeouts.statementMs * 2,
+      connectionTimeoutMillis: timeouts.connectMs,
+      keepAlive: true,
+    },
+    acquireConnectionTimeout: timeouts.connectMs + timeouts.statementMs,
+  };
+}
+
+export interface OrmOptions {
+  /** Where MikroORM's messages go (statements at debug, redacted). */
+  log?: Logger;
+  /** Unset (migrations, CLIs): statements may run as long as they need. */
+  timeouts?: DatabaseTimeouts;
+}
+
+export function ormOptions(databaseUrl: string, poolMax = 20, { log, timeouts }: OrmOptions = {}): Options {
   return defineConfig({
+    ...(log ? { loggerFactory: () => new OrmLogger(log) } : {}),
+    ...(timeouts ? { driverOptions: boundedWaits(timeouts) } : {}),
     clientUrl: databaseUrl,
     entities: ENTITIES,
     metadataProvider: ReflectMetadataProvider,
@@ -17,14 +79,14 @@ export function ormOptions(databaseUrl: string, poolMax = 20): Options {
     forceUtcTimezone: true,
     // Every unit of work forks its own EntityManager (per request, per event, per job batch).
     allowGlobalContext: false,
-    debug: false,
+    debug: log?.isLevelEnabled('debug') ? ['query'] : false,
     discovery: { warnWhenNoEntities: false },
     schemaGenerator: { disableForeignKeys: false },
   });
 }
 
-export async function openOrm(databaseUrl: string, poolMax?: number): Promise<MikroORM> {
-  return MikroORM.init(ormOptions(databaseUrl, poolMax));
+export async function openOrm(databaseUrl: string, poolMax?: number, options: OrmOptions = {}): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(databaseUrl, poolMax, options));
 }
 
 export async function migrate(orm: MikroORM): Promise<string[]> {

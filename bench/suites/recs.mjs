@@ -1,0 +1,180 @@
+// recs: recommendations(first: 5) over a 10,000-item catalog for members with 50 past
+// redemptions each, at 20 concurrent clients, against `{ me { id } }` on the same server in the
+// same run (the stack's floor: auth, parse, execute, one member read). Two recs scenarios: the
+// cache as it serves (after warm-up nearly every list is cached, each hit re-checked with one
+// query), and uncached (the bench deletes the cached lists every 100 ms, so almost every
+// request ranks the whole catalog, reads the history and the co-redemption neighbours).
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dist, ROOT } from '../lib/dist.mjs';
+import { printProfileSummary } from '../lib/profile.mjs';
+import { dropDatabase, freshDatabase, withClient } from '../lib/db.mjs';
+import { clearPrefix } from '../lib/redis.mjs';
+import { startServer } from '../lib/servers.mjs';
+import { alternate, measure, summarize } from '../lib/load.mjs';
+import { inviteCode } from '../lib/seed.mjs';
+
+export const description = 'recommendations(first: 5), cached and uncached, vs { me { id } } on the same server';
+
+const DATABASE = 'loyalty_bench';
+const REDIS_PREFIX = 'bench:';
+const ITEMS = 10_000;
+const CATEGORIES = 50;
+const HISTORY = 50;
+const CLIENTS = 20;
+const MAX_MEMBERS = 500;
+const RECS = '{ recommendations(first: 5) { score reasonCode reason item { id name pointsPrice } } }';
+const ME = '{ me { id } }';
+
+// Seeding (≈0.5 M co-redemption pairs) and priming every list take most of a minute on a quiet machine.
+export const budgetSeconds = (options) => 420 + 3 * options.rounds * (options.warmup + options.duration + 3);
+
+async function seed(url, memberCount) {
+  const members = Array.from({ length: memberCount }, (_, i) => ({ id: randomUUID(), i }));
+  await withClient(url, async (client) => {
+    // Items: 50 categories, 4 styles each, prices 100..4000 spread over every category.
+    await client.query(
+      `insert into catalog_item (id, sku, name, description, category, tags, type, points_price, stock, active, created_at, updated_at)
+       select gen_random_uuid(), 'B-' || i, '商品' || i, '', 'cat-' || (i % $1), array['style-' || (i % $1) || '-' || ((i / $1) % 4), 'tag-' || (i % 7)],
+              'VIRTUAL', 100 * (1 + (i * 7) % 40), 1000000, true, now(), now()
+       from generate_series(0, $2 - 1) i`,
+      [CATEGORIES, ITEMS],
+    );
+    await client.query(
+      `insert into member (id, external_id, nickname, mobile, total_spend, balance, lifetime_earned, invite_code, joined_at, updated_at)
+       select id, 'bench-' || i, '会员' || i, '139' || lpad(i::text, 8, '0'), 0, 3000, 3000, code, now(), now()
+       from unnest($1::uuid[], $2::int[], $3::text[]) as r(id, i, code)`,
+      [members.map((m) => m.id), members.map((m) => m.i), members.map((m) => inviteCode(2_000_000 + m.i))],
+    );
+    // 50 redemptions per member over three favourite categories, each paid by a ledger entry.
+    await client.query(
+      `with m as (select id, row_number() over (order by external_id) as k from member),
+       picks as materialized (
+         select gen_random_uuid() as rid, m.id as member_id, j,
+                ((m.k * 13 + (j % 3) * 17) % $1) + $1 * ((m.k * 31 + j * 7) % ($2 / $1)) as item_no,
+                now() - interval '1 hour' * ($3 - j) as at
+         from m cross join generate_series(1, $3) j),
+       items as (select id, points_price, substring(sku from 3)::int as no from catalog_item),
+       entries as (
+         insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, created_at, posted_at)
+         select p.member_id, 'REDEMPTION', 'POSTED', -it.points_price, 3000, p.rid::text, 'bench', 'bench', p.at, p.at
+         from picks p join items it on it.no = p.item_no
+         returning id, reference)
+       insert into redemption (id, member_id, item_id, quantity, points_spent, status, entry_id, idempotency_key, request_hash, created_at)
+       select p.rid, p.member_id, it.id, 1, it.points_price, 'COMPLETED', e.id, 'bench-' || p.rid, 'bench', p.at
+       from picks p join entries e on e.reference = p.rid::text join items it on it.no = p.item_no`,
+      [CATEGORIES, ITEMS, HISTORY],
+    );
+    // What the after-commit handler would have built, in bulk.
+    await client.query(`insert into rec_member_item select member_id, item_id, min(created_at) from redemption group by 1, 2`);
+    await client.query(`insert into rec_item_redeemers select item_id, count(*) from rec_member_item group by 1`);
+    await client.query(
+      `insert into rec_co_redemption select a.item_id, b.item_id, count(*) from rec_member_item a
+       join rec_member_item b on a.member_id = b.member_id and a.item_id <> b.item_id group by 1, 2`,
+    );
+    await client.query(`insert into rec_item_daily select item_id, (created_at at time zone 'Asia/Shanghai')::date, count(*) from redemption group by 1, 2`);
+    await client.query('analyze');
+  });
+  const counts = await withClient(url, async (client) => (await client.query(
+    `select (select count(*) from catalog_item)::int as items, (select count(*) from redemption)::int as redemptions, (select count(*) from rec_co_redemption)::int as pairs`,
+  )).rows[0]);
+  return { members, counts };
+}
+
+const verifyRecs = (body) => body.startsWith('{"data":{"recommendations":[') && !body.includes('"errors"') && body.split('"reasonCode"').length === 6;
+const verifyMe = (body) => body.startsWith('{"data":{"me":{"id":') && !body.includes('"errors"');
+
+export async function run(ctx) {
+  const { options, log } = ctx;
+  const { loadConfig } = dist('src/platform/config.js');
+  const { preflight } = dist('src/platform/preflight.js');
+  const { mintToken } = dist('src/auth/jwt.js');
+  const memberCount = Math.min(options.members, MAX_MEMBERS);
+
+  log(`setting up: database ${DATABASE}, ${ITEMS} items, ${memberCount} members × ${HISTORY} redemptions`);
+  const { url: databaseUrl } = await freshDatabase(DATABASE);
+  const env = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', JOBS_ENABLED: 'false', REDIS_PREFIX };
+  ctx.onCleanup(`drop database ${DATABASE}`, () => (options.keepDatabase ? undefined : dropDatabase(DATABASE)));
+  const config = loadConfig(env);
+  await preflight(config);
+  await clearPrefix(config.redisUrl, REDIS_PREFIX);
+  ctx.onCleanup('clear bench: keys in Redis', () => clearPrefix(config.redisUrl, REDIS_PREFIX));
+  const seeding = Date.now();
+  const { members, counts } = await seed(databaseUrl, memberCount);
+  log(`  seeded ${counts.items} items, ${counts.redemptions} redemptions, ${counts.pairs} co-redemption pairs in ${Date.now() - seeding} ms`);
+
+  const headers = members.map((m) => ({
+    'content-type': 'application/json',
+    authorization: `Bearer ${mintToken(config.jwt, { role: 'member', sub: m.id, expiresInSeconds: 3600 })}`,
+  }));
+  const bodies = { recs: JSON.stringify({ query: RECS }), 'recs-uncached': JSON.stringify({ query: RECS }), me: JSON.stringify({ query: ME }) };
+
+  const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+  let execArgv = [];
+  if (options.cpuProfile) {
+    // One server serves all three scenarios: the profile covers them all (run one scenario's share by comparing with me's).
+    const dir = join(ROOT, 'bench', 'results', 'profiles');
+    mkdirSync(dir, { recursive: true });
+    const file = `recs-graphql-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
+    execArgv = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${file}`];
+    ctx.onCleanup('summarize the CPU profile', async () => printProfileSummary(join(dir, file), log, 25, 'graphql'));
+    log(`  the server runs with --cpu-prof (slower than usual); profile in ${dir}`);
+  }
+  const server = await startServer(ctx, 'graphql', here('../servers/app.mjs'), env, { execArgv });
+  log(`  graphql at ${server.url} (pid ${server.pid})`);
+  // Before measuring: every sampled member gets five recommendations, the first one affordable.
+  for (let i = 0; i < members.length; i += Math.ceil(members.length / 20)) {
+    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: headers[i], body: bodies.recs });
+    const text = await res.text();
+    const list = JSON.parse(text).data?.recommendations;
+    if (!verifyRecs(text) || list[0].item.pointsPrice > 3000) throw new Error(`member ${i} got ${text}`);
+  }
+  log('  20 sampled members got 5 recommendations each, the first affordable');
+
+  const targets = ['recs', 'recs-uncached', 'me'].map((name) => ({ ...server, name }));
+  log(`measuring: ${CLIENTS} connections, ${options.warmup} s warm-up + ${options.duration} s measured, ${options.rounds} round(s), order alternating`);
+  const results = await alternate(
+    targets,
+    options.rounds,
+    async (target) => {
+      let clearing = null;
+      if (target.name === 'recs') {
+        // Every member's list cached before the measured run (the warm-up alone would not reach them all).
+        for (let i = 0; i < headers.length; i += CLIENTS) {
+          await Promise.all(headers.slice(i, i + CLIENTS).map((h) => fetch(`${server.url}/graphql`, { method: 'POST', headers: h, body: bodies.recs }).then((r) => r.text())));
+        }
+      }
+      if (target.name === 'recs-uncached') {
+        let busy = false;
+        clearing = setInterval(() => {
+          if (busy) return;
+          busy = true;
+          clearPrefix(config.redisUrl, `${REDIS_PREFIX}recs:member:`).finally(() => (busy = false));
+        }, 100);
+      }
+      try {
+        return await measure({
+          target,
+          request: (i) => ({ path: '/graphql', headers: headers[i % headers.length], body: bodies[target.name] }),
+          verifyBody: target.name === 'me' ? verifyMe : verifyRecs,
+          connections: CLIENTS,
+          warmupSeconds: options.warmup,
+          durationSeconds: options.duration,
+        });
+      } finally {
+        if (clearing) clearInterval(clearing);
+      }
+    },
+    log,
+  );
+  const summary = summarize(results);
+  const ratio = (name) => ({
+    reqPerSec: summary[name].reqPerSec / summary.me.reqPerSec,
+    p50: summary[name].latencyMs.p50 / summary.me.latencyMs.p50,
+    p99: summary[name].latencyMs.p99 / summary.me.latencyMs.p99,
+    serverCpuPerRequest: summary[name].serverCpuMicrosPerRequest / summary.me.serverCpuMicrosPerRequest,
+  });
+  return { description, query: RECS, baselineQuery: ME, items: ITEMS, members: members.length, clients: CLIENTS, results, summary, ratios: { 'recs (cached) vs me': ratio('recs'), 'recs (uncached) vs me': ratio('recs-uncached') } };
+}
