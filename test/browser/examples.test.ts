@@ -107,6 +107,27 @@ describe('member app in Chromium', () => {
   });
 });
 
+describe('member app: the other screens', () => {
+  it('shows tier progress, checks in once with a streak, and shows my rank on the board', async () => {
+    // 阿强 (demo-003): below the top tier and not checked in today.
+    const seed = await seedDemo(api.app.orm, api.app.services);
+    const page = await openPage(examples.memberUrl, tokens.member(seed.memberIds[2]));
+    await page.getByText(/Spend ¥[\d.]+ more to reach/).waitFor();
+    await page.screenshot({ path: `${SHOTS}/member-home-progress.png`, fullPage: true });
+
+    await page.getByRole('button', { name: /Check-in/ }).click();
+    const checkIn = page.getByRole('button', { name: /Check in \(\+\d+\)/ });
+    await checkIn.click();
+    await expect.poll(() => page.getByTestId('checkin-result').textContent()).toMatch(/^\+\d+ points, streak 1$/);
+    await expect.poll(() => page.getByRole('button', { name: 'Checked in today ✓' }).isDisabled()).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/member-checkin.png`, fullPage: true });
+
+    await page.getByRole('button', { name: /Board/ }).click();
+    await expect.poll(() => page.getByTestId('my-rank').textContent()).toMatch(/You are #\d+ of 5/);
+    await page.close();
+  });
+});
+
 describe('member app after the phone slept', () => {
   it('reconnects after the network drops and re-reads the balance it missed', async () => {
     // The page reaches the server through a loopback proxy we can cut, as sleep or a tunnel would.
