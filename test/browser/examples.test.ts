@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startApp, untilSubscribed, type TestApp } from '../support/app';
 import { tokens } from '../support/tokens';
 import { partnerCall } from '../support/partner';
+import { adjust } from '../support/ledger';
 import { seedDemo } from '../../src/demo/seed';
 import { PostPurchaseDocument } from '../../schema/generated/graphql';
 // @ts-expect-error: a plain ESM script shared with npm run examples, no declaration file.
@@ -124,6 +125,26 @@ describe('member app: the other screens', () => {
 
     await page.getByRole('button', { name: /Board/ }).click();
     await expect.poll(() => page.getByTestId('my-rank').textContent()).toMatch(/You are #\d+ of 5/);
+    await page.close();
+  });
+});
+
+describe('member app: expiring points', () => {
+  it('warns on the home screen, and live when the expiry-warning job runs', async () => {
+    // 小红 (demo-002) gets 120 points valid 5 days.
+    const seed = await seedDemo(api.app.orm, api.app.services);
+    const id = seed.memberIds[1];
+    const page = await openPage(examples.memberUrl, tokens.member(id));
+    await page.getByTestId('balance').waitFor();
+    await untilSubscribed(api, `BALANCE:${id}`);
+    await untilSubscribed(api, `EXPIRY_WARNING:${id}`);
+    const adjusted = await adjust(api, id, 120, { validDays: 5 });
+    expect(adjusted.errors).toBeUndefined();
+    // balanceChanged re-reads the home: the 30-day warning appears without a reload.
+    await expect.poll(() => page.getByTestId('expiring').textContent(), { timeout: 10_000 }).toMatch(/^120 points expire within 30 days/);
+    await api.app.jobs.runOnce();
+    await expect.poll(() => page.getByTestId('expiring-live').textContent(), { timeout: 10_000 }).toContain('120 points expire in 5 days.');
+    await page.screenshot({ path: `${SHOTS}/member-expiring.png`, fullPage: true });
     await page.close();
   });
 });
