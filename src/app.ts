@@ -16,6 +16,7 @@ import { DomainError, formatError } from './platform/errors';
 import { Metrics } from './platform/metrics';
 import { checkReadiness, ReadinessMetrics } from './platform/health';
 import { BusinessMetrics, type IssueSource } from './platform/business-metrics';
+import { corsMiddleware, upgradeOriginAllowed } from './platform/cors';
 import { accessLog, accessLogPlugin, recordCaller } from './platform/access-log';
 import { HttpDrain } from './platform/http-drain';
 import { openOrm } from './platform/db/orm';
@@ -252,7 +253,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const httpServer = http.createServer(app);
   const drain = new HttpDrain(httpServer);
   const subscriptionsAtCap = new Counter({ name: 'loyalty_ws_subscriptions_refused_total', help: 'WebSocket operations refused because their socket had WS_MAX_SUBSCRIPTIONS running', registers: [metrics.registry] });
-  const ws = startWsServer({ httpServer, schema, config, verifier, log, contextFor, onSubscriptionCap: () => subscriptionsAtCap.inc() });
+  const ws = startWsServer({
+    httpServer,
+    schema,
+    config,
+    verifier,
+    log,
+    contextFor,
+    onSubscriptionCap: () => subscriptionsAtCap.inc(),
+    acceptUpgrade: (req) => upgradeOriginAllowed(config.corsOrigins, req),
+  });
   let shuttingDown = false;
   new Gauge({ name: 'loyalty_ws_connections', help: 'Open WebSocket connections on this instance', registers: [metrics.registry], collect() { this.set(ws.wss.clients.size); } });
   // Readiness for Prometheus even when nothing probes /readyz; a scrape only reads the last result.
@@ -335,6 +345,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   app.use(
     '/graphql',
+    corsMiddleware(config.corsOrigins),
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {

@@ -32,7 +32,13 @@ function printTokens(config: Config, url: string, memberId: string | undefined) 
     `  admin:   {"Authorization": "Bearer ${mintToken(key, { role: 'admin', sub: 'admin-demo' })}"}`,
     `  partner: {"Authorization": "Bearer ${mintToken(key, { role: 'partner', sub: 'partner-demo', partnerId: 'partner-demo' })}"}`,
   ];
-  if (memberId) lines.push(`  member:  {"Authorization": "Bearer ${mintToken(key, { role: 'member', sub: memberId })}"}`);
+  const memberToken = memberId ? mintToken(key, { role: 'member', sub: memberId }) : null;
+  if (memberToken) lines.push(`  member:  {"Authorization": "Bearer ${memberToken}"}`);
+  // The examples (npm run examples serves them on 5173/5174, the development CORS origins).
+  const api = encodeURIComponent(url);
+  lines.push('', 'Examples (run `npm run examples` beside this server, then open):');
+  if (memberToken) lines.push(`  member app: http://localhost:5173/?api=${api}&token=${memberToken}`);
+  lines.push(`  dashboard:  http://localhost:5174/?api=${api}&token=${mintToken(key, { role: 'admin', sub: 'admin-demo' })}`);
   lines.push('', `Try: curl -s ${url}/graphql -H 'content-type: application/json' -H "Authorization: Bearer <admin token>" -d '{"query":"{ tiers { name multiplier } }"}'`);
   lines.push(`     curl -s ${url}/partner/graphql -H 'content-type: application/json' -H "Authorization: Bearer <partner token>" -d '{"documentId":"sha256:<id of MemberByExternalId>","variables":{"externalId":"demo-001"}}'   (README, "Partners")`);
   process.stdout.write(`\n${lines.join('\n')}\n\n`);

@@ -21,6 +21,17 @@ const durationSeconds = (fallback: string) =>
     })
     .refine((v) => v > 0, { message: 'must be longer than 0' });
 
+/** Vite's default ports: examples/member-app (5173) and examples/dashboard (5174). */
+const DEV_CORS_ORIGINS = ['http://localhost:5173', 'http://localhost:5174'];
+
+function isOrigin(text: string): boolean {
+  try {
+    return new URL(text).origin === text;
+  } catch {
+    return false;
+  }
+}
+
 const intFrom = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 const bool = (fallback: boolean) =>
   z
@@ -84,6 +95,18 @@ const schema = z
     PAYMENT_WINDOW_SECONDS: intFrom(900, 1),
     PURCHASE_MAX_AGE_DAYS: intFrom(30, 0),
     PURCHASE_MAX_FUTURE_SECONDS: intFrom(300, 0),
+    /** Browser origins allowed to call /graphql and open the socket (comma-separated; README, "Browsers and CORS"). */
+    CORS_ORIGINS: z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        if (text === undefined) return undefined;
+        const origins = text.split(',').map((o) => o.trim()).filter(Boolean);
+        for (const origin of origins) {
+          if (!isOrigin(origin)) ctx.addIssue({ code: 'custom', message: `${origin} is not an origin (scheme://host[:port], no path)` });
+        }
+        return origins;
+      }),
     /** Partners by partnerId: display name, allowed operations, rate overrides (README, "Partners"). */
     PARTNERS: z
       .string()
@@ -120,6 +143,8 @@ function toConfig(env: z.output<typeof schema>) {
   return {
     env: env.NODE_ENV,
     production: env.NODE_ENV === 'production',
+    // Development: the examples' Vite dev servers (examples/). Elsewhere nobody until configured.
+    corsOrigins: env.CORS_ORIGINS ?? (env.NODE_ENV === 'development' ? DEV_CORS_ORIGINS : []),
     host: env.HOST,
     port: env.PORT,
     databaseUrl: env.DATABASE_URL,

@@ -85,6 +85,8 @@ export interface WsServerOptions {
   contextFor(principal: Principal, requestId: string): Context;
   /** Told when an operation is refused because its socket is at WS_MAX_SUBSCRIPTIONS (metrics). */
   onSubscriptionCap?: () => void;
+  /** Checked on the upgrade, before any message (browsers: the Origin rule, platform/cors.ts). */
+  acceptUpgrade?: (req: IncomingMessage) => boolean;
 }
 
 /**
@@ -94,7 +96,16 @@ export interface WsServerOptions {
 export function startWsServer(options: WsServerOptions) {
   const { config, verifier, log } = options;
   // A message may be as large as an HTTP request body, no larger (ws closes a bigger one with 1009).
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
+  const wss = new WebSocketServer({
+    server: options.httpServer,
+    path: '/graphql',
+    maxPayload: config.maxBodyBytes,
+    // A refused upgrade gets 403 and never becomes a socket.
+    verifyClient: options.acceptUpgrade
+      ? ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) =>
+          options.acceptUpgrade!(req) ? done(true) : done(false, 403, 'Forbidden origin')
+      : undefined,
+  });
   // Caps that hold against one client opening sockets in a loop: per address at once, per token subject after connection_init.
   const perAddress = new ConnectionCounter(config.ws.maxConnectionsPerIp);
   const perPrincipal = new ConnectionCounter(config.ws.maxConnectionsPerPrincipal);
