@@ -172,7 +172,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metrics = new Metrics();
   const verifier = new TokenVerifier(config.jwt);
 
-  const orm = await openOrm(config.databaseUrl, config.databasePoolMax, log);
+  const orm = await openOrm(config.databaseUrl, config.databasePoolMax, log, config.databaseReadUrls);
   const redis = createRedis(config.redisUrl, config.redisPrefix);
   try {
     await connectRedis(redis);

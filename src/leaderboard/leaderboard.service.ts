@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { lagTolerant } from '../platform/db/replicas';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Clock } from '../platform/clock';
 import type { Logger } from '../platform/logger';
@@ -160,7 +161,7 @@ export class LeaderboardService {
   async scoresFromLedger(period: Period): Promise<Map<string, number>> {
     const em = this.deps.orm.em.fork();
     const range = period.start && period.end ? 'and posted_at >= ? and posted_at < ?' : '';
-    const rows = await em.execute<{ member_id: string; score: number }[]>(
+    const rows = await lagTolerant(em).execute<{ member_id: string; score: number }[]>(
       `select member_id, sum(delta)::int as score from ledger_entry
        where status = 'POSTED' and type in ('PURCHASE', 'REWARD', 'REVERSAL') ${range}
        group by member_id having sum(delta) <> 0`,
@@ -214,7 +215,7 @@ export class LeaderboardService {
     const now = this.deps.clock.now();
     const tz = this.deps.timeZone;
     const dates = Array.from({ length: days }, (_, i) => localDate(addLocalDays(now, i - days + 1, tz), tz));
-    const rows = await em.execute<{ day: string; rank: number }[]>(
+    const rows = await lagTolerant(em).execute<{ day: string; rank: number }[]>(
       'select day, rank from rank_snapshot where member_id = ? and period = ? and day >= ? and day <= ?',
       [memberId, kind, dates[0], dates[dates.length - 1]],
     );

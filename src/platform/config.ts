@@ -35,6 +35,12 @@ const schema = z
     PORT: intFrom(4000),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://root@127.0.0.1:5432/loyalty'),
     DATABASE_POOL_MAX: intFrom(20, 1),
+    /** Read replicas (comma-separated URLs) for the reads that may lag: docs/scaling.md, "Read replicas". */
+    DATABASE_READ_URLS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
+      .pipe(z.array(z.url({ protocol: /^postgres(ql)?$/, message: 'each entry must be a postgres:// URL' }))),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
     /** Namespaces every key and channel, so several deployments (or test files) share one Redis. */
     REDIS_PREFIX: z.string().default('loyalty:'),
@@ -93,6 +99,7 @@ function toConfig(env: z.output<typeof schema>) {
     port: env.PORT,
     databaseUrl: env.DATABASE_URL,
     databasePoolMax: env.DATABASE_POOL_MAX,
+    databaseReadUrls: env.DATABASE_READ_URLS,
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
     jwt: {

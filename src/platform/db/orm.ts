@@ -30,7 +30,7 @@ class OrmLogger extends DefaultLogger {
   }
 }
 
-export function ormOptions(databaseUrl: string, poolMax = 20, log?: Logger): Options {
+export function ormOptions(databaseUrl: string, poolMax = 20, log?: Logger, readUrls: string[] = []): Options {
   return defineConfig({
     ...(log ? { loggerFactory: () => new OrmLogger(log) } : {}),
     clientUrl: databaseUrl,
@@ -39,6 +39,10 @@ export function ormOptions(databaseUrl: string, poolMax = 20, log?: Logger): Opt
     extensions: [Migrator],
     migrations: { migrationsList: MIGRATIONS, tableName: 'mikro_orm_migrations', transactional: true, allOrNothing: true, silent: true, snapshot: false },
     pool: { min: 0, max: poolMax },
+    // Replicas serve only the reads that ask for them (lagTolerant in ./replicas.ts): an entity
+    // read outside a transaction must still see the member's own write made a moment before.
+    replicas: readUrls.map((clientUrl) => ({ clientUrl })),
+    preferReadReplicas: false,
     forceUtcTimezone: true,
     // Every unit of work forks its own EntityManager (per request, per event, per job batch).
     allowGlobalContext: false,
@@ -48,8 +52,8 @@ export function ormOptions(databaseUrl: string, poolMax = 20, log?: Logger): Opt
   });
 }
 
-export async function openOrm(databaseUrl: string, poolMax?: number, log?: Logger): Promise<MikroORM> {
-  return MikroORM.init(ormOptions(databaseUrl, poolMax, log));
+export async function openOrm(databaseUrl: string, poolMax?: number, log?: Logger, readUrls?: string[]): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(databaseUrl, poolMax, log, readUrls));
 }
 
 export async function migrate(orm: MikroORM): Promise<string[]> {
