@@ -173,7 +173,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const verifier = new TokenVerifier(config.jwt);
 
   const orm = await openOrm(config.databaseUrl, config.databasePoolMax, log, config.databaseReadUrls);
-  const redis = createRedis(config.redisUrl, config.redisPrefix);
+  const redis = createRedis(config.redisUrl, config.redisPrefix, config.redisClusterNodes);
   try {
     await connectRedis(redis);
   } catch (error) {

@@ -59,13 +59,17 @@ export class LeaderboardService {
     return this.deps.redis.command;
   }
 
-  /** After commit: every posting's score change on the boards of its periods, in one round trip. */
+  /**
+   * After commit: every posting's score change on the boards of its periods, one pipeline per
+   * board, all at once (a board and its `:at` share a hash slot; boards of different periods may
+   * live on different Redis Cluster shards, and a cluster pipeline stays within one).
+   */
   async record(entries: ScoredEntry[]): Promise<void> {
     const boards = boardIncrements(entries, this.deps.timeZone);
     if (boards.size === 0) return;
-    const pipeline = this.redis.pipeline();
     const now = this.deps.clock.now().toISOString();
-    for (const [key, { period, scores }] of boards) {
+    const pipelines = [...boards].map(([key, { period, scores }]) => {
+      const pipeline = this.redis.pipeline();
       for (const [memberId, delta] of scores) pipeline.zincrby(key, delta, memberId);
       // Absent means 0, so a score back at exactly 0 leaves the set. A negative net (a refund posted
       // in a later period than its order) stays, unranked: later earnings then add up exactly as the
@@ -73,10 +77,11 @@ export class LeaderboardService {
       pipeline.zremrangebyscore(key, 0, 0);
       pipeline.set(`${key}:at`, now);
       this.expire(pipeline, key, period);
-    }
+      return pipeline;
+    });
     try {
-      const results = await pipeline.exec();
-      const failed = results?.find(([error]) => error);
+      const results = (await Promise.all(pipelines.map((p) => p.exec()))).flatMap((r) => r ?? []);
+      const failed = results.find(([error]) => error);
       if (failed) throw failed[0];
     } catch (error) {
       this.stale = true;

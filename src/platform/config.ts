@@ -42,6 +42,12 @@ const schema = z
       .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
       .pipe(z.array(z.url({ protocol: /^postgres(ql)?$/, message: 'each entry must be a postgres:// URL' }))),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+    /** Redis Cluster seed nodes (`host:port,host:port`): every Redis use goes to the cluster instead of REDIS_URL. */
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((n) => n.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'each entry must be host:port' }))),
     /** Namespaces every key and channel, so several deployments (or test files) share one Redis. */
     REDIS_PREFIX: z.string().default('loyalty:'),
     JWT_SECRET: z.string().optional(),
@@ -102,6 +108,7 @@ function toConfig(env: z.output<typeof schema>) {
     databaseReadUrls: env.DATABASE_READ_URLS,
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
+    redisClusterNodes: env.REDIS_CLUSTER_NODES.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) })),
     jwt: {
       ...(env.JWT_PUBLIC_KEY
         ? { algorithm: 'RS256' as const, key: env.JWT_PUBLIC_KEY, previousKey: null }
