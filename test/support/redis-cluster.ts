@@ -56,6 +56,11 @@ export async function startLocalCluster(): Promise<LocalCluster> {
     ], { stdio: 'ignore' });
     processes.set(port, child);
   }
+  // A worker that exits without stop() (a crash, a timeout) does not leave the nodes running.
+  const killAll = () => {
+    for (const child of processes.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
   const clients = new Map(ports.map((port) => [port, new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null })]));
   for (const c of clients.values()) c.on('error', () => {});
   for (const port of ports) {
@@ -116,6 +121,7 @@ export async function startLocalCluster(): Promise<LocalCluster> {
       return total;
     },
     async stop() {
+      process.off('exit', killAll);
       for (const c of clients.values()) c.disconnect();
       await Promise.all(
         [...processes.values()].map((child) => new Promise<void>((resolve) => {
