@@ -6,6 +6,7 @@ import { Migration20261122000400Leaderboard } from './Migration20261122000400Lea
 import { Migration20261122000500Program } from './Migration20261122000500Program';
 import { Migration20261122000600Tasks } from './Migration20261122000600Tasks';
 import { Migration20261122000700LedgerRateIndex } from './Migration20261122000700LedgerRateIndex';
+import { Migration20261129100000Partners } from './Migration20261129100000Partners';
 import { Migration20261129110000Recommendations } from './Migration20261129110000Recommendations';
 import { Migration20261129120000Payments } from './Migration20261129120000Payments';
 import { Migration20261129210000Experiments } from './Migration20261129210000Experiments';
@@ -19,6 +20,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000500Program', class: Migration20261122000500Program },
   { name: 'Migration20261122000600Tasks', class: Migration20261122000600Tasks },
   { name: 'Migration20261122000700LedgerRateIndex', class: Migration20261122000700LedgerRateIndex },
+  { name: 'Migration20261129100000Partners', class: Migration20261129100000Partners },
   { name: 'Migration20261129110000Recommendations', class: Migration20261129110000Recommendations },
   { name: 'Migration20261129120000Payments', class: Migration20261129120000Payments },
   { name: 'Migration20261129210000Experiments', class: Migration20261129210000Experiments },

@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import { Counter, Gauge } from 'prom-client';
@@ -18,6 +17,7 @@ import { Metrics } from './platform/metrics';
 import { checkReadiness, ReadinessMetrics } from './platform/health';
 import { BusinessMetrics, type IssueSource } from './platform/business-metrics';
 import { accessLog, accessLogPlugin, recordCaller } from './platform/access-log';
+import { HttpDrain } from './platform/http-drain';
 import { openOrm } from './platform/db/orm';
 import { connectRedis, createRedis, type RedisClients } from './platform/redis';
 import { limitRules, parseOptions } from './platform/graphql/limits';
@@ -47,6 +47,12 @@ import { LedgerEntryType } from './ledger/ledger.entity';
 import type { EntryRow } from './ledger/ledger.writer';
 import { ExperimentService } from './experiments';
 import { RecommendationService } from './recommendations/recommendation.service';
+import { PartnerCallService } from './partners/partner.service';
+import { PartnerAudit } from './partners/partner.audit';
+import { PartnerGate } from './partners/partner.endpoint';
+import { PersistedOperations } from './partners/partner.manifest';
+import { PartnerRateLimiter } from './partners/partner.rate-limit';
+import { RedisKeyValueCache } from './platform/graphql/apq-cache';
 
 export interface AppOptions {
   clock?: Clock;
@@ -108,6 +114,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),
     experiments: new ExperimentService({ clock }),
+    partnerCalls: new PartnerCallService(),
   };
 }
 
@@ -155,12 +162,19 @@ export interface App {
   readonly metrics: Metrics;
   readonly business: BusinessMetrics;
   readonly jobs: JobRunner;
+  /** The partner audit trail's writer: flush() writes what is buffered (tests, shutdown). */
+  readonly partnerAudit: PartnerAudit;
   readonly clock: Clock;
   readonly log: Logger;
   /** Starts listening; resolves with the base URL (http://host:port). */
   listen(port?: number, host?: string): Promise<string>;
-  /** Graceful shutdown: refuse new work, drain HTTP, close sockets, then Redis and the ORM. */
-  stop(): Promise<void>;
+  /**
+   * Graceful shutdown: refuse new connections, close WebSockets with 1001, serve requests already
+   * sent (for `lingerMs`, default 0, on kept-alive sockets too) and answer them with
+   * `Connection: close`, stop jobs between batches, then close Redis and the ORM. Requests still
+   * running at `deadline` (epoch ms) are cut.
+   */
+  stop(options?: { lingerMs?: number; deadline?: number }): Promise<void>;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -172,7 +186,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metrics = new Metrics();
   const verifier = new TokenVerifier(config.jwt);
 
-  const orm = await openOrm(config.databaseUrl, config.databasePoolMax, log, config.databaseReadUrls);
+  const orm = await openOrm(config.databaseUrl, config.databasePoolMax, { log, timeouts: config.databaseTimeouts, readUrls: config.databaseReadUrls });
   const redis = createRedis(config.redisUrl, config.redisPrefix, config.redisClusterNodes);
   try {
     await connectRedis(redis);
@@ -188,8 +202,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const readinessMetrics = new ReadinessMetrics(metrics.registry);
   const jobs = new JobRunner({ orm, clock, services, pubSub, log, metrics, intervalMs: config.jobs.intervalMs });
   await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start(), services.health.start(config.businessGaugesIntervalMs)]);
-  // A board missing from Redis (new or flushed) is rebuilt from the ledger; the server does not wait for it.
-  void services.leaderboard.rebuildMissing().catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));
+  // A board missing from Redis (new or flushed), or behind the ledger (an instance died between a
+  // commit and its board update), is rebuilt from the ledger; the server does not wait for it.
+  void services.leaderboard
+    .rebuildMissing()
+    .then(() => services.leaderboard.rebuildStale())
+    .catch((error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'));
 
   const schema = await createSchema(pubSub);
   // The EntityManager, loaders and logger of a request are made on first use: many requests need only some of them.
@@ -220,6 +238,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Only behind a proxy we run (TRUST_PROXY) is X-Forwarded-For believed, and only its last hop.
   app.set('trust proxy', config.trustProxy ? 1 : false);
   const httpServer = http.createServer(app);
+  const drain = new HttpDrain(httpServer);
   const subscriptionsAtCap = new Counter({ name: 'loyalty_ws_subscriptions_refused_total', help: 'WebSocket operations refused because their socket had WS_MAX_SUBSCRIPTIONS running', registers: [metrics.registry] });
   const ws = startWsServer({ httpServer, schema, config, verifier, log, contextFor, onSubscriptionCap: () => subscriptionsAtCap.inc() });
   let shuttingDown = false;
@@ -228,25 +247,58 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const readinessTimer = setInterval(() => void checkReadiness(orm, redis.command, shuttingDown).then((r) => readinessMetrics.record(r)), config.businessGaugesIntervalMs);
   readinessTimer.unref();
 
-  const apollo = new ApolloServer<Context>({
+  // What both doors share: the document limits, error masking, metrics, the access log.
+  const common = {
     schema,
-    introspection: !config.production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     validationRules: limitRules(config.limits),
     parseOptions: parseOptions(config.limits),
-    formatError: (formatted, error) =>
+    formatError: (formatted: Parameters<typeof formatError>[0], error: unknown) =>
       formatError(formatted, error, (original) => log.error({ err: original, path: formatted.path }, 'unexpected error'), { hideSuggestions: config.production }),
+    // main.ts owns SIGTERM/SIGINT: Apollo's own handlers stop it and re-raise the signal, cutting
+    // the app's shutdown (jobs, close frames, Redis, ORM) short and exiting 143.
+    stopOnTerminationSignals: false,
+  };
+  const apollo = new ApolloServer<Context>({
+    ...common,
+    introspection: !config.production,
+    // Automatic persisted queries for first-party clients, shared by every instance through Redis.
+    persistedQueries: { cache: new RedisKeyValueCache(redis.command, config.apqTtlSeconds), ttl: config.apqTtlSeconds },
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // HTTP is drained by HttpDrain before Apollo stops (its drain plugin resets kept-alive sockets).
       metrics.apolloPlugin(),
       accessLogPlugin<Context>(),
       // No @cacheControl hints here: the default plugin would only wrap every field resolver.
       ApolloServerPluginCacheControlDisabled(),
     ],
   });
-  await apollo.start();
+
+  // /partner/graphql: reviewed operations only (src/partners/partner.endpoint.ts).
+  const partnerAudit = new PartnerAudit({ orm, log, flushMs: config.partners.auditFlushMs, onDropped: (rows) => metrics.partnerAuditDropped.inc(rows) });
+  const partnerGate = new PartnerGate({
+    verifier,
+    operations: PersistedOperations.load(),
+    limiter: new PartnerRateLimiter(redis.command, clock, (id) => ({
+      ratePerSecond: config.partners.byId[id]?.ratePerSecond ?? config.partners.ratePerSecond,
+      burst: config.partners.byId[id]?.burst ?? config.partners.burst,
+    })),
+    audit: partnerAudit,
+    metrics,
+    clock,
+    log,
+    partners: config.partners,
+  });
+  const partnerApollo = new ApolloServer<Context>({
+    ...common,
+    introspection: false,
+    // The gate already resolved the id; the request Apollo sees carries the stored document.
+    persistedQueries: false,
+    plugins: [metrics.apolloPlugin(), accessLogPlugin<Context>(), partnerGate.plugin(), ApolloServerPluginCacheControlDisabled()],
+  });
+  await Promise.all([apollo.start(), partnerApollo.start()]);
+  partnerAudit.start();
 
   app.use((req, res, next) => {
     const incoming = req.header('x-request-id');
@@ -265,6 +317,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
   app.get('/metrics', async (_req, res) => {
+    // HttpDrain counts a request after express saw it: this scrape is not among them yet.
+    metrics.httpInFlight.set(drain.inFlight);
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(
@@ -272,11 +326,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
+        let principal: Principal;
         try {
-          const principal = verifier.verifyAuthorization(req.header('authorization'));
-          const context = contextFor(principal, res.locals.requestId as string);
-          recordCaller(res, context, principal.role);
-          return context;
+          principal = verifier.verifyAuthorization(req.header('authorization'));
         } catch (error) {
           if (error instanceof DomainError) {
             recordCaller(res, null, null, error.code);
@@ -284,6 +336,28 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           }
           throw error;
         }
+        // The safelist is the partners' boundary, so it must be their only door.
+        if (principal.role === 'partner') {
+          recordCaller(res, null, principal.role, 'FORBIDDEN');
+          throw new GraphQLError('Partner tokens are accepted only on POST /partner/graphql (persisted operations)', {
+            extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+          });
+        }
+        const context = contextFor(principal, res.locals.requestId as string);
+        recordCaller(res, context, principal.role);
+        return context;
+      },
+    }),
+  );
+  app.use(
+    '/partner/graphql',
+    express.json({ limit: config.maxBodyBytes }),
+    partnerGate.handle,
+    expressMiddleware(partnerApollo, {
+      context: async ({ res }) => {
+        const context = partnerGate.attach(contextFor(res.locals.principal as Principal, res.locals.requestId as string), res);
+        recordCaller(res, context, 'partner');
+        return context;
       },
     }),
   );
@@ -297,6 +371,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     business,
     jobs,
+    partnerAudit,
     clock,
     log,
     listen(port = config.port, host = config.host) {
@@ -310,18 +385,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         });
       });
     },
-    stop() {
+    stop(options = {}) {
       stopping ??= (async () => {
         shuttingDown = true;
-        await jobs.stop();
+        drain.begin();
+        const jobsStopped = jobs.stop();
         clearInterval(readinessTimer);
         await services.health.stop();
         services.leaderboardFeed.stop();
         services.statsFeed.stop();
         await ws.close();
-        // Stops accepting and waits for in-flight HTTP requests (drain plugin).
-        await apollo.stop();
-        if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        const { destroyed } = await drain.settle({ lingerMs: options.lingerMs ?? 0, deadline: options.deadline ?? Date.now() + config.shutdownGraceMs });
+        if (destroyed) log.warn({ requests: destroyed }, 'shutdown deadline reached: requests still running were cut');
+        await Promise.all([apollo.stop(), partnerApollo.stop()]);
+        await partnerAudit.stop();
+        await jobsStopped;
         await pubSub.close();
         await redis.close();
         await orm.close();

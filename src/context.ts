@@ -22,6 +22,7 @@ import type { ProgramHealthService } from './program/health.service';
 import type { GamificationService } from './tasks/tasks.service';
 import type { ExperimentService } from './experiments';
 import type { RecommendationService } from './recommendations/recommendation.service';
+import type { PartnerCallService } from './partners/partner.service';
 
 /** The application's use cases, built once in app.ts. */
 export interface Services {
@@ -41,6 +42,7 @@ export interface Services {
   gamification: GamificationService;
   experiments: ExperimentService;
   recommendations: RecommendationService;
+  partnerCalls: PartnerCallService;
 }
 
 export function createLoaders(em: EntityManager, clock: Clock, services: Services) {

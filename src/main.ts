@@ -7,6 +7,11 @@ import { mintToken } from './auth/jwt';
 import { createApp } from './app';
 import { seedDemo } from './demo/seed';
 
+/** After SIGTERM, requests still arriving on open keep-alive sockets are served this long. */
+const SHUTDOWN_LINGER_MS = 500;
+/** Of SHUTDOWN_GRACE_MS, kept for closing jobs, Redis and the pool after HTTP has drained. */
+const CLOSE_RESERVE_MS = 1000;
+
 async function migrateDatabase(config: Config): Promise<string[]> {
   const orm = await openOrm(config.databaseUrl, 2);
   try {
@@ -21,6 +26,7 @@ function printTokens(config: Config, url: string, memberId: string | undefined) 
   const key = { key: config.jwt.key, issuer: config.jwt.issuer, audience: config.jwt.audience };
   const lines = [
     `GraphQL:  ${url}/graphql   (ws: ${url.replace(/^http/, 'ws')}/graphql)`,
+    `Partners: ${url}/partner/graphql   (persisted operations only: schema/persisted/partner-operations.json)`,
     '',
     'Ready-to-paste headers (30-day development tokens):',
     `  admin:   {"Authorization": "Bearer ${mintToken(key, { role: 'admin', sub: 'admin-demo' })}"}`,
@@ -28,6 +34,7 @@ function printTokens(config: Config, url: string, memberId: string | undefined) 
   ];
   if (memberId) lines.push(`  member:  {"Authorization": "Bearer ${mintToken(key, { role: 'member', sub: memberId })}"}`);
   lines.push('', `Try: curl -s ${url}/graphql -H 'content-type: application/json' -H "Authorization: Bearer <admin token>" -d '{"query":"{ tiers { name multiplier } }"}'`);
+  lines.push(`     curl -s ${url}/partner/graphql -H 'content-type: application/json' -H "Authorization: Bearer <partner token>" -d '{"documentId":"sha256:<id of MemberByExternalId>","variables":{"externalId":"demo-001"}}'   (README, "Partners")`);
   process.stdout.write(`\n${lines.join('\n')}\n\n`);
 }
 
@@ -68,17 +75,34 @@ async function main() {
   log.info({ url }, 'listening');
   if (seed) printTokens(config, url, seed.memberIds[0]);
 
+  // This process owns SIGTERM/SIGINT (Apollo's handlers are off, see app.ts): drain, then exit 0
+  // within SHUTDOWN_GRACE_MS. A second signal falls through to Node's default and ends it at once.
   const shutdown = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), config.shutdownGraceMs);
+    const started = Date.now();
+    const grace = config.shutdownGraceMs;
+    log.info({ signal, graceMs: grace }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error({ graceMs: grace }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, grace);
     force.unref();
-    app.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    app
+      .stop({
+        // Requests a client sent on a kept-alive socket just as the signal came are still answered.
+        lingerMs: Math.min(SHUTDOWN_LINGER_MS, grace / 4),
+        // What is left after closing HTTP: jobs' last batch, Redis and the pool, within the grace.
+        deadline: started + Math.max(grace / 2, grace - CLOSE_RESERVE_MS),
+      })
+      .then(
+        () => {
+          log.info({ ms: Date.now() - started }, 'shut down');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

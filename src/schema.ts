@@ -5,7 +5,7 @@ import { authChecker } from './auth/auth-checker';
 import { guardMemberOwnedFields } from './auth/member-access';
 import { BigIntScalar, scalarsMap } from './platform/graphql/scalars';
 import { MemberResolver } from './members/member.resolver';
-import { LedgerResolver, MemberLedgerResolver } from './ledger/ledger.resolver';
+import { LedgerEntryResolver, LedgerResolver, MemberLedgerResolver } from './ledger/ledger.resolver';
 import { CatalogResolver, MemberCatalogResolver, RedemptionResolver } from './catalog/catalog.resolver';
 import { NotificationResolver } from './notifications/notification.resolver';
 import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
@@ -13,12 +13,14 @@ import { ProgramResolver } from './program/program.resolver';
 import { TasksResolver } from './tasks/tasks.resolver';
 import { ExperimentResolver } from './experiments/experiment.resolver';
 import { RecommendationResolver } from './recommendations/recommendation.resolver';
+import { PartnerResolver } from './partners/partner.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const RESOLVERS: NonEmptyArray<Function> = [
   MemberResolver,
   MemberLedgerResolver,
   LedgerResolver,
+  LedgerEntryResolver,
   CatalogResolver,
   RedemptionResolver,
   MemberCatalogResolver,
@@ -28,6 +30,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   TasksResolver,
   ExperimentResolver,
   RecommendationResolver,
+  PartnerResolver,
 ];
 
 /** A pub/sub that drops everything, for emitting the schema without Redis. */

@@ -75,15 +75,16 @@ const SQL = {
        from m join sums on sums.member_id = m.id
        returning *`,
   expiryAllocations: `insert into lot_allocation (entry_id, lot_id, amount) select a.entry_id, a.lot_id, a.amount from jsonb_to_recordset($1::jsonb) as a(entry_id bigint, lot_id bigint, amount int)`,
-  purchase: 'select * from purchase where order_id = $1',
+  purchase: 'select * from purchase where partner_id = $1 and order_id = $2',
   entryById: 'select * from ledger_entry where id = $1',
-  recent: `select count(*)::int as recent from ledger_entry where member_id = $1 and type = 'PURCHASE' and created_at > $2`,
+  recent: `select count(*)::int as recent from purchase p join ledger_entry e on e.id = p.entry_id
+           where p.member_id = $1 and p.partner_id = $2 and p.created_at > $3 and e.status <> 'REJECTED'`,
   firstOrder: 'select not exists (select 1 from purchase where member_id = $1) as first_order',
   insertEntry: `insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, expires_at, created_at, posted_at, idempotency_key)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning *`,
   insertLot: 'insert into points_lot (member_id, entry_id, amount, remaining, expires_at) values ($1, $2, $3, $4, $5) returning id',
   saveMember: 'update member set balance = $1, lifetime_earned = $2, points_debt = $3, total_spend = $4, updated_at = $5 where id = $6',
-  insertPurchase: 'insert into purchase (order_id, member_id, amount, category, occurred_at, entry_id, points, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)',
+  insertPurchase: 'insert into purchase (partner_id, order_id, member_id, amount, category, occurred_at, entry_id, points, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
   touchMember: 'update member set last_active_at = $1 where id = $2',
   runningChallenges: 'select id, code, name, metric, target, reward_points from challenge where starts_at <= $1 and ends_at > $2',
   notification: `insert into notification (id, member_id, kind, title, body, data, created_at)
@@ -284,9 +285,11 @@ async function earn(principal, input) {
   const tiers = tierRows.rows;
   const rules = ruleRows.rows.map((r) => ({ ...r, startsAt: r.startsAt ? new Date(r.startsAt) : null, endsAt: r.endsAt ? new Date(r.endsAt) : null }));
 
+  // Orders are scoped per partner; admins post for the program ('').
+  const scope = principal.role === 'partner' ? principal.partnerId : '';
   const result = await inTransaction(async (w) => {
     const member = await lockMember(w, memberId);
-    const [existing] = await w.q(SQL.purchase, [orderId]);
+    const [existing] = await w.q(SQL.purchase, [scope, orderId]);
     if (existing) {
       if (existing.member_id !== member.id) throw new Refusal('CONFLICT', `Order ${orderId} was already processed for another member`, { orderId });
       if (!new Decimal(existing.amount).eq(amount)) throw new Refusal('CONFLICT', `Order ${orderId} was already processed with amount ${existing.amount}`, { orderId });
@@ -294,7 +297,7 @@ async function earn(principal, input) {
       return { memberId: member.id, points: existing.points, status: entry.status === 'POSTED' ? 'POSTED' : entry.status === 'HELD' ? 'HELD_FOR_REVIEW' : 'REJECTED' };
     }
     if (member.status === 'FROZEN') throw new Refusal('MEMBER_FROZEN', 'This member is frozen', { memberId: member.id });
-    const [{ recent }] = await w.q(SQL.recent, [member.id, new Date(now.getTime() - 3_600_000)]);
+    const [{ recent }] = await w.q(SQL.recent, [member.id, scope, new Date(now.getTime() - 3_600_000)]);
     if (recent >= settings.earnLimitPerHour) {
       throw new Refusal('RATE_LIMITED', `More than ${settings.earnLimitPerHour} purchase earnings in an hour; try again later`, { limit: settings.earnLimitPerHour });
     }
@@ -305,9 +308,9 @@ async function earn(principal, input) {
     const held = amount.gt(settings.reviewThresholdAmount);
     const entry = await credit(w, member, {
       type: 'PURCHASE', points, held, expiresAt: expiryFor(now, settings.validityDays), reference: orderId, source: sourceOf(principal),
-      description: `订单 ${orderId} 消费 ¥${amount.toFixed(2)}`, idempotencyKey: orderId,
+      description: `订单 ${orderId} 消费 ¥${amount.toFixed(2)}`, idempotencyKey: scope === '' ? orderId : `p:${scope.length}:${scope}:${orderId}`,
     });
-    await w.q(SQL.insertPurchase, [orderId, member.id, amount.toFixed(2), category, occurredAt, entry.id, points, now]);
+    await w.q(SQL.insertPurchase, [scope, orderId, member.id, amount.toFixed(2), category, occurredAt, entry.id, points, now]);
     if (!held) {
       const before = tierFor(tiers, member.totalSpend);
       member.totalSpend = Decimal.max(0, new Decimal(member.totalSpend).plus(amount)).toFixed(2);

@@ -342,7 +342,8 @@ export async function run(ctx) {
   ctx.onCleanup(`clear ${REDIS_PREFIX} keys in Redis`, () => clearPrefix(config.redisUrl, REDIS_PREFIX));
   const memberIds = await seed(databaseUrl, BALANCE_SOCKETS, Date.now());
   const tokens = memberIds.map((id) => mintToken(config.jwt, { role: 'member', sub: id, expiresInSeconds: 3600 }));
-  const partner = `Bearer ${mintToken(config.jwt, { role: 'partner', sub: 'bench-partner', partnerId: 'bench-partner', expiresInSeconds: 3600 })}`;
+  // Earnings are posted by an admin: partners reach earnPoints only through /partner/graphql.
+  const admin = `Bearer ${mintToken(config.jwt, { role: 'admin', sub: 'bench-admin', expiresInSeconds: 3600 })}`;
   log(`  migrated (${migrations.join(', ')}), seeded ${memberIds.length} members (lowest tier), minted their tokens; ws: at most ${config.ws.maxSubscriptions} subscriptions per socket, LEADERBOARD_COALESCE_MS ${config.leaderboard.coalesceMs}`);
 
   // The sockets: board sockets carry member tokens round-robin (5 sockets per member with the
@@ -371,11 +372,11 @@ export async function run(ctx) {
   ]);
   log(`  graphql at ${graphql.url} (pid ${graphql.pid}), baseline at ${baseline.url} (pid ${baseline.pid}); set-up took ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
 
-  // Check: one earning answers POSTED (the partner may earn; the settings let it through).
+  // Check: one earning answers POSTED (the settings let it through).
   const earn = async (member, orderId, amount) => {
     const res = await fetch(`${graphql.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: partner },
+      headers: { 'content-type': 'application/json', authorization: admin },
       body: JSON.stringify({ query: EARN, variables: { input: { memberId: member, orderId, amount } } }),
     });
     const t = nowMs();

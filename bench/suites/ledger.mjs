@@ -140,8 +140,8 @@ async function checkAnswers(targets, { check, tiers, partner, admin, earnRequest
   const tier = [...tiers].reverse().find((t) => new Decimal(check[0].totalSpend).gte(t.min_spend));
   const points = new Decimal('9.99').times(tier.multiplier).ceil().toNumber() + FIRST_ORDER_BONUS;
   const steps = [
-    { name: 'earn (first order)', req: earnRequest(check[0].id, 'check-order-1', '9.99', partner), expect: { data: { earnPoints: { points, status: 'POSTED', member: { balance: START_BALANCE + points } } } } },
-    { name: 'the same earn again', req: earnRequest(check[0].id, 'check-order-1', '9.99', partner), expect: { data: { earnPoints: { points, status: 'POSTED', member: { balance: START_BALANCE + points } } } } },
+    { name: 'earn (first order)', req: earnRequest(check[0].id, 'check-order-1', '9.99', admin), expect: { data: { earnPoints: { points, status: 'POSTED', member: { balance: START_BALANCE + points } } } } },
+    { name: 'the same earn again', req: earnRequest(check[0].id, 'check-order-1', '9.99', admin), expect: { data: { earnPoints: { points, status: 'POSTED', member: { balance: START_BALANCE + points } } } } },
     { name: 'spend', req: spendRequest(check[0].id, 'check-spend-1', SPEND_POINTS, admin), expect: { data: { adjustPoints: { delta: -SPEND_POINTS, balanceAfter: START_BALANCE + points - SPEND_POINTS } } } },
     { name: 'spend beyond the balance', req: spendRequest(check[1].id, 'check-spend-2', START_BALANCE + 1, admin), code: 'INSUFFICIENT_POINTS' },
     { name: 'a bad token', req: { ...earnRequest(check[1].id, 'check-order-2', '1.00', partner), headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-token' } }, code: 'UNAUTHENTICATED' },
@@ -293,7 +293,8 @@ export async function run(ctx) {
   log(`  migrated both in ${((migrated - setupStarted) / 1000).toFixed(1)} s (${app.migrations.join(', ')}); seeded ${rows.length} members in ${((seeded - migrated) / 1000).toFixed(1)} s, each with a ${START_BALANCE.toLocaleString('en')}-point (hot: ${HOT_BALANCE.toLocaleString('en')}) ADJUSTMENT entry + lot, in both databases; both reconcile`);
   log(`  program_settings: earn_limit_per_hour = 1000000000 (no rate limit), review_threshold_amount = 999999999999.99 (nothing held); one earning rule: first order +${FIRST_ORDER_BONUS}`);
 
-  // Tokens minted once (as the identity provider would): earnings by a partner, spends by an admin.
+  // Tokens minted once (as the identity provider would). Earnings and spends by an admin: partners
+  // reach earnPoints only through /partner/graphql (bench partner measures that door).
   const partner = `Bearer ${mintToken(config.jwt, { role: 'partner', sub: 'bench-partner', partnerId: 'bench-partner', expiresInSeconds: 3600 })}`;
   const admin = `Bearer ${mintToken(config.jwt, { role: 'admin', sub: 'bench-admin', expiresInSeconds: 3600 })}`;
   const headers = (authorization) => ({ 'content-type': 'application/json', authorization });
@@ -320,7 +321,7 @@ export async function run(ctx) {
     if (n % 3 === 2) return spendRequest(memberId, `bench-${runTag}-${n}`, SPEND_POINTS, admin);
     // 5.00 … 9.99: at most 20 points at the top tier (+100 on a member's first order), so after the
     // first order two earns never outgrow one spend and live lots stay few.
-    return earnRequest(memberId, `bench-${runTag}-${n}`, (5 + (n % 500) / 100).toFixed(2), partner);
+    return earnRequest(memberId, `bench-${runTag}-${n}`, (5 + (n % 500) / 100).toFixed(2), admin);
   };
 
   const here = (file) => fileURLToPath(new URL(file, import.meta.url));

@@ -31,3 +31,10 @@ export function requireMemberId(principal: Principal): string {
   }
   return principal.memberId;
 }
+
+/**
+ * Whose order ids and references these are: a partner's own (the token's partnerId), or '' for
+ * admins, who act as the program. Two partners may both send order "1001"; neither reaches the
+ * other's.
+ */
+export const partnerScopeOf = (principal: Principal): string => (principal.role === Role.PARTNER ? (principal.partnerId ?? '') : '');

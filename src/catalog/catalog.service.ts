@@ -11,6 +11,7 @@ import { SPENDABLE_BALANCE_SQL } from '../ledger/ledger.sql';
 import { AVAILABLE_TO_MEMBER_SQL } from './catalog.sql';
 import { DuplicateSkuError, ItemNotFoundError } from './catalog.errors';
 import { MAX_STOCK, normalizeItem, type ItemFields } from './catalog.rules';
+import { transaction } from '../platform/db/transaction';
 
 export interface CatalogQuery {
   category?: string | null;
@@ -53,7 +54,7 @@ export class CatalogService {
   async create(em: EntityManager, input: ItemFields): Promise<CatalogItem> {
     const fields = this.validated(input);
     try {
-      const item = await em.fork().transactional(async (tx) => {
+      const item = await transaction(em.fork(), async (tx) => {
         const now = this.clock.now();
         return tx.create(CatalogItem, { ...fields, createdAt: now, updatedAt: now });
       });
@@ -69,7 +70,7 @@ export class CatalogService {
   async update(em: EntityManager, id: string, input: ItemFields): Promise<CatalogItem> {
     const fields = this.validated(input);
     try {
-      const updated = await em.fork().transactional(async (tx) => {
+      const updated = await transaction(em.fork(), async (tx) => {
         const item = isUuid(id) ? await tx.findOne(CatalogItem, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
         if (!item) throw new ItemNotFoundError(id);
         return Object.assign(item, fields, { updatedAt: this.clock.now() });

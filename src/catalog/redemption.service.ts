@@ -34,6 +34,7 @@ import {
 import { expiryWarningText } from '../notifications/notification.texts';
 import { groupBy } from '../platform/graphql/batch-loader';
 import { isAvailable, newCouponCode, QUICK_MAX_SHARE, QUICK_MIN_SHARE, QUICK_TARGET_SHARE, redeemFingerprint } from './catalog.rules';
+import { transaction } from '../platform/db/transaction';
 
 const KEY_MAX = 128;
 const DAY_MS = 86_400_000;
@@ -401,7 +402,7 @@ export class RedemptionService {
     const trackingNumber = trackingInput.trim();
     if (!trackingNumber || trackingNumber.length > 64) throw new BadInputError('trackingNumber must be 1 to 64 characters', 'trackingNumber');
     if (!isUuid(id)) throw new RedemptionNotFoundError(id);
-    return em.fork().transactional(async (tx) => {
+    return transaction(em.fork(), async (tx) => {
       const redemption = await lockRedemption(tx, id);
       if (redemption.status === RedemptionStatus.SHIPPED && redemption.trackingNumber === trackingNumber) return redemption;
       if (redemption.status !== RedemptionStatus.PENDING_SHIPMENT) throw new RedemptionStateError(id, redemption.status, 'shipped');
@@ -417,7 +418,7 @@ export class RedemptionService {
    */
   async useCoupon(em: EntityManager, code: string): Promise<Coupon> {
     const normalized = code.trim().toUpperCase();
-    return em.fork().transactional(async (tx) => {
+    return transaction(em.fork(), async (tx) => {
       const [row] = await tx.execute<{ redemption_id: string }[]>('select redemption_id from coupon where code = ?', [normalized]);
       if (!row) throw new NotFoundError('Coupon', code);
       await lockRedemption(tx, row.redemption_id);

@@ -6,6 +6,7 @@ import { daysUntil } from '../ledger/ledger.rules';
 import type { ProgramService } from '../program/program.service';
 import { EXPIRY_WARNING_TOPIC, type ExpiryWarningPayload } from '../program/program.topics';
 import { expiryWarningText, expiryWarningTitle } from '../notifications/notification.texts';
+import { transaction } from '../platform/db/transaction';
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
@@ -30,7 +31,7 @@ export class ExpiryWarningJob {
     private readonly deps: { orm: MikroORM; clock: Clock; pubSub: PubSub; program: ProgramService; batchSize?: number },
   ) {}
 
-  async run(): Promise<WarningRunResult> {
+  async run(stop?: AbortSignal): Promise<WarningRunResult> {
     const now = this.deps.clock.now();
     const batchSize = this.deps.batchSize ?? 1000;
     const settings = await this.deps.program.settings(this.deps.orm.em.fork());
@@ -42,6 +43,7 @@ export class ExpiryWarningJob {
       const claims = thresholds.filter((t) => t >= threshold);
       let cursor = NIL_UUID;
       for (;;) {
+        if (stop?.aborted) return result;
         const em = this.deps.orm.em.fork();
         const members = await em.execute<{ member_id: string }[]>(
           `select distinct l.member_id from points_lot l
@@ -54,7 +56,7 @@ export class ExpiryWarningJob {
         cursor = members[members.length - 1].member_id;
         const ids = JSON.stringify(members.map((m) => m.member_id));
 
-        const warnings = await em.transactional(async (tx) => {
+        const warnings = await transaction(em, async (tx) => {
           const warned = await tx.execute<{ member_id: string; points: number; lots: number; earliest: string; language: string }[]>(
             `with candidates as (
                select l.id, l.member_id, l.remaining, l.expires_at from points_lot l

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Clock } from '../platform/clock';
 import { LedgerWriter } from '../ledger/ledger.writer';
 import type { LedgerEvents } from '../ledger/ledger.events';
+import { transaction } from '../platform/db/transaction';
 
 export interface ExpiryRunResult {
   members: number;
@@ -22,7 +23,7 @@ export class ExpiryJob {
     private readonly deps: { orm: MikroORM; clock: Clock; events: LedgerEvents; batchSize?: number },
   ) {}
 
-  async run(): Promise<ExpiryRunResult> {
+  async run(stop?: AbortSignal): Promise<ExpiryRunResult> {
     const now = this.deps.clock.now();
     const batchSize = this.deps.batchSize ?? 2000;
     const result: ExpiryRunResult = { members: 0, points: 0, batches: 0 };
@@ -40,7 +41,7 @@ export class ExpiryJob {
       cursor = { expiresAt: last.expires_at, id: last.id };
       const memberIds = [...new Set(due.map((l) => l.member_id))].sort();
       let writer!: LedgerWriter;
-      await em.transactional(async (tx) => {
+      await transaction(em, async (tx) => {
         const locked = await tx.execute<{ id: string }[]>(
           `select id from member where id in (select jsonb_array_elements_text(?::jsonb)::uuid) order by id for update skip locked`,
           [JSON.stringify(memberIds)],
@@ -52,7 +53,7 @@ export class ExpiryJob {
       });
       this.deps.events.committed(writer.posted);
       result.batches += 1;
-      if (due.length < batchSize) break;
+      if (due.length < batchSize || stop?.aborted) break;
     }
     return result;
   }

@@ -9,10 +9,12 @@ import { ExpiryWarningJob } from './expiry-warning.job';
 import { StatsJob } from './stats.job';
 import { PaymentTimeoutJob } from './payment-timeout.job';
 import type { PubSub } from 'type-graphql';
+import { isDatabaseUnavailable } from '../platform/db/failures';
 
 export interface Job {
   readonly name: string;
-  run(): Promise<object>;
+  /** `stop` aborts at shutdown: a job with batches returns between two of them (each batch is its own transaction). */
+  run(stop?: AbortSignal): Promise<object>;
 }
 
 /**
@@ -23,6 +25,11 @@ export class JobRunner {
   readonly jobs: Job[];
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private readonly stopSignal = new AbortController();
+
+  private get stopping(): boolean {
+    return this.stopSignal.signal.aborted;
+  }
 
   constructor(private readonly deps: { orm: MikroORM; clock: Clock; services: Services; pubSub: PubSub; log: Logger; metrics: Metrics; intervalMs: number }) {
     this.jobs = [
@@ -35,13 +42,23 @@ export class JobRunner {
     ];
   }
 
-  /** Runs every job once, one after another; a failing job is logged and does not stop the rest. */
-  async runOnce(): Promise<Record<string, object | { error: string }>> {
-    const results: Record<string, object | { error: string }> = {};
+  /**
+   * Runs every job once, one after another; a failing job is logged and does not stop the rest.
+   * PostgreSQL away skips the rest of the run instead: every job would fail the same way, and the
+   * next run (jobs are idempotent) picks up what this one left.
+   */
+  async runOnce(): Promise<Record<string, object | { error: string } | { skipped: string }>> {
+    const results: Record<string, object | { error: string } | { skipped: string }> = {};
+    let unavailable = false;
     for (const job of this.jobs) {
+      if (unavailable || this.stopping) {
+        results[job.name] = { skipped: unavailable ? 'database unavailable' : 'shutting down' };
+        this.deps.metrics.jobRuns.inc({ job: job.name, outcome: 'skipped' });
+        continue;
+      }
       const started = Date.now();
       try {
-        const result = await job.run();
+        const result = await job.run(this.stopSignal.signal);
         results[job.name] = result;
         this.deps.metrics.jobRuns.inc({ job: job.name, outcome: 'ok' });
         this.deps.metrics.jobDuration.observe({ job: job.name }, (Date.now() - started) / 1000);
@@ -50,6 +67,13 @@ export class JobRunner {
         }
         this.deps.log.info({ job: job.name, ms: Date.now() - started, ...result }, 'job done');
       } catch (error) {
+        if (isDatabaseUnavailable(error)) {
+          unavailable = true;
+          results[job.name] = { skipped: 'database unavailable' };
+          this.deps.metrics.jobRuns.inc({ job: job.name, outcome: 'skipped' });
+          this.deps.log.warn({ job: job.name, err: error }, 'database unavailable: skipping this run');
+          continue;
+        }
         results[job.name] = { error: (error as Error).message };
         this.deps.metrics.jobRuns.inc({ job: job.name, outcome: 'error' });
         this.deps.log.error({ job: job.name, err: error }, 'job failed');
@@ -66,7 +90,9 @@ export class JobRunner {
     this.timer.unref();
   }
 
+  /** Shutdown: no new run; a run in progress ends after its current batch. */
   async stop(): Promise<void> {
+    this.stopSignal.abort();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;

@@ -70,7 +70,13 @@ export class LeaderboardService {
     const now = this.deps.clock.now().toISOString();
     const pipelines = [...boards].map(([key, { period, scores }]) => {
       const pipeline = this.redis.pipeline();
-      for (const [memberId, delta] of scores) pipeline.zincrby(key, delta, memberId);
+      let total = 0;
+      for (const [memberId, delta] of scores) {
+        pipeline.zincrby(key, delta, memberId);
+        total += delta;
+      }
+      // The board's running total, compared with the ledger's to find increments lost in a crash (rebuildStale).
+      pipeline.incrby(`${key}:sum`, total);
       // Absent means 0, so a score back at exactly 0 leaves the set. A negative net (a refund posted
       // in a later period than its order) stays, unranked: later earnings then add up exactly as the
       // ledger's sum does, and a rebuild gives the same board (clamping at 0 here would not).
@@ -95,6 +101,7 @@ export class LeaderboardService {
     const ttl = Math.max(1000, period.end.getTime() + this.deps.retentionDays * DAY_MS - this.deps.clock.now().getTime());
     pipeline.pexpire(key, ttl);
     pipeline.pexpire(`${key}:at`, ttl);
+    pipeline.pexpire(`${key}:sum`, ttl);
   }
 
   private async guarded<T>(run: () => Promise<T>): Promise<T> {
@@ -166,7 +173,9 @@ export class LeaderboardService {
   async scoresFromLedger(period: Period): Promise<Map<string, number>> {
     const em = this.deps.orm.em.fork();
     const range = period.start && period.end ? 'and posted_at >= ? and posted_at < ?' : '';
-    const rows = await lagTolerant(em).execute<{ member_id: string; score: number }[]>(
+    // The primary, not a replica: rebuildStale compares the rebuilt board's total with the primary's
+    // ledger, so a board rebuilt from a lagging replica would be behind and rebuilt again.
+    const rows = await em.execute<{ member_id: string; score: number }[]>(
       `select member_id, sum(delta)::int as score from ledger_entry
        where status = 'POSTED' and type in ('PURCHASE', 'REWARD', 'REVERSAL') ${range}
        group by member_id having sum(delta) <> 0`,
@@ -189,6 +198,7 @@ export class LeaderboardService {
     if (scores.length) pipeline.rename(staging, key);
     else pipeline.del(key);
     pipeline.set(`${key}:at`, this.deps.clock.now().toISOString());
+    pipeline.set(`${key}:sum`, scores.reduce((sum, [, score]) => sum + score, 0));
     this.expire(pipeline, key, period);
     await pipeline.exec();
     return scores.filter(([, score]) => score > 0).length;
@@ -214,6 +224,40 @@ export class LeaderboardService {
     return rebuilt;
   }
 
+  /**
+   * Boards behind the ledger are rebuilt: postings are recorded on the boards after commit, so a
+   * process that dies between the two leaves its last increments out. The board's running total
+   * (`:sum`, kept with every increment) is compared with the ledger's; a difference that is still
+   * there `settleMs` later is not a posting between its commit and its record(), and the board is
+   * rebuilt. Runs at start-up and before each rank snapshot.
+   */
+  async rebuildStale(settleMs = 500): Promise<PeriodKind[]> {
+    const behind = async (kind: PeriodKind) => {
+      const period = this.periodNow(kind);
+      const [ledger, board] = await Promise.all([this.ledgerTotal(period), this.redis.get(`${boardKey(period)}:sum`)]);
+      return board === null || Number(board) !== ledger;
+    };
+    const suspects: PeriodKind[] = [];
+    for (const kind of PERIODS) if (await behind(kind)) suspects.push(kind);
+    if (suspects.length === 0) return [];
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+    const rebuilt: PeriodKind[] = [];
+    for (const kind of suspects) {
+      if (!(await behind(kind))) continue;
+      await this.rebuild(kind);
+      rebuilt.push(kind);
+    }
+    if (rebuilt.length) this.deps.log.warn({ boards: rebuilt }, 'leaderboards were behind the ledger and have been rebuilt');
+    return rebuilt;
+  }
+
+  /** The sum of a period's scores in the ledger (what the board's `:sum` must equal). */
+  private async ledgerTotal(period: Period): Promise<number> {
+    let total = 0;
+    for (const score of (await this.scoresFromLedger(period)).values()) total += score;
+    return total;
+  }
+
   /** rankHistory: one point per local day, oldest first; null where unranked or not snapshotted. */
   async rankHistory(em: EntityManager, memberId: string, kind: PeriodKind, days: number): Promise<{ date: string; rank: number | null }[]> {
     if (!Number.isInteger(days) || days < 1 || days > 366) throw new BadInputError('days must be 1 to 366', 'days');
@@ -230,6 +274,8 @@ export class LeaderboardService {
 
   /** Daily snapshot of every ranked member's rank (rankHistory); re-running a day overwrites it. */
   async snapshot(): Promise<number> {
+    // Snapshots are history: take them from boards that are not behind the ledger.
+    await this.rebuildStale();
     const now = this.deps.clock.now();
     const day = localDate(now, this.deps.timeZone);
     const em = this.deps.orm.em.fork();

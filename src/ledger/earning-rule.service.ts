@@ -5,6 +5,7 @@ import { BadInputError, NotFoundError } from '../platform/errors';
 import { isUuid } from '../platform/ids';
 import { EarningRule } from './earning-rule.entity';
 import type { EarningRuleLike } from './ledger.rules';
+import { transaction } from '../platform/db/transaction';
 
 export interface EarningRuleFields {
   name: string;
@@ -69,7 +70,7 @@ export class EarningRuleService {
 
   async create(em: EntityManager, input: EarningRuleFields): Promise<EarningRule> {
     const fields = validated(input);
-    return em.transactional(async (tx) => {
+    return transaction(em, async (tx) => {
       const now = this.clock.now();
       return tx.create(EarningRule, { ...fields, createdAt: now, updatedAt: now });
     });
@@ -78,7 +79,7 @@ export class EarningRuleService {
   /** A rule is replaced whole (the contract's update takes a full EarningRuleInput). */
   async update(em: EntityManager, id: string, input: EarningRuleFields): Promise<EarningRule> {
     const fields = validated(input);
-    return em.transactional(async (tx) => {
+    return transaction(em, async (tx) => {
       const rule = isUuid(id) ? await tx.findOne(EarningRule, { id }) : null;
       if (!rule) throw new NotFoundError('Earning rule', id);
       return Object.assign(rule, fields, { updatedAt: this.clock.now() });

@@ -145,6 +145,10 @@ export class LotAllocation {
 export class Purchase {
   [OptionalProps]?: 'category' | 'refundedAmount' | 'pointsReversed' | 'pointsForgiven';
 
+  /** The partner that posted it (the token's partnerId), '' for admins: order ids are unique per partner. */
+  @PrimaryKey({ type: 'text' })
+  partnerId!: string;
+
   @PrimaryKey({ type: 'text' })
   orderId!: string;
 
@@ -184,15 +188,16 @@ export class Purchase {
 
 /** One reverseEarn call, so a repeated call returns its first result. */
 @Entity({ tableName: 'purchase_reversal' })
-@Unique({ name: 'purchase_reversal_key_unique', properties: ['orderId', 'refundKey'] })
+@Unique({ name: 'purchase_reversal_key_unique', properties: ['purchase', 'refundKey'] })
 export class PurchaseReversal {
   [OptionalProps]?: 'id';
 
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
 
-  @ManyToOne(() => Purchase, { mapToPk: true, fieldName: 'order_id', deleteRule: 'restrict', updateRule: 'restrict' })
-  orderId!: string;
+  /** The order refunded, by (partner_id, order_id). */
+  @ManyToOne(() => Purchase, { fieldNames: ['partner_id', 'order_id'], foreignKeyName: 'purchase_reversal_order_foreign', deleteRule: 'restrict', updateRule: 'restrict' })
+  purchase!: Purchase;
 
   @Property({ type: 'text' })
   refundKey!: string;

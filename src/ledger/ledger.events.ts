@@ -1,5 +1,5 @@
 import type { PubSub } from 'type-graphql';
-import { publishBalanceEvents } from './ledger.topics';
+import { BALANCE_TOPIC, publishBalanceEvents, type BalanceEventPayload } from './ledger.topics';
 import type { EntryRow } from './ledger.writer';
 
 /** Tells every instance that the ledger moved (dashboards recompute); no payload, coalesced. */
@@ -23,6 +23,11 @@ export class LedgerEvents {
 
   onCommit(listener: CommitListener): void {
     this.listeners.push(listener);
+  }
+
+  /** One member's balance events as they are published (after commit), on every instance. */
+  balanceEvents(memberId: string): AsyncIterator<BalanceEventPayload> {
+    return (this.pubSub.subscribe(BALANCE_TOPIC, memberId) as AsyncIterable<BalanceEventPayload>)[Symbol.asyncIterator]();
   }
 
   committed(posted: EntryRow[]): void {

@@ -27,7 +27,7 @@ with entry_sums as (
   select member_id, coalesce(sum(points_reversed), 0) as points from purchase group by member_id
 ), shortfalls as (
   select p.member_id, coalesce(sum(r.shortfall), 0) as points
-  from purchase_reversal r join purchase p on p.order_id = r.order_id group by p.member_id
+  from purchase_reversal r join purchase p on p.partner_id = r.partner_id and p.order_id = r.order_id group by p.member_id
 ), repaid as (
   select member_id, coalesce(-sum(delta), 0) as points from ledger_entry
   where type = 'REVERSAL' and source = 'system:debt' group by member_id

@@ -1,11 +1,12 @@
+import { currentFirst } from '../realtime/current-first';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { Context } from '../context';
-import { requireMemberId, Role } from '../auth/principal';
+import { isAdmin, requireMemberId, Role } from '../auth/principal';
 import { BadInputError } from '../platform/errors';
 import { toConnection } from '../platform/graphql/connection';
 import { MemberType } from '../members/member.types';
 import { currentMember } from '../members/member.resolver';
-import { expirySummary } from './ledger.rules';
+import { expirySummary, presentSource } from './ledger.rules';
 import { BALANCE_TOPIC, type BalanceEventPayload } from './ledger.topics';
 import {
   AdjustPointsInput,
@@ -79,9 +80,13 @@ export class LedgerResolver {
 
   @Subscription(() => BalanceEventType, {
     description: "The signed-in member's balance changes, as they are posted.",
-    topics: BALANCE_TOPIC,
-    // One Redis channel per member; only a member may subscribe, and only to itself.
-    topicId: ({ context }: { context: Context }) => requireMemberId(context.principal),
+    // One Redis channel per member; only a member may subscribe, and only to itself. The first event
+    // is the current balance (delta 0): a client that reconnects, or missed a push lost in a crash
+    // between commit and publish, starts from the ledger's truth.
+    subscribe: ({ context }: { context: Context }) => {
+      const memberId = requireMemberId(context.principal);
+      return currentFirst(context.services.events.balanceEvents(memberId), () => context.services.ledger.currentBalanceEvent(context.em, memberId));
+    },
   })
   balanceChanged(@Root() event: BalanceEventPayload): BalanceEventType {
     return { memberId: event.memberId, balance: event.balance, delta: event.delta, at: new Date(event.at), entry: toEntryType(event.entry) };
@@ -118,5 +123,13 @@ export class MemberLedgerResolver {
   ) {
     const page = await ctx.loaders.ledgerPage.load({ ownerId: member.id, args: { filter, first, after } });
     return toConnection(page.rows, page.limit, (e) => [String(e.id)], toEntryType);
+  }
+}
+
+@Resolver(() => LedgerEntryNode)
+export class LedgerEntryResolver {
+  @FieldResolver(() => String, { description: "Who posted it: a partner's display name, 'admin', 'member' or system:<job>; admins see the stored value (partner:<id>, admin:<id>, ...)." })
+  source(@Root() entry: LedgerEntryNode, @Ctx() ctx: Context): string {
+    return presentSource(entry.rawSource, isAdmin(ctx.principal), (id) => ctx.config.partners.byId[id]?.name);
   }
 }

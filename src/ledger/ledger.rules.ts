@@ -124,3 +124,18 @@ export function moneyProblem(amount: Decimal, field: string): string | null {
   if (amount.gt('100000000')) return `${field} is too large`;
   return null;
 }
+
+/**
+ * What a ledger entry's `source` shows (issue 13): admins see it as stored; everyone else never
+ * sees an admin's subject (`admin`), and sees a partner by its configured display name.
+ */
+export function presentSource(raw: string, viewerIsAdmin: boolean, partnerName: (partnerId: string) => string | undefined): string {
+  if (viewerIsAdmin) return raw;
+  const colon = raw.indexOf(':');
+  const kind = colon < 0 ? raw : raw.slice(0, colon);
+  const id = colon < 0 ? '' : raw.slice(colon + 1);
+  if (kind === 'admin') return 'admin';
+  if (kind === 'partner') return partnerName(id) ?? 'partner';
+  if (kind === 'member') return 'member';
+  return raw; // system:<job> names a job, not a person
+}

@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Decimal } from 'decimal.js';
 import type { Clock } from '../platform/clock';
-import type { Principal } from '../auth/principal';
+import { partnerScopeOf, type Principal } from '../auth/principal';
 import { BadInputError } from '../platform/errors';
 import { uniqueViolation } from '../platform/db/orm';
+import { transaction } from '../platform/db/transaction';
 import { isUuid } from '../platform/ids';
 import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { MemberStatus } from '../members/member.entity';
@@ -26,6 +27,8 @@ import {
 } from './ledger.errors';
 import { expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
 import type { LedgerEvents } from './ledger.events';
+import { SPENDABLE_BALANCE_SQL } from './ledger.sql';
+import { balanceEvent, type BalanceEventPayload } from './ledger.topics';
 import { LedgerWriter, type EntryRow, type LockedMember } from './ledger.writer';
 import { groupBy } from '../platform/graphql/batch-loader';
 export type LedgerPageFilter = { types?: LedgerEntryType[] | null; since?: Date | null; until?: Date | null } | null | undefined;
@@ -85,6 +88,12 @@ export interface AdjustInput {
 
 export const sourceOf = (principal: Principal) => `${principal.role}:${principal.partnerId ?? principal.subject}`;
 
+/**
+ * The ledger entry's idempotency key of an order: the bare order id for the program's own
+ * orders (as always), length-prefixed for a partner's so no pair of (partner, order) collides.
+ */
+const orderKey = (scope: string, orderId: string) => (scope === '' ? orderId : `p:${scope.length}:${scope}:${orderId}`);
+
 function requireText(value: string, field: string, max = TEXT_MAX): string {
   const text = value.trim();
   if (text.length === 0 || text.length > max) throw new BadInputError(`${field} must be 1 to ${max} characters`, field);
@@ -119,12 +128,13 @@ export class LedgerService {
 
   /**
    * One money transaction: a writer bound to it, and the balance events published only after
-   * it commits. Every use case that moves points goes through here.
+   * it commits. Every use case that moves points goes through here; a deadlock or serialization
+   * failure reruns `work` on a fresh writer (platform/db/transaction), so nothing is posted twice.
    */
   async inTransaction<T>(em: EntityManager, work: (writer: LedgerWriter) => Promise<T>): Promise<T> {
     const now = this.deps.clock.now();
     let writer!: LedgerWriter;
-    const result = await em.transactional(async (tx) => {
+    const result = await transaction(em, async (tx) => {
       writer = new LedgerWriter(tx, now);
       return work(writer);
     });
@@ -156,10 +166,11 @@ export class LedgerService {
       this.deps.earningRules.activeRules(em),
     ]);
 
+    const scope = partnerScopeOf(principal);
     const attempt = () =>
       this.inTransaction(em, async (w) => {
         const member = await w.lockMember(input.memberId);
-        const [existing] = await w.tx.execute<PurchaseRow[]>('select * from purchase where order_id = ?', [orderId]);
+        const [existing] = await w.tx.execute<PurchaseRow[]>('select * from purchase where partner_id = ? and order_id = ?', [scope, orderId]);
         if (existing) {
           if (existing.member_id !== member.id) throw new OrderConflictError(orderId, 'for another member');
           if (!new Decimal(existing.amount).eq(input.amount)) throw new OrderConflictError(orderId, `with amount ${existing.amount}`);
@@ -168,9 +179,13 @@ export class LedgerService {
         }
         if (member.status === MemberStatus.FROZEN) throw new MemberFrozenError(member.id);
 
+        // The hourly limit counts this partner's purchases of this member that earned or wait for
+        // review: a partner posting junk (rejected on review) or another partner's traffic cannot
+        // lock the member out (issue 13).
         const [{ recent }] = await w.tx.execute<{ recent: number }[]>(
-          `select count(*)::int as recent from ledger_entry where member_id = ? and type = 'PURCHASE' and created_at > ?`,
-          [member.id, new Date(now.getTime() - 3_600_000)],
+          `select count(*)::int as recent from purchase p join ledger_entry e on e.id = p.entry_id
+           where p.member_id = ? and p.partner_id = ? and p.created_at > ? and e.status <> 'REJECTED'`,
+          [member.id, scope, new Date(now.getTime() - 3_600_000)],
         );
         if (recent >= settings.earnLimitPerHour) throw new EarnRateLimitedError(settings.earnLimitPerHour);
         const [{ first_order }] = await w.tx.execute<{ first_order: boolean }[]>(
@@ -194,11 +209,11 @@ export class LedgerService {
           reference: orderId,
           source: sourceOf(principal),
           description: `订单 ${orderId} 消费 ¥${input.amount.toFixed(2)}`,
-          idempotencyKey: orderId,
+          idempotencyKey: orderKey(scope, orderId),
         });
         await w.tx.execute(
-          `insert into purchase (order_id, member_id, amount, category, occurred_at, entry_id, points, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)`,
-          [orderId, member.id, input.amount.toFixed(2), category, occurredAt, entry.id, points, now],
+          `insert into purchase (partner_id, order_id, member_id, amount, category, occurred_at, entry_id, points, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [scope, orderId, member.id, input.amount.toFixed(2), category, occurredAt, entry.id, points, now],
         );
         if (!held) {
           await this.addSpend(w, member, input.amount, tiers);
@@ -256,15 +271,17 @@ export class LedgerService {
     const refundId = input.refundId != null ? requireText(input.refundId, 'refundId', KEY_MAX) : null;
     const refundKey = refundId ? `id:${refundId}` : input.amount != null ? `amount:${input.amount.toFixed(2)}` : 'full';
 
-    const [located] = await em.execute<{ member_id: string }[]>('select member_id from purchase where order_id = ?', [orderId]);
+    // Another partner's order is NOT_FOUND, exactly like one that does not exist.
+    const scope = partnerScopeOf(principal);
+    const [located] = await em.execute<{ member_id: string }[]>('select member_id from purchase where partner_id = ? and order_id = ?', [scope, orderId]);
     if (!located) throw new OrderNotFoundError(orderId);
 
     return this.inTransaction(em, async (w) => {
       const member = await w.lockMember(located.member_id);
-      const [order] = await w.tx.execute<PurchaseRow[]>('select * from purchase where order_id = ? for update', [orderId]);
+      const [order] = await w.tx.execute<PurchaseRow[]>('select * from purchase where partner_id = ? and order_id = ? for update', [scope, orderId]);
       const [previous] = await w.tx.execute<{ amount: string; entry_id: string; points_reversed: number; shortfall: number }[]>(
-        'select amount, entry_id, points_reversed, shortfall from purchase_reversal where order_id = ? and refund_key = ?',
-        [orderId, refundKey],
+        'select amount, entry_id, points_reversed, shortfall from purchase_reversal where partner_id = ? and order_id = ? and refund_key = ?',
+        [scope, orderId, refundKey],
       );
       const orderAmount = new Decimal(order.amount);
       const refunded = new Decimal(order.refunded_amount);
@@ -303,7 +320,7 @@ export class LedgerService {
             reference: orderId,
             source: sourceOf(principal),
             description: `订单 ${orderId} 退款 ¥${refundNow.toFixed(2)}: ${reason}`,
-            idempotencyKey: `${orderId}:${refundKey}`,
+            idempotencyKey: `${orderKey(scope, orderId)}:${refundKey}`,
           }));
           member.pointsDebt += claim - covered;
         }
@@ -319,12 +336,12 @@ export class LedgerService {
       }
       const shortfall = toReverse - forgive - covered;
       await w.tx.execute(
-        'update purchase set refunded_amount = ?, points_reversed = points_reversed + ?, points_forgiven = points_forgiven + ? where order_id = ?',
-        [refunded.plus(refundNow).toFixed(2), toReverse, forgive, orderId],
+        'update purchase set refunded_amount = ?, points_reversed = points_reversed + ?, points_forgiven = points_forgiven + ? where partner_id = ? and order_id = ?',
+        [refunded.plus(refundNow).toFixed(2), toReverse, forgive, scope, orderId],
       );
       await w.tx.execute(
-        'insert into purchase_reversal (order_id, refund_key, amount, entry_id, points_reversed, shortfall) values (?, ?, ?, ?, ?, ?)',
-        [orderId, refundKey, refundNow.toFixed(2), entry.id, covered, shortfall],
+        'insert into purchase_reversal (partner_id, order_id, refund_key, amount, entry_id, points_reversed, shortfall) values (?, ?, ?, ?, ?, ?, ?)',
+        [scope, orderId, refundKey, refundNow.toFixed(2), entry.id, covered, shortfall],
       );
       return { entry, memberId: member.id, pointsReversed: covered, shortfall };
     });
@@ -404,6 +421,23 @@ export class LedgerService {
     const [row] = await em.execute<{ member_id: string }[]>('select member_id from ledger_entry where id = ?', [entryId]);
     if (!row) throw new EntryNotFoundError(entryId);
     return row.member_id;
+  }
+
+  /**
+   * balanceChanged's first event: where the member stands now (spendable balance, latest posted
+   * entry, delta 0, so a client summing deltas counts nothing twice); null before any posting.
+   */
+  async currentBalanceEvent(em: EntityManager, memberId: string): Promise<BalanceEventPayload | null> {
+    const now = this.deps.clock.now();
+    const [row] = await em.execute<(EntryRow & { spendable: number })[]>(
+      `select e.*, ${SPENDABLE_BALANCE_SQL} as spendable from member m
+       join lateral (select * from ledger_entry where member_id = m.id and status = 'POSTED' order by id desc limit 1) e on true
+       where m.id = ?`,
+      [now, memberId],
+    );
+    if (!row) return null;
+    const { spendable, ...entry } = row;
+    return { ...balanceEvent(entry as EntryRow), balance: spendable, delta: 0, at: now.toISOString() };
   }
 
   /** Member.ledger: newest first, keyset-paginated on the entry id. */

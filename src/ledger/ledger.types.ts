@@ -41,7 +41,8 @@ export class LedgerEntryNode {
   @Field(() => Int, { description: "The member's balance right after this entry was posted." }) balanceAfter!: number;
   @Field(() => String, { nullable: true, description: 'Where it came from: an order id, task code, redemption id...' })
   reference!: string | null;
-  @Field(() => String) source!: string;
+  /** As stored (partner:<id>, admin:<subject>, ...); the `source` field shows it to the viewer (ledger.rules presentSource). */
+  rawSource!: string;
   @Field(() => String) description!: string;
   @Field(() => Date, { nullable: true, description: 'For credits: when these points expire (null: never).' }) expiresAt!: Date | null;
   @Field(() => Date) createdAt!: Date;
@@ -168,7 +169,7 @@ export function toEntryType(row: EntryRow): LedgerEntryNode {
     delta: row.delta,
     balanceAfter: row.balance_after,
     reference: row.reference,
-    source: row.source,
+    rawSource: row.source,
     description: row.description,
     expiresAt: row.expires_at ? new Date(row.expires_at) : null,
     createdAt: new Date(row.created_at),

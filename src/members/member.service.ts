@@ -12,6 +12,7 @@ import { TierCache, type TierView } from './tier.cache';
 import { DuplicateMemberError, MemberNotFoundError } from './member.errors';
 import { newInviteCode, normalizeMobile, normalizeNickname, spendRangeOf, tierProblems } from './member.rules';
 import type { MemberFilter, RegisterMemberInput, TierInput } from './member.types';
+import { transaction } from '../platform/db/transaction';
 
 const EXTERNAL_ID_MAX = 64;
 const REASON_MAX = 500;
@@ -59,7 +60,7 @@ export class MemberService {
 
     for (let attempt = 1; ; attempt++) {
       try {
-        return await em.fork().transactional(async (tx) => {
+        return await transaction(em.fork(), async (tx) => {
           let referredBy: string | null = null;
           if (input.inviteCode != null) {
             const inviter = await tx.findOne(Member, { inviteCode: input.inviteCode.trim().toUpperCase() });
@@ -93,7 +94,7 @@ export class MemberService {
   async updateProfile(em: EntityManager, memberId: string, nicknameInput: string): Promise<Member> {
     const nickname = normalizeNickname(nicknameInput);
     if (!nickname) throw new BadInputError('nickname must be 1 to 32 characters', 'nickname');
-    return em.transactional(async (tx) => {
+    return transaction(em, async (tx) => {
       const member = await this.getById(tx, memberId);
       member.nickname = nickname;
       member.updatedAt = member.lastActiveAt = this.clock.now();
@@ -107,7 +108,7 @@ export class MemberService {
     if (frozen && (why.length === 0 || why.length > REASON_MAX)) {
       throw new BadInputError(`reason must be 1 to ${REASON_MAX} characters`, 'reason');
     }
-    return em.transactional(async (tx) => {
+    return transaction(em, async (tx) => {
       const member = await this.getById(tx, memberId);
       member.status = frozen ? MemberStatus.FROZEN : MemberStatus.ACTIVE;
       member.frozenReason = frozen ? why : null;
@@ -168,7 +169,7 @@ export class MemberService {
       throw new BadInputError('multiplier must be greater than 0 and at most 100', 'multiplier');
     }
     const multiplier = new Decimal(input.multiplier).toDecimalPlaces(3).toFixed(3);
-    return em.transactional(async (tx) => {
+    return transaction(em, async (tx) => {
       // One writer at a time: the ordering check below reads the whole set.
       await tx.getConnection().execute(`select pg_advisory_xact_lock(hashtext('tier-set'))`);
       const tiers = await tx.find(Tier, {});

@@ -35,7 +35,7 @@ export function recordCaller(res: Response, context: object | null, role: string
 export function accessLog(log: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const path = req.originalUrl.split('?')[0];
-    if (path !== '/graphql') return next();
+    if (path !== '/graphql' && path !== '/partner/graphql') return next();
     const started = process.hrtime.bigint();
     const record = recordOf(res);
     res.once('finish', () => {

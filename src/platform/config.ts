@@ -28,6 +28,16 @@ const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const partnerSchema = z.strictObject({
+  /** What members see as the source of this partner's postings. */
+  name: z.string().min(1),
+  /** Operation names this partner may run; absent: every partner operation. */
+  operations: z.array(z.string().min(1)).optional(),
+  /** Token bucket: sustained requests per second and burst, instead of the defaults. */
+  ratePerSecond: z.number().int().min(1).optional(),
+  burst: z.number().int().min(1).optional(),
+});
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -41,6 +51,8 @@ const schema = z
       .default('')
       .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
       .pipe(z.array(z.url({ protocol: /^postgres(ql)?$/, message: 'each entry must be a postgres:// URL' }))),
+    DATABASE_STATEMENT_TIMEOUT_MS: intFrom(5000, 100),
+    DATABASE_CONNECT_TIMEOUT_MS: intFrom(2000, 100),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
     /** Redis Cluster seed nodes (`host:port,host:port`): every Redis use goes to the cluster instead of REDIS_URL. */
     REDIS_CLUSTER_NODES: z
@@ -84,6 +96,23 @@ const schema = z
     PAYMENT_WINDOW_SECONDS: intFrom(900, 1),
     PURCHASE_MAX_AGE_DAYS: intFrom(30, 0),
     PURCHASE_MAX_FUTURE_SECONDS: intFrom(300, 0),
+    /** Partners by partnerId: display name, allowed operations, rate overrides (README, "Partners"). */
+    PARTNERS: z
+      .string()
+      .default('{}')
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'not JSON' });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.record(z.string().min(1), partnerSchema)),
+    PARTNER_RATE_PER_SECOND: intFrom(100, 1),
+    PARTNER_RATE_BURST: intFrom(200, 1),
+    PARTNER_AUDIT_FLUSH_MS: intFrom(1000, 10),
+    APQ_TTL_SECONDS: intFrom(86_400, 1),
   });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -106,6 +135,7 @@ function toConfig(env: z.output<typeof schema>) {
     databaseUrl: env.DATABASE_URL,
     databasePoolMax: env.DATABASE_POOL_MAX,
     databaseReadUrls: env.DATABASE_READ_URLS,
+    databaseTimeouts: { statementMs: env.DATABASE_STATEMENT_TIMEOUT_MS, connectMs: env.DATABASE_CONNECT_TIMEOUT_MS },
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
     redisClusterNodes: env.REDIS_CLUSTER_NODES.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) })),
@@ -139,6 +169,13 @@ function toConfig(env: z.output<typeof schema>) {
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     payments: { windowSeconds: env.PAYMENT_WINDOW_SECONDS },
     purchases: { maxAgeDays: env.PURCHASE_MAX_AGE_DAYS, maxFutureSeconds: env.PURCHASE_MAX_FUTURE_SECONDS },
+    partners: {
+      byId: env.PARTNERS,
+      ratePerSecond: env.PARTNER_RATE_PER_SECOND,
+      burst: env.PARTNER_RATE_BURST,
+      auditFlushMs: env.PARTNER_AUDIT_FLUSH_MS,
+    },
+    apqTtlSeconds: env.APQ_TTL_SECONDS,
     leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, retentionDays: env.LEADERBOARD_RETENTION_DAYS, statsIntervalMs: env.STATS_INTERVAL_MS },
     businessGaugesIntervalMs: env.BUSINESS_GAUGES_INTERVAL_MS,
   };

@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { AuthenticationError, AuthorizationError } from 'type-graphql';
+import { isRetryableDatabaseError } from './db/failures';
 
 /** The contract's error codes (contract README, "Errors"). */
 export const ErrorCode = {
@@ -65,9 +66,10 @@ export class ConflictError extends DomainError {
     super(ErrorCode.CONFLICT, message, details);
   }
 }
+/** A dependency is away for now: `retryable` tells the client the same request may be sent again. */
 export class ServiceUnavailableError extends DomainError {
   constructor(message: string) {
-    super(ErrorCode.SERVICE_UNAVAILABLE, message);
+    super(ErrorCode.SERVICE_UNAVAILABLE, message, { retryable: true });
   }
 }
 
@@ -120,6 +122,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, re
   if (isNulInText(original)) {
     return { ...base, message: 'Text must not contain the NUL character (U+0000)', extensions: { code: ErrorCode.BAD_USER_INPUT } };
   }
+  if (isRetryableDatabaseError(original)) {
+    // PostgreSQL down, restarting or too slow, or a conflict still lost after the unit of work's
+    // retries: nothing was committed, so the client may safely send the same request again.
+    return { ...base, message: 'The service is temporarily unavailable; retry shortly', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryable: true } };
+  }
   if (original instanceof AuthenticationError) {
     return { ...base, extensions: { code: ErrorCode.UNAUTHENTICATED } };
   }
@@ -127,6 +134,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, re
     return { ...base, message: 'You may not do this', extensions: { code: ErrorCode.FORBIDDEN } };
   }
   const code = formatted.extensions?.code;
+  // Apollo's APQ refuses a hash that is not the query's with no code of its own: the client's mistake.
+  if (original instanceof GraphQLError && original.message === 'provided sha does not match query') {
+    return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT, reason: 'PERSISTED_QUERY_HASH_MISMATCH' } };
+  }
   if (typeof code === 'string') {
     if (REQUEST_ERROR_CODES.has(code)) {
       // The contract lists BAD_USER_INPUT for a bad request; keep GraphQL's own reason beside it.

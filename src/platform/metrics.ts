@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ApolloServerPlugin } from '@apollo/server';
 
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -37,6 +37,37 @@ export class Metrics {
     help: 'Duration of scheduled job runs',
     labelNames: ['job'] as const,
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [this.registry],
+  });
+  /** HTTP requests received and not yet answered (set from the server's HttpDrain at scrape time). */
+  readonly httpInFlight = new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'HTTP requests received and not yet answered',
+    registers: [this.registry],
+  });
+  /** /partner/graphql: calls by partner, persisted operation and outcome (OK or the error code). */
+  readonly partnerCalls = new Counter({
+    name: 'partner_calls_total',
+    help: 'Partner calls by partner, operation and result code',
+    labelNames: ['partner', 'operation', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly partnerCallDuration = new Histogram({
+    name: 'partner_call_duration_seconds',
+    help: 'Partner call duration by partner and operation',
+    labelNames: ['partner', 'operation'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  /** The partner rate limit could not reach Redis and let the call through. */
+  readonly partnerRateLimitFailOpen = new Counter({
+    name: 'partner_rate_limit_fail_open_total',
+    help: 'Partner calls served without a rate-limit decision because Redis did not answer',
+    registers: [this.registry],
+  });
+  readonly partnerAuditDropped = new Counter({
+    name: 'partner_audit_dropped_total',
+    help: 'Partner audit rows dropped because PostgreSQL stayed unavailable',
     registers: [this.registry],
   });
   private readonly seenOperations = new Set<string>();

@@ -125,6 +125,8 @@ export function startWsServer(options: WsServerOptions) {
         const header = (ctx.connectionParams as { authorization?: unknown } | undefined)?.authorization;
         try {
           const principal = verifier.verifyAuthorization(typeof header === 'string' ? header : null);
+          // Partners run reviewed operations only, through /partner/graphql: no socket for them.
+          if (principal.role === 'partner') return false;
           if (!perPrincipal.take(`${principal.role}:${principal.subject}`, ctx.extra.socket)) {
             // Closed here with its own code; graphql-ws then sends nothing on the closed socket.
             ctx.extra.socket.close(TOO_MANY_CONNECTIONS, `At most ${config.ws.maxConnectionsPerPrincipal} connections per token subject`);

@@ -56,9 +56,9 @@ export class Task {
 /** One completion per member, task and period (day, ISO week, or ONCE): the database forbids a second. */
 @Entity({ tableName: 'task_completion' })
 @Unique({ name: 'task_completion_period_unique', properties: ['memberId', 'taskId', 'periodKey'] })
-@Unique({ name: 'task_completion_reference_unique', properties: ['taskId', 'reference'] })
+@Unique({ name: 'task_completion_reference_unique', properties: ['taskId', 'partnerId', 'reference'] })
 export class TaskCompletion {
-  [OptionalProps]?: 'id' | 'reference';
+  [OptionalProps]?: 'id' | 'reference' | 'partnerId';
 
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
@@ -71,6 +71,10 @@ export class TaskCompletion {
 
   @Property({ type: 'text' })
   periodKey!: string;
+
+  /** Who reported it: the partner's id, '' for admins and members; references are unique per partner. */
+  @Property({ type: 'text', default: '' })
+  partnerId: string = '';
 
   /** The partner's reference (recordTaskCompletion is idempotent on it). */
   @Property({ type: 'text', nullable: true })

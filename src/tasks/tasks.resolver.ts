@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { Context } from '../context';
-import { requireMemberId, Role } from '../auth/principal';
+import { partnerScopeOf, requireMemberId, Role } from '../auth/principal';
 import { currentMember } from '../members/member.resolver';
 import { MemberType, toMemberType } from '../members/member.types';
 import {
@@ -43,7 +43,7 @@ export class TasksResolver {
     @Arg('reference', () => String) reference: string,
     @Ctx() ctx: Context,
   ): Promise<TaskCompletionPayload> {
-    const result = await ctx.services.gamification.recordCompletion(ctx.em, memberId, code, reference);
+    const result = await ctx.services.gamification.recordCompletion(ctx.em, memberId, code, reference, partnerScopeOf(ctx.principal));
     return { ...result, task: toTaskType(result.task) };
   }
 

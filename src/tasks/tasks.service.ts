@@ -20,6 +20,7 @@ import { NotificationKind } from '../notifications/notification.entity';
 import { Challenge, ChallengeMetric, Task, TaskFrequency } from './tasks.entity';
 import { AlreadyDoneError, TaskNotFoundError } from './tasks.errors';
 import { challengeIncrement, checkInReward, localDayBounds, nextCheckInReward, nextResetAt, streakToday, taskPeriodKey } from './tasks.rules';
+import { transaction } from '../platform/db/transaction';
 
 export interface TaskFields {
   code: string;
@@ -105,7 +106,7 @@ export class GamificationService {
     const description = text(input.description, 'description', 500, false);
     if (!Number.isInteger(input.points) || input.points < 1 || input.points > 1_000_000) throw new BadInputError('points must be 1 to 1000000', 'points');
     const write = () =>
-      em.fork().transactional(async (tx) => {
+      transaction(em.fork(), async (tx) => {
         const now = this.deps.clock.now();
         const task = await tx.findOne(Task, { code });
         const fields = { name, description, points: input.points, frequency: input.frequency, selfClaimable: input.selfClaimable ?? false, active: input.active ?? true, updatedAt: now };
@@ -150,23 +151,26 @@ export class GamificationService {
     return this.complete(em, memberId, task, null);
   }
 
-  /** A partner reports a completion; the same reference again returns the first result. */
-  async recordCompletion(em: EntityManager, memberId: string, code: string, referenceInput: string): Promise<CompletionResult> {
+  /**
+   * A partner reports a completion; the same reference from the same partner again returns the
+   * first result. `partnerId` scopes references ('' for admins), as order ids are scoped.
+   */
+  async recordCompletion(em: EntityManager, memberId: string, code: string, referenceInput: string, partnerId = ''): Promise<CompletionResult> {
     const reference = text(referenceInput, 'reference', 128);
     const task = await em.findOne(Task, { code: code.trim() });
     if (!task || !task.active) throw new TaskNotFoundError(code);
     if (!isUuid(memberId)) throw new MemberNotFoundError(memberId);
-    return this.complete(em, memberId, task, reference);
+    return this.complete(em, memberId, task, reference, partnerId);
   }
 
-  private async complete(em: EntityManager, memberId: string, task: Task, reference: string | null): Promise<CompletionResult> {
+  private async complete(em: EntityManager, memberId: string, task: Task, reference: string | null, partnerId = ''): Promise<CompletionResult> {
     try {
       return await this.deps.ledger.inTransaction(em, async (w) => {
         const member = await w.lockMember(memberId);
         if (reference) {
           const [previous] = await w.tx.execute<{ member_id: string; points: number }[]>(
-            `select c.member_id, e.delta as points from task_completion c join ledger_entry e on e.id = c.entry_id where c.task_id = ? and c.reference = ?`,
-            [task.id, reference],
+            `select c.member_id, e.delta as points from task_completion c join ledger_entry e on e.id = c.entry_id where c.task_id = ? and c.partner_id = ? and c.reference = ?`,
+            [task.id, partnerId, reference],
           );
           if (previous) {
             if (previous.member_id !== memberId) throw new ConflictError('This reference was already reported for another member', { reference });
@@ -179,8 +183,8 @@ export class GamificationService {
         if (done) throw new AlreadyDoneError(task.frequency === TaskFrequency.ONCE ? 'This task is already done' : 'This task is already done for this period');
         const entry = await this.reward(w, member, task.points, task.code, `完成任务「${task.name}」`);
         await w.tx.execute(
-          'insert into task_completion (member_id, task_id, period_key, reference, entry_id, completed_at) values (?, ?, ?, ?, ?, ?)',
-          [memberId, task.id, period, reference, entry.id, w.now],
+          'insert into task_completion (member_id, task_id, period_key, partner_id, reference, entry_id, completed_at) values (?, ?, ?, ?, ?, ?, ?)',
+          [memberId, task.id, period, partnerId, reference, entry.id, w.now],
         );
         await this.advanceChallenges(w, member, { kind: 'task' });
         await w.tx.execute('update member set last_active_at = ? where id = ?', [w.now, memberId]);
@@ -188,7 +192,7 @@ export class GamificationService {
       });
     } catch (error) {
       if (uniqueViolation(error) === 'task_completion_period_unique') throw new AlreadyDoneError('This task is already done for this period');
-      if (uniqueViolation(error) === 'task_completion_reference_unique') return this.complete(em, memberId, task, reference);
+      if (uniqueViolation(error) === 'task_completion_reference_unique') return this.complete(em, memberId, task, reference, partnerId);
       throw error;
     }
   }
@@ -249,7 +253,7 @@ export class GamificationService {
     if (!Number.isInteger(input.rewardPoints) || input.rewardPoints < 1 || input.rewardPoints > 1_000_000) throw new BadInputError('rewardPoints must be 1 to 1000000', 'rewardPoints');
     if (input.endsAt <= input.startsAt) throw new BadInputError('endsAt must be after startsAt', 'endsAt');
     const write = () =>
-      em.fork().transactional(async (tx) => {
+      transaction(em.fork(), async (tx) => {
         const fields = { name, description, metric: input.metric, target: target.toFixed(2), rewardPoints: input.rewardPoints, startsAt: input.startsAt, endsAt: input.endsAt, updatedAt: this.deps.clock.now() };
         const challenge = await tx.findOne(Challenge, { code });
         if (challenge) return Object.assign(challenge, fields);

@@ -55,7 +55,7 @@ async function reverse(api: TestApp, orderId: string, amount?: string) {
   return api.gql(
     `mutation($input: ReverseEarnInput!) { reverseEarn(input: $input) { pointsReversed shortfall entry { type delta } member { balance } } }`,
     { input: { orderId, reason: 'refund', amount } },
-    tokens.partner(),
+    tokens.admin(),
   );
 }
 

@@ -109,7 +109,7 @@ describe('ledger under concurrency', async () => {
     const results = await Promise.all([
       ...Array.from({ length: 8 }, () => earn(api, m.id, '10')),
       ...Array.from({ length: 10 }, () => adjust(api, m.id, -30)),
-      api.gql(`mutation($orderId: String!) { reverseEarn(input: { orderId: $orderId, reason: "退货" }) { pointsReversed shortfall } }`, { orderId }, tokens.partner()),
+      api.gql(`mutation($orderId: String!) { reverseEarn(input: { orderId: $orderId, reason: "退货" }) { pointsReversed shortfall } }`, { orderId }, tokens.admin()),
     ]);
     results.slice(0, 8).forEach((r) => expect(r.errors, JSON.stringify(r.errors)).toBeUndefined());
     results.slice(8).forEach((r) => r.errors && expect(r.errors[0].extensions?.code).toBe('INSUFFICIENT_POINTS'));

@@ -40,7 +40,7 @@ describe('earnPoints', async () => {
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     return res.data.earnPoints;
   }
-  async function earnError(input: Record<string, unknown>, token: string | null = tokens.partner()) {
+  async function earnError(input: Record<string, unknown>, token: string | null = tokens.admin()) {
     const res = await api.gql(EARN, { input: { orderId: newOrderId(), ...input } }, token);
     expect(res.errors?.length, `expected an error, got ${JSON.stringify(res.data)}`).toBeGreaterThan(0);
     return res.errors![0].extensions?.code;
@@ -64,7 +64,7 @@ describe('earnPoints', async () => {
         delta: 100,
         balanceAfter: 100,
         reference: orderId,
-        source: 'partner:partner-test',
+        source: 'admin:admin-test',
         expiresAt,
         createdAt: api.clock.now().toISOString(),
       });
@@ -226,7 +226,7 @@ describe('earnPoints', async () => {
       const cat = uniqueCategory();
       const rule = await createRule({ name: '会员日', categories: [cat], multiplier: 3, bonusPoints: 1, weekdays: [3, 1, 1] });
       expect(rule).toMatchObject({ name: '会员日', multiplier: 3, bonusPoints: 1, weekdays: [1, 3], categories: [cat], firstOrderOnly: false, minTierLevel: null, active: true, startsAt: null, endsAt: null });
-      const listed = (await api.ok(`{ earningRules { ${RULE_FIELDS} } }`, {}, tokens.partner())).earningRules;
+      const listed = (await api.ok(`{ earningRules { ${RULE_FIELDS} } }`, {}, tokens.admin())).earningRules;
       expect(listed).toContainEqual(rule);
 
       const m = await createMember(api);

@@ -22,13 +22,13 @@ describe('reverseEarn', async () => {
 
   const view = async (id: string, within = 30) => (await api.ok(VIEW, { id, within })).member;
   const rows = (member: any) => member.ledger.edges.map((e: any) => [e.node.type, e.node.delta, e.node.balanceAfter]);
-  const reverse = (input: Record<string, unknown>, token = tokens.partner()) => api.gql(REVERSE, { input: { reason: '退货', ...input } }, token);
+  const reverse = (input: Record<string, unknown>, token = tokens.admin()) => api.gql(REVERSE, { input: { reason: '退货', ...input } }, token);
   async function reverseOk(input: Record<string, unknown>) {
     const res = await reverse(input);
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     return res.data.reverseEarn;
   }
-  async function reverseCode(input: Record<string, unknown>, token = tokens.partner()) {
+  async function reverseCode(input: Record<string, unknown>, token = tokens.admin()) {
     const res = await reverse(input, token);
     expect(res.errors?.length, `expected an error, got ${JSON.stringify(res.data)}`).toBeGreaterThan(0);
     return res.errors![0].extensions?.code;
@@ -52,7 +52,7 @@ describe('reverseEarn', async () => {
 
     const result = await reverseOk({ orderId: order.orderId, reason: '整单退货' });
     expect(result).toMatchObject({ pointsReversed: 1000, shortfall: 0, member: { balance: 50, lifetimeEarned: 50, totalSpend: '50.00', tier: { level: 1 } } });
-    expect(result.entry).toMatchObject({ memberId: m.id, type: 'REVERSAL', status: 'POSTED', delta: -1000, balanceAfter: 50, reference: order.orderId, source: 'partner:partner-test' });
+    expect(result.entry).toMatchObject({ memberId: m.id, type: 'REVERSAL', status: 'POSTED', delta: -1000, balanceAfter: 50, reference: order.orderId, source: 'admin:admin-test' });
     const member = await view(m.id, 400);
     expect(rows(member)).toEqual([
       ['REVERSAL', -1000, 50],

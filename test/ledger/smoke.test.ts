@@ -17,7 +17,7 @@ describe('ledger smoke', async () => {
     expect(spend.data.adjustPoints).toMatchObject({ delta: -30, balanceAfter: 70 });
     const orderId = newOrderId();
     await earn(api, m.id, '50.00', { orderId });
-    const rev = await api.gql(`mutation { reverseEarn(input: { orderId: "${orderId}", reason: "退货" }) { pointsReversed shortfall member { balance } entry { delta type } } }`, {}, tokens.partner());
+    const rev = await api.gql(`mutation { reverseEarn(input: { orderId: "${orderId}", reason: "退货" }) { pointsReversed shortfall member { balance } entry { delta type } } }`, {}, tokens.admin());
     expect(rev.errors).toBeUndefined();
     expect(rev.data.reverseEarn).toMatchObject({ pointsReversed: 50, shortfall: 0, member: { balance: 70 } });
     api.clock.advanceDays(400);

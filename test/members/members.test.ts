@@ -3,6 +3,8 @@ import pg from 'pg';
 import { startApp } from '../support/app';
 import { createMember, MEMBER_FIELDS, uniqueMobile } from '../support/factories';
 import { tokens } from '../support/tokens';
+import { partnerCall } from '../support/partner';
+import { MemberByExternalIdDocument, RegisterMemberDocument } from '../../schema/generated/graphql';
 
 const REGISTER = 'mutation($input: RegisterMemberInput!) { registerMember(input: $input) { id nickname mobile externalId inviteCode status } }';
 const MEMBERS = `query($filter: MemberFilter, $first: Int, $after: String) {
@@ -16,7 +18,7 @@ describe('members', async () => {
   await db.connect();
   afterAll(() => db.end());
   const setSpend = (id: string, spend: string) => db.query('UPDATE member SET total_spend = $1 WHERE id = $2', [spend, id]);
-  const register = (input: Record<string, unknown>, token = tokens.partner()) => api.gql(REGISTER, { input }, token);
+  const register = (input: Record<string, unknown>, token = tokens.admin()) => api.gql(REGISTER, { input }, token);
   const errorOf = async (input: Record<string, unknown>) => (await register(input)).errors?.[0];
 
   it('lists the four default tiers', async () => {
@@ -107,9 +109,9 @@ describe('members', async () => {
     it('masks the mobile for partners, and shows it to admins and the member itself', async () => {
       const m = await createMember(api, { mobile: '13812341234', externalId: 'mask-1' });
       const query = 'query($id: ID!) { member(id: $id) { mobile } }';
-      expect((await api.ok(query, { id: m.id }, tokens.partner())).member.mobile).toBe('138****1234');
-      expect((await api.ok('{ memberByExternalId(externalId: "mask-1") { mobile } }', {}, tokens.partner())).memberByExternalId.mobile).toBe('138****1234');
-      expect((await register({ mobile: '13912349876', nickname: 'p' })).data.registerMember.mobile).toBe('139****9876');
+      // Partners reach members only through their reviewed operations, which see the mask.
+      const registered = await partnerCall(api, RegisterMemberDocument, { input: { mobile: '13912349876', nickname: 'p' } });
+      expect(registered.data?.registerMember.mobile).toBe('139****9876');
       expect((await api.ok(query, { id: m.id }, tokens.admin())).member.mobile).toBe('13812341234');
       expect((await api.ok(query, { id: m.id }, m.token)).member.mobile).toBe('13812341234');
       expect((await api.ok('{ me { mobile } }', {}, m.token)).me.mobile).toBe('13812341234');
@@ -129,13 +131,13 @@ describe('members', async () => {
   describe('lookups', () => {
     it('finds a member by externalId (admins and partners); null when none', async () => {
       const m = await createMember(api, { nickname: 'ext', externalId: 'shop-7' });
-      for (const token of [tokens.partner(), tokens.admin()]) {
-        expect((await api.ok('{ memberByExternalId(externalId: "shop-7") { id nickname externalId } }', {}, token)).memberByExternalId).toEqual({
-          id: m.id,
-          nickname: 'ext',
-          externalId: 'shop-7',
-        });
-      }
+      expect((await api.ok('{ memberByExternalId(externalId: "shop-7") { id nickname externalId } }', {}, tokens.admin())).memberByExternalId).toEqual({
+        id: m.id,
+        nickname: 'ext',
+        externalId: 'shop-7',
+      });
+      const found = await partnerCall(api, MemberByExternalIdDocument, { externalId: 'shop-7' });
+      expect(found.data?.memberByExternalId).toMatchObject({ id: m.id, nickname: 'ext', balance: 0, tier: { level: 1 } });
       expect((await api.ok('{ memberByExternalId(externalId: "shop-8") { id } }')).memberByExternalId).toBeNull();
       expect((await api.ok('{ memberByExternalId(externalId: "SHOP-7") { id } }')).memberByExternalId).toBeNull();
     });

@@ -192,6 +192,22 @@ describe('formatError', () => {
     expect(formatError(formatted(other), other).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
   });
 
+  it('calls PostgreSQL away (restart, refused, timeouts) or a conflict lost after retries SERVICE_UNAVAILABLE, retryable, with no internals', () => {
+    for (const error of [
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('select 1 - canceling statement due to statement timeout'), { code: '57014' }),
+      new Error('Knex: Timeout acquiring a connection. The pool is probably full.'),
+      new Error('Connection terminated unexpectedly'),
+      Object.assign(new Error('wrapped'), { cause: Object.assign(new Error('deadlock detected'), { code: '40P01' }) }),
+    ]) {
+      const wrapped = inResolver(error);
+      const shown = formatError(formatted(wrapped), wrapped);
+      expect(shown.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+      expect(shown.message).not.toMatch(/5432|select|Knex|deadlock|ECONN/);
+    }
+  });
+
   it('knows every contract code', () => {
     expect(Object.values(ErrorCode).sort()).toEqual(
       [

@@ -35,7 +35,7 @@ describe('logged SQL carries no values', async () => {
   it('at LOG_LEVEL=debug logs statements with placeholders, and a failed statement’s error without its values', async () => {
     const { lines, stream } = capture();
     const log = createLogger('debug', { destination: stream });
-    const orm = await openOrm(api.databaseUrl, 2, log);
+    const orm = await openOrm(api.databaseUrl, 2, { log });
     try {
       const em = orm.em.fork();
       await em.execute('select id from member where mobile = ? and nickname = ?', [MOBILE, NAME]);
@@ -55,7 +55,7 @@ describe('logged SQL carries no values', async () => {
 
   it('logs no statements at the default level', async () => {
     const { lines, stream } = capture();
-    const orm = await openOrm(api.databaseUrl, 2, createLogger('info', { destination: stream }));
+    const orm = await openOrm(api.databaseUrl, 2, { log: createLogger('info', { destination: stream }) });
     try {
       await orm.em.fork().execute('select id from member where mobile = ?', [MOBILE]);
     } finally {

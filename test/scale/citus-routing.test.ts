@@ -17,7 +17,7 @@ const DISTRIBUTED: Record<string, string> = {
   ledger_entry: 'member_id',
   lot_allocation: '(select l.member_id from points_lot l where l.id = t.lot_id)',
   purchase: 'member_id',
-  purchase_reversal: '(select p.member_id from purchase p where p.order_id = t.order_id)',
+  purchase_reversal: '(select p.member_id from purchase p where p.partner_id = t.partner_id and p.order_id = t.order_id)',
   redemption: 'member_id',
   coupon: 'member_id',
   notification: 'member_id',
@@ -45,7 +45,7 @@ const NOT_TABLES = new Set(['set', 'select', 'due', 'others', 'lots', 'moved', '
  * list in docs/scaling.md ("Statements to key by member"). A new one fails here.
  */
 const KEYED_BY_ROW_ID = [
-  'select * from purchase where order_id = ?',
+  'select * from purchase where partner_id = ? and order_id = ?',
   "select * from ledger_entry where type = 'ADJUSTMENT' and idempotency_key = ?",
   'update points_lot p set remaining = p.remaining - a.amount from jsonb_to_recordset',
   'insert into lot_allocation (entry_id, lot_id, amount) select ?, a.lot_id, a.amount from jsonb_to_recordset',
@@ -55,13 +55,13 @@ const KEYED_BY_ROW_ID = [
   'update points_lot p set remaining = p.remaining + a.amount from jsonb_to_recordset',
   'insert into lot_allocation (entry_id, lot_id, amount) select ?, a.lot_id, -a.amount from jsonb_to_recordset',
   'update "redemption" set "status" = ?, "refund_entry_id" = ?, "cancel_reason" = ?, "cancelled_at" = ? where "id" = ?',
-  'select member_id from purchase where order_id = ?',
-  'select amount, entry_id, points_reversed, shortfall from purchase_reversal where order_id = ?',
+  'select member_id from purchase where partner_id = ? and order_id = ?',
+  'select amount, entry_id, points_reversed, shortfall from purchase_reversal where partner_id = ? and order_id = ?',
   'select * from ledger_entry where id = ?',
   'select l.id, coalesce((select sum(a.amount) from lot_allocation a join ledger_entry e on e.id = a.entry_id',
-  'update purchase set refunded_amount = ?, points_reversed = points_reversed + ?, points_forgiven = points_forgiven + ? where order_id = ?',
-  'insert into purchase_reversal (order_id, refund_key, amount, entry_id, points_reversed, shortfall)',
-  'select c.member_id, e.delta as points from task_completion c join ledger_entry e on e.id = c.entry_id where c.task_id = ? and c.reference = ?',
+  'update purchase set refunded_amount = ?, points_reversed = points_reversed + ?, points_forgiven = points_forgiven + ? where partner_id = ? and order_id = ?',
+  'insert into purchase_reversal (partner_id, order_id, refund_key, amount, entry_id, points_reversed, shortfall)',
+  'select c.member_id, e.delta as points from task_completion c join ledger_entry e on e.id = c.entry_id where c.task_id = ? and c.partner_id = ? and c.reference = ?',
   'select "m0".* from "member" as "m0" where "m0"."invite_code" = ?',
   'select "c0".* from "coupon" as "c0" where "c0"."redemption_id" in (?)',
 ];
@@ -173,8 +173,8 @@ describe('Citus-ready: each money use case stays on one member’s shard, plus r
         },
         ['catalog_item'],
       ],
-      ['reverse', () => api.ok(`mutation($o: String!) { reverseEarn(input: { orderId: $o, reason: "退货", amount: "50.00" }) { pointsReversed } }`, { o: orderId }, tokens.partner()), []],
-      ['task reward', () => api.ok(`mutation($m: ID!) { recordTaskCompletion(memberId: $m, code: "review", reference: "r-1") { pointsAwarded } }`, { m: m.id }, tokens.partner()), []],
+      ['reverse', () => api.ok(`mutation($o: String!) { reverseEarn(input: { orderId: $o, reason: "退货", amount: "50.00" }) { pointsReversed } }`, { o: orderId }), []],
+      ['task reward', () => api.ok(`mutation($m: ID!) { recordTaskCompletion(memberId: $m, code: "review", reference: "r-1") { pointsAwarded } }`, { m: m.id }), []],
     ];
     const unrouted: Record<string, string[]> = {};
     for (const [name, run, shared] of cases) {

@@ -58,6 +58,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** The app's logger (tests that read log lines pass one writing to a stream). */
   logger?: import('../../src/platform/logger').Logger;
+  /** Reach the file's database another way (through a fault-injecting TCP proxy): maps its URL to the one the app uses. */
+  databaseVia?: (url: string) => string;
 }
 
 export async function startApp(options: StartOptions = {}): Promise<TestApp> {
@@ -67,7 +69,7 @@ export async function startApp(options: StartOptions = {}): Promise<TestApp> {
     ...process.env,
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    DATABASE_URL: db.url,
+    DATABASE_URL: options.databaseVia ? options.databaseVia(db.url) : db.url,
     DATABASE_POOL_MAX: '10',
     REDIS_PREFIX: redisPrefix,
     JOBS_ENABLED: 'false',

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { ROOT } from './root';
 import { quoteIdent, splitDatabaseUrl } from '../../src/platform/db/database';
 
 export const BASE_DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/loyalty';
@@ -14,7 +15,8 @@ export function databaseUrl(name: string): string {
 
 /** The template is named after the migrations' content: a changed migration builds a new one. */
 export function templateName(): string {
-  const dir = join(__dirname, '..', '..', 'migrations');
+  // From test/support, or from dist/test/support when compiled for `npm run chaos`: the sources either way.
+  const dir = join(ROOT, 'migrations');
   const hash = createHash('sha256');
   for (const file of readdirSync(dir).sort()) hash.update(file).update(readFileSync(join(dir, file)));
   return `loyalty_tmpl_${hash.digest('hex').slice(0, 12)}`;

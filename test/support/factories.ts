@@ -25,7 +25,7 @@ export async function createMember(api: TestApp, input: { nickname?: string; mob
   const data = await api.ok(
     `mutation($input: RegisterMemberInput!) { registerMember(input: $input) { id inviteCode mobile } }`,
     { input: { nickname: input.nickname ?? `会员${sequence}`, mobile, externalId: input.externalId, inviteCode: input.inviteCode } },
-    tokens.partner(),
+    tokens.admin(),
   );
   return { id: data.registerMember.id, inviteCode: data.registerMember.inviteCode, mobile, token: tokens.member(data.registerMember.id) };
 }

@@ -12,7 +12,7 @@ export async function earn(api: TestApp, memberId: string, amount: string, optio
   const res = await api.gql(
     `mutation($input: EarnPointsInput!) { earnPoints(input: $input) { points status duplicate entry { ${ENTRY_FIELDS} } member { balance lifetimeEarned totalSpend tier { level } } } }`,
     { input: { memberId, orderId: options.orderId ?? newOrderId(), amount, category: options.category, occurredAt: options.occurredAt } },
-    tokens.partner(),
+    tokens.admin(),
   );
   return res;
 }

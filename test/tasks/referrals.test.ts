@@ -46,7 +46,7 @@ describe('referrals', async () => {
       { member_id: inviter.id, amount: 100, remaining: 100 },
     ]);
     // The registration's own payload shows the invitee's reward.
-    const another = await api.ok(REGISTER, { input: { nickname: '又一个', mobile: uniqueMobile(), inviteCode: inviter.inviteCode } }, tokens.partner());
+    const another = await api.ok(REGISTER, { input: { nickname: '又一个', mobile: uniqueMobile(), inviteCode: inviter.inviteCode } }, tokens.admin());
     expect(another.registerMember.balance).toBe(50);
     expect(await balanceOf(api, inviter.id)).toBe(200);
     // Without a code nobody is rewarded.
@@ -83,13 +83,13 @@ describe('referrals', async () => {
   it('an unknown invite code is BAD_USER_INPUT, and no member is created', async () => {
     const mobile = uniqueMobile();
     for (const inviteCode of ['NOPE2345', 'zzzzzzzz', 'not-a-code']) {
-      const res = await api.gql(REGISTER, { input: { nickname: '无效邀请', mobile, externalId: 'ext-bad-invite', inviteCode } }, tokens.partner());
+      const res = await api.gql(REGISTER, { input: { nickname: '无效邀请', mobile, externalId: 'ext-bad-invite', inviteCode } }, tokens.admin());
       expect(res.errors?.[0].extensions?.code, inviteCode).toBe('BAD_USER_INPUT');
       expect(res.data ?? null).toBeNull();
     }
     expect(await membersWithMobile(mobile)).toBe(0);
     // Nothing half-made blocks a retry: the mobile and externalId are still free.
-    const ok = await api.ok(REGISTER, { input: { nickname: '无效邀请', mobile, externalId: 'ext-bad-invite' } }, tokens.partner());
+    const ok = await api.ok(REGISTER, { input: { nickname: '无效邀请', mobile, externalId: 'ext-bad-invite' } }, tokens.admin());
     expect(ok.registerMember.balance).toBe(0);
   });
 
@@ -140,7 +140,7 @@ describe('referrals', async () => {
   it('a registration that fails (mobile taken) rewards nobody', async () => {
     const inviter = await createMember(api);
     const existing = await createMember(api);
-    expect(await api.code(REGISTER, { input: { nickname: '重复', mobile: existing.mobile, inviteCode: inviter.inviteCode } }, tokens.partner())).toBe('CONFLICT');
+    expect(await api.code(REGISTER, { input: { nickname: '重复', mobile: existing.mobile, inviteCode: inviter.inviteCode } }, tokens.admin())).toBe('CONFLICT');
     expect(await balanceOf(api, inviter.id)).toBe(0);
     expect(await referrals(inviter)).toEqual([]);
   });
@@ -148,7 +148,7 @@ describe('referrals', async () => {
   it('concurrent registrations with one code reward the inviter once per invitee', async () => {
     const inviter = await createMember(api);
     const results = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => api.gql(REGISTER, { input: { nickname: `并发${i}`, mobile: uniqueMobile(), inviteCode: inviter.inviteCode } }, tokens.partner())),
+      Array.from({ length: 6 }, (_, i) => api.gql(REGISTER, { input: { nickname: `并发${i}`, mobile: uniqueMobile(), inviteCode: inviter.inviteCode } }, tokens.admin())),
     );
     expect(results.map((r) => r.errors)).toEqual(Array(6).fill(undefined));
     expect(results.map((r) => r.data.registerMember.balance)).toEqual(Array(6).fill(50));

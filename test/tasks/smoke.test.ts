@@ -24,8 +24,8 @@ describe('gamification smoke', async () => {
     expect(await api.code('mutation { claimTask(code: "share") { pointsAwarded } }', {}, m.token)).toBe('ALREADY_DONE');
     expect(await api.code('mutation { claimTask(code: "review") { pointsAwarded } }', {}, m.token)).toBe('FORBIDDEN');
     const rec = `mutation($id: ID!) { recordTaskCompletion(memberId: $id, code: "review", reference: "R1") { pointsAwarded } }`;
-    expect((await api.ok(rec, { id: m.id }, tokens.partner())).recordTaskCompletion.pointsAwarded).toBe(20);
-    expect((await api.ok(rec, { id: m.id }, tokens.partner())).recordTaskCompletion.pointsAwarded).toBe(20);
+    expect((await api.ok(rec, { id: m.id }, tokens.admin())).recordTaskCompletion.pointsAwarded).toBe(20);
+    expect((await api.ok(rec, { id: m.id }, tokens.admin())).recordTaskCompletion.pointsAwarded).toBe(20);
     const tasks = await api.ok('{ tasks { task { code } completedThisPeriod completions nextResetAt } }', {}, m.token);
     expect(tasks.tasks.find((t: any) => t.task.code === 'share')).toMatchObject({ completedThisPeriod: true, completions: 1, nextResetAt: '2026-03-08T16:00:00.000Z' });
 
@@ -40,7 +40,7 @@ describe('gamification smoke', async () => {
     expect((await api.ok('{ me { balance } }', {}, invitee.token)).me.balance).toBe(50);
     const refs = await api.ok('{ referrals { invitee { id } pointsAwarded } }', {}, m.token);
     expect(refs.referrals).toEqual([{ invitee: { id: invitee.id }, pointsAwarded: 100 }]);
-    expect(await api.code('mutation { registerMember(input: { mobile: "13912345678", nickname: "x", inviteCode: "NOPE2345" }) { id } }', {}, tokens.partner())).toBe('BAD_USER_INPUT');
+    expect(await api.code('mutation { registerMember(input: { mobile: "13912345678", nickname: "x", inviteCode: "NOPE2345" }) { id } }', {}, tokens.admin())).toBe('BAD_USER_INPUT');
     await expectReconciled(api);
   });
 });

@@ -40,7 +40,7 @@ describe('tasks', async () => {
   }
   const claim = async (m: CreatedMember, code: string) => (await api.ok(CLAIM, { code }, m.token)).claimTask;
   const claimCode = (m: CreatedMember, code: string) => api.code(CLAIM, { code }, m.token);
-  const record = async (m: CreatedMember, code: string, ref: string) => (await api.ok(RECORD, { id: m.id, code, ref }, tokens.partner())).recordTaskCompletion;
+  const record = async (m: CreatedMember, code: string, ref: string) => (await api.ok(RECORD, { id: m.id, code, ref }, tokens.admin())).recordTaskCompletion;
   const progress = async (m: CreatedMember | null, code: string) => {
     const data = await api.ok(TASKS, {}, m ? m.token : tokens.admin());
     return data.tasks.find((t: any) => t.task.code === code);
@@ -144,7 +144,7 @@ describe('tasks', async () => {
       const m = await createMember(api);
       for (const code of ['no-such-task', inactive.code]) {
         expect(await claimCode(m, code)).toBe('NOT_FOUND');
-        expect(await api.code(RECORD, { id: m.id, code, ref: 'R-1' }, tokens.partner())).toBe('NOT_FOUND');
+        expect(await api.code(RECORD, { id: m.id, code, ref: 'R-1' }, tokens.admin())).toBe('NOT_FOUND');
       }
       expect(await balanceOf(api, m.id)).toBe(0);
     });
@@ -165,7 +165,7 @@ describe('tasks', async () => {
       const m = await createMember(api);
       await api.ok(`mutation($id: ID!) { freezeMember(memberId: $id, reason: "风控") { status } }`, { id: m.id });
       expect(await claimCode(m, t.code)).toBe('MEMBER_FROZEN');
-      expect(await api.code(RECORD, { id: m.id, code: r.code, ref: 'F-1' }, tokens.partner())).toBe('MEMBER_FROZEN');
+      expect(await api.code(RECORD, { id: m.id, code: r.code, ref: 'F-1' }, tokens.admin())).toBe('MEMBER_FROZEN');
       expect(await balanceOf(api, m.id)).toBe(0);
     });
 
@@ -189,7 +189,7 @@ describe('tasks', async () => {
       expect(await record(m, t.code, 'REVIEW-1')).toEqual({ task: { code: t.code }, pointsAwarded: 20, balance: 20 });
       expect(await record(m, t.code, 'REVIEW-1')).toEqual({ task: { code: t.code }, pointsAwarded: 20, balance: 20 });
       // A second review the same day: another reference, but the task is done for today.
-      expect(await api.code(RECORD, { id: m.id, code: t.code, ref: 'REVIEW-2' }, tokens.partner())).toBe('ALREADY_DONE');
+      expect(await api.code(RECORD, { id: m.id, code: t.code, ref: 'REVIEW-2' }, tokens.admin())).toBe('ALREADY_DONE');
       // The next day the replay still answers with the first result; a new reference pays again.
       api.clock.advanceDays(1);
       expect(await record(m, t.code, 'REVIEW-1')).toEqual({ task: { code: t.code }, pointsAwarded: 20, balance: 20 });
@@ -205,7 +205,7 @@ describe('tasks', async () => {
       const t = await task({ frequency: 'DAILY', points: 20 });
       const [a, b] = [await createMember(api), await createMember(api)];
       await record(a, t.code, 'SHARED-REF');
-      expect(await api.code(RECORD, { id: b.id, code: t.code, ref: 'SHARED-REF' }, tokens.partner())).toBe('CONFLICT');
+      expect(await api.code(RECORD, { id: b.id, code: t.code, ref: 'SHARED-REF' }, tokens.admin())).toBe('CONFLICT');
       expect(await balanceOf(api, b.id)).toBe(0);
       // The reference is per task: the same string on another task is another completion.
       const other = await task({ frequency: 'DAILY', points: 5 });
@@ -213,7 +213,7 @@ describe('tasks', async () => {
 
       // Two members reported with one new reference at once: one is paid, the other is a CONFLICT.
       const [c, d] = [await createMember(api), await createMember(api)];
-      const raced = await Promise.all([c, d].map((m) => api.gql(RECORD, { id: m.id, code: t.code, ref: 'RACED-REF' }, tokens.partner())));
+      const raced = await Promise.all([c, d].map((m) => api.gql(RECORD, { id: m.id, code: t.code, ref: 'RACED-REF' }, tokens.admin())));
       expect(raced.filter((r) => !r.errors).map((r) => r.data.recordTaskCompletion.pointsAwarded)).toEqual([20]);
       expect(raced.filter((r) => r.errors).map((r) => r.errors![0].extensions?.code)).toEqual(['CONFLICT']);
       expect((await balanceOf(api, c.id)) + (await balanceOf(api, d.id))).toBe(20);
@@ -223,13 +223,13 @@ describe('tasks', async () => {
       api.clock.set('2026-03-02T02:00:00.000Z');
       const t = await task({ frequency: 'DAILY', points: 20 });
       const m = await createMember(api);
-      const same = await Promise.all(Array.from({ length: 8 }, () => api.gql(RECORD, { id: m.id, code: t.code, ref: 'CONC-1' }, tokens.partner())));
+      const same = await Promise.all(Array.from({ length: 8 }, () => api.gql(RECORD, { id: m.id, code: t.code, ref: 'CONC-1' }, tokens.admin())));
       expect(same.map((r) => r.errors)).toEqual(Array(8).fill(undefined));
       expect(new Set(same.map((r) => JSON.stringify(r.data.recordTaskCompletion)))).toEqual(new Set([JSON.stringify({ task: { code: t.code }, pointsAwarded: 20, balance: 20 })]));
       expect(await rewards(m)).toHaveLength(1);
 
       api.clock.advanceDays(1);
-      const distinct = await Promise.all(Array.from({ length: 8 }, (_, i) => api.gql(RECORD, { id: m.id, code: t.code, ref: `CONC-D-${i}` }, tokens.partner())));
+      const distinct = await Promise.all(Array.from({ length: 8 }, (_, i) => api.gql(RECORD, { id: m.id, code: t.code, ref: `CONC-D-${i}` }, tokens.admin())));
       expect(distinct.filter((r) => !r.errors)).toHaveLength(1);
       expect(distinct.filter((r) => r.errors).map((r) => r.errors![0].extensions?.code)).toEqual(Array(7).fill('ALREADY_DONE'));
       expect(await balanceOf(api, m.id)).toBe(40);
@@ -238,11 +238,11 @@ describe('tasks', async () => {
     it('an unknown member is NOT_FOUND; a blank reference is BAD_USER_INPUT', async () => {
       api.clock.set('2026-03-02T02:00:00.000Z');
       const t = await task({ frequency: 'DAILY', points: 20 });
-      expect(await api.code(RECORD, { id: '00000000-0000-4000-8000-000000000000', code: t.code, ref: 'U-1' }, tokens.partner())).toBe('NOT_FOUND');
-      expect(await api.code(RECORD, { id: 'not-a-uuid', code: t.code, ref: 'U-2' }, tokens.partner())).toBe('NOT_FOUND');
+      expect(await api.code(RECORD, { id: '00000000-0000-4000-8000-000000000000', code: t.code, ref: 'U-1' }, tokens.admin())).toBe('NOT_FOUND');
+      expect(await api.code(RECORD, { id: 'not-a-uuid', code: t.code, ref: 'U-2' }, tokens.admin())).toBe('NOT_FOUND');
       const m = await createMember(api);
-      expect(await api.code(RECORD, { id: m.id, code: t.code, ref: '   ' }, tokens.partner())).toBe('BAD_USER_INPUT');
-      expect(await api.code(RECORD, { id: m.id, code: t.code, ref: 'x'.repeat(129) }, tokens.partner())).toBe('BAD_USER_INPUT');
+      expect(await api.code(RECORD, { id: m.id, code: t.code, ref: '   ' }, tokens.admin())).toBe('BAD_USER_INPUT');
+      expect(await api.code(RECORD, { id: m.id, code: t.code, ref: 'x'.repeat(129) }, tokens.admin())).toBe('BAD_USER_INPUT');
       expect(await balanceOf(api, m.id)).toBe(0);
     });
   });

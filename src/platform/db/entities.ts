@@ -10,6 +10,7 @@ import { CatalogItem, Coupon, MemberVip, Redemption } from '../../catalog/catalo
 import { RankSnapshot } from '../../leaderboard/rank-snapshot.entity';
 import { Experiment, ExperimentConversion, ExperimentEvent, ExperimentExposure, ExperimentExposureTally, ExperimentMetricTally } from '../../experiments/experiment.entity';
 import { CoRedemption, ItemDailyRedemptions, ItemRedeemers, MemberCountedItem } from '../../recommendations/recommendation.entity';
+import { PartnerCall } from '../../partners/partner-call.entity';
 
 /** Every persisted entity, by domain. */
-export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip, RankSnapshot, ProgramSettingsAudit, StatsDaily, ExpiryWarningSent, Task, TaskCompletion, CheckIn, Challenge, ChallengeProgress, Referral, Experiment, ExperimentExposure, ExperimentEvent, ExperimentConversion, ExperimentExposureTally, ExperimentMetricTally, CoRedemption, ItemRedeemers, ItemDailyRedemptions, MemberCountedItem];
+export const ENTITIES = [Member, Tier, LedgerEntry, PointsLot, LotAllocation, Purchase, PurchaseReversal, EarningRule, ProgramSettings, Notification, CatalogItem, Redemption, Coupon, MemberVip, RankSnapshot, ProgramSettingsAudit, StatsDaily, ExpiryWarningSent, Task, TaskCompletion, CheckIn, Challenge, ChallengeProgress, Referral, Experiment, ExperimentExposure, ExperimentEvent, ExperimentConversion, ExperimentExposureTally, ExperimentMetricTally, CoRedemption, ItemRedeemers, ItemDailyRedemptions, MemberCountedItem, PartnerCall];

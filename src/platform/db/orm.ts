@@ -30,9 +30,48 @@ class OrmLogger extends DefaultLogger {
   }
 }
 
-export function ormOptions(databaseUrl: string, poolMax = 20, log?: Logger, readUrls: string[] = []): Options {
+/**
+ * Bounds on every wait for PostgreSQL, so a request fails fast (SERVICE_UNAVAILABLE) instead of
+ * hanging while the database is down, restarting or unreachable.
+ */
+export interface DatabaseTimeouts {
+  /** A statement runs at most this long (server side), and its answer is awaited a little longer (client side). */
+  statementMs: number;
+  /** Opening a connection takes at most this long; waiting for a free pooled one, at most a statement's time. */
+  connectMs: number;
+}
+
+/** How long the client waits past the server's statement_timeout before giving up on a silent network. */
+const CLIENT_WAIT_MARGIN_MS = 1000;
+
+function boundedWaits(timeouts: DatabaseTimeouts) {
+  return {
+    connection: {
+      statement_timeout: timeouts.statementMs,
+      // A statement the server never answers (a cut or stalled network): the server's timeout cannot fire for us.
+      query_timeout: timeouts.statementMs + CLIENT_WAIT_MARGIN_MS,
+      // A session that crashed or stalled mid-transaction must not keep its row locks for long.
+      idle_in_transaction_session_timeout: timeouts.statementMs * 2,
+      connectionTimeoutMillis: timeouts.connectMs,
+      keepAlive: true,
+    },
+    acquireConnectionTimeout: timeouts.connectMs + timeouts.statementMs,
+  };
+}
+
+export interface OrmOptions {
+  /** Where MikroORM's messages go (statements at debug, redacted). */
+  log?: Logger;
+  /** Unset (migrations, CLIs): statements may run as long as they need. */
+  timeouts?: DatabaseTimeouts;
+  /** Read replicas (DATABASE_READ_URLS), used only by lagTolerant reads (./replicas.ts). */
+  readUrls?: string[];
+}
+
+export function ormOptions(databaseUrl: string, poolMax = 20, { log, timeouts, readUrls = [] }: OrmOptions = {}): Options {
   return defineConfig({
     ...(log ? { loggerFactory: () => new OrmLogger(log) } : {}),
+    ...(timeouts ? { driverOptions: boundedWaits(timeouts) } : {}),
     clientUrl: databaseUrl,
     entities: ENTITIES,
     metadataProvider: ReflectMetadataProvider,
@@ -52,8 +91,8 @@ export function ormOptions(databaseUrl: string, poolMax = 20, log?: Logger, read
   });
 }
 
-export async function openOrm(databaseUrl: string, poolMax?: number, log?: Logger, readUrls?: string[]): Promise<MikroORM> {
-  return MikroORM.init(ormOptions(databaseUrl, poolMax, log, readUrls));
+export async function openOrm(databaseUrl: string, poolMax?: number, options: OrmOptions = {}): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(databaseUrl, poolMax, options));
 }
 
 export async function migrate(orm: MikroORM): Promise<string[]> {

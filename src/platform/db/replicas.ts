@@ -9,8 +9,8 @@ export interface SqlReader {
  * A read that may lag the primary by a few seconds, sent to a read replica when
  * `DATABASE_READ_URLS` is set (MikroORM picks one at random), to the primary otherwise.
  *
- * Only for the reads docs/scaling.md ("Read replicas") lists: leaderboard rebuilds, program
- * stats, rank history, catalog lists. Never for a money path, never inside a transaction (it
+ * Only for the reads docs/scaling.md ("Read replicas") lists: program stats, rank history,
+ * catalog lists. Never for a money path, never inside a transaction (it
  * runs outside it), never to read what the same member just wrote.
  */
 export function lagTolerant(em: EntityManager): SqlReader {
