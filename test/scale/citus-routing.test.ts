@@ -61,7 +61,7 @@ const KEYED_BY_ROW_ID = [
   'select l.id, coalesce((select sum(a.amount) from lot_allocation a join ledger_entry e on e.id = a.entry_id',
   'update purchase set refunded_amount = ?, points_reversed = points_reversed + ?, points_forgiven = points_forgiven + ? where partner_id = ? and order_id = ?',
   'insert into purchase_reversal (partner_id, order_id, refund_key, amount, entry_id, points_reversed, shortfall)',
-  'select c.member_id, e.delta as points from task_completion c join ledger_entry e on e.id = c.entry_id where c.task_id = ? and c.partner_id = ? and c.reference = ?',
+  "select c.member_id, case when e.status = 'POSTED' then e.delta else 0 end as points from task_completion c join ledger_entry e on e.id = c.entry_id where c.task_id = ? and c.partner_id = ? and c.reference = ?",
   'select "m0".* from "member" as "m0" where "m0"."invite_code" = ?',
   'select "c0".* from "coupon" as "c0" where "c0"."redemption_id" in (?)',
 ];
@@ -141,7 +141,7 @@ describe('Citus-ready: each money use case stays on one member’s shard, plus r
     for (const s of result.statements) {
       const tables = tablesOf(s.sql);
       for (const t of tables) expect(t in DISTRIBUTED || REFERENCE.has(t) || ITEM_KEYED.has(t), `unclassified table ${t} in: ${s.sql}`).toBe(true);
-      const named = new Set((JSON.stringify(s.params).match(UUID) ?? []).filter((id) => allMembers.has(id)));
+      const named = new Set((JSON.stringify(s.params, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)).match(UUID) ?? []).filter((id) => allMembers.has(id)));
       for (const id of named) expect(ours.has(id), `another member's id in: ${s.sql}`).toBe(true);
       if (tables.some((t) => t in DISTRIBUTED) && named.size === 0) unrouted.push(s.sql);
     }
