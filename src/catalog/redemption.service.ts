@@ -7,19 +7,19 @@ import { BadInputError, ConflictError, DomainError, ForbiddenError, NotFoundErro
 import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { isUuid } from '../platform/ids';
 import { Role, type Principal } from '../auth/principal';
-import { MemberStatus } from '../members/member.entity';
-import { MemberFrozenError } from '../members/member.errors';
-import { LedgerEntryType } from '../ledger/ledger.entity';
-import { SPENDABLE_BALANCE_SQL } from '../ledger/ledger.sql';
+import { MemberStatus } from '../members';
+import { MemberFrozenError } from '../members';
+import { LedgerEntryType } from '../ledger';
+import { SPENDABLE_BALANCE_SQL } from '../ledger';
 import { InsufficientPointsError } from '../ledger/ledger.errors';
-import type { LedgerWriter, LockedMember } from '../ledger/ledger.writer';
+import type { LedgerWriter, LockedMember } from '../ledger';
 import { POINTS_MAX } from '../ledger/ledger.rules';
 import { uniqueViolation } from '../platform/db/orm';
 import type { LedgerService } from '../ledger/ledger.service';
 import { daysUntil, expirySummary } from '../ledger/ledger.rules';
 import type { ProgramService } from '../program/program.service';
 import type { NotificationService } from '../notifications/notification.service';
-import { NotificationKind } from '../notifications/notification.entity';
+import { NotificationKind } from '../notifications';
 import { CatalogItem, Coupon, CouponStatus, ItemType, MemberVip, Redemption, RedemptionStatus } from './catalog.entity';
 import {
   ItemNotFoundError,

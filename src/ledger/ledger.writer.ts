@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { MemberStatus } from '../members/member.entity';
-import { MemberNotFoundError } from '../members/member.errors';
+import { MemberStatus } from '../members';
+import { MemberNotFoundError } from '../members';
 import { InsufficientPointsError } from './ledger.errors';
 import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
 import { allocate } from './ledger.rules';
