@@ -2,10 +2,9 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { systemClock, type Clock } from '../platform/clock';
 import type { Config } from '../platform/config';
+import { isUuid } from '../platform/ids';
 import { UnauthenticatedError } from '../platform/errors';
 import { ROLES, type Principal, type Role } from './principal';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A key object made once: given a string, jsonwebtoken 9 tries to parse it as a public key on
@@ -46,7 +45,7 @@ export class TokenVerifier {
     if (!ROLES.includes(role) || typeof claims.sub !== 'string' || !claims.sub) {
       throw new UnauthenticatedError('The token has no valid role or subject');
     }
-    if (role === 'member' && !UUID.test(claims.sub)) throw new UnauthenticatedError('The token names no member');
+    if (role === 'member' && !isUuid(claims.sub)) throw new UnauthenticatedError('The token names no member');
     if (role === 'partner' && typeof claims.partnerId !== 'string') {
       throw new UnauthenticatedError('A partner token must carry partnerId');
     }

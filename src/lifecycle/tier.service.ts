@@ -6,7 +6,7 @@ import type { Clock } from '../platform/clock';
 import { BadInputError, ConflictError, NotFoundError } from '../platform/errors';
 import { uniqueViolation } from '../platform/db/orm';
 import { isUuid } from '../platform/ids';
-import { localParts } from '../platform/time';
+import { DAY_MS, localParts } from '../platform/time';
 import { heldTierOf } from '../members/member.rules';
 import type { TierView } from '../members/tier.cache';
 import type { MemberService } from '../members/member.service';
@@ -24,7 +24,6 @@ import { addMonths, daysLeft, evaluate, keepCheck, tierStatus, upgradeTo, type H
 import { TIER_CHANGED_TOPIC, tierChangedPayload, type TierChangedPayload } from './lifecycle.topics';
 
 const REASON_MAX = 500;
-const DAY_MS = 86_400_000;
 
 /** A member's tier state and spend, as one query reads them (for one member or a job's batch). */
 interface MemberTierRow {

@@ -5,3 +5,4 @@
 export { MemberStatus, type Member } from './member.entity';
 export * from './member.errors';
 export { currentMember } from './current-member';
+export { touchLastActive } from './member.activity';

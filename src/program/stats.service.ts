@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { addLocalDays, localDate, startOfLocalDay } from '../platform/time';
+import { addLocalDays, DAY_MS, localDate, startOfLocalDay } from '../platform/time';
 
 export interface ProgramStatsValue {
   members: number;
@@ -20,7 +20,6 @@ interface Totals {
   expired: bigint;
 }
 
-const DAY_MS = 86_400_000;
 export const STATS_WINDOW_DAYS = 30;
 
 /**
