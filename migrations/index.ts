@@ -9,8 +9,8 @@ import { Migration20261122000700LedgerRateIndex } from './Migration2026112200070
 import { Migration20261129100000Partners } from './Migration20261129100000Partners';
 import { Migration20261129110000Recommendations } from './Migration20261129110000Recommendations';
 import { Migration20261129120000Payments } from './Migration20261129120000Payments';
-import { Migration20261129210000Experiments } from './Migration20261129210000Experiments';
 import { Migration20261129170000Lifecycle } from './Migration20261129170000Lifecycle';
+import { Migration20261129210000Experiments } from './Migration20261129210000Experiments';
 
 /** Applied in this order; never edit a migration that has shipped: add a new one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -24,6 +24,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261129100000Partners', class: Migration20261129100000Partners },
   { name: 'Migration20261129110000Recommendations', class: Migration20261129110000Recommendations },
   { name: 'Migration20261129120000Payments', class: Migration20261129120000Payments },
-  { name: 'Migration20261129210000Experiments', class: Migration20261129210000Experiments },
   { name: 'Migration20261129170000Lifecycle', class: Migration20261129170000Lifecycle },
+  { name: 'Migration20261129210000Experiments', class: Migration20261129210000Experiments },
 ];

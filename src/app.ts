@@ -196,8 +196,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metrics = new Metrics();
   const verifier = new TokenVerifier(config.jwt);
 
-  const orm = await openOrm(config.databaseUrl, config.databasePoolMax, { log, timeouts: config.databaseTimeouts });
-  const redis = createRedis(config.redisUrl, config.redisPrefix);
+  const orm = await openOrm(config.databaseUrl, config.databasePoolMax, { log, timeouts: config.databaseTimeouts, readUrls: config.databaseReadUrls });
+  const redis = createRedis(config.redisUrl, config.redisPrefix, config.redisClusterNodes);
   try {
     await connectRedis(redis);
   } catch (error) {

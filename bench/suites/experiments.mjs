@@ -9,6 +9,7 @@
 import os from 'node:os';
 import { dist } from '../lib/dist.mjs';
 import { dropDatabase, freshDatabase, withClient } from '../lib/db.mjs';
+import { BULK_LOAD_SESSION, timedSteps } from '../lib/seed.mjs';
 
 export const description = 'experimentResults aggregate over a 1M-event experiment (ms per computation; aim: under 200 ms)';
 
@@ -32,16 +33,11 @@ const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q 
  * convert), values 1..50; then 250,000 'click' events and 250,000 events of another experiment.
  */
 async function seed(url) {
-  const timings = {};
-  const step = async (name, fn) => {
-    const t = Date.now();
-    await fn();
-    timings[name] = Date.now() - t;
-  };
+  const { timings, step } = timedSteps();
   await withClient(url, async (c) => {
     // Loading fast, as the jobs suite does: foreign-key triggers off for this session (the rows are
     // consistent by construction) and the results index built once after the load.
-    await c.query(`set synchronous_commit = off; set work_mem = '256MB'; set maintenance_work_mem = '512MB'; set session_replication_role = replica`);
+    await c.query(BULK_LOAD_SESSION);
     await step('members', () =>
       c.query(
         `insert into member (id, external_id, nickname, mobile, invite_code, balance, lifetime_earned, joined_at, updated_at)

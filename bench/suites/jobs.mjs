@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { dist, ROOT } from '../lib/dist.mjs';
 import { dropDatabase, freshDatabase, withClient } from '../lib/db.mjs';
 import { clearPrefix } from '../lib/redis.mjs';
-import { lifecycleBaselines, lifecycleExpectations, seedLifecycle, verifyLifecycle } from './lifecycle-seed.mjs';
+import { lifecycleBaselines, lifecycleExpectations, seedLifecycle, verifyLifecycle } from '../lib/lifecycle-seed.mjs';
+import { BULK_LOAD_SESSION, timedSteps } from '../lib/seed.mjs';
 
 export const description = 'expiry warnings and expiry over 100k and 1M lots, tier evaluation and RFM segments over 200k members (items/s, peak RSS of the job process)';
 
@@ -59,14 +60,9 @@ export async function seed(url, { members, lots }) {
   const createdAt = new Date(NOW.getTime() - 400 * DAY_MS);
   const points = (j) => `(10 + ((${j})::bigint * 37) % 491)::int`;
   const hash = `((j::bigint * 2654435761) % 4294967296) % 1000`;
-  const timings = {};
-  const step = async (name, fn) => {
-    const t = Date.now();
-    await fn();
-    timings[name] = Date.now() - t;
-  };
+  const { timings, step } = timedSteps();
   await withClient(url, async (c) => {
-    await c.query(`set synchronous_commit = off; set work_mem = '256MB'; set maintenance_work_mem = '512MB'; set session_replication_role = replica`);
+    await c.query(BULK_LOAD_SESSION);
     const { rows: indexes } = await c.query(
       `select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def
        from pg_index i

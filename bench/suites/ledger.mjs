@@ -215,7 +215,7 @@ async function afterRun(name, url, prefix, redisUrl, RECONCILIATION_SQL) {
   redis.on('error', () => {});
   try {
     await redis.connect();
-    const flat = await redis.zrange(`${prefix}lb:ALL_TIME`, 0, -1, 'WITHSCORES');
+    const flat = await redis.zrange(`${prefix}{lb:ALL_TIME}`, 0, -1, 'WITHSCORES');
     let boardSum = 0;
     for (let i = 1; i < flat.length; i += 2) boardSum += Number(flat[i]);
     stats.boardMembers = flat.length / 2;
@@ -242,7 +242,7 @@ async function boardsRebuilt(redisUrl, prefix, timeoutMs = 10_000) {
       let cursor = '0';
       let found = 0;
       do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}lb:*:at`, 'COUNT', 1000);
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}{lb:*}:at`, 'COUNT', 1000);
         found += keys.length;
         cursor = next;
       } while (cursor !== '0');

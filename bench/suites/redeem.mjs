@@ -218,7 +218,7 @@ async function boardsRebuilt(redisUrl, prefix, timeoutMs = 10_000) {
     await redis.connect();
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      const [, keys] = await redis.scan('0', 'MATCH', `${prefix}lb:*:at`, 'COUNT', 10_000);
+      const [, keys] = await redis.scan('0', 'MATCH', `${prefix}{lb:*}:at`, 'COUNT', 10_000);
       if (keys.length >= 3) return true;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -1,4 +1,5 @@
 import { LockMode } from '@mikro-orm/core';
+import { lagTolerant, primary } from '../platform/db/replicas';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../platform/clock';
 import { BadInputError } from '../platform/errors';
@@ -144,7 +145,9 @@ export class CatalogService {
       params.push(now, now, viewer.memberId, now, viewer.memberId);
     }
     const where = clauses.length ? `where ${clauses.join(' and ')}` : '';
-    const [{ count }] = await em.execute<{ count: number }[]>(`select count(*)::int as count from catalog_item ci ${where}`, params);
+    // The list may lag (a replica, docs/scaling.md), except when it depends on the viewer's own balance.
+    const reader = filter?.redeemableOnly ? primary(em) : lagTolerant(em);
+    const [{ count }] = await reader.execute<{ count: number }[]>(`select count(*)::int as count from catalog_item ci ${where}`, params);
 
     const cursor = decodeCursor(after, 2);
     const pageClauses = [...clauses];
@@ -154,7 +157,7 @@ export class CatalogService {
       pageClauses.push('(ci.points_price, ci.id) > (?, ?)');
       pageParams.push(cursor[0], cursor[1]);
     }
-    const rows = await em.execute<Record<string, unknown>[]>(
+    const rows = await reader.execute<Record<string, unknown>[]>(
       `select ci.* from catalog_item ci ${pageClauses.length ? `where ${pageClauses.join(' and ')}` : ''} order by ci.points_price, ci.id limit ?`,
       [...pageParams, limit + 1],
     );

@@ -19,7 +19,7 @@ async function run() {
   await preflight(config);
   const log = createLogger(config.logLevel, { pretty: config.env === 'development' });
   const orm = await openOrm(config.databaseUrl, 4);
-  const redis = createRedis(config.redisUrl, config.redisPrefix);
+  const redis = createRedis(config.redisUrl, config.redisPrefix, config.redisClusterNodes);
   await connectRedis(redis);
   const pubSub = new RedisPubSubAdapter(redis, log);
   const services = createServices({ clock: systemClock, config, orm, redis, pubSub, log });

@@ -13,7 +13,7 @@ async function run() {
   await preflight(config);
   const log = createLogger(config.logLevel, { pretty: config.env === 'development' });
   const orm = await openOrm(config.databaseUrl, 2);
-  const redis = createRedis(config.redisUrl, config.redisPrefix);
+  const redis = createRedis(config.redisUrl, config.redisPrefix, config.redisClusterNodes);
   await connectRedis(redis);
   try {
     const service = new LeaderboardService({ redis, orm, clock: systemClock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });

@@ -2,8 +2,12 @@ import { periodAt, type Period, type PeriodKind } from '../platform/time';
 
 export const PERIODS: PeriodKind[] = ['ALL_TIME', 'MONTHLY', 'WEEKLY'];
 
-/** Redis key of a period's board (the client adds the deployment prefix). */
-export const boardKey = (period: Period) => (period.kind === 'ALL_TIME' ? 'lb:ALL_TIME' : `lb:${period.kind}:${period.key}`);
+/**
+ * Redis key of a period's board (the client adds the deployment prefix). The braces are a Redis
+ * Cluster hash tag: the board, its `:at` and its `:rebuild:<uuid>` staging copy hash to one slot,
+ * so the rebuild's RENAME and the EXISTS of both stay on one shard.
+ */
+export const boardKey = (period: Period) => (period.kind === 'ALL_TIME' ? '{lb:ALL_TIME}' : `{lb:${period.kind}:${period.key}}`);
 
 export interface ScoredEntry {
   member_id: string;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { lagTolerant } from '../platform/db/replicas';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Clock } from '../platform/clock';
 import type { Logger } from '../platform/logger';
@@ -57,13 +58,17 @@ export class LeaderboardService {
     return this.deps.redis.command;
   }
 
-  /** After commit: every posting's score change on the boards of its periods, in one round trip. */
+  /**
+   * After commit: every posting's score change on the boards of its periods, one pipeline per
+   * board, all at once (a board and its `:at` share a hash slot; boards of different periods may
+   * live on different Redis Cluster shards, and a cluster pipeline stays within one).
+   */
   async record(entries: ScoredEntry[]): Promise<void> {
     const boards = boardIncrements(entries, this.deps.timeZone);
     if (boards.size === 0) return;
-    const pipeline = this.redis.pipeline();
     const now = this.deps.clock.now().toISOString();
-    for (const [key, { period, scores }] of boards) {
+    const pipelines = [...boards].map(([key, { period, scores }]) => {
+      const pipeline = this.redis.pipeline();
       let total = 0;
       for (const [memberId, delta] of scores) {
         pipeline.zincrby(key, delta, memberId);
@@ -77,10 +82,11 @@ export class LeaderboardService {
       pipeline.zremrangebyscore(key, 0, 0);
       pipeline.set(`${key}:at`, now);
       this.expire(pipeline, key, period);
-    }
+      return pipeline;
+    });
     try {
-      const results = await pipeline.exec();
-      const failed = results?.find(([error]) => error);
+      const results = (await Promise.all(pipelines.map((p) => p.exec()))).flatMap((r) => r ?? []);
+      const failed = results.find(([error]) => error);
       if (failed) throw failed[0];
     } catch (error) {
       this.stale = true;
@@ -166,6 +172,8 @@ export class LeaderboardService {
   async scoresFromLedger(period: Period): Promise<Map<string, number>> {
     const em = this.deps.orm.em.fork();
     const range = period.start && period.end ? 'and posted_at >= ? and posted_at < ?' : '';
+    // The primary, not a replica: rebuildStale compares the rebuilt board's total with the primary's
+    // ledger, so a board rebuilt from a lagging replica would be behind and rebuilt again.
     const rows = await em.execute<{ member_id: string; score: number }[]>(
       `select member_id, sum(delta)::int as score from ledger_entry
        where status = 'POSTED' and type in ('PURCHASE', 'REWARD', 'REVERSAL') ${range}
@@ -255,7 +263,7 @@ export class LeaderboardService {
     const now = this.deps.clock.now();
     const tz = this.deps.timeZone;
     const dates = Array.from({ length: days }, (_, i) => localDate(addLocalDays(now, i - days + 1, tz), tz));
-    const rows = await em.execute<{ day: string; rank: number }[]>(
+    const rows = await lagTolerant(em).execute<{ day: string; rank: number }[]>(
       'select day, rank from rank_snapshot where member_id = ? and period = ? and day >= ? and day <= ?',
       [memberId, kind, dates[0], dates[dates.length - 1]],
     );

@@ -56,9 +56,21 @@ const schema = z
     PORT: intFrom(4000),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://root@127.0.0.1:5432/loyalty'),
     DATABASE_POOL_MAX: intFrom(20, 1),
+    /** Read replicas (comma-separated URLs) for the reads that may lag: docs/scaling.md, "Read replicas". */
+    DATABASE_READ_URLS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
+      .pipe(z.array(z.url({ protocol: /^postgres(ql)?$/, message: 'each entry must be a postgres:// URL' }))),
     DATABASE_STATEMENT_TIMEOUT_MS: intFrom(5000, 100),
     DATABASE_CONNECT_TIMEOUT_MS: intFrom(2000, 100),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+    /** Redis Cluster seed nodes (`host:port,host:port`): every Redis use goes to the cluster instead of REDIS_URL. */
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((n) => n.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'each entry must be host:port' }))),
     /** Namespaces every key and channel, so several deployments (or test files) share one Redis. */
     REDIS_PREFIX: z.string().default('loyalty:'),
     JWT_SECRET: z.string().optional(),
@@ -149,9 +161,11 @@ function toConfig(env: z.output<typeof schema>) {
     port: env.PORT,
     databaseUrl: env.DATABASE_URL,
     databasePoolMax: env.DATABASE_POOL_MAX,
+    databaseReadUrls: env.DATABASE_READ_URLS,
     databaseTimeouts: { statementMs: env.DATABASE_STATEMENT_TIMEOUT_MS, connectMs: env.DATABASE_CONNECT_TIMEOUT_MS },
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
+    redisClusterNodes: env.REDIS_CLUSTER_NODES.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) })),
     jwt: {
       ...(env.JWT_PUBLIC_KEY
         ? { algorithm: 'RS256' as const, key: env.JWT_PUBLIC_KEY, previousKey: null }

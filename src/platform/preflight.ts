@@ -28,15 +28,18 @@ export async function preflight(config: Config): Promise<{ databaseCreated: bool
         `Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start  (or: docker compose up -d postgres), or set DATABASE_URL.`,
     );
   }
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // On a cluster, one seed answering is enough for the client to find the rest.
+  const seed = config.redisClusterNodes[0];
+  const redisUrl = seed ? `redis://${seed.host}:${seed.port}` : config.redisUrl;
+  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
   redis.on('error', () => {});
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
     throw new ServiceDownError(
-      `Redis is not reachable at ${hostOf(config.redisUrl)} (${reasonOf(error)}). ` +
-        `Start it with: redis-server --daemonize yes --port 6379  (or: docker compose up -d redis), or set REDIS_URL.`,
+      `Redis is not reachable at ${hostOf(redisUrl)} (${reasonOf(error)}). ` +
+        (seed ? 'Check REDIS_CLUSTER_NODES.' : `Start it with: redis-server --daemonize yes --port 6379  (or: docker compose up -d redis), or set REDIS_URL.`),
     );
   } finally {
     redis.disconnect();

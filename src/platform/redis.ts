@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 
 export interface RedisClients {
   /** Commands (boards, caches, rate limits): fails fast while Redis is down instead of queueing. */
@@ -8,6 +8,12 @@ export interface RedisClients {
   /** Pub/sub subscriptions; re-subscribes by itself when Redis comes back. */
   subscriber: Redis;
   prefix: string;
+  /**
+   * On a Redis Cluster: publish and subscribe with SPUBLISH/SSUBSCRIBE (Redis 7 sharded pub/sub),
+   * so a channel (one member's balance events) lives on the shard owning its slot instead of being
+   * broadcast to every node.
+   */
+  sharded: boolean;
   close(): Promise<void>;
 }
 
@@ -19,7 +25,14 @@ const common: RedisOptions = {
   retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
 };
 
-export function createRedis(url: string, prefix: string): RedisClients {
+/**
+ * One Redis (REDIS_URL) or, with cluster nodes (REDIS_CLUSTER_NODES), ioredis' Cluster. The
+ * Cluster answers the same commands as Redis for everything this app sends (single-key commands,
+ * and multi-key ones and pipelines only within one hash tag: see boardKey), so it is typed as
+ * Redis and no domain needs to know which it talks to.
+ */
+export function createRedis(url: string, prefix: string, clusterNodes: ClusterNode[] = []): RedisClients {
+  if (clusterNodes.length > 0) return createCluster(clusterNodes, prefix);
   // A hung Redis must not hang a request: commands give up after a second.
   const command = new Redis(url, { ...common, keyPrefix: prefix, enableOfflineQueue: false, commandTimeout: 1000 });
   const publisher = new Redis(url, { ...common, enableOfflineQueue: false });
@@ -38,6 +51,36 @@ export function createRedis(url: string, prefix: string): RedisClients {
     publisher,
     subscriber,
     prefix,
+    sharded: false,
+    async close() {
+      await Promise.all([command, publisher, subscriber].map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}
+
+function createCluster(nodes: ClusterNode[], prefix: string): RedisClients {
+  const cluster = (options: ClusterOptions) =>
+    new Cluster(nodes, {
+      lazyConnect: true,
+      // Slots move on a failover: follow them instead of failing the command.
+      maxRedirections: 16,
+      retryDelayOnFailover: 200,
+      retryDelayOnClusterDown: 200,
+      clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      redisOptions: { connectTimeout: 2000, maxRetriesPerRequest: 1 },
+      ...options,
+    });
+  const command = cluster({ keyPrefix: prefix, enableOfflineQueue: false, redisOptions: { connectTimeout: 2000, maxRetriesPerRequest: 1, commandTimeout: 1000 } });
+  const publisher = cluster({ enableOfflineQueue: false });
+  // One subscriber connection per shard, re-subscribed by ioredis when a replica takes over.
+  const subscriber = cluster({ shardedSubscribers: true });
+  for (const client of [command, publisher, subscriber]) client.on('error', () => {});
+  return {
+    command: command as unknown as Redis,
+    publisher: publisher as unknown as Redis,
+    subscriber: subscriber as unknown as Redis,
+    prefix,
+    sharded: true,
     async close() {
       await Promise.all([command, publisher, subscriber].map((c) => c.quit().catch(() => c.disconnect())));
     },

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { lagTolerant, primary, type SqlReader } from '../platform/db/replicas';
 import { addLocalDays, DAY_MS, localDate, startOfLocalDay } from '../platform/time';
 
 export interface ProgramStatsValue {
@@ -43,8 +44,9 @@ const TOTALS_SQL = `
 export class StatsService {
   constructor(private readonly timeZone: string) {}
 
-  async totals(em: EntityManager, from: Date, to: Date): Promise<Totals> {
-    const [row] = await em.execute<{ issued: string; redeemed: string; expired: string }[]>(TOTALS_SQL, [from, to]);
+  /** Sums the ledger; the roll-up passes the primary (a closed day is written once and for all), compute a replica. */
+  async totals(db: SqlReader, from: Date, to: Date): Promise<Totals> {
+    const [row] = await db.execute<{ issued: string; redeemed: string; expired: string }[]>(TOTALS_SQL, [from, to]);
     return { issued: BigInt(row.issued), redeemed: BigInt(row.redeemed), expired: BigInt(row.expired) };
   }
 
@@ -57,7 +59,9 @@ export class StatsService {
     });
   }
 
-  async compute(em: EntityManager, now: Date): Promise<ProgramStatsValue> {
+  /** The dashboard's figures: they may lag a few seconds, so they come from a read replica when there is one. */
+  async compute(primary: EntityManager, now: Date): Promise<ProgramStatsValue> {
+    const em = lagTolerant(primary);
     const days = this.windowDays(now);
     const rolled = await em.execute<{ day: string; issued: string; redeemed: string; expired: string }[]>(
       'select day, issued::text, redeemed::text, expired::text from stats_daily where day >= ? and day <= ?',
@@ -104,7 +108,7 @@ export class StatsService {
     let written = 0;
     for (const d of days) {
       if (existing.has(d.day)) continue;
-      const totals = await this.totals(em, d.start, addLocalDays(d.start, 1, this.timeZone));
+      const totals = await this.totals(primary(em), d.start, addLocalDays(d.start, 1, this.timeZone));
       await em.execute(
         'insert into stats_daily (day, issued, redeemed, expired, computed_at) values (?, ?, ?, ?, ?) on conflict (day) do nothing',
         [d.day, totals.issued.toString(), totals.redeemed.toString(), totals.expired.toString(), now],

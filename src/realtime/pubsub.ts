@@ -1,6 +1,7 @@
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { PubSub } from 'type-graphql';
 import type { Logger } from '../platform/logger';
+import type { Redis } from 'ioredis';
 import type { RedisClients } from '../platform/redis';
 
 /**
@@ -14,7 +15,9 @@ export class RedisPubSubAdapter implements PubSub {
     private readonly redis: RedisClients,
     private readonly log: Logger,
   ) {
-    this.inner = new RedisPubSub({ publisher: redis.publisher, subscriber: redis.subscriber });
+    this.inner = redis.sharded
+      ? new RedisPubSub({ ...shardedClients(redis), messageEventName: 'smessage' })
+      : new RedisPubSub({ publisher: redis.publisher, subscriber: redis.subscriber });
   }
 
   private channel(routingKey: string, dynamicId?: unknown): string {
@@ -42,4 +45,25 @@ export class RedisPubSubAdapter implements PubSub {
   async close(): Promise<void> {
     await this.inner.close().catch(() => undefined);
   }
+}
+
+/**
+ * graphql-redis-subscriptions speaks PUBLISH/SUBSCRIBE; on a cluster we hand it clients that send
+ * SPUBLISH/SSUBSCRIBE instead (its `messageEventName` then listens to 'smessage'). Patterns have no
+ * sharded form, and this app subscribes to none.
+ */
+function shardedClients(redis: RedisClients) {
+  const publisher = redis.publisher;
+  const subscriber = redis.subscriber;
+  return {
+    publisher: { publish: (channel: string, message: string) => publisher.spublish(channel, message), quit: () => publisher.quit(), on: () => undefined } as unknown as Redis,
+    subscriber: {
+      on: (event: string, listener: (...args: unknown[]) => void) => subscriber.on(event, listener),
+      subscribe: (channel: string, callback: (error?: Error | null) => void) => subscriber.ssubscribe(channel).then(() => callback(null), callback),
+      psubscribe: (_pattern: string, callback: (error?: Error | null) => void) => callback(new Error('pattern subscriptions are not sharded')),
+      unsubscribe: (channel: string) => subscriber.sunsubscribe(channel).catch(() => 0),
+      punsubscribe: () => Promise.resolve(0),
+      quit: () => subscriber.quit(),
+    } as unknown as Redis,
+  };
 }

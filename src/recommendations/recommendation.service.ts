@@ -73,7 +73,9 @@ export class RecommendationService {
     if (!Number.isInteger(first) || first < 0 || first > MAX_RESULTS) throw new BadInputError(`first must be from 0 to ${MAX_RESULTS}`, 'first');
     if (first === 0) return [];
     const now = this.deps.clock.now();
-    const [version, cachedRaw] = await this.deps.redis.command.mget(this.versionKey, this.memberKey(memberId)).catch((error: unknown) => {
+    // Two GETs at once, not one MGET: the catalog version and a member's list hash to different Redis Cluster slots.
+    const { command } = this.deps.redis;
+    const [version, cachedRaw] = await Promise.all([command.get(this.versionKey), command.get(this.memberKey(memberId))]).catch((error: unknown) => {
       this.deps.log.warn({ err: error }, 'recommendations cache unavailable');
       return [null, null];
     });

@@ -260,13 +260,13 @@ describe('leaderboard boards', async () => {
     const w = await createMember(api);
     await earnOk(api, w.id, '100');
     await settled(async () => expect(await myRank(api, w, 'WEEKLY')).toMatchObject({ score: 100 }));
-    expect(await api.app.redis.command.zscore('lb:WEEKLY:2026-W19', w.id)).toBe('100');
+    expect(await api.app.redis.command.zscore('{lb:WEEKLY:2026-W19}', w.id)).toBe('100');
     // The board of a finished period lives LEADERBOARD_RETENTION_DAYS (90) past its end; ALL_TIME never expires.
     const weekEnd = new Date('2026-05-10T16:00:00Z').getTime();
-    const ttl = await api.app.redis.command.pttl('lb:WEEKLY:2026-W19');
+    const ttl = await api.app.redis.command.pttl('{lb:WEEKLY:2026-W19}');
     expect(ttl).toBeGreaterThan(weekEnd + 90 * DAY_MS - api.clock.now().getTime() - 10_000);
     expect(ttl).toBeLessThanOrEqual(weekEnd + 90 * DAY_MS - api.clock.now().getTime());
-    expect(await api.app.redis.command.pttl('lb:ALL_TIME')).toBe(-1);
+    expect(await api.app.redis.command.pttl('{lb:ALL_TIME}')).toBe(-1);
 
     // Monday 00:00 local: UTC is still Sunday, but this is week 2026-W20.
     api.clock.set('2026-05-10T16:00:00Z');
@@ -276,8 +276,8 @@ describe('leaderboard boards', async () => {
     await settled(async () => expect(await myRank(api, w, 'WEEKLY')).toMatchObject({ rank: 1, score: 40 }));
     expect(await myRank(api, w, 'MONTHLY')).toMatchObject({ score: 140 });
     expect(await myRank(api, w, 'ALL_TIME')).toMatchObject({ score: 140 });
-    expect(await api.app.redis.command.zscore('lb:WEEKLY:2026-W19', w.id)).toBe('100');
-    expect(await api.app.redis.command.zscore('lb:WEEKLY:2026-W20', w.id)).toBe('40');
+    expect(await api.app.redis.command.zscore('{lb:WEEKLY:2026-W19}', w.id)).toBe('100');
+    expect(await api.app.redis.command.zscore('{lb:WEEKLY:2026-W20}', w.id)).toBe('40');
     expect((await board(api, 'WEEKLY')).entries.map((x) => [x.member.id, x.score])).toEqual([[w.id, 40]]);
     await expectReconciled(api);
   });
@@ -297,9 +297,9 @@ describe('leaderboard boards', async () => {
     await settled(async () => expect(await myRank(api, v, 'MONTHLY')).toMatchObject({ rank: 1, score: 30 }));
     expect(await myRank(api, v, 'WEEKLY')).toMatchObject({ score: 100 });
     expect(await myRank(api, v, 'ALL_TIME')).toMatchObject({ score: 100 });
-    expect(await api.app.redis.command.zscore('lb:MONTHLY:2026-06', v.id)).toBe('70');
-    expect(await api.app.redis.command.zscore('lb:MONTHLY:2026-07', v.id)).toBe('30');
-    expect(await api.app.redis.command.zscore('lb:WEEKLY:2026-W27', v.id)).toBe('100');
+    expect(await api.app.redis.command.zscore('{lb:MONTHLY:2026-06}', v.id)).toBe('70');
+    expect(await api.app.redis.command.zscore('{lb:MONTHLY:2026-07}', v.id)).toBe('30');
+    expect(await api.app.redis.command.zscore('{lb:WEEKLY:2026-W27}', v.id)).toBe('100');
     await expectReconciled(api);
   });
 
@@ -391,7 +391,7 @@ describe('leaderboard boards', async () => {
     await service.rebuildAll();
     expect(await state()).toEqual(after);
     // The earlier week keeps what was earned in it.
-    expect(await api.app.redis.command.zscore('lb:WEEKLY:2026-W35', x.id)).toBe('100');
+    expect(await api.app.redis.command.zscore('{lb:WEEKLY:2026-W35}', x.id)).toBe('100');
     await expectReconciled(api);
   });
 

@@ -51,8 +51,8 @@ describe('leaderboard smoke', async () => {
   });
 
   it('rebuilds a board equal to the live one', async () => {
-    const before = await api.app.redis.command.zrange('lb:ALL_TIME', 0, -1, 'WITHSCORES');
+    const before = await api.app.redis.command.zrange('{lb:ALL_TIME}', 0, -1, 'WITHSCORES');
     await api.app.services.leaderboard.rebuildAll();
-    expect(await api.app.redis.command.zrange('lb:ALL_TIME', 0, -1, 'WITHSCORES')).toEqual(before);
+    expect(await api.app.redis.command.zrange('{lb:ALL_TIME}', 0, -1, 'WITHSCORES')).toEqual(before);
   });
 });

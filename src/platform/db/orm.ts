@@ -64,9 +64,11 @@ export interface OrmOptions {
   log?: Logger;
   /** Unset (migrations, CLIs): statements may run as long as they need. */
   timeouts?: DatabaseTimeouts;
+  /** Read replicas (DATABASE_READ_URLS), used only by lagTolerant reads (./replicas.ts). */
+  readUrls?: string[];
 }
 
-export function ormOptions(databaseUrl: string, poolMax = 20, { log, timeouts }: OrmOptions = {}): Options {
+export function ormOptions(databaseUrl: string, poolMax = 20, { log, timeouts, readUrls = [] }: OrmOptions = {}): Options {
   return defineConfig({
     ...(log ? { loggerFactory: () => new OrmLogger(log) } : {}),
     ...(timeouts ? { driverOptions: boundedWaits(timeouts) } : {}),
@@ -76,6 +78,10 @@ export function ormOptions(databaseUrl: string, poolMax = 20, { log, timeouts }:
     extensions: [Migrator],
     migrations: { migrationsList: MIGRATIONS, tableName: 'mikro_orm_migrations', transactional: true, allOrNothing: true, silent: true, snapshot: false },
     pool: { min: 0, max: poolMax },
+    // Replicas serve only the reads that ask for them (lagTolerant in ./replicas.ts): an entity
+    // read outside a transaction must still see the member's own write made a moment before.
+    replicas: readUrls.map((clientUrl) => ({ clientUrl })),
+    preferReadReplicas: false,
     forceUtcTimezone: true,
     // Every unit of work forks its own EntityManager (per request, per event, per job batch).
     allowGlobalContext: false,

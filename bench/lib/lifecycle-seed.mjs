@@ -1,7 +1,8 @@
 // The member-lifecycle part of the jobs suite (issue 17): the tier evaluation and the RFM
 // segment job over 200,000 members, each in its own child process, against a same-run baseline
 // (one bare SQL statement reading what the job must read), then checked against the seed.
-import { withClient } from '../lib/db.mjs';
+import { withClient } from './db.mjs';
+import { BULK_LOAD_SESSION, timedSteps } from './seed.mjs';
 
 const DAY_MS = 86_400_000;
 
@@ -15,14 +16,9 @@ const DAY_MS = 86_400_000;
  */
 export async function seedLifecycle(url, members, now) {
   const joined = new Date(now.getTime() - 400 * DAY_MS);
-  const timings = {};
-  const step = async (name, fn) => {
-    const t = Date.now();
-    await fn();
-    timings[name] = Date.now() - t;
-  };
+  const { timings, step } = timedSteps();
   await withClient(url, async (c) => {
-    await c.query(`set synchronous_commit = off; set work_mem = '256MB'; set maintenance_work_mem = '512MB'; set session_replication_role = replica`);
+    await c.query(BULK_LOAD_SESSION);
     await step('members', () =>
       c.query(
         `insert into member (id, external_id, nickname, mobile, invite_code, joined_at, updated_at, tier_level, tier_valid_until, tier_grace_until)
