@@ -82,7 +82,9 @@ const deadline = setTimeout(() => {
   for (const abort of aborts) {
     try {
       abort();
-    } catch {}
+    } catch {
+      // best effort on the way out: one failing abort must not stop the others
+    }
   }
   process.exit(3);
 }, deadlineMs);

@@ -37,7 +37,6 @@ const REDEEM = 'mutation($input: RedeemInput!) { redeem(input: $input) { remaini
 const BEARER = /^Bearer\s+(\S+)$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KEY_MAX = 128;
-const DAY_MS = 86_400_000;
 
 // ---- the statements (the app's text, literals → `$n`) ---------------------------------------
 const SQL = {

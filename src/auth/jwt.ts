@@ -1,10 +1,10 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { systemClock, type Clock } from '../platform/clock';
 import type { Config } from '../platform/config';
+import { isUuid } from '../platform/ids';
 import { UnauthenticatedError } from '../platform/errors';
 import { ROLES, type Principal, type Role } from './principal';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A key object made once: given a string, jsonwebtoken 9 tries to parse it as a public key on
@@ -18,7 +18,14 @@ export class TokenVerifier {
   /** The current key first; during a rotation the previous one too (JWT_SECRET_PREVIOUS). */
   private readonly keys: KeyObject[];
 
-  constructor(private readonly settings: Config['jwt']) {
+  /**
+   * `clock` is the token clock: tokens are minted by an identity provider in wall time, so it is
+   * the system clock in the server (a test's program clock may stand months away from now).
+   */
+  constructor(
+    private readonly settings: Config['jwt'],
+    private readonly clock: Clock = systemClock,
+  ) {
     this.keys = [settings.key, settings.previousKey].filter((k): k is string => !!k).map((k) => keyObject(settings.algorithm, k));
   }
 
@@ -29,7 +36,7 @@ export class TokenVerifier {
     return this.verify(match[1]);
   }
 
-  verify(token: string, now = Date.now()): Principal {
+  verify(token: string, now = this.clock.now().getTime()): Principal {
     const claims = this.verifiedClaims(token, now);
     if (typeof claims.exp !== 'number') throw new UnauthenticatedError('The token has no expiry');
     // jsonwebtoken checks iat only against maxAge; a token issued in the future is as suspect as an old one.
@@ -38,7 +45,7 @@ export class TokenVerifier {
     if (!ROLES.includes(role) || typeof claims.sub !== 'string' || !claims.sub) {
       throw new UnauthenticatedError('The token has no valid role or subject');
     }
-    if (role === 'member' && !UUID.test(claims.sub)) throw new UnauthenticatedError('The token names no member');
+    if (role === 'member' && !isUuid(claims.sub)) throw new UnauthenticatedError('The token names no member');
     if (role === 'partner' && typeof claims.partnerId !== 'string') {
       throw new UnauthenticatedError('A partner token must carry partnerId');
     }

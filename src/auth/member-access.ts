@@ -14,6 +14,7 @@ import { Role } from './principal';
  * here (fail closed). HTTP and WebSocket execute the same schema, so both are covered.
  */
 export const MEMBER_OWNED_TYPES: Readonly<
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry reads its own GraphQL type's source
   Record<string, { owner: (source: any) => string | null | undefined; public: readonly string[]; hiddenFromPartners?: readonly string[] }>
 > = {
   // Coupon codes are bearer values a till accepts: a partner could read and burn any member's

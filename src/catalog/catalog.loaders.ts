@@ -5,6 +5,7 @@ import { isUuid } from '../platform/ids';
 import { batchByArgs } from '../platform/graphql/batch-loader';
 import { CatalogItem, Coupon, type MemberVip, type Redemption } from './catalog.entity';
 import type { RedemptionService } from './redemption.service';
+import { DAY_MS } from '../platform/time';
 
 const RECENT_DAYS = 7;
 const json = (value: unknown) => JSON.stringify(value);
@@ -34,7 +35,7 @@ export function catalogLoaders(em: EntityManager, clock: Clock, redemptions: Red
       const rows = await em.execute<{ item_id: string; n: number }[]>(
         `select item_id, count(*)::int as n from redemption
          where item_id in (select jsonb_array_elements_text(?::jsonb)::uuid) and created_at > ? and status <> 'CANCELLED' group by item_id`,
-        [json(itemIds), new Date(clock.now().getTime() - RECENT_DAYS * 86_400_000)],
+        [json(itemIds), new Date(clock.now().getTime() - RECENT_DAYS * DAY_MS)],
       );
       const counts = new Map(rows.map((r) => [r.item_id, r.n]));
       return itemIds.map((id) => counts.get(id) ?? 0);

@@ -3,9 +3,9 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver
 import type { Context } from '../context';
 import { isAdmin, requireMemberId, Role } from '../auth/principal';
 import { toConnection } from '../platform/graphql/connection';
-import { MemberStatus } from '../members/member.entity';
+import { MemberStatus } from '../members';
 import { MemberType, toMemberType } from '../members/member.types';
-import { currentMember } from '../members/member.resolver';
+import { currentMember } from '../members';
 import { CouponStatus } from './catalog.entity';
 import { isAvailable } from './catalog.rules';
 import {

@@ -7,7 +7,7 @@ import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { uniqueViolation } from '../platform/db/orm';
 import { isUuid, likeEscape } from '../platform/ids';
 import { CatalogItem, ItemType } from './catalog.entity';
-import { SPENDABLE_BALANCE_SQL } from '../ledger/ledger.sql';
+import { SPENDABLE_BALANCE_SQL } from '../ledger';
 import { AVAILABLE_TO_MEMBER_SQL } from './catalog.sql';
 import { DuplicateSkuError, ItemNotFoundError } from './catalog.errors';
 import { MAX_STOCK, normalizeItem, type ItemFields } from './catalog.rules';

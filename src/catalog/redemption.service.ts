@@ -4,22 +4,22 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Decimal } from 'decimal.js';
 import type { Clock } from '../platform/clock';
 import { BadInputError, ConflictError, DomainError, ForbiddenError, NotFoundError } from '../platform/errors';
-import { decodeCursor, pageSize } from '../platform/graphql/connection';
+import { decodeTimeIdCursor, pageSize } from '../platform/graphql/connection';
 import { isUuid } from '../platform/ids';
 import { Role, type Principal } from '../auth/principal';
-import { MemberStatus } from '../members/member.entity';
-import { MemberFrozenError } from '../members/member.errors';
-import { LedgerEntryType } from '../ledger/ledger.entity';
-import { SPENDABLE_BALANCE_SQL } from '../ledger/ledger.sql';
+import { MemberStatus } from '../members';
+import { MemberFrozenError } from '../members';
+import { LedgerEntryType } from '../ledger';
+import { SPENDABLE_BALANCE_SQL } from '../ledger';
 import { InsufficientPointsError } from '../ledger/ledger.errors';
-import type { LedgerWriter, LockedMember } from '../ledger/ledger.writer';
+import type { LedgerWriter, LockedMember } from '../ledger';
 import { POINTS_MAX } from '../ledger/ledger.rules';
 import { uniqueViolation } from '../platform/db/orm';
 import type { LedgerService } from '../ledger/ledger.service';
 import { daysUntil, expirySummary } from '../ledger/ledger.rules';
 import type { ProgramService } from '../program/program.service';
 import type { NotificationService } from '../notifications/notification.service';
-import { NotificationKind } from '../notifications/notification.entity';
+import { NotificationKind } from '../notifications';
 import { CatalogItem, Coupon, CouponStatus, ItemType, MemberVip, Redemption, RedemptionStatus } from './catalog.entity';
 import {
   ItemNotFoundError,
@@ -35,9 +35,10 @@ import { expiryWarningText } from '../notifications/notification.texts';
 import { groupBy } from '../platform/graphql/batch-loader';
 import { isAvailable, newCouponCode, QUICK_MAX_SHARE, QUICK_MIN_SHARE, QUICK_TARGET_SHARE, redeemFingerprint } from './catalog.rules';
 import { transaction } from '../platform/db/transaction';
+import { DAY_MS } from '../platform/time';
+import { touchLastActive } from '../members';
 
 const KEY_MAX = 128;
-const DAY_MS = 86_400_000;
 /** Quick options warn about points expiring within this many days. */
 const QUICK_WARNING_DAYS = 7;
 
@@ -213,7 +214,7 @@ export class RedemptionService {
       });
       if (!awaitsPayment) await this.fulfil(w.tx, redemption, item, w.now);
       await w.tx.flush();
-      await w.tx.execute('update member set last_active_at = ? where id = ?', [w.now, memberId]);
+      await touchLastActive(w.tx, memberId, w.now);
       await this.deps.notifications.record(w.tx, w.now, [
         awaitsPayment
           ? {
@@ -439,14 +440,12 @@ export class RedemptionService {
   /** A page of redemptions for each of many members in one statement (Member.redemptions's loader), newest first. */
   async redemptionsOf(em: EntityManager, memberIds: string[], first: number | null | undefined, after: string | null | undefined) {
     const limit = pageSize(first);
-    const cursor = decodeCursor(after, 2);
+    const cursor = decodeTimeIdCursor(after);
     const params: unknown[] = [JSON.stringify(memberIds)];
     let seek = '';
     if (cursor) {
-      const createdAt = new Date(String(cursor[0]));
-      if (Number.isNaN(createdAt.getTime()) || !isUuid(String(cursor[1]))) throw new BadInputError('after is not a cursor returned by this API', 'after');
       seek = 'and (r.created_at, r.id) < (?, ?::uuid)';
-      params.push(createdAt, String(cursor[1]));
+      params.push(cursor.at, cursor.id);
     }
     const raw = await em.execute<Record<string, unknown>[]>(
       `select p.* from jsonb_array_elements_text(?::jsonb) as m(id)

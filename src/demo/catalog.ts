@@ -1,10 +1,10 @@
 import { ItemType } from '../catalog/catalog.entity';
 import type { ItemFields } from '../catalog/catalog.rules';
+import { DAY_MS } from '../platform/time';
 
 /** A demo item as written here: cash prices as text ("49.00"); seed.ts turns them into Decimals. */
 export type DemoItem = Omit<ItemFields, 'cashPrice'> & { cashPrice?: string | null };
 
-const DAY = 86_400_000;
 
 /**
  * The demo mall for `npm start`: a realistic catalog across categories and all four item types,
@@ -12,7 +12,7 @@ const DAY = 86_400_000;
  * one taken off the shelf. Windows are relative to `now` so the demo works whenever it is seeded.
  */
 export function demoCatalog(now: Date = new Date()): DemoItem[] {
-  const days = (n: number) => new Date(now.getTime() + n * DAY);
+  const days = (n: number) => new Date(now.getTime() + n * DAY_MS);
   return [
     // ── 数码 ──
     {

@@ -60,16 +60,17 @@ export class JobRunner {
         this.deps.metrics.jobRuns.inc({ job: job.name, outcome: 'skipped' });
         continue;
       }
-      const started = Date.now();
+      // A duration, not a time of day: measured on the monotonic timer, never the program clock.
+      const started = performance.now();
       try {
         const result = await job.run(this.stopSignal.signal);
         results[job.name] = result;
         this.deps.metrics.jobRuns.inc({ job: job.name, outcome: 'ok' });
-        this.deps.metrics.jobDuration.observe({ job: job.name }, (Date.now() - started) / 1000);
+        this.deps.metrics.jobDuration.observe({ job: job.name }, (performance.now() - started) / 1000);
         for (const [item, count] of Object.entries(result)) {
           if (typeof count === 'number' && count > 0) this.deps.metrics.jobItems.inc({ job: job.name, item }, count);
         }
-        this.deps.log.info({ job: job.name, ms: Date.now() - started, ...result }, 'job done');
+        this.deps.log.info({ job: job.name, ms: Math.round(performance.now() - started), ...result }, 'job done');
       } catch (error) {
         if (isDatabaseUnavailable(error)) {
           unavailable = true;

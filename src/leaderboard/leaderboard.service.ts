@@ -4,7 +4,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Clock } from '../platform/clock';
 import type { Logger } from '../platform/logger';
 import type { RedisClients } from '../platform/redis';
-import { addLocalDays, localDate, periodAt, type Period, type PeriodKind } from '../platform/time';
+import { addLocalDays, DAY_MS, localDate, periodAt, type Period, type PeriodKind } from '../platform/time';
 import { BadInputError } from '../platform/errors';
 import { boardIncrements, boardKey, competitionRanks, PERIODS, topPercent, type ScoredEntry } from './leaderboard.rules';
 import { LeaderboardUnavailableError } from './leaderboard.errors';
@@ -29,7 +29,6 @@ export interface RankValue {
   pointsToNextRank: number | null;
 }
 
-const DAY_MS = 86_400_000;
 const REBUILD_CHUNK = 1000;
 
 /**

@@ -5,9 +5,9 @@ import { isAdmin, requireMemberId, Role } from '../auth/principal';
 import { BadInputError } from '../platform/errors';
 import { toConnection } from '../platform/graphql/connection';
 import { MemberType } from '../members/member.types';
-import { currentMember } from '../members/member.resolver';
+import { currentMember } from '../members';
 import { expirySummary, presentSource } from './ledger.rules';
-import { BALANCE_TOPIC, type BalanceEventPayload } from './ledger.topics';
+import { type BalanceEventPayload } from './ledger.topics';
 import {
   AdjustPointsInput,
   BalanceEventType,

@@ -3,12 +3,12 @@ import { Decimal } from 'decimal.js';
 import type { Clock } from '../platform/clock';
 import { partnerScopeOf, type Principal } from '../auth/principal';
 import { BadInputError } from '../platform/errors';
-import { uniqueViolation } from '../platform/db/orm';
+import { retryOnUniqueViolation } from '../platform/db/orm';
 import { transaction } from '../platform/db/transaction';
 import { isUuid } from '../platform/ids';
 import { decodeCursor, pageSize } from '../platform/graphql/connection';
-import { MemberStatus } from '../members/member.entity';
-import { MemberFrozenError, MemberNotFoundError } from '../members/member.errors';
+import { MemberStatus } from '../members';
+import { MemberFrozenError, MemberNotFoundError } from '../members';
 import { heldTierOf } from '../members/member.rules';
 import type { MemberService } from '../members/member.service';
 import type { ProgramService } from '../program/program.service';
@@ -29,6 +29,8 @@ import { SPENDABLE_BALANCE_SQL } from './ledger.sql';
 import { balanceEvent, type BalanceEventPayload } from './ledger.topics';
 import { LedgerWriter, type EntryRow, type LockedMember } from './ledger.writer';
 import { groupBy } from '../platform/graphql/batch-loader';
+import { DAY_MS } from '../platform/time';
+import { touchLastActive } from '../members';
 export type LedgerPageFilter = { types?: LedgerEntryType[] | null; since?: Date | null; until?: Date | null } | null | undefined;
 
 const TEXT_MAX = 500;
@@ -154,7 +156,7 @@ export class LedgerService {
     if (occurredAt.getTime() > now.getTime() + window.maxFutureSeconds * 1000) {
       throw new BadInputError(`occurredAt may be at most ${window.maxFutureSeconds} seconds in the future`, 'occurredAt');
     }
-    if (occurredAt.getTime() < now.getTime() - window.maxAgeDays * 86_400_000) {
+    if (occurredAt.getTime() < now.getTime() - window.maxAgeDays * DAY_MS) {
       throw new BadInputError(`occurredAt may be at most ${window.maxAgeDays} days in the past`, 'occurredAt');
     }
     if (!isUuid(input.memberId)) throw new MemberNotFoundError(input.memberId);
@@ -218,17 +220,12 @@ export class LedgerService {
           await this.addSpend(w, member, input.amount);
           for (const hook of this.purchaseHooks) await hook(w, member, { orderId, amount: input.amount });
         }
-        await w.tx.execute('update member set last_active_at = ? where id = ?', [now, member.id]);
+        await touchLastActive(w.tx, member.id, now);
         return { entry, memberId: member.id, points, status: held ? 'HELD_FOR_REVIEW' : 'POSTED', duplicate: false } as EarnResult;
       });
 
-    try {
-      return await attempt();
-    } catch (error) {
-      // Two members' transactions raced on one new orderId: the loser re-reads and gets CONFLICT.
-      if (uniqueViolation(error) === 'purchase_pkey' || uniqueViolation(error) === 'ledger_entry_idempotency_unique') return attempt();
-      throw error;
-    }
+    // Two members' transactions raced on one new orderId: the loser re-reads and gets CONFLICT.
+    return retryOnUniqueViolation(['purchase_pkey', 'ledger_entry_idempotency_unique'], attempt);
   }
 
   /** Lifetime spend grows; upgrades are the lifecycle's purchase hook (issue 17), run right after. */
@@ -361,12 +358,7 @@ export class LedgerService {
         }
         return (await w.debit(member, { ...fields, type: LedgerEntryType.ADJUSTMENT, points: -input.delta })).entry;
       });
-    try {
-      return await attempt();
-    } catch (error) {
-      if (uniqueViolation(error) === 'ledger_entry_idempotency_unique') return attempt();
-      throw error;
-    }
+    return retryOnUniqueViolation(['ledger_entry_idempotency_unique'], attempt);
   }
 
   /** approveHeldEntry: the held credit is posted now, keeping the validity it was earned with. */

@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { MemberStatus } from '../members/member.entity';
-import { MemberNotFoundError } from '../members/member.errors';
+import { MemberStatus } from '../members';
+import { MemberNotFoundError } from '../members';
 import { InsufficientPointsError } from './ledger.errors';
 import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
 import { allocate } from './ledger.rules';
+import { DAY_MS } from '../platform/time';
 
 /** A ledger_entry row as SQL returns it. */
 export interface EntryRow {
@@ -300,7 +301,7 @@ export class LedgerWriter {
     const liveTotal = live.reduce((sum, t) => sum + t.amount, 0);
     const lapsedPoints = lapsed.reduce((sum, t) => sum + t.amount, 0);
     if (liveTotal + lapsedPoints <= 0) return null;
-    const graceMs = Math.min(REFUND_GRACE_DAYS * 86_400_000, ...lapsed.map((t) => t.expires_at!.getTime() - t.origin_at.getTime()));
+    const graceMs = Math.min(REFUND_GRACE_DAYS * DAY_MS, ...lapsed.map((t) => t.expires_at!.getTime() - t.origin_at.getTime()));
     const graceExpiry = new Date(this.now.getTime() + Math.max(graceMs, 0));
     const expiries = [...live.map((t) => t.expires_at), ...(lapsedPoints > 0 ? [graceExpiry] : [])].filter((d): d is Date => d !== null);
     const earliest = expiries.length ? new Date(Math.min(...expiries.map((d) => d.getTime()))) : null;

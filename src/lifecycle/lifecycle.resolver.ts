@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { Context } from '../context';
-import { isAdmin, requireMemberId, Role, type Principal } from '../auth/principal';
+import { isAdmin, requireMemberId, Role } from '../auth/principal';
 import { ForbiddenError } from '../platform/errors';
 import { MemberType } from '../members/member.types';
 import { TIER_CHANGED_TOPIC, type TierChangedPayload } from './lifecycle.topics';
@@ -31,7 +31,7 @@ export class MemberLifecycleResolver {
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'RFM segment over the last 90 days; null without purchases in that window (the member and admins).' })
-  segment(@Root() member: MemberType, @Ctx() ctx: Context): string | null {
+  segment(@Root() member: MemberType, @Ctx() _ctx: Context): string | null {
     return member.rawSegment;
   }
 }

@@ -6,25 +6,24 @@ import type { Clock } from '../platform/clock';
 import { BadInputError, ConflictError, NotFoundError } from '../platform/errors';
 import { uniqueViolation } from '../platform/db/orm';
 import { isUuid } from '../platform/ids';
-import { localParts } from '../platform/time';
+import { DAY_MS, localParts } from '../platform/time';
 import { heldTierOf } from '../members/member.rules';
 import type { TierView } from '../members/tier.cache';
 import type { MemberService } from '../members/member.service';
-import { MemberNotFoundError } from '../members/member.errors';
-import { NotificationKind } from '../notifications/notification.entity';
+import { MemberNotFoundError } from '../members';
+import { NotificationKind } from '../notifications';
 import type { NewNotification, NotificationService } from '../notifications/notification.service';
 import { protectionTexts, tierKeepGapText, tierKeptText, tierLoweredText, tierTitles, tierUpgradedTexts } from '../notifications/notification.texts';
 import type { LedgerService } from '../ledger/ledger.service';
-import { LedgerEntryType } from '../ledger/ledger.entity';
+import { LedgerEntryType } from '../ledger';
 import { expiryFor } from '../ledger/ledger.rules';
-import { TIER_BONUS_SOURCE, type LedgerWriter, type LockedMember } from '../ledger/ledger.writer';
+import { TIER_BONUS_SOURCE, type LedgerWriter, type LockedMember } from '../ledger';
 import type { ProgramService } from '../program/program.service';
 import { TierProtection, TierProtectionStatus } from './lifecycle.entity';
 import { addMonths, daysLeft, evaluate, keepCheck, tierStatus, upgradeTo, type HeldTier, type LifecycleSettings, type MemberSpend, type TierDecision, type TierStatusValue } from './tier.rules';
 import { TIER_CHANGED_TOPIC, tierChangedPayload, type TierChangedPayload } from './lifecycle.topics';
 
 const REASON_MAX = 500;
-const DAY_MS = 86_400_000;
 
 /** A member's tier state and spend, as one query reads them (for one member or a job's batch). */
 interface MemberTierRow {

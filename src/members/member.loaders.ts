@@ -4,7 +4,7 @@ import type { Clock } from '../platform/clock';
 import { isUuid } from '../platform/ids';
 import type { MemberStatus } from './member.entity';
 import type { TierCache } from './tier.cache';
-import { SPENDABLE_BALANCE_SQL } from '../ledger/ledger.sql';
+import { SPENDABLE_BALANCE_SQL } from '../ledger';
 
 /** A member as read paths show it: plain data, `balance` being what the member can spend now. */
 export interface MemberRecord {

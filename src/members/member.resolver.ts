@@ -3,7 +3,7 @@ import type { Context } from '../context';
 import { assertMayActFor, isAdmin, requireMemberId, Role } from '../auth/principal';
 import { toConnection } from '../platform/graphql/connection';
 import { heldTierOf, maskMobile, nextTierProgress, upgradeSpendOf } from './member.rules';
-import { MemberNotFoundError } from './member.errors';
+import { currentMember } from './current-member';
 import type { MemberRecord } from './member.loaders';
 import {
   MemberConnection,
@@ -15,16 +15,6 @@ import {
   toMemberType,
   toTierType,
 } from './member.types';
-
-/**
- * A member as committed now (after a mutation), read through the request's loader so every
- * payload shows the same spendable balance as a query would.
- */
-export async function currentMember(ctx: Context, id: string): Promise<MemberType> {
-  const member = await ctx.loaders.memberById.clear(id).load(id);
-  if (!member) throw new MemberNotFoundError(id);
-  return toMemberType(member);
-}
 
 @Resolver(() => MemberType)
 export class MemberResolver {

@@ -26,9 +26,11 @@ export interface MemberPage {
 }
 
 export class MemberService {
-  readonly tierCache = new TierCache();
+  readonly tierCache: TierCache;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock) {
+    this.tierCache = new TierCache(clock);
+  }
 
   async findById(em: EntityManager, id: string): Promise<Member | null> {
     return isUuid(id) ? em.findOne(Member, { id }) : null;

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Clock } from '../platform/clock';
 import { Tier } from './tier.entity';
 
 /** A tier as read paths use it: plain data, never a managed entity. */
@@ -13,8 +14,10 @@ export class TierCache {
   static readonly TTL_MS = 5_000;
   private entry: { loadedAt: number; tiers: Promise<TierView[]> } | null = null;
 
+  constructor(private readonly clock: Clock) {}
+
   get(em: EntityManager): Promise<TierView[]> {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     if (!this.entry || now - this.entry.loadedAt > TierCache.TTL_MS) {
       const tiers = em
         .find(Tier, {}, { orderBy: { level: 'asc' } })

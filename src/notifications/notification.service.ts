@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { BadInputError } from '../platform/errors';
-import { decodeCursor, pageSize } from '../platform/graphql/connection';
+import { decodeTimeIdCursor, pageSize } from '../platform/graphql/connection';
 import { isUuid } from '../platform/ids';
 import { Notification, type NotificationKind } from './notification.entity';
 
@@ -28,12 +27,8 @@ export class NotificationService {
     const limit = pageSize(first);
     const where: Record<string, unknown> = { memberId };
     if (unreadOnly) where.readAt = null;
-    const cursor = decodeCursor(after, 2);
-    if (cursor) {
-      const createdAt = new Date(String(cursor[0]));
-      if (Number.isNaN(createdAt.getTime()) || !isUuid(String(cursor[1]))) throw new BadInputError('after is not a cursor returned by this API', 'after');
-      where.$or = [{ createdAt: { $lt: createdAt } }, { createdAt, id: { $lt: String(cursor[1]) } }];
-    }
+    const cursor = decodeTimeIdCursor(after);
+    if (cursor) where.$or = [{ createdAt: { $lt: cursor.at } }, { createdAt: cursor.at, id: { $lt: cursor.id } }];
     const rows = await em.find(Notification, where, { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: limit + 1 });
     return { rows, limit };
   }

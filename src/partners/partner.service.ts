@@ -1,6 +1,6 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { BadInputError } from '../platform/errors';
-import { decodeCursor, pageSize } from '../platform/graphql/connection';
+import { decodeTimeIdCursor, pageSize } from '../platform/graphql/connection';
 import { PartnerCall } from './partner-call.entity';
 
 export interface PartnerCallFilter {
@@ -18,12 +18,9 @@ export class PartnerCallService {
     if (filter.partnerId) where.push({ partnerId: filter.partnerId });
     if (filter.since) where.push({ at: { $gte: filter.since } });
     if (filter.until) where.push({ at: { $lt: filter.until } });
-    const cursor = decodeCursor(after, 2);
-    if (cursor) {
-      const [at, id] = [new Date(String(cursor[0])), String(cursor[1])];
-      if (Number.isNaN(at.getTime()) || !/^\d{1,19}$/.test(id)) throw new BadInputError('after is not a cursor returned by this API', 'after');
-      where.push({ $or: [{ at: { $lt: at } }, { at, id: { $lt: id } }] });
-    }
+    // Audit rows have bigint ids.
+    const cursor = decodeTimeIdCursor(after, (id) => /^\d{1,19}$/.test(id));
+    if (cursor) where.push({ $or: [{ at: { $lt: cursor.at } }, { at: cursor.at, id: { $lt: cursor.id } }] });
     const rows = await em.find(PartnerCall, { $and: where }, { orderBy: [{ at: 'desc' }, { id: 'desc' }], limit: limit + 1 });
     return { rows, limit };
   }

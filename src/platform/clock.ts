@@ -1,3 +1,5 @@
+import { DAY_MS } from './time';
+
 /** Every use of "now" goes through a Clock so tests can move time instead of sleeping. */
 export interface Clock {
   now(): Date;
@@ -21,6 +23,6 @@ export class ManualClock implements Clock {
     this.current += ms;
   }
   advanceDays(days: number): void {
-    this.advance(days * 86_400_000);
+    this.advance(days * DAY_MS);
   }
 }

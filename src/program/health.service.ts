@@ -3,9 +3,8 @@ import type { Clock } from '../platform/clock';
 import type { Logger } from '../platform/logger';
 import type { StatsService } from './stats.service';
 import { healthChecks, quantile, type HealthCheckValue } from './health.rules';
+import { DAY_MS } from '../platform/time';
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 /** Redemption durations kept for programHealth's p99 (this instance's most recent ones). */
 const RECENT_REDEMPTIONS = 1000;
 

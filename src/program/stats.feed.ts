@@ -13,7 +13,12 @@ import type { ProgramStatsValue, StatsService } from './stats.service';
 export class StatsFeed {
   private readonly subscribers = new Set<LatestValueChannel<ProgramStatsValue>>();
   private timer: NodeJS.Timeout | null = null;
-  private lastComputed = 0;
+  /**
+   * Pacing of work, not a time of day: measured on the monotonic timer, so a program clock moved
+   * by hours (tests, an NTP step) neither releases a burst of recomputations nor stalls them.
+   * The stats themselves are computed at the injected clock's now.
+   */
+  private lastComputed = -Infinity;
   private stopListening: (() => void) | null = null;
 
   constructor(
@@ -39,7 +44,7 @@ export class StatsFeed {
 
   private schedule(): void {
     if (this.timer || this.subscribers.size === 0) return;
-    const wait = Math.max(0, this.lastComputed + this.deps.intervalMs - Date.now());
+    const wait = Math.max(0, this.lastComputed + this.deps.intervalMs - performance.now());
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.compute([...this.subscribers]);
@@ -49,7 +54,7 @@ export class StatsFeed {
 
   private async compute(channels: LatestValueChannel<ProgramStatsValue>[]): Promise<void> {
     if (channels.length === 0) return;
-    this.lastComputed = Date.now();
+    this.lastComputed = performance.now();
     try {
       const value = await this.deps.stats.compute(this.deps.orm.em.fork(), this.deps.clock.now());
       for (const channel of channels) channel.push(value);

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { lagTolerant, primary, type SqlReader } from '../platform/db/replicas';
-import { addLocalDays, localDate, startOfLocalDay } from '../platform/time';
+import { addLocalDays, DAY_MS, localDate, startOfLocalDay } from '../platform/time';
 
 export interface ProgramStatsValue {
   members: number;
@@ -21,7 +21,6 @@ interface Totals {
   expired: bigint;
 }
 
-const DAY_MS = 86_400_000;
 export const STATS_WINDOW_DAYS = 30;
 
 /**

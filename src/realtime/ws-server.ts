@@ -14,6 +14,7 @@ import {
 } from 'graphql';
 import type { Principal } from '../auth/principal';
 import type { TokenVerifier } from '../auth/jwt';
+import { systemClock, type Clock } from '../platform/clock';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { formatError } from '../platform/errors';
@@ -64,10 +65,10 @@ class ConnectionCounter {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A socket lives no longer than its token: at expiry it is closed with 4403, as a new one would be refused. */
-function closeAtExpiry(socket: WebSocket, expiresAt: number) {
+function closeAtExpiry(socket: WebSocket, expiresAt: number, clock: Clock) {
   let timer: NodeJS.Timeout;
   const schedule = () => {
-    const wait = expiresAt - Date.now();
+    const wait = expiresAt - clock.now().getTime();
     timer = setTimeout(wait > MAX_TIMER_MS ? schedule : () => socket.close(4403, 'Forbidden: token expired'), Math.min(Math.max(wait, 0), MAX_TIMER_MS));
     timer.unref();
   };
@@ -81,6 +82,8 @@ export interface WsServerOptions {
   config: Config;
   verifier: TokenVerifier;
   log: Logger;
+  /** The token clock, the TokenVerifier's (wall time: `expiresAt` comes from the token). */
+  tokenClock?: Clock;
   /** Builds a resolver context for one operation; subscription resolvers renew it per event. */
   contextFor(principal: Principal, requestId: string): Context;
   /** Told when an operation is refused because its socket is at WS_MAX_SUBSCRIPTIONS (metrics). */
@@ -144,7 +147,7 @@ export function startWsServer(options: WsServerOptions) {
             return true;
           }
           stateOf(ctx.extra).principal = principal;
-          if (principal.expiresAt) closeAtExpiry(ctx.extra.socket, principal.expiresAt);
+          if (principal.expiresAt) closeAtExpiry(ctx.extra.socket, principal.expiresAt, options.tokenClock ?? systemClock);
           return true;
         } catch {
           return false;

@@ -147,7 +147,10 @@ export function evaluate(options: EvalOptions = DEFAULT_EVAL): { rows: EvalRow[]
     const train = history.subarray(0, history.length - 1);
     const seen = new Set<number>();
     const recent: number[] = [];
-    for (let i = train.length - 1; i >= 0; i--) if (!seen.has(train[i])) seen.add(train[i]) && recent.push(train[i]);
+    for (let i = train.length - 1; i >= 0; i--) if (!seen.has(train[i])) {
+      seen.add(train[i]);
+      recent.push(train[i]);
+    }
     for (const i of train) popularity[i]++;
     return recent;
   });

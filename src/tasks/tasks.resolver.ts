@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { Context } from '../context';
 import { partnerScopeOf, requireMemberId, Role } from '../auth/principal';
-import { currentMember } from '../members/member.resolver';
+import { currentMember } from '../members';
 import { MemberType, toMemberType } from '../members/member.types';
 import {
   ChallengeInput,

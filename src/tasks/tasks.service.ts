@@ -2,14 +2,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Decimal } from 'decimal.js';
 import type { Clock } from '../platform/clock';
 import { BadInputError, ConflictError, ForbiddenError } from '../platform/errors';
-import { uniqueViolation } from '../platform/db/orm';
+import { retryOnUniqueViolation, uniqueViolation } from '../platform/db/orm';
 import { isUuid } from '../platform/ids';
-import { MemberStatus } from '../members/member.entity';
-import { MemberFrozenError, MemberNotFoundError } from '../members/member.errors';
+import { MemberStatus } from '../members';
+import { MemberFrozenError, MemberNotFoundError } from '../members';
 import type { MemberService } from '../members/member.service';
 import type { RegisterMemberInput } from '../members/member.types';
-import type { Member } from '../members/member.entity';
-import { LedgerEntryType } from '../ledger/ledger.entity';
+import type { Member } from '../members';
 import { expiryFor } from '../ledger/ledger.rules';
 import type { LedgerService } from '../ledger/ledger.service';
 import { LedgerWriter, type EntryRow, type LockedMember, type RewardCaps } from '../ledger/ledger.writer';
@@ -17,11 +16,12 @@ import { fromLocal, localParts, startOfLocalDay } from '../platform/time';
 import type { LedgerEvents } from '../ledger/ledger.events';
 import type { ProgramService } from '../program/program.service';
 import type { NotificationService } from '../notifications/notification.service';
-import { NotificationKind } from '../notifications/notification.entity';
+import { NotificationKind } from '../notifications';
 import { Challenge, ChallengeMetric, Task, TaskFrequency } from './tasks.entity';
 import { AlreadyDoneError, TaskNotFoundError } from './tasks.errors';
 import { challengeIncrement, checkInReward, localDayBounds, nextCheckInReward, nextResetAt, streakToday, taskPeriodKey } from './tasks.rules';
 import { transaction } from '../platform/db/transaction';
+import { touchLastActive } from '../members';
 
 export interface TaskFields {
   code: string;
@@ -118,13 +118,8 @@ export class GamificationService {
         if (task) return Object.assign(task, fields);
         return tx.create(Task, { code, ...fields, createdAt: now });
       });
-    try {
-      return await write();
-    } catch (error) {
-      // Two admins created the same new code at once: the loser finds it now and updates it.
-      if (uniqueViolation(error) === 'task_code_unique') return write();
-      throw error;
-    }
+    // Two admins created the same new code at once: the loser finds it now and updates it.
+    return retryOnUniqueViolation(['task_code_unique'], write);
   }
 
   /** Active tasks with the member's progress in the current period. */
@@ -192,7 +187,7 @@ export class GamificationService {
           [memberId, task.id, period, partnerId, reference, entry.id, w.now],
         );
         await this.advanceChallenges(w, member, { kind: 'task' });
-        await w.tx.execute('update member set last_active_at = ? where id = ?', [w.now, memberId]);
+        await touchLastActive(w.tx, memberId, w.now);
         return { task, pointsAwarded: granted, balance: member.balance };
       });
     } catch (error) {
@@ -218,7 +213,7 @@ export class GamificationService {
         const { entry, granted } = await this.reward(w, member, points, `check-in:${today}`, `第${streak}天连续签到`);
         await w.tx.execute('insert into check_in (member_id, day, streak, points, entry_id, created_at) values (?, ?, ?, ?, ?, ?)', [memberId, today, streak, granted, entry.id, w.now]);
         await this.advanceChallenges(w, member, { kind: 'check-in' });
-        await w.tx.execute('update member set last_active_at = ? where id = ?', [w.now, memberId]);
+        await touchLastActive(w.tx, memberId, w.now);
         return { pointsAwarded: granted, streak, balance: member.balance };
       });
     } catch (error) {
@@ -264,13 +259,8 @@ export class GamificationService {
         if (challenge) return Object.assign(challenge, fields);
         return tx.create(Challenge, { code, ...fields });
       });
-    try {
-      return await write();
-    } catch (error) {
-      // Two admins created the same new code at once: the loser finds it now and updates it.
-      if (uniqueViolation(error) === 'challenge_code_unique') return write();
-      throw error;
-    }
+    // Two admins created the same new code at once: the loser finds it now and updates it.
+    return retryOnUniqueViolation(['challenge_code_unique'], write);
   }
 
   /** Challenges running now, with the member's progress. */

@@ -12,7 +12,6 @@ const CONFIRM = `mutation($id: ID!, $ref: String!, $amount: Decimal!) {
 }`;
 const CANCEL = `mutation($id: ID!) { cancelRedemption(id: $id, reason: "不要了") { id status } }`;
 const SHIP = `mutation($id: ID!) { markRedemptionShipped(id: $id, trackingNumber: "SF1234567890") { id status } }`;
-const USE = `mutation($code: String!) { useCoupon(code: $code) { code status } }`;
 const ME = `{ me { balance vip { level expiresAt } coupons { code status } redemptions(first: 50) { edges { node { id status paymentDueBy paymentReference } } } } }`;
 
 let refSequence = 0;

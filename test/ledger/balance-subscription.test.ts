@@ -4,47 +4,16 @@ import { startApp, wsExecute, type TestApp, untilSubscribed } from '../support/a
 import { createMember } from '../support/factories';
 import { adjust, earn, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
+import { collect, type Collector } from '../support/ws';
 
 const BALANCE_CHANGED = 'subscription { balanceChanged { memberId balance delta entry { id type status delta balanceAfter } at } }';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Subscription {
-  events: any[];
-  errors: unknown[];
-  /** Resolves with the n-th event (1-based), or rejects after `ms`. */
-  nth(n: number, ms?: number): Promise<any>;
-}
-
 /** Subscribes and waits until the subscription is registered in Redis, so nothing published after it is missed. */
-async function subscribe(api: TestApp, client: Client, memberId: string): Promise<Subscription> {
-  const events: any[] = [];
-  const errors: unknown[] = [];
-  const waiters: (() => void)[] = [];
-  client.subscribe(
-    { query: BALANCE_CHANGED },
-    {
-      next: (value) => {
-        if (value.errors) errors.push(value.errors);
-        else events.push({ ...(value.data as any).balanceChanged, receivedAt: Date.now() });
-        waiters.splice(0).forEach((wake) => wake());
-      },
-      error: (error) => errors.push(error),
-      complete: () => undefined,
-    },
-  );
+async function subscribe(api: TestApp, client: Client, memberId: string): Promise<Collector<any>> {
+  const sub = collect(client, BALANCE_CHANGED, {}, 'balanceChanged');
   await untilSubscribed(api, `BALANCE:${memberId}`);
-  return {
-    events,
-    errors,
-    async nth(n, ms = 1000) {
-      const deadline = Date.now() + ms;
-      while (events.length < n) {
-        if (Date.now() > deadline) throw new Error(`only ${events.length} of ${n} events within ${ms} ms; errors: ${JSON.stringify(errors)}`);
-        await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), sleep(50)]);
-      }
-      return events[n - 1];
-    },
-  };
+  return sub;
 }
 
 describe('balanceChanged subscription', async () => {
@@ -61,8 +30,8 @@ describe('balanceChanged subscription', async () => {
     const res = await earn(api, m.id, '99.50');
     expect(res.errors).toBeUndefined();
     const posted = res.data.earnPoints.entry;
-    const event = await sub.nth(1, 1000);
-    expect(event.receivedAt - startedAt).toBeLessThan(1000);
+    const event = await sub.next(1000);
+    expect(Date.now() - startedAt).toBeLessThan(1000);
     expect(event).toMatchObject({
       memberId: m.id,
       balance: 100,
@@ -77,21 +46,22 @@ describe('balanceChanged subscription', async () => {
     const m = await createMember(api);
     const sub = await subscribe(apiB, apiB.ws(m.token), m.id);
     expect((await earn(api, m.id, '100')).errors).toBeUndefined();
-    await sub.nth(1);
+    await sub.next();
     expect((await adjust(api, m.id, -30)).errors).toBeUndefined();
-    await sub.nth(2);
+    await sub.next();
     const held = await earn(api, m.id, '10000.01');
     expect(held.data.earnPoints.status).toBe('HELD_FOR_REVIEW');
     expect((await adjust(api, m.id, -1000)).errors?.[0].extensions?.code).toBe('INSUFFICIENT_POINTS');
     await api.ok(`mutation($id: ID!) { approveHeldEntry(entryId: $id) { id } }`, { id: held.data.earnPoints.entry.id });
-    await sub.nth(3);
+    await sub.next();
     expect((await adjust(api, m.id, 5, { validDays: 1 })).errors).toBeUndefined();
-    await sub.nth(4);
+    await sub.next();
     api.clock.advanceDays(1);
     await api.app.jobs.runOnce();
-    await sub.nth(5);
-    await sleep(300);
-    expect(sub.events.map((e) => [e.entry.type, e.entry.status, e.delta, e.balance])).toEqual([
+    await sub.next();
+    // Nothing more (no event for the held earning or the refused spend): the sentinel is next.
+    await sub.expectNothing(() => adjust(api, m.id, 1), (e) => e.entry.type === 'ADJUSTMENT' && e.delta === 1);
+    expect(sub.events.slice(0, 5).map((e) => [e.entry.type, e.entry.status, e.delta, e.balance])).toEqual([
       ['PURCHASE', 'POSTED', 100, 100],
       ['ADJUSTMENT', 'POSTED', -30, 70],
       ['PURCHASE', 'POSTED', 10001, 10071],
@@ -107,17 +77,14 @@ describe('balanceChanged subscription', async () => {
     const theirs = await subscribe(apiB, apiB.ws(other.token), other.id);
     const onA = await subscribe(api, api.ws(other.token), other.id);
     expect((await earn(api, m.id, '10')).errors).toBeUndefined();
-    await mine.nth(1);
-    await sleep(500);
-    expect(theirs.events).toEqual([]);
-    expect(onA.events).toEqual([]);
-    // Their subscriptions were live all along: their own earning reaches both.
-    expect((await earn(api, other.id, '20')).errors).toBeUndefined();
-    expect(await theirs.nth(1)).toMatchObject({ memberId: other.id, delta: 20 });
-    expect(await onA.nth(1)).toMatchObject({ memberId: other.id, delta: 20 });
-    await sleep(200);
-    expect(mine.events).toHaveLength(1);
-    expect(theirs.events).toHaveLength(1);
+    await mine.next();
+    // Sentinel: their own earning, published after mine, is the first event both of theirs see.
+    const theirsFirst = (e: any) => e.memberId === other.id && e.delta === 20;
+    await theirs.expectNothing(async () => expect((await earn(api, other.id, '20')).errors).toBeUndefined(), theirsFirst);
+    expect(await onA.next()).toMatchObject({ memberId: other.id, delta: 20 });
+    expect(onA.events).toHaveLength(1);
+    // And mine got nothing of theirs: my next event is my own sentinel.
+    await mine.expectNothing(() => adjust(api, m.id, 1), (e) => e.memberId === m.id && e.delta === 1);
   });
 
   it('admins subscribing to balanceChanged get FORBIDDEN (partners get no socket at all)', async () => {

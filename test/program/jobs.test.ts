@@ -5,7 +5,6 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../support/app';
 import { createMember, type CreatedMember } from '../support/factories';
 import { adjust, earn, expectReconciled } from '../support/ledger';
-import { tokens } from '../support/tokens';
 import { createItem, redeemOk } from '../catalog/support';
 import { createServices } from '../../src/app';
 import { JobRunner } from '../../src/jobs/runner';

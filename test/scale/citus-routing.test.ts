@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startApp } from '../support/app';
 import { createMember, type CreatedMember } from '../support/factories';
 import { adjust, earn, expectReconciled, newOrderId } from '../support/ledger';
-import { tokens } from '../support/tokens';
 import { createItem, fund, redeemOk } from '../catalog/support';
 
 /**

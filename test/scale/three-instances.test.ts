@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { untilSubscribed, type TestApp } from '../support/app';
+import type { TestApp } from '../support/app';
 import { startFleet } from '../support/fleet';
 import { createMember } from '../support/factories';
 import { adjust, earn, expectReconciled } from '../support/ledger';
-import { tokens } from '../support/tokens';
 import { createItem, memberWith, redeem } from '../catalog/support';
 
 const DAY = 86_400_000;

@@ -4,6 +4,7 @@ import { startApp, type TestApp, untilSubscribed } from '../support/app';
 import { createMember, type CreatedMember } from '../support/factories';
 import { balanceOf, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
+import { collect } from '../support/ws';
 
 const DAY = 86_400_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -339,7 +340,7 @@ describe('tasks', async () => {
       await claim(m, t.code);
       await record(m, r.code, 'BC-1');
       await api.ok('mutation { checkIn { pointsAwarded } }', {}, m.token);
-      await sub.nth(3);
+      for (let i = 0; i < 3; i++) await sub.next();
       expect(sub.events.map((e) => [e.memberId, e.entry.type, e.delta, e.balance])).toEqual([
         [m.id, 'REWARD', 12, 12],
         [m.id, 'REWARD', 8, 20],
@@ -347,8 +348,10 @@ describe('tasks', async () => {
       ]);
       // The idempotent replay posts nothing, so publishes nothing.
       await record(m, r.code, 'BC-1');
-      await sleep(300);
-      expect(sub.events).toHaveLength(3);
+      // Sentinel: the next posting (another task) is the next event, so the replay sent none.
+      const sentinel = await task({ frequency: 'DAILY', points: 7 });
+      await sub.expectNothing(() => record(m, sentinel.code, 'BC-2'), (e) => e.delta === 7 && e.balance === 32);
+      expect(sub.events).toHaveLength(4);
     });
 
     it('count on the leaderboard', async () => {
@@ -383,25 +386,7 @@ const BALANCE_CHANGED = 'subscription { balanceChanged { memberId balance delta 
 
 /** Subscribes and waits until the subscription is registered in Redis, so nothing published after it is missed. */
 async function subscribeBalance(api: TestApp, client: Client, memberId: string) {
-  const events: any[] = [];
-  const errors: unknown[] = [];
-  client.subscribe(
-    { query: BALANCE_CHANGED },
-    {
-      next: (value) => (value.errors ? errors.push(value.errors) : events.push((value.data as any).balanceChanged)),
-      error: (error) => errors.push(error),
-      complete: () => undefined,
-    },
-  );
+  const sub = collect(client, BALANCE_CHANGED, {}, 'balanceChanged');
   await untilSubscribed(api, `BALANCE:${memberId}`);
-  return {
-    events,
-    errors,
-    async nth(n: number, ms = 2000) {
-      await until(async () => (events.length >= n ? true : null), ms).catch(() => {
-        throw new Error(`only ${events.length} of ${n} events within ${ms} ms; errors: ${JSON.stringify(errors)}`);
-      });
-      return events[n - 1];
-    },
-  };
+  return sub;
 }

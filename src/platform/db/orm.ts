@@ -101,6 +101,21 @@ export async function migrate(orm: MikroORM): Promise<string[]> {
 }
 
 /** The constraint a unique violation broke, so services can name the field in a CONFLICT. */
+/**
+ * Runs `attempt`; when it loses an insert race on one of `constraints` (another transaction
+ * wrote the same key first), runs it once more, now seeing the winner's row (it then finds the
+ * row and updates it, returns it, or refuses with CONFLICT). Once only: a second loss is real.
+ */
+export async function retryOnUniqueViolation<T>(constraints: readonly string[], attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (error) {
+    const constraint = uniqueViolation(error);
+    if (constraint && constraints.includes(constraint)) return attempt();
+    throw error;
+  }
+}
+
 export function uniqueViolation(error: unknown): string | null {
   if (!(error instanceof UniqueConstraintViolationException)) return null;
   const constraint = (error as unknown as { constraint?: string }).constraint;

@@ -1,5 +1,6 @@
 import { ClassType, Field, Int, ObjectType } from 'type-graphql';
 import { BadInputError } from '../errors';
+import { isUuid } from '../ids';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -76,6 +77,18 @@ export function decodeCursor(cursor: string | null | undefined, arity: number): 
     // fall through: any undecodable cursor is the same client error
   }
   throw new BadInputError('after is not a cursor returned by this API', 'after');
+}
+
+/**
+ * The keyset of newest-first lists: (time, id) of the last row seen, for `(t, id) < (?, ?)`.
+ * Anything else is BAD_USER_INPUT naming `after` (never a SQL error on a bad timestamp or id).
+ */
+export function decodeTimeIdCursor(after: string | null | undefined, validId: (id: string) => boolean = isUuid): { at: Date; id: string } | null {
+  const cursor = decodeCursor(after, 2);
+  if (!cursor) return null;
+  const [at, id] = [new Date(String(cursor[0])), String(cursor[1])];
+  if (Number.isNaN(at.getTime()) || !validId(id)) throw new BadInputError('after is not a cursor returned by this API', 'after');
+  return { at, id };
 }
 
 /** Turns `limit + 1` fetched rows into a page: the extra row only tells whether there is a next page. */
