@@ -132,8 +132,9 @@ export async function run(ctx) {
   // Priming a list; one retry: a kept-alive socket the server closed meanwhile fails a fetch
   // on a loaded machine (a bench run died on it), which says nothing about the app.
   const primed = (h) => {
-    const once = () => fetch(`${server.url}/graphql`, { method: 'POST', headers: h, body: bodies.recs }).then((r) => r.text());
-    return once().catch(once);
+    // A bounded wait too: a run once hung here for undici's 300 s headers timeout.
+    const once = () => fetch(`${server.url}/graphql`, { method: 'POST', headers: h, body: bodies.recs, signal: AbortSignal.timeout(15_000) }).then((r) => r.text());
+    return once().catch(once).catch(once);
   };
   const targets = ['recs', 'recs-uncached', 'me'].map((name) => ({ ...server, name }));
   log(`measuring: ${CLIENTS} connections, ${options.warmup} s warm-up + ${options.duration} s measured, ${options.rounds} round(s), order alternating`);
