@@ -14,7 +14,7 @@ function run(options) {
  * - `verifyBody(body)` is false for a response that is not what the client expected; those are
  *   counted as `badBodies` (autocannon's "mismatches").
  */
-export async function measure({ target, request, verifyBody, connections, warmupSeconds, durationSeconds, timeoutSeconds = 10 }) {
+export async function measure({ target, request, verifyBody, connections, warmupSeconds, durationSeconds, timeoutSeconds = 10, aroundMeasured = null }) {
   const base = new URL(target.url);
   if (base.hostname !== '127.0.0.1') throw new Error(`refusing to load ${base.hostname}: the bench only targets 127.0.0.1`);
   let i = 0;
@@ -36,9 +36,13 @@ export async function measure({ target, request, verifyBody, connections, warmup
 
   if (warmupSeconds > 0) await run(options(warmupSeconds));
   const started = new Date();
+  // `aroundMeasured` (optional): { before(), after() } awaited just inside the measured run (e.g.
+  // a per-run CPU profile of the server), outside the CPU-usage window.
+  await aroundMeasured?.before();
   const before = target.usage ? await target.usage() : null;
   const r = await run(options(durationSeconds));
   const after = target.usage ? await target.usage() : null;
+  await aroundMeasured?.after();
   // Responses still in flight when autocannon stops are not counted; at 50 connections that
   // is noise next to thousands of requests.
   const cpuMicros = before && after ? after.cpuMicros - before.cpuMicros : null;

@@ -69,6 +69,56 @@ export function printProfileSummary(file, log = (line) => process.stdout.write(`
   return summary;
 }
 
+/**
+ * Self time (µs) per function key of one profile, idle left out. Each sample counts as ONE
+ * sampling interval (`intervalMicros`), not its time delta: on a loaded machine a thread
+ * descheduled for 20 ms shows as one sample with a 20 ms delta on whatever frame it was in, which
+ * spreads the machine's load over random functions; counting samples approximates CPU time.
+ * The profiler's own stop (`dispatch` under node:inspector's `post`) is left out.
+ */
+function selfByFunction(profile, intervalMicros = 1000) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const out = new Map();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const { functionName, url, lineNumber } = byId.get(profile.samples[i]).callFrame;
+    if (functionName === '(idle)' || (functionName === 'dispatch' && !url)) continue;
+    const key = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
+    out.set(key, (out.get(key) ?? 0) + intervalMicros);
+  }
+  return out;
+}
+
+/**
+ * What target `a` spends per request that target `b` does not: each side's profiles (one per
+ * measured run, `{ file, requests }`) summed, self time per function divided by the requests
+ * answered, and the functions ranked by the difference (µs per request, a − b). Wall-clock
+ * samples: on a loaded machine the I/O lines (writeBuffer, writev) are mostly the machine.
+ */
+export function printProfileDiff(a, b, log = (line) => process.stdout.write(`${line}\n`), top = 20) {
+  const perRequest = (runs) => {
+    const sum = new Map();
+    let requests = 0;
+    for (const run of runs) {
+      requests += run.requests;
+      for (const [key, micros] of selfByFunction(JSON.parse(readFileSync(run.file, 'utf8')))) sum.set(key, (sum.get(key) ?? 0) + micros);
+    }
+    return { map: new Map([...sum].map(([k, v]) => [k, v / requests])), total: [...sum.values()].reduce((x, y) => x + y, 0) / requests };
+  };
+  const pa = perRequest(a.runs);
+  const pb = perRequest(b.runs);
+  log(`\nper-run CPU profiles, busy (non-idle) samples × 1 ms per request: ${a.name} ${pa.total.toFixed(0)} µs, ${b.name} ${pb.total.toFixed(0)} µs (difference ${(pa.total - pb.total).toFixed(0)} µs)`);
+  const keys = new Set([...pa.map.keys(), ...pb.map.keys()]);
+  const rows = [...keys].map((k) => ({ k, a: pa.map.get(k) ?? 0, b: pb.map.get(k) ?? 0 })).map((r) => ({ ...r, d: r.a - r.b }));
+  const line = (r) => `    ${r.d >= 0 ? '+' : ''}${r.d.toFixed(1).padStart(7)} µs  (${r.a.toFixed(1).padStart(7)} vs ${r.b.toFixed(1).padStart(7)})  ${r.k}`;
+  log(`  functions ${a.name} spends more on (µs/request, ${a.name} vs ${b.name}):`);
+  for (const r of [...rows].sort((x, y) => y.d - x.d).slice(0, top)) log(line(r));
+  log(`  functions ${a.name} spends less on:`);
+  for (const r of [...rows].sort((x, y) => x.d - y.d).slice(0, Math.ceil(top / 2))) log(line(r));
+  log(`  top frames of ${a.name} (µs/request):`);
+  for (const r of [...rows].sort((x, y) => y.a - x.a).slice(0, top)) log(`    ${r.a.toFixed(1).padStart(8)} µs  ${r.k}`);
+  return { a: pa.total, b: pb.total, rows };
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [file, top] = process.argv.slice(2);
   if (!file) {

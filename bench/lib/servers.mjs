@@ -49,10 +49,22 @@ export function startServer(ctx, name, file, env, { execArgv = [] } = {}) {
       child.send({ type: 'sql-trace', on });
     });
 
+  // A CPU profile of a window of the child's life (node:inspector in the child): profile(true)
+  // starts sampling, profile(false, file) stops and writes the .cpuprofile to `file`. Lets a suite
+  // profile each measured run on its own, so two targets served by ONE process can be compared.
+  const pendingProfile = [];
+  const profile = (on, file) =>
+    new Promise((resolve, reject) => {
+      if (!child.connected) return reject(new Error(`${name} is not running`));
+      pendingProfile.push(resolve);
+      child.send({ type: 'profile', on, file });
+    });
+
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
     child.on('message', (message) => {
       if (message?.type === 'usage') pendingUsage.shift()?.(message);
+      if (message?.type === 'profile') pendingProfile.shift()?.(message);
       if (message?.type === 'sql-trace') pendingTrace.shift()?.(message.statements);
       if (message?.type !== 'ready') return;
       clearTimeout(timer);
@@ -62,13 +74,33 @@ export function startServer(ctx, name, file, env, { execArgv = [] } = {}) {
         return;
       }
       // `child`: for suites that exchange their own IPC messages with the server (e.g. fanout's memory probe).
-      resolve({ name, url: url.origin, pid: child.pid, child, stop, usage, trace });
+      resolve({ name, url: url.origin, pid: child.pid, child, stop, usage, trace, profile });
     });
     exit.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited before it was ready (code ${code}, signal ${signal})`));
     });
   });
+}
+
+let inspectorSession = null;
+/** The child's side of `profile(on, file)`: V8's sampling profiler through node:inspector. */
+async function windowProfile(on, file) {
+  const { Session } = await import('node:inspector');
+  const { writeFileSync } = await import('node:fs');
+  const post = (method, params) => new Promise((resolve, reject) => inspectorSession.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  if (on) {
+    if (!inspectorSession) {
+      inspectorSession = new Session();
+      inspectorSession.connect();
+      await post('Profiler.enable');
+      await post('Profiler.setSamplingInterval', { interval: 1000 });
+    }
+    await post('Profiler.start');
+    return;
+  }
+  const { profile } = await post('Profiler.stop');
+  writeFileSync(file, JSON.stringify(profile));
 }
 
 /** For the server side (a forked child): report readiness and stop on request or orphaning. */
@@ -91,6 +123,12 @@ export function serveUntilStopped(url, stopServer) {
     if (message?.type === 'usage') {
       const { user, system } = process.cpuUsage();
       process.send({ type: 'usage', cpuMicros: user + system, rss: process.memoryUsage.rss() });
+    }
+    if (message?.type === 'profile') {
+      windowProfile(message.on, message.file).then(
+        () => process.send({ type: 'profile', ok: true }),
+        (error) => process.send({ type: 'profile', ok: false, error: String(error?.message ?? error) }),
+      );
     }
   });
   // The parent died or closed the channel: never outlive it.

@@ -17,7 +17,7 @@ import { dropDatabase, freshDatabase, withClient } from '../lib/db.mjs';
 import { clearPrefix } from '../lib/redis.mjs';
 import { startServer } from '../lib/servers.mjs';
 import { alternate, measure, summarize } from '../lib/load.mjs';
-import { printProfileSummary } from '../lib/profile.mjs';
+import { printProfileDiff } from '../lib/profile.mjs';
 import { inviteCode } from '../lib/seed.mjs';
 
 export const description = 'persisted PostPurchase (earnPoints) on /partner/graphql vs the same mutation free-form on /graphql, one server';
@@ -26,6 +26,16 @@ const DATABASE = 'loyalty_bench_partner';
 const REDIS_PREFIX = 'bench:partner:';
 const PARTNER = 'bench-partner';
 const MAX_MEMBERS = 2000;
+// The two doors differ by far less than a loaded 2-core machine drifts in a few seconds: at least
+// this many rounds (ABBA order), and the verdict is the median of the per-round ratios (each
+// round measures both doors back to back), not the ratio of means.
+const MIN_ROUNDS = 4;
+const roundsOf = (options) => Math.max(options.rounds, MIN_ROUNDS);
+export const budgetSeconds = (options) => 60 + 2 * roundsOf(options) * (options.warmup + options.duration + 5);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 async function seed(url, count) {
   const now = Date.now();
@@ -44,7 +54,7 @@ async function seed(url, count) {
   return ids;
 }
 
-const verifyBody = (body) => body.startsWith('{"data":{"earnPoints":{') && !body.includes('"errors"');
+const verifyBody = (body) => (body.startsWith('{"data":{"earnPoints":{') || body.startsWith('{"data":{"memberByExternalId":{')) && !body.includes('"errors"');
 
 export async function run(ctx) {
   const { options, log } = ctx;
@@ -52,7 +62,10 @@ export async function run(ctx) {
   const { preflight } = dist('src/platform/preflight.js');
   const { mintToken } = dist('src/auth/jwt.js');
   const manifest = JSON.parse(readFileSync(join(ROOT, 'schema', 'persisted', 'partner-operations.json'), 'utf8'));
-  const operation = manifest.operations.find((op) => op.name === 'PostPurchase');
+  // BENCH_PARTNER_OP=MemberByExternalId: a cheap read instead of the purchase, so the door's own
+  // cost is a larger share of each request (the bar is about PostPurchase).
+  const opName = process.env.BENCH_PARTNER_OP ?? 'PostPurchase';
+  const operation = manifest.operations.find((op) => op.name === opName);
 
   log(`setting up: database ${DATABASE}`);
   const { url: databaseUrl } = await freshDatabase(DATABASE);
@@ -72,22 +85,21 @@ export async function run(ctx) {
   const adminHeaders = { 'content-type': 'application/json', authorization: token({ role: 'admin', sub: 'bench-admin' }) };
   const runTag = Date.now().toString(36);
   let order = 0;
-  const variables = (i) => ({ input: { memberId: members[i % members.length], orderId: `b-${runTag}-${++order}`, amount: (5 + (i % 500) / 100).toFixed(2) } });
+  const variables = opName === 'MemberByExternalId' ? (i) => ({ externalId: `bench-${(i % members.length) + 1}` }) : (i) => ({ input: { memberId: members[i % members.length], orderId: `b-${runTag}-${++order}`, amount: (5 + (i % 500) / 100).toFixed(2) } });
   const requests = {
     persisted: (i) => ({ path: '/partner/graphql', headers: partnerHeaders, body: JSON.stringify({ variables: variables(i), extensions: { persistedQuery: { version: 1, sha256Hash: operation.id } } }) }),
     'free-form': (i) => ({ path: '/graphql', headers: adminHeaders, body: JSON.stringify({ query: operation.body, variables: variables(i) }) }),
   };
 
-  const execArgv = [];
-  if (options.cpuProfile) {
-    const dir = join(ROOT, 'bench', 'results', 'profiles');
-    mkdirSync(dir, { recursive: true });
-    const file = `partner-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${file}`);
-    ctx.onCleanup('summarize the CPU profile', async () => printProfileSummary(join(dir, file), log, 25, 'app'));
-  }
+  // --cpu-prof: one profile per measured run (node:inspector in the server, started and stopped
+  // around the run), so the two doors, served by ONE process, are profiled apart and compared
+  // per request. A whole-life --cpu-prof would mix them.
+  const profileDir = join(ROOT, 'bench', 'results', 'profiles');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const profiles = { persisted: [], 'free-form': [] };
+  if (options.cpuProfile) mkdirSync(profileDir, { recursive: true });
   const here = (file) => fileURLToPath(new URL(file, import.meta.url));
-  const server = await startServer(ctx, 'app', here('../servers/app.mjs'), env, { execArgv });
+  const server = await startServer(ctx, 'app', here('../servers/app.mjs'), env);
   log(`  app at ${server.url} (pid ${server.pid})`);
   // Two targets, one process: the same server answers both doors, measured one after the other.
   const targets = Object.keys(requests).map((name) => ({ ...server, name }));
@@ -103,15 +115,43 @@ export async function run(ctx) {
   if (refused.errors?.[0]?.extensions?.code !== 'PERSISTED_QUERY_NOT_ALLOWED') throw new Error(`the partner door ran a free-form query: ${JSON.stringify(refused)}`);
   log('  both doors posted a purchase; /partner/graphql refused a free-form query');
 
-  log(`measuring: ${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s measured, ${options.rounds} round(s), order alternating`);
+  // Both doors warmed up before any measurement (twice, alternating): otherwise the first run
+  // measured also pays for compiling its door's code, and ABBA puts persisted first.
+  log(`warming up both doors: 2 × ${options.warmup} s each, discarded`);
+  for (const target of [...targets, ...targets]) {
+    await measure({ target, request: requests[target.name], verifyBody, connections: options.connections, warmupSeconds: 0, durationSeconds: Math.max(1, options.warmup) });
+  }
+  const rounds = roundsOf(options);
+  log(`measuring: ${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s measured, ${rounds} round(s), order alternating`);
   const results = await alternate(
     targets,
-    options.rounds,
-    (target) => measure({ target, request: requests[target.name], verifyBody, connections: options.connections, warmupSeconds: options.warmup, durationSeconds: options.duration }),
+    rounds,
+    async (target) => {
+      const file = join(profileDir, `partner-${stamp}-${target.name}-${profiles[target.name].length + 1}.cpuprofile`);
+      const aroundMeasured = options.cpuProfile ? { before: () => server.profile(true), after: () => server.profile(false, file) } : null;
+      const result = await measure({ target, request: requests[target.name], verifyBody, connections: options.connections, warmupSeconds: options.warmup, durationSeconds: options.duration, aroundMeasured });
+      if (options.cpuProfile) profiles[target.name].push({ file, requests: result.requests });
+      return result;
+    },
     log,
   );
   const summary = summarize(results);
   const audited = await withClient(databaseUrl, async (c) => Number((await c.query(`select count(*) from partner_call where partner_id = $1`, [PARTNER])).rows[0].count));
+  // Per round: persisted ÷ free-form of the two runs measured back to back.
+  const perRound = Array.from({ length: rounds }, (_, i) => {
+    const of = (name) => results.find((r) => r.round === i + 1 && r.target === name);
+    const p = of('persisted');
+    const f = of('free-form');
+    return { round: i + 1, reqPerSec: p.reqPerSec / f.reqPerSec, serverCpuPerRequest: p.serverCpuMicrosPerRequest / f.serverCpuMicrosPerRequest };
+  });
+  const medians = {
+    reqPerSecRatio: median(perRound.map((r) => r.reqPerSec)),
+    serverCpuPerRequestRatio: median(perRound.map((r) => r.serverCpuPerRequest)),
+    cpuMicrosPerRequest: Object.fromEntries(targets.map((t) => [t.name, median(results.filter((r) => r.target === t.name).map((r) => r.serverCpuMicrosPerRequest))])),
+  };
+  log(`  per round, persisted ÷ free-form: ${perRound.map((r) => `${r.reqPerSec.toFixed(2)} (CPU ×${r.serverCpuPerRequest.toFixed(2)})`).join(', ')}`);
+  log(`  MEDIAN: throughput ratio ${medians.reqPerSecRatio.toFixed(3)} (bar ≥ 0.90), CPU per request persisted ${medians.cpuMicrosPerRequest.persisted.toFixed(0)} µs vs free-form ${medians.cpuMicrosPerRequest['free-form'].toFixed(0)} µs (×${medians.serverCpuPerRequestRatio.toFixed(3)})`);
+  if (options.cpuProfile) printProfileDiff({ name: 'persisted', runs: profiles.persisted }, { name: 'free-form', runs: profiles['free-form'] }, log, 20);
   const ratio = {
     reqPerSec: summary.persisted.reqPerSec / summary['free-form'].reqPerSec,
     p50: summary.persisted.latencyMs.p50 / summary['free-form'].latencyMs.p50,
@@ -119,5 +159,5 @@ export async function run(ctx) {
     serverCpuPerRequest: summary.persisted.serverCpuMicrosPerRequest / summary['free-form'].serverCpuMicrosPerRequest,
   };
   log(`  persisted / free-form: ${(ratio.reqPerSec * 100).toFixed(1)} % of the throughput, CPU per request ×${ratio.serverCpuPerRequest.toFixed(3)}; ${audited} audit rows written (bar: ≥ 90 %)`);
-  return { description, operation: operation.name, members: members.length, results, summary, ratio, auditRows: audited };
+  return { description, operation: operation.name, members: members.length, results, summary, ratio, perRound, medians, auditRows: audited };
 }

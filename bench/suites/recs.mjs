@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dist, ROOT } from '../lib/dist.mjs';
-import { printProfileSummary } from '../lib/profile.mjs';
+import { printProfileDiff } from '../lib/profile.mjs';
 import { dropDatabase, freshDatabase, withClient } from '../lib/db.mjs';
 import { clearPrefix } from '../lib/redis.mjs';
 import { startServer } from '../lib/servers.mjs';
@@ -112,17 +112,13 @@ export async function run(ctx) {
   const bodies = { recs: JSON.stringify({ query: RECS }), 'recs-uncached': JSON.stringify({ query: RECS }), me: JSON.stringify({ query: ME }) };
 
   const here = (file) => fileURLToPath(new URL(file, import.meta.url));
-  let execArgv = [];
-  if (options.cpuProfile) {
-    // One server serves all three scenarios: the profile covers them all (run one scenario's share by comparing with me's).
-    const dir = join(ROOT, 'bench', 'results', 'profiles');
-    mkdirSync(dir, { recursive: true });
-    const file = `recs-graphql-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
-    execArgv = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${file}`];
-    ctx.onCleanup('summarize the CPU profile', async () => printProfileSummary(join(dir, file), log, 25, 'graphql'));
-    log(`  the server runs with --cpu-prof (slower than usual); profile in ${dir}`);
-  }
-  const server = await startServer(ctx, 'graphql', here('../servers/app.mjs'), env, { execArgv });
+  // --cpu-prof: one profile per measured run (node:inspector in the server, around the run), so
+  // each scenario is profiled apart and compared per request with `me` on the same server.
+  const profileDir = join(ROOT, 'bench', 'results', 'profiles');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const profiles = { recs: [], 'recs-uncached': [], me: [] };
+  if (options.cpuProfile) mkdirSync(profileDir, { recursive: true });
+  const server = await startServer(ctx, 'graphql', here('../servers/app.mjs'), env);
   log(`  graphql at ${server.url} (pid ${server.pid})`);
   // Before measuring: every sampled member gets five recommendations, the first one affordable.
   for (let i = 0; i < members.length; i += Math.ceil(members.length / 20)) {
@@ -133,6 +129,13 @@ export async function run(ctx) {
   }
   log('  20 sampled members got 5 recommendations each, the first affordable');
 
+  // Priming a list; one retry: a kept-alive socket the server closed meanwhile fails a fetch
+  // on a loaded machine (a bench run died on it), which says nothing about the app.
+  const primed = (h) => {
+    // A bounded wait too: a run once hung here for undici's 300 s headers timeout.
+    const once = () => fetch(`${server.url}/graphql`, { method: 'POST', headers: h, body: bodies.recs, signal: AbortSignal.timeout(15_000) }).then((r) => r.text());
+    return once().catch(once).catch(once);
+  };
   const targets = ['recs', 'recs-uncached', 'me'].map((name) => ({ ...server, name }));
   log(`measuring: ${CLIENTS} connections, ${options.warmup} s warm-up + ${options.duration} s measured, ${options.rounds} round(s), order alternating`);
   const results = await alternate(
@@ -143,7 +146,7 @@ export async function run(ctx) {
       if (target.name === 'recs') {
         // Every member's list cached before the measured run (the warm-up alone would not reach them all).
         for (let i = 0; i < headers.length; i += CLIENTS) {
-          await Promise.all(headers.slice(i, i + CLIENTS).map((h) => fetch(`${server.url}/graphql`, { method: 'POST', headers: h, body: bodies.recs }).then((r) => r.text())));
+          await Promise.all(headers.slice(i, i + CLIENTS).map((h) => primed(h)));
         }
       }
       if (target.name === 'recs-uncached') {
@@ -154,15 +157,20 @@ export async function run(ctx) {
           clearPrefix(config.redisUrl, `${REDIS_PREFIX}recs:member:`).finally(() => (busy = false));
         }, 100);
       }
+      const file = join(profileDir, `recs-${stamp}-${target.name}-${profiles[target.name].length + 1}.cpuprofile`);
+      const aroundMeasured = options.cpuProfile ? { before: () => server.profile(true), after: () => server.profile(false, file) } : null;
       try {
-        return await measure({
+        const result = await measure({
           target,
           request: (i) => ({ path: '/graphql', headers: headers[i % headers.length], body: bodies[target.name] }),
           verifyBody: target.name === 'me' ? verifyMe : verifyRecs,
           connections: CLIENTS,
           warmupSeconds: options.warmup,
           durationSeconds: options.duration,
+          aroundMeasured,
         });
+        if (options.cpuProfile) profiles[target.name].push({ file, requests: result.requests });
+        return result;
       } finally {
         if (clearing) clearInterval(clearing);
       }
@@ -170,6 +178,9 @@ export async function run(ctx) {
     log,
   );
   const summary = summarize(results);
+  if (options.cpuProfile) {
+    for (const name of ['recs', 'recs-uncached']) printProfileDiff({ name, runs: profiles[name] }, { name: 'me', runs: profiles.me }, log, 25);
+  }
   const ratio = (name) => ({
     reqPerSec: summary[name].reqPerSec / summary.me.reqPerSec,
     p50: summary[name].latencyMs.p50 / summary.me.latencyMs.p50,

@@ -159,6 +159,28 @@ function maxOf(values: Float64Array): number {
 }
 
 /**
+ * The per-item working arrays of rankCandidates, reused from call to call and cleared each time:
+ * five fresh 10,000-entry typed arrays per uncached request were a good part of the GC time in
+ * the recs bench's profile. rankCandidates is synchronous and returns nothing that points into
+ * them, so one set per catalog size is safe.
+ */
+const scratch = new Map<number, { recency: Float64Array; content: Float64Array; collaborative: Float64Array; anchorOf: Int32Array; anchorWeight: Float64Array }>();
+function scratchFor(n: number) {
+  let arrays = scratch.get(n);
+  if (!arrays) {
+    if (scratch.size > 4) scratch.clear();
+    arrays = { recency: new Float64Array(n), content: new Float64Array(n), collaborative: new Float64Array(n), anchorOf: new Int32Array(n), anchorWeight: new Float64Array(n) };
+    scratch.set(n, arrays);
+  }
+  arrays.recency.fill(0);
+  arrays.content.fill(0);
+  arrays.collaborative.fill(0);
+  arrays.anchorOf.fill(-1);
+  arrays.anchorWeight.fill(0);
+  return arrays;
+}
+
+/**
  * Scores every offered item for one member and returns the best `limit` (ties by item id, so
  * the same data gives the same list). `popularity` is aligned with index.items (7-day counts).
  * One pass over the catalog with no allocation per item and a bounded top-`limit` insert: a
@@ -166,8 +188,8 @@ function maxOf(values: Float64Array): number {
  */
 export function rankCandidates(index: ItemIndex, popularity: ArrayLike<number>, signals: MemberSignals, limit: number): Ranked[] {
   const n = index.items.length;
+  const { recency, content, collaborative, anchorOf, anchorWeight } = scratchFor(n);
   const history = signals.history.slice(0, HISTORY_LIMIT).map((id) => index.position.get(id)).filter((i): i is number => i !== undefined);
-  const recency = new Float64Array(n);
   let totalRecency = 0;
   history.forEach((item, rank) => {
     recency[item] = RECENCY_DECAY ** rank;
@@ -175,13 +197,9 @@ export function rankCandidates(index: ItemIndex, popularity: ArrayLike<number>, 
   });
   totalRecency ||= 1;
 
-  const content = new Float64Array(n);
   index.contentScores(history.map((item) => ({ item, weight: recency[item] / totalRecency })), content);
 
-  const collaborative = new Float64Array(n);
   // The history item that contributed most to each candidate's collaborative score (its reason).
-  const anchorOf = new Int32Array(n).fill(-1);
-  const anchorWeight = new Float64Array(n);
   for (const { anchor, itemId, together } of signals.neighbours) {
     const a = index.position.get(anchor);
     const c = index.position.get(itemId);
