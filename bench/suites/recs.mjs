@@ -133,7 +133,7 @@ export async function run(ctx) {
   // on a loaded machine (a bench run died on it), which says nothing about the app.
   const primed = (h) => {
     // A bounded wait too: a run once hung here for undici's 300 s headers timeout.
-    const once = () => fetch(`${server.url}/graphql`, { method: 'POST', headers: h, body: bodies.recs, signal: AbortSignal.timeout(15_000) }).then((r) => r.text());
+    const once = () => fetch(`${server.url}/graphql`, { method: 'POST', headers: h, body: bodies.recs, signal: globalThis.AbortSignal.timeout(15_000) }).then((r) => r.text());
     return once().catch(once).catch(once);
   };
   const targets = ['recs', 'recs-uncached', 'me'].map((name) => ({ ...server, name }));
