@@ -23,7 +23,7 @@ import {
   OrderConflictError,
   OrderNotFoundError,
 } from './ledger.errors';
-import { expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
+import { capWindow, expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
 import type { LedgerEvents } from './ledger.events';
 import { SPENDABLE_BALANCE_SQL } from './ledger.sql';
 import { balanceEvent, type BalanceEventPayload } from './ledger.topics';
@@ -59,6 +59,7 @@ interface PurchaseRow {
   refunded_amount: string;
   points_reversed: number;
   points_forgiven: number;
+  points_capped_from: number | null;
 }
 
 export interface EarnInput {
@@ -200,26 +201,32 @@ export class LedgerService {
           throw new BadInputError(`amount earns ${points} points, more than a balance can hold (${POINTS_MAX})`, 'amount');
         }
         const held = input.amount.gt(settings.reviewThresholdAmount);
-        const entry = await w.credit(member, {
-          type: LedgerEntryType.PURCHASE,
+        const fields = {
           points,
-          held,
           expiresAt: expiryFor(now, settings.validityDays),
           reference: orderId,
           source: sourceOf(principal),
           description: `订单 ${orderId} 消费 ¥${input.amount.toFixed(2)}`,
           idempotencyKey: orderKey(scope, orderId),
-        });
+        };
+        // Purchase caps (issue 17, off by default) cut what a posted purchase earns; a held one is a
+        // reviewer's decision and is not capped. The order keeps the points granted, so a refund
+        // takes back at most those (reversalTarget is proportional to purchase.points).
+        const capped = held
+          ? { entry: await w.credit(member, { ...fields, type: LedgerEntryType.PURCHASE, held }), granted: points }
+          : await w.cappedPurchase(member, fields, capWindow(now, this.deps.timeZone, settings.purchaseDailyCap, settings.purchaseMonthlyCap));
+        const entry = capped.entry;
+        const granted = capped.granted;
         await w.tx.execute(
-          `insert into purchase (partner_id, order_id, member_id, amount, category, occurred_at, entry_id, points, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [scope, orderId, member.id, input.amount.toFixed(2), category, occurredAt, entry.id, points, now],
+          `insert into purchase (partner_id, order_id, member_id, amount, category, occurred_at, entry_id, points, points_capped_from, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [scope, orderId, member.id, input.amount.toFixed(2), category, occurredAt, entry.id, granted, granted < points ? points : null, now],
         );
         if (!held) {
           await this.addSpend(w, member, input.amount);
           for (const hook of this.purchaseHooks) await hook(w, member, { orderId, amount: input.amount });
         }
         await w.tx.execute('update member set last_active_at = ? where id = ?', [now, member.id]);
-        return { entry, memberId: member.id, points, status: held ? 'HELD_FOR_REVIEW' : 'POSTED', duplicate: false } as EarnResult;
+        return { entry, memberId: member.id, points: granted, status: earnStatusOf(entry), duplicate: false } as EarnResult;
       });
 
     try {
@@ -311,6 +318,10 @@ export class LedgerService {
           member.pointsDebt += claim - covered;
         }
         member.lifetimeEarned = Math.max(0, member.lifetimeEarned - toReverse);
+        member.totalSpend = Decimal.max(0, new Decimal(member.totalSpend).minus(refundNow)).toFixed(2);
+        await w.saveMember(member);
+      } else if (order.points_capped_from != null) {
+        // A purchase the caps cut to 0 points: nothing to take back, but its spend counted, so the refund lowers it.
         member.totalSpend = Decimal.max(0, new Decimal(member.totalSpend).minus(refundNow)).toFixed(2);
         await w.saveMember(member);
       } else if (earned.status === LedgerEntryStatus.HELD) {

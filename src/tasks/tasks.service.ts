@@ -10,7 +10,7 @@ import type { MemberService } from '../members/member.service';
 import type { RegisterMemberInput } from '../members/member.types';
 import type { Member } from '../members/member.entity';
 import { LedgerEntryType } from '../ledger/ledger.entity';
-import { expiryFor } from '../ledger/ledger.rules';
+import { capWindow, expiryFor } from '../ledger/ledger.rules';
 import type { LedgerService } from '../ledger/ledger.service';
 import { LedgerWriter, type EntryRow, type LockedMember, type RewardCaps } from '../ledger/ledger.writer';
 import { fromLocal, localParts, startOfLocalDay } from '../platform/time';
@@ -93,13 +93,7 @@ export class GamificationService {
   }
 
   private capsOf(settings: { rewardDailyCap: number | null; rewardMonthlyCap: number | null }, now: Date): RewardCaps {
-    const local = localParts(now, this.deps.timeZone);
-    return {
-      daily: settings.rewardDailyCap,
-      monthly: settings.rewardMonthlyCap,
-      dayStart: startOfLocalDay(now, this.deps.timeZone),
-      monthStart: fromLocal(local.year, local.month, 1, this.deps.timeZone),
-    };
+    return capWindow(now, this.deps.timeZone, settings.rewardDailyCap, settings.rewardMonthlyCap);
   }
 
   // ── tasks ──

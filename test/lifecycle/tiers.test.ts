@@ -151,7 +151,7 @@ describe('tier lifecycle', async () => {
     const orderId = `REF-${m.id}`;
     const res = await earn(api, m.id, '1000.00', { orderId });
     expect(res.data.earnPoints.member.tier.level).toBe(2);
-    const reversed = await api.ok(REVERSE, { input: { orderId, reason: '退货' } }, tokens.partner());
+    const reversed = await api.ok(REVERSE, { input: { orderId, reason: '退货' } }, tokens.admin());
     expect(reversed.reverseEarn).toEqual({ pointsReversed: 1000, member: { tier: { level: 2 } } });
     expect((await status(m)).tierStatus).toMatchObject({ tier: { level: 2 }, qualifyingSpend: '0.00', keepSpend: '1000.00', inGrace: false });
     const list = await api.ok('query($f: MemberFilter) { members(filter: $f, first: 100) { edges { node { id } } } }', { f: { tierLevel: 2 } }, tokens.admin());
