@@ -5,6 +5,7 @@ import { partnerScopeOf, type Principal } from '../auth/principal';
 import { BadInputError } from '../platform/errors';
 import { uniqueViolation } from '../platform/db/orm';
 import { transaction } from '../platform/db/transaction';
+import { primary, type SqlReader } from '../platform/db/replicas';
 import { isUuid } from '../platform/ids';
 import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { MemberStatus } from '../members/member.entity';
@@ -438,7 +439,7 @@ export class LedgerService {
 
   /** Member.ledger: newest first, keyset-paginated on the entry id. */
   async entries(em: EntityManager, memberId: string, filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
-    const { pages, limit } = await this.entriesOf(em, [memberId], filter, first, after);
+    const { pages, limit } = await this.entriesOf(primary(em), [memberId], filter, first, after);
     return { rows: pages.get(memberId) ?? [], limit };
   }
 
@@ -446,7 +447,7 @@ export class LedgerService {
    * One page of history for each of many members, in one statement (Member.ledger's loader):
    * a lateral join walks each member's (member_id, id) index to its page and stops there.
    */
-  async entriesOf(em: EntityManager, memberIds: string[], filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
+  async entriesOf(reader: SqlReader, memberIds: string[], filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
     const limit = pageSize(first);
     const cursor = decodeCursor(after, 1);
     const clauses = ['e.member_id = m.id::uuid'];
@@ -468,7 +469,7 @@ export class LedgerService {
       clauses.push('e.id < ?');
       params.push(String(cursor[0]));
     }
-    const rows = await em.execute<EntryRow[]>(
+    const rows = await reader.execute<EntryRow[]>(
       `select p.* from jsonb_array_elements_text(?::jsonb) as m(id)
        cross join lateral (select e.* from ledger_entry e where ${clauses.join(' and ')} order by e.id desc limit ?) p`,
       [...params, limit + 1],
