@@ -13,7 +13,6 @@ import { LedgerEntryType } from '../ledger/ledger.entity';
 import { capWindow, expiryFor } from '../ledger/ledger.rules';
 import type { LedgerService } from '../ledger/ledger.service';
 import { LedgerWriter, type EntryRow, type LockedMember, type RewardCaps } from '../ledger/ledger.writer';
-import { fromLocal, localParts, startOfLocalDay } from '../platform/time';
 import type { LedgerEvents } from '../ledger/ledger.events';
 import type { ProgramService } from '../program/program.service';
 import type { NotificationService } from '../notifications/notification.service';
