@@ -11,6 +11,7 @@ import { Migration20261129110000Recommendations } from './Migration2026112911000
 import { Migration20261129120000Payments } from './Migration20261129120000Payments';
 import { Migration20261129170000Lifecycle } from './Migration20261129170000Lifecycle';
 import { Migration20261129210000Experiments } from './Migration20261129210000Experiments';
+import { Migration20261130010000PurchaseCaps } from './Migration20261130010000PurchaseCaps';
 
 /** Applied in this order; never edit a migration that has shipped: add a new one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261129120000Payments', class: Migration20261129120000Payments },
   { name: 'Migration20261129170000Lifecycle', class: Migration20261129170000Lifecycle },
   { name: 'Migration20261129210000Experiments', class: Migration20261129210000Experiments },
+  { name: 'Migration20261130010000PurchaseCaps', class: Migration20261130010000PurchaseCaps },
 ];

@@ -18,6 +18,7 @@ import { checkReadiness, ReadinessMetrics } from './platform/health';
 import { BusinessMetrics, type IssueSource } from './platform/business-metrics';
 import { corsMiddleware, upgradeOriginAllowed } from './platform/cors';
 import { accessLog, accessLogPlugin, recordCaller } from './platform/access-log';
+import { operationTypePlugin } from './platform/graphql/operation-type';
 import { HttpDrain } from './platform/http-drain';
 import { openOrm } from './platform/db/orm';
 import { connectRedis, createRedis, type RedisClients } from './platform/redis';
@@ -228,17 +229,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     let em: Context['em'] | undefined;
     let loaders: Context['loaders'] | undefined;
     let child: Logger | undefined;
+    const operation: Context['operation'] = { type: null };
     return {
       principal,
       services,
       config,
       clock,
       requestId,
+      operation,
       get em() {
         return (em ??= orm.em.fork());
       },
       get loaders() {
-        return (loaders ??= createLoaders(this.em, clock, services));
+        return (loaders ??= createLoaders(this.em, clock, services, () => operation.type === 'query'));
       },
       get log() {
         return (child ??= log.child({ requestId }));
@@ -292,6 +295,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // HTTP is drained by HttpDrain before Apollo stops (its drain plugin resets kept-alive sockets).
       metrics.apolloPlugin(),
       accessLogPlugin<Context>(),
+      // Ledger history pages of a query may come from a read replica; a mutation's payload reads the primary.
+      operationTypePlugin<Context>(),
       // No @cacheControl hints here: the default plugin would only wrap every field resolver.
       ApolloServerPluginCacheControlDisabled(),
     ],

@@ -3,6 +3,7 @@ import type { Principal } from './auth/principal';
 import type { Logger } from './platform/logger';
 import type { Clock } from './platform/clock';
 import type { Config } from './platform/config';
+import type { OperationAware } from './platform/graphql/operation-type';
 import { memberLoaders } from './members/member.loaders';
 import type { MemberService } from './members/member.service';
 import { ledgerLoaders } from './ledger/ledger.loaders';
@@ -51,17 +52,18 @@ export interface Services {
   caps: CapsService;
 }
 
-export function createLoaders(em: EntityManager, clock: Clock, services: Services) {
+/** `readsMayLag`: asked at read time, true only once the operation is known to be a query. */
+export function createLoaders(em: EntityManager, clock: Clock, services: Services, readsMayLag: () => boolean = () => false) {
   return {
     ...memberLoaders(em, services.members.tierCache, clock),
-    ...ledgerLoaders(em, clock, services.ledger),
+    ...ledgerLoaders(em, clock, services.ledger, readsMayLag),
     ...catalogLoaders(em, clock, services.redemptions),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;
 
 /** What every resolver gets: who calls, a forked EntityManager, and per-request loaders. */
-export interface Context {
+export interface Context extends OperationAware {
   principal: Principal;
   em: EntityManager;
   loaders: Loaders;

@@ -145,7 +145,7 @@ export class LotAllocation {
 @Index({ name: 'purchase_member_occurred_idx', properties: ['memberId', 'occurredAt'] })
 @Check({ name: 'purchase_refund_check', expression: 'refunded_amount >= 0 and refunded_amount <= amount and points_reversed >= 0 and points_reversed <= points' })
 export class Purchase {
-  [OptionalProps]?: 'category' | 'refundedAmount' | 'pointsReversed' | 'pointsForgiven';
+  [OptionalProps]?: 'category' | 'refundedAmount' | 'pointsReversed' | 'pointsForgiven' | 'pointsCappedFrom';
 
   /** The partner that posted it (the token's partnerId), '' for admins: order ids are unique per partner. */
   @PrimaryKey({ type: 'text' })
@@ -183,6 +183,10 @@ export class Purchase {
   /** Of those, points that had already expired unspent: nothing to take back, and no debt. */
   @Property({ type: 'integer' })
   pointsForgiven: number = 0;
+
+  /** Points the rules gave before the purchase caps cut them to `points` (null: not capped). */
+  @Property({ type: 'integer', nullable: true })
+  pointsCappedFrom: number | null = null;
 
   @Property({ type: 'timestamptz' })
   createdAt!: Date;

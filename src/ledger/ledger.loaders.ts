@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../platform/clock';
 import { batchByArgs } from '../platform/graphql/batch-loader';
+import { lagTolerant, primary } from '../platform/db/replicas';
 import type { EntryRow } from './ledger.writer';
 import type { LedgerPageFilter, LedgerService } from './ledger.service';
 
@@ -18,12 +19,17 @@ export interface LiveLot {
 }
 
 /** Built per request: one query for the live lots of every member a response shows. */
-export function ledgerLoaders(em: EntityManager, clock: Clock, ledger: LedgerService) {
+export function ledgerLoaders(em: EntityManager, clock: Clock, ledger: LedgerService, readsMayLag: () => boolean) {
   return {
-    /** Member.ledger: one statement per distinct (filter, first, after) for every member shown. */
+    /**
+     * Member.ledger: one statement per distinct (filter, first, after) for every member shown.
+     * History pages may lag (docs/scaling.md, issue 20), but only under a query: in a mutation's
+     * payload (earnPoints { member { ledger } }) the page must show the entry just posted.
+     */
     ledgerPage: batchByArgs<LedgerPageArgs, { rows: EntryRow[]; limit: number }>(
       async (memberIds, { filter, first, after }) => {
-        const { pages, limit } = await ledger.entriesOf(em, memberIds, filter, first, after);
+        const reader = readsMayLag() ? lagTolerant(em) : primary(em);
+        const { pages, limit } = await ledger.entriesOf(reader, memberIds, filter, first, after);
         return new Map(memberIds.map((id) => [id, { rows: pages.get(id) ?? [], limit }]));
       },
       () => ({ rows: [], limit: 0 }),

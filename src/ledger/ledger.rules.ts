@@ -1,5 +1,5 @@
 import { Decimal } from 'decimal.js';
-import { DAY_MS, isoWeekday } from '../platform/time';
+import { DAY_MS, fromLocal, isoWeekday, localParts, startOfLocalDay } from '../platform/time';
 
 export interface EarningRuleLike {
   multiplier: string;
@@ -143,4 +143,10 @@ export function presentSource(raw: string, viewerIsAdmin: boolean, partnerName: 
   if (kind === 'partner') return partnerName(id) ?? 'partner';
   if (kind === 'member') return 'member';
   return raw; // system:<job> names a job, not a person
+}
+
+/** The local day and month an earning cap counts in (issue 17); null caps: none. */
+export function capWindow(now: Date, timeZone: string, daily: number | null, monthly: number | null): { daily: number | null; monthly: number | null; dayStart: Date; monthStart: Date } {
+  const local = localParts(now, timeZone);
+  return { daily, monthly, dayStart: startOfLocalDay(now, timeZone), monthStart: fromLocal(local.year, local.month, 1, timeZone) };
 }

@@ -5,6 +5,7 @@ import { partnerScopeOf, type Principal } from '../auth/principal';
 import { BadInputError } from '../platform/errors';
 import { retryOnUniqueViolation } from '../platform/db/orm';
 import { transaction } from '../platform/db/transaction';
+import { primary, type SqlReader } from '../platform/db/replicas';
 import { isUuid } from '../platform/ids';
 import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { MemberStatus } from '../members';
@@ -23,7 +24,7 @@ import {
   OrderConflictError,
   OrderNotFoundError,
 } from './ledger.errors';
-import { expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
+import { capWindow, expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
 import type { LedgerEvents } from './ledger.events';
 import { SPENDABLE_BALANCE_SQL } from './ledger.sql';
 import { balanceEvent, type BalanceEventPayload } from './ledger.topics';
@@ -61,6 +62,7 @@ interface PurchaseRow {
   refunded_amount: string;
   points_reversed: number;
   points_forgiven: number;
+  points_capped_from: number | null;
 }
 
 export interface EarnInput {
@@ -202,26 +204,32 @@ export class LedgerService {
           throw new BadInputError(`amount earns ${points} points, more than a balance can hold (${POINTS_MAX})`, 'amount');
         }
         const held = input.amount.gt(settings.reviewThresholdAmount);
-        const entry = await w.credit(member, {
-          type: LedgerEntryType.PURCHASE,
+        const fields = {
           points,
-          held,
           expiresAt: expiryFor(now, settings.validityDays),
           reference: orderId,
           source: sourceOf(principal),
           description: `订单 ${orderId} 消费 ¥${input.amount.toFixed(2)}`,
           idempotencyKey: orderKey(scope, orderId),
-        });
+        };
+        // Purchase caps (issue 17, off by default) cut what a posted purchase earns; a held one is a
+        // reviewer's decision and is not capped. The order keeps the points granted, so a refund
+        // takes back at most those (reversalTarget is proportional to purchase.points).
+        const capped = held
+          ? { entry: await w.credit(member, { ...fields, type: LedgerEntryType.PURCHASE, held }), granted: points }
+          : await w.cappedPurchase(member, fields, capWindow(now, this.deps.timeZone, settings.purchaseDailyCap, settings.purchaseMonthlyCap));
+        const entry = capped.entry;
+        const granted = capped.granted;
         await w.tx.execute(
-          `insert into purchase (partner_id, order_id, member_id, amount, category, occurred_at, entry_id, points, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [scope, orderId, member.id, input.amount.toFixed(2), category, occurredAt, entry.id, points, now],
+          `insert into purchase (partner_id, order_id, member_id, amount, category, occurred_at, entry_id, points, points_capped_from, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [scope, orderId, member.id, input.amount.toFixed(2), category, occurredAt, entry.id, granted, granted < points ? points : null, now],
         );
         if (!held) {
           await this.addSpend(w, member, input.amount);
           for (const hook of this.purchaseHooks) await hook(w, member, { orderId, amount: input.amount });
         }
         await touchLastActive(w.tx, member.id, now);
-        return { entry, memberId: member.id, points, status: held ? 'HELD_FOR_REVIEW' : 'POSTED', duplicate: false } as EarnResult;
+        return { entry, memberId: member.id, points: granted, status: earnStatusOf(entry), duplicate: false } as EarnResult;
       });
 
     // Two members' transactions raced on one new orderId: the loser re-reads and gets CONFLICT.
@@ -308,6 +316,10 @@ export class LedgerService {
           member.pointsDebt += claim - covered;
         }
         member.lifetimeEarned = Math.max(0, member.lifetimeEarned - toReverse);
+        member.totalSpend = Decimal.max(0, new Decimal(member.totalSpend).minus(refundNow)).toFixed(2);
+        await w.saveMember(member);
+      } else if (order.points_capped_from != null) {
+        // A purchase the caps cut to 0 points: nothing to take back, but its spend counted, so the refund lowers it.
         member.totalSpend = Decimal.max(0, new Decimal(member.totalSpend).minus(refundNow)).toFixed(2);
         await w.saveMember(member);
       } else if (earned.status === LedgerEntryStatus.HELD) {
@@ -419,7 +431,7 @@ export class LedgerService {
 
   /** Member.ledger: newest first, keyset-paginated on the entry id. */
   async entries(em: EntityManager, memberId: string, filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
-    const { pages, limit } = await this.entriesOf(em, [memberId], filter, first, after);
+    const { pages, limit } = await this.entriesOf(primary(em), [memberId], filter, first, after);
     return { rows: pages.get(memberId) ?? [], limit };
   }
 
@@ -427,7 +439,7 @@ export class LedgerService {
    * One page of history for each of many members, in one statement (Member.ledger's loader):
    * a lateral join walks each member's (member_id, id) index to its page and stops there.
    */
-  async entriesOf(em: EntityManager, memberIds: string[], filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
+  async entriesOf(reader: SqlReader, memberIds: string[], filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
     const limit = pageSize(first);
     const cursor = decodeCursor(after, 1);
     const clauses = ['e.member_id = m.id::uuid'];
@@ -449,7 +461,7 @@ export class LedgerService {
       clauses.push('e.id < ?');
       params.push(String(cursor[0]));
     }
-    const rows = await em.execute<EntryRow[]>(
+    const rows = await reader.execute<EntryRow[]>(
       `select p.* from jsonb_array_elements_text(?::jsonb) as m(id)
        cross join lateral (select e.* from ledger_entry e where ${clauses.join(' and ')} order by e.id desc limit ?) p`,
       [...params, limit + 1],

@@ -62,7 +62,7 @@ export interface DebitFields extends EntryFields {
   partial?: boolean;
 }
 
-/** Earning caps (issue 17, seed §4.4) on REWARD credits of a member, per local day and month; null: none. */
+/** Earning caps (issue 17, seed §4.4) on REWARD or PURCHASE credits of a member, per local day and month; null: none. */
 export interface RewardCaps {
   daily: number | null;
   monthly: number | null;
@@ -181,37 +181,53 @@ export class LedgerWriter {
    * The member is locked, so concurrent rewards of one member see each other's credits.
    */
   async cappedReward(member: LockedMember, fields: Omit<CreditFields, 'type' | 'held'>, caps: RewardCaps): Promise<{ entry: EntryRow; granted: number }> {
+    return this.cappedCredit(member, { ...fields, type: LedgerEntryType.REWARD }, caps);
+  }
+
+  /**
+   * A PURCHASE under the purchase caps (program settings purchaseDailyCap / purchaseMonthlyCap),
+   * recorded exactly like a capped reward; the room counts this member's posted PURCHASE credits.
+   */
+  async cappedPurchase(member: LockedMember, fields: Omit<CreditFields, 'type' | 'held'>, caps: RewardCaps): Promise<{ entry: EntryRow; granted: number }> {
+    return this.cappedCredit(member, { ...fields, type: LedgerEntryType.PURCHASE }, caps);
+  }
+
+  private async cappedCredit(
+    member: LockedMember,
+    fields: Omit<CreditFields, 'type' | 'held'> & { type: LedgerEntryType.REWARD | LedgerEntryType.PURCHASE },
+    caps: RewardCaps,
+  ): Promise<{ entry: EntryRow; granted: number }> {
+    const kind = fields.type === LedgerEntryType.REWARD ? '奖励' : '消费';
     let granted = fields.points;
     let reason: string | null = null;
     if (caps.daily != null || caps.monthly != null) {
       const since = new Date(Math.min(caps.dayStart.getTime(), caps.monthStart.getTime()));
       const [used] = await this.rows<{ day: number; month: number }>(
         `select coalesce(sum(delta) filter (where created_at >= ?), 0)::int as day, coalesce(sum(delta) filter (where created_at >= ?), 0)::int as month
-         from ledger_entry where member_id = ? and type = 'REWARD' and status = 'POSTED' and source <> ? and created_at >= ?`,
-        [caps.dayStart, caps.monthStart, member.id, TIER_BONUS_SOURCE, since],
+         from ledger_entry where member_id = ? and type = ? and status = 'POSTED' and source <> ? and created_at >= ?`,
+        [caps.dayStart, caps.monthStart, member.id, fields.type, TIER_BONUS_SOURCE, since],
       );
       if (caps.daily != null && caps.daily - used.day < granted) {
         granted = Math.max(0, caps.daily - used.day);
-        reason = `每日奖励积分上限 ${caps.daily}`;
+        reason = `每日${kind}积分上限 ${caps.daily}`;
       }
       if (caps.monthly != null && caps.monthly - used.month < granted) {
         granted = Math.max(0, caps.monthly - used.month);
-        reason = `每月奖励积分上限 ${caps.monthly}`;
+        reason = `每月${kind}积分上限 ${caps.monthly}`;
       }
     }
-    const credit = { ...fields, type: LedgerEntryType.REWARD as const };
-    if (reason === null) return { entry: await this.credit(member, credit), granted };
+    if (reason === null) return { entry: await this.credit(member, fields), granted };
     await this.tx.execute(
-      'insert into reward_cap_hit (member_id, source, reference, requested, granted, reason, created_at) values (?, ?, ?, ?, ?, ?, ?)',
-      [member.id, fields.source, fields.reference ?? null, fields.points, granted, reason, this.now],
+      'insert into reward_cap_hit (member_id, type, source, reference, requested, granted, reason, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
+      [member.id, fields.type, fields.source, fields.reference ?? null, fields.points, granted, reason, this.now],
     );
     if (granted > 0) {
-      return { entry: await this.credit(member, { ...credit, points: granted, description: `${fields.description} (已达${reason}, 原${fields.points}积分)` }), granted };
+      return { entry: await this.credit(member, { ...fields, points: granted, description: `${fields.description} (已达${reason}, 原${fields.points}积分)` }), granted };
     }
     const [entry] = await this.rows<EntryRow>(
       `insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, expires_at, created_at, idempotency_key, review_note)
-       values (?, 'REWARD', 'REJECTED', ?, ?, ?, ?, ?, null, ?, ?, ?) returning *`,
-      [member.id, fields.points, member.balance, fields.reference ?? null, fields.source, `${fields.description} (已达${reason}, 未发放)`, this.now, fields.idempotencyKey ?? null, reason],
+       values (?, ?, 'REJECTED', ?, ?, ?, ?, ?, null, ?, ?, ?) returning *`,
+      [member.id, fields.type, fields.points, member.balance, fields.reference ?? null, fields.source, `${fields.description} (已达${reason}, 未发放)`, this.now, fields.idempotencyKey ?? null, reason],
     );
     return { entry, granted: 0 };
   }

@@ -12,6 +12,8 @@ export interface CapsReport {
   capped30d: number;
   pointsCapped30d: number;
   bySource: { source: string; points: string }[];
+  /** The same for purchases (purchaseDailyCap / purchaseMonthlyCap; uncapped by default). */
+  purchases: { dailyCap: number | null; monthlyCap: number | null; capped30d: number; pointsCapped30d: number };
 }
 
 /**
@@ -25,7 +27,7 @@ export class CapsService {
 
   async report(em: EntityManager): Promise<CapsReport> {
     const since = new Date(this.deps.clock.now().getTime() - WINDOW_DAYS * DAY_MS);
-    const [settings, bySource, [capped]] = await Promise.all([
+    const [settings, bySource, hits] = await Promise.all([
       this.deps.program.settings(em),
       em.execute<{ source: string; points: string }[]>(
         `select case type when 'PURCHASE' then 'purchase' when 'ADJUSTMENT' then 'adjustment' else source end as source, sum(delta)::text as points
@@ -33,11 +35,19 @@ export class CapsService {
          group by 1 order by 1`,
         [since],
       ),
-      em.execute<{ hits: number; points: number }[]>(
-        'select count(*)::int as hits, coalesce(sum(requested - granted), 0)::int as points from reward_cap_hit where created_at >= ?',
+      em.execute<{ hits: number; points: number; type: string }[]>(
+        'select count(*)::int as hits, coalesce(sum(requested - granted), 0)::int as points, type from reward_cap_hit where created_at >= ? group by type',
         [since],
       ),
     ]);
-    return { dailyCap: settings.rewardDailyCap, monthlyCap: settings.rewardMonthlyCap, capped30d: capped.hits, pointsCapped30d: capped.points, bySource };
+    const capped = (type: string) => hits.find((h) => h.type === type) ?? { hits: 0, points: 0 };
+    return {
+      dailyCap: settings.rewardDailyCap,
+      monthlyCap: settings.rewardMonthlyCap,
+      capped30d: capped('REWARD').hits,
+      pointsCapped30d: capped('REWARD').points,
+      bySource,
+      purchases: { dailyCap: settings.purchaseDailyCap, monthlyCap: settings.purchaseMonthlyCap, capped30d: capped('PURCHASE').hits, pointsCapped30d: capped('PURCHASE').points },
+    };
   }
 }

@@ -138,10 +138,14 @@ export class RfmRun {
 @Entity({ tableName: 'reward_cap_hit' })
 @Index({ name: 'reward_cap_hit_member_idx', properties: ['memberId', 'createdAt'] })
 export class RewardCapHit {
-  [OptionalProps]?: 'id' | 'reference';
+  [OptionalProps]?: 'id' | 'reference' | 'type';
 
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
+
+  /** REWARD or PURCHASE: the kind of credit the cap cut. */
+  @Property({ type: 'text', defaultRaw: "'REWARD'" })
+  type: string = 'REWARD';
 
   @Property({ type: 'uuid' })
   memberId!: string;

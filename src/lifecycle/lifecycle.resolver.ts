@@ -42,8 +42,14 @@ export class ProgramStatsCapsResolver {
   @FieldResolver(() => RewardCapsReportType, { description: 'Added: the earning caps and what they held back in the last 30 days (admins).' })
   async rewardCaps(@Ctx() ctx: Context): Promise<RewardCapsReportType> {
     if (!isAdmin(ctx.principal)) throw new ForbiddenError('Admins only');
-    const { bySource: _, ...report } = await ctx.services.caps.report(ctx.em);
+    const { bySource: _, purchases: __, ...report } = await ctx.services.caps.report(ctx.em);
     return report;
+  }
+
+  @FieldResolver(() => RewardCapsReportType, { description: 'Added: the purchase caps (uncapped by default) and what they held back in the last 30 days (admins).' })
+  async purchaseCaps(@Ctx() ctx: Context): Promise<RewardCapsReportType> {
+    if (!isAdmin(ctx.principal)) throw new ForbiddenError('Admins only');
+    return (await ctx.services.caps.report(ctx.em)).purchases;
   }
 
   @FieldResolver(() => [PointsBySourceType], { description: 'Added: points given away in the last 30 days, by source (admins).' })

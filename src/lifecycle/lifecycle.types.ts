@@ -48,7 +48,7 @@ export class PointsBySourceType {
 export class RewardCapsReportType {
   @Field(() => Int, { nullable: true }) dailyCap!: number | null;
   @Field(() => Int, { nullable: true }) monthlyCap!: number | null;
-  @Field(() => Int, { description: 'Rewards the caps cut in the last 30 days.' }) capped30d!: number;
+  @Field(() => Int, { description: 'Credits (rewards, or purchases in purchaseCaps) the caps cut in the last 30 days.' }) capped30d!: number;
   @Field(() => Int, { description: 'Points the caps held back in the last 30 days.' }) pointsCapped30d!: number;
 }
 

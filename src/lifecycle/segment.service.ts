@@ -30,7 +30,7 @@ const STAGE_SQL = `
            floor(extract(epoch from (? - max(p.occurred_at))) / 86400)::int as recency_days,
            count(*)::int as frequency,
            sum(p.amount - p.refunded_amount) as monetary
-    from purchase p join ledger_entry e on e.id = p.entry_id and e.status = 'POSTED'
+    from purchase p join ledger_entry e on e.id = p.entry_id and (e.status = 'POSTED' or p.points_capped_from is not null)
     where p.occurred_at > ? and p.occurred_at <= ?
     group by p.member_id
   )

@@ -49,7 +49,7 @@ const MEMBER_TIER_SQL = `
   left join lateral (
     select sum(p.amount - p.refunded_amount) as spend12,
            sum(p.amount - p.refunded_amount) filter (where p.occurred_at > ?) as spend90
-    from purchase p join ledger_entry e on e.id = p.entry_id and e.status = 'POSTED'
+    from purchase p join ledger_entry e on e.id = p.entry_id and (e.status = 'POSTED' or p.points_capped_from is not null)
     where p.member_id = m.id and p.occurred_at > ?
   ) s on true
   where m.id in (select jsonb_array_elements_text(?::jsonb)::uuid)`;

@@ -5,7 +5,7 @@ import { Check, Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/c
 @Entity({ tableName: 'program_settings' })
 @Check({ name: 'program_settings_singleton', expression: 'id = 1' })
 export class ProgramSettings {
-  [OptionalProps]?: 'updatedBy' | 'referralInviterPoints' | 'referralInviteePoints' | 'rewardDailyCap' | 'rewardMonthlyCap';
+  [OptionalProps]?: 'updatedBy' | 'referralInviterPoints' | 'referralInviteePoints' | 'rewardDailyCap' | 'rewardMonthlyCap' | 'purchaseDailyCap' | 'purchaseMonthlyCap';
 
   @PrimaryKey({ type: 'integer', autoincrement: false })
   id: number = 1;
@@ -45,6 +45,13 @@ export class ProgramSettings {
 
   @Property({ type: 'integer', nullable: true })
   rewardMonthlyCap: number | null = null;
+
+  /** Earning caps on PURCHASE points per member and local day / month; null: uncapped (the default). */
+  @Property({ type: 'integer', nullable: true })
+  purchaseDailyCap: number | null = null;
+
+  @Property({ type: 'integer', nullable: true })
+  purchaseMonthlyCap: number | null = null;
 
   @Property({ type: 'timestamptz' })
   updatedAt!: Date;

@@ -13,6 +13,9 @@ export interface SettingsValues {
   /** Earning caps on REWARD points per member and local day / month (issue 17); null: none. */
   rewardDailyCap: number | null;
   rewardMonthlyCap: number | null;
+  /** Earning caps on PURCHASE points per member and local day / month; null (the default): uncapped. */
+  purchaseDailyCap: number | null;
+  purchaseMonthlyCap: number | null;
 }
 
 export interface SettingsPatch {
@@ -28,6 +31,8 @@ export interface SettingsPatch {
   /** 0 removes the cap (GraphQL input cannot tell "unset" from null here). */
   rewardDailyCap?: number | null;
   rewardMonthlyCap?: number | null;
+  purchaseDailyCap?: number | null;
+  purchaseMonthlyCap?: number | null;
 }
 
 const positiveInt = (v: number, max: number) => Number.isInteger(v) && v >= 1 && v <= max;
@@ -88,7 +93,7 @@ export function applyPatch(current: SettingsValues, patch: SettingsPatch): { pro
     if (!Number.isInteger(v) || v < 0 || v > 1_000_000) return { problem: { field, message: `${field} must be 0 (no reward) to 1000000` } };
     next[field] = v;
   }
-  for (const field of ['rewardDailyCap', 'rewardMonthlyCap'] as const) {
+  for (const field of ['rewardDailyCap', 'rewardMonthlyCap', 'purchaseDailyCap', 'purchaseMonthlyCap'] as const) {
     const v = patch[field];
     if (v == null) continue;
     if (!Number.isInteger(v) || v < 0 || v > 100_000_000) return { problem: { field, message: `${field} must be 0 (no cap) to 100000000 points` } };

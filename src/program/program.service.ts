@@ -11,7 +11,8 @@ const SETTINGS_SQL = `
          earn_limit_per_hour as "earnLimitPerHour", review_threshold_amount::text as "reviewThresholdAmount",
          redeem_limit_per_30min as "redeemLimitPer30Min", max_quantity_per_redemption as "maxQuantityPerRedemption",
          referral_inviter_points as "referralInviterPoints", referral_invitee_points as "referralInviteePoints",
-         reward_daily_cap as "rewardDailyCap", reward_monthly_cap as "rewardMonthlyCap"
+         reward_daily_cap as "rewardDailyCap", reward_monthly_cap as "rewardMonthlyCap",
+         purchase_daily_cap as "purchaseDailyCap", purchase_monthly_cap as "purchaseMonthlyCap"
   from program_settings where id = 1`;
 
 const valuesOf = (s: ProgramSettings): SettingsValues => ({
@@ -26,6 +27,8 @@ const valuesOf = (s: ProgramSettings): SettingsValues => ({
   referralInviteePoints: s.referralInviteePoints,
   rewardDailyCap: s.rewardDailyCap,
   rewardMonthlyCap: s.rewardMonthlyCap,
+  purchaseDailyCap: s.purchaseDailyCap,
+  purchaseMonthlyCap: s.purchaseMonthlyCap,
 });
 
 /**

@@ -17,6 +17,10 @@ export class ProgramSettingsType {
   rewardDailyCap!: number | null;
   @Field(() => Int, { nullable: true, description: 'Added: most REWARD points a member gets per local month; null: no cap.' })
   rewardMonthlyCap!: number | null;
+  @Field(() => Int, { nullable: true, description: 'Added: most PURCHASE points a member gets per local day; null (the default): uncapped.' })
+  purchaseDailyCap!: number | null;
+  @Field(() => Int, { nullable: true, description: 'Added: most PURCHASE points a member gets per local month; null (the default): uncapped.' })
+  purchaseMonthlyCap!: number | null;
 }
 
 @InputType()
@@ -32,6 +36,8 @@ export class ProgramSettingsInput {
   @Field(() => Int, { nullable: true }) referralInviteePoints?: number | null;
   @Field(() => Int, { nullable: true, description: 'Added: 0 removes the cap.' }) rewardDailyCap?: number | null;
   @Field(() => Int, { nullable: true, description: 'Added: 0 removes the cap.' }) rewardMonthlyCap?: number | null;
+  @Field(() => Int, { nullable: true, description: 'Added: 0 removes the cap.' }) purchaseDailyCap?: number | null;
+  @Field(() => Int, { nullable: true, description: 'Added: 0 removes the cap.' }) purchaseMonthlyCap?: number | null;
 }
 
 @ObjectType('ComplianceReport')
@@ -70,5 +76,7 @@ export function toSettingsType(s: SettingsValues): ProgramSettingsType {
     referralInviteePoints: s.referralInviteePoints,
     rewardDailyCap: s.rewardDailyCap,
     rewardMonthlyCap: s.rewardMonthlyCap,
+    purchaseDailyCap: s.purchaseDailyCap,
+    purchaseMonthlyCap: s.purchaseMonthlyCap,
   };
 }

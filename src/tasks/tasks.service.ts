@@ -9,10 +9,9 @@ import { MemberFrozenError, MemberNotFoundError } from '../members';
 import type { MemberService } from '../members/member.service';
 import type { RegisterMemberInput } from '../members/member.types';
 import type { Member } from '../members';
-import { expiryFor } from '../ledger/ledger.rules';
+import { capWindow, expiryFor } from '../ledger/ledger.rules';
 import type { LedgerService } from '../ledger/ledger.service';
 import { LedgerWriter, type EntryRow, type LockedMember, type RewardCaps } from '../ledger/ledger.writer';
-import { fromLocal, localParts, startOfLocalDay } from '../platform/time';
 import type { LedgerEvents } from '../ledger/ledger.events';
 import type { ProgramService } from '../program/program.service';
 import type { NotificationService } from '../notifications/notification.service';
@@ -93,13 +92,7 @@ export class GamificationService {
   }
 
   private capsOf(settings: { rewardDailyCap: number | null; rewardMonthlyCap: number | null }, now: Date): RewardCaps {
-    const local = localParts(now, this.deps.timeZone);
-    return {
-      daily: settings.rewardDailyCap,
-      monthly: settings.rewardMonthlyCap,
-      dayStart: startOfLocalDay(now, this.deps.timeZone),
-      monthStart: fromLocal(local.year, local.month, 1, this.deps.timeZone),
-    };
+    return capWindow(now, this.deps.timeZone, settings.rewardDailyCap, settings.rewardMonthlyCap);
   }
 
   // ── tasks ──

@@ -7,6 +7,7 @@ import { createMember } from '../support/factories';
 import { earn, expectReconciled } from '../support/ledger';
 import { createItem, redeemOk } from '../catalog/support';
 import { loadConfig } from '../../src/platform/config';
+import { tokens } from '../support/tokens';
 
 const STATS = '{ programStats { members pointsIssued30d } }';
 const CATALOG = `query($category: String) { catalog(filter: { category: $category }, first: 50) { totalCount edges { node { id sku } } } }`;
@@ -36,6 +37,14 @@ describe('read replicas (DATABASE_READ_URLS): only lag-tolerant reads go there',
       const rows = await api.app.orm.em.fork().execute(`select coalesce(json_agg(t), '[]') as rows from ${table} t`);
       await replica.query(`delete from ${table}`);
       await replica.query(`insert into ${table} select * from json_populate_recordset(null::${table}, $1::json)`, [JSON.stringify(rows[0].rows)]);
+    }
+  }
+
+  /** The replica catches up on append-only tables: the primary's rows it lacks are added. */
+  async function feedNew(...tables: string[]) {
+    for (const table of tables) {
+      const rows = await api.app.orm.em.fork().execute(`select coalesce(json_agg(t), '[]') as rows from ${table} t`);
+      await replica.query(`insert into ${table} select * from json_populate_recordset(null::${table}, $1::json) on conflict do nothing`, [JSON.stringify(rows[0].rows)]);
     }
   }
 
@@ -93,6 +102,43 @@ describe('read replicas (DATABASE_READ_URLS): only lag-tolerant reads go there',
     const caught = (await api.ok(CATALOG, { category })).catalog;
     expect(caught).toMatchObject({ totalCount: 1, edges: [{ node: { id: item.id } }] });
     expect((await api.ok(STATS)).programStats).toEqual({ members: 1, pointsIssued30d: '80' });
+    await expectReconciled(api);
+  });
+
+  it('ledger history pages: a query may read a lagging replica, a mutation\'s payload reads the primary', async () => {
+    const m = await createMember(api);
+    const LEDGER = 'edges { node { delta type } }';
+
+    // A mutation's payload shows the entry it just posted (read-your-own-write), all on the primary.
+    let orderId = '';
+    const inMutation = await connectionsOf(async () => {
+      const res = await api.gql(
+        `mutation($input: EarnPointsInput!) { earnPoints(input: $input) { points member { ledger(first: 5) { ${LEDGER} } } } }`,
+        { input: { memberId: m.id, orderId: (orderId = `replica-order-${randomBytes(3).toString('hex')}`), amount: '30.00' } },
+        tokens.admin(),
+      );
+      expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+      expect(res.data.earnPoints.member.ledger.edges).toEqual([{ node: { delta: 30, type: 'PURCHASE' } }]);
+      const refunded = await api.ok(
+        `mutation($input: ReverseEarnInput!) { reverseEarn(input: $input) { member { ledger(first: 5) { ${LEDGER} } } } }`,
+        { input: { orderId, amount: '10.00', reason: 'one item returned' } },
+      );
+      expect(refunded.reverseEarn.member.ledger.edges).toEqual([{ node: { delta: -10, type: 'REVERSAL' } }, { node: { delta: 30, type: 'PURCHASE' } }]);
+    });
+    expect([...inMutation]).toEqual(['write']);
+
+    // The same page under a query comes from the replica, which has not seen either entry yet.
+    const HISTORY = `{ me { balance ledger(first: 5) { ${LEDGER} } } }`;
+    const inQuery = await connectionsOf(async () => {
+      const page = (await api.ok(HISTORY, {}, m.token)).me;
+      // The balance is the member's own money: always current (primary).
+      expect(page).toEqual({ balance: 20, ledger: { edges: [] } });
+    });
+    expect(inQuery).toEqual(new Set(['write', 'read']));
+
+    // Once the replica catches up, the query's page shows both.
+    await feedNew('member', 'ledger_entry');
+    expect((await api.ok(HISTORY, {}, m.token)).me.ledger.edges).toEqual([{ node: { delta: -10, type: 'REVERSAL' } }, { node: { delta: 30, type: 'PURCHASE' } }]);
     await expectReconciled(api);
   });
 

@@ -10,7 +10,7 @@ export interface SqlReader {
  * `DATABASE_READ_URLS` is set (MikroORM picks one at random), to the primary otherwise.
  *
  * Only for the reads docs/scaling.md ("Read replicas") lists: program stats, rank history,
- * catalog lists. Never for a money path, never inside a transaction (it
+ * catalog lists, ledger history pages under a query. Never for a money path, never inside a transaction (it
  * runs outside it), never to read what the same member just wrote.
  */
 export function lagTolerant(em: EntityManager): SqlReader {
