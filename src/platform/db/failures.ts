@@ -28,6 +28,9 @@ const UNAVAILABLE_MESSAGES = [
   /Client was closed and is not queryable/i,
   /^aborted$/, // tarn: a wait for a pooled connection given up (the pool is being torn down)
   /Connection is closed/i,
+  // knex, when the connection under an open transaction died (found by `npm run chaos`: the
+  // transaction was already rolled back with the lost connection, and its next statement fails so).
+  /Transaction query already complete/i,
 ];
 
 /** 40001 serialization_failure, 40P01 deadlock_detected: the transaction lost a race and may simply run again. */
