@@ -133,7 +133,7 @@ function Catalog() {
           {quick.data.quickRedeemOptions.options.map((o) => (
             <div key={o.item.id} style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', marginTop: 8 }}>
               <span>
-                {o.item.name} · {o.item.pointsPrice} <span className="muted">→ {o.remainingAfter} left</span>
+                {o.item.name} · {o.item.pointsPrice}{o.cashDue ? ` + ¥${o.cashDue}` : ''} <span className="muted">→ {o.remainingAfter} left</span>
               </span>
               <button className="primary" disabled={!o.canRedeem || pendingItem !== null} onClick={() => void tap(o.item)}>
                 {pendingItem === o.item.id ? '…' : 'Redeem'}
