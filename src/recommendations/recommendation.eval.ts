@@ -6,6 +6,7 @@
  * random on hit rate @5 and NDCG @5. Everything is in memory; no database.
  */
 import { HISTORY_LIMIT, ItemIndex, NEIGHBOURS_PER_ITEM, finalize, rankCandidates, type MemberSignals, type RecItem } from './recommendation.rules';
+import { prng } from '../platform/random';
 
 export interface EvalOptions {
   members: number;
@@ -21,18 +22,6 @@ export interface EvalRow {
   method: string;
   hitRate: number;
   ndcg: number;
-}
-
-/** mulberry32: small, fast and the same everywhere for the same seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const CATEGORIES = ['咖啡', '茶饮', '数码', '美妆', '家居', '母婴', '运动', '图书', '出行', '美食'];

@@ -5,6 +5,7 @@ import { adjust, earn, expectReconciled, newOrderId } from '../support/ledger';
 import { tokens } from '../support/tokens';
 import { boardKey } from '../../src/leaderboard/leaderboard.rules';
 import { periodAt, type Period, type PeriodKind } from '../../src/platform/time';
+import { prng } from '../../src/platform/random';
 
 /**
  * Leaderboards through the real API: boards in Redis sorted sets per period (local weeks and
@@ -77,17 +78,6 @@ async function boardContent(api: TestApp, key: string): Promise<[string, number]
 
 const sortedPairs = (scores: Map<string, number>): [string, number][] => [...scores.entries()].sort(([a], [b]) => a.localeCompare(b));
 
-/** A small seeded PRNG (mulberry32): the random history is the same on every run for a seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('leaderboard boards', async () => {
   const api = await startApp({ env: { LEADERBOARD_COALESCE_MS: '100' } });
