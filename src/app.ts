@@ -38,6 +38,7 @@ import { JobRunner } from './jobs/runner';
 import { CatalogService } from './catalog/catalog.service';
 import { RedemptionService } from './catalog/redemption.service';
 import { LedgerEvents } from './ledger/ledger.events';
+import { LedgerWriters } from './ledger';
 import { LeaderboardService } from './leaderboard/leaderboard.service';
 import { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import { StatsService } from './program/stats.service';
@@ -82,7 +83,9 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const leaderboard = new LeaderboardService({ redis, orm, clock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
   events.onCommit((posted) => leaderboard.record(posted));
   const earningRules = new EarningRuleService(clock);
-  const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications, earningRules, purchaseWindow: config.purchases });
+  // Every use case that moves points gets its writer here, bound to its unit of work.
+  const writers = new LedgerWriters({ clock, events });
+  const ledger = new LedgerService({ clock, timeZone: config.timeZone, writers, members, program, notifications, earningRules, purchaseWindow: config.purchases });
   const stats = new StatsService(config.timeZone);
   const catalog = new CatalogService(clock);
   const recommendations = new RecommendationService({ orm, redis, clock, log, timeZone: config.timeZone });
@@ -95,6 +98,15 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   catalog.onChange(async () => {
     await recommendations.catalogChanged();
   });
+  const redemptions = new RedemptionService({ clock, writers, program, notifications, paymentWindowSeconds: config.payments.windowSeconds });
+  redemptions.recorded.on(({ tx, redemption }) => recommendations.recordRedemption(tx, redemption));
+  redemptions.soldOut.on(async () => void (await recommendations.catalogChanged()));
+  const gamification = new GamificationService({ clock, timeZone: config.timeZone, writers, members, program, notifications });
+  const tiers = new TierLifecycleService({ clock, timeZone: config.timeZone, settings: config.tiers, pubSub, members, program, notifications });
+  // A posted purchase, inside its own transaction: challenge progress first, then the tier year
+  // (upgrade and its bonus, or keeping a tier in grace). The ledger knows neither.
+  ledger.purchasePosted.on((posted) => gamification.purchasePosted(posted));
+  ledger.purchasePosted.on((posted) => tiers.purchasePosted(posted));
   return {
     health: new ProgramHealthService({ orm, clock, stats, log }),
     members,
@@ -107,21 +119,13 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     earningRules,
     catalog,
     recommendations,
-    redemptions: new RedemptionService({
-      clock,
-      ledger,
-      program,
-      notifications,
-      paymentWindowSeconds: config.payments.windowSeconds,
-      hooks: { recorded: (tx, redemption) => recommendations.recordRedemption(tx, redemption), soldOut: async () => void (await recommendations.catalogChanged()) },
-    }),
+    redemptions,
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
-    gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),
+    gamification,
     experiments: new ExperimentService({ clock }),
     partnerCalls: new PartnerCallService(),
-    // Registers the upgrade/keep purchase hook on the ledger (same transaction as the purchase).
-    tiers: new TierLifecycleService({ clock, timeZone: config.timeZone, settings: config.tiers, pubSub, ledger, members, program, notifications }),
+    tiers,
     segments: new SegmentService({ clock, timeZone: config.timeZone }),
     caps: new CapsService({ clock, program }),
   };

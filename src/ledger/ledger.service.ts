@@ -4,7 +4,8 @@ import type { Clock } from '../platform/clock';
 import { partnerScopeOf, type Principal } from '../auth/principal';
 import { BadInputError } from '../platform/errors';
 import { retryOnUniqueViolation } from '../platform/db/orm';
-import { transaction } from '../platform/db/transaction';
+import { transact, type UnitOfWork } from '../platform/db/unit-of-work';
+import { Hook } from '../platform/hooks';
 import { primary, type SqlReader } from '../platform/db/replicas';
 import { isUuid } from '../platform/ids';
 import { decodeCursor, pageSize } from '../platform/graphql/connection';
@@ -25,10 +26,10 @@ import {
   OrderNotFoundError,
 } from './ledger.errors';
 import { capWindow, expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
-import type { LedgerEvents } from './ledger.events';
+import type { LedgerWriters } from './ledger.writers';
 import { SPENDABLE_BALANCE_SQL } from './ledger.sql';
 import { balanceEvent, type BalanceEventPayload } from './ledger.topics';
-import { LedgerWriter, type EntryRow, type LockedMember } from './ledger.writer';
+import type { EntryRow, LedgerWriter, LockedMember } from './ledger.writer';
 import { groupBy } from '../platform/graphql/batch-loader';
 import { DAY_MS } from '../platform/time';
 import { touchLastActive } from '../members';
@@ -105,17 +106,27 @@ function requireText(value: string, field: string, max = TEXT_MAX): string {
 const earnStatusOf = (entry: EntryRow): EarnResult['status'] =>
   entry.status === LedgerEntryStatus.POSTED ? 'POSTED' : entry.status === LedgerEntryStatus.HELD ? 'HELD_FOR_REVIEW' : 'REJECTED';
 
-/** Something that must happen in the same transaction as a posted purchase (challenge progress). */
-export type PurchaseHook = (w: LedgerWriter, member: LockedMember, purchase: { orderId: string; amount: Decimal }) => Promise<void>;
+/**
+ * A purchase counted as posted (earned, or approved after review), told inside its own unit of
+ * work with the member locked: what other domains do about it (challenge progress, tier upgrades)
+ * happens in the same transaction. Listeners are wired at the composition root (src/app.ts).
+ */
+export interface PurchasePosted {
+  uow: UnitOfWork;
+  writer: LedgerWriter;
+  member: LockedMember;
+  purchase: { orderId: string; amount: Decimal };
+}
 
 export class LedgerService {
-  readonly purchaseHooks: PurchaseHook[] = [];
+  /** Emitted inside the purchase's transaction; the ledger knows none of its listeners. */
+  readonly purchasePosted = new Hook<PurchasePosted>();
 
   constructor(
     private readonly deps: {
       clock: Clock;
       timeZone: string;
-      events: LedgerEvents;
+      writers: LedgerWriters;
       members: MemberService;
       program: ProgramService;
       notifications: NotificationService;
@@ -127,23 +138,6 @@ export class LedgerService {
       purchaseWindow: { maxAgeDays: number; maxFutureSeconds: number };
     },
   ) {}
-
-  /**
-   * One money transaction: a writer bound to it, and the balance events published only after
-   * it commits. Every use case that moves points goes through here; a deadlock or serialization
-   * failure reruns `work` on a fresh writer (platform/db/transaction), so nothing is posted twice.
-   */
-  async inTransaction<T>(em: EntityManager, work: (writer: LedgerWriter) => Promise<T>): Promise<T> {
-    const now = this.deps.clock.now();
-    let writer!: LedgerWriter;
-    const result = await transaction(em, async (tx) => {
-      writer = new LedgerWriter(tx, now);
-      return work(writer);
-    });
-    this.deps.events.committed(writer.posted);
-    for (const publish of writer.afterCommit) publish();
-    return result;
-  }
 
   /** earnPoints: the contract's formula, idempotent on orderId, with the risk rules. */
   async earn(em: EntityManager, principal: Principal, input: EarnInput): Promise<EarnResult> {
@@ -171,7 +165,8 @@ export class LedgerService {
 
     const scope = partnerScopeOf(principal);
     const attempt = () =>
-      this.inTransaction(em, async (w) => {
+      transact(em, async (uow) => {
+        const w = this.deps.writers.of(uow);
         const member = await w.lockMember(input.memberId);
         const [existing] = await w.tx.execute<PurchaseRow[]>('select * from purchase where partner_id = ? and order_id = ?', [scope, orderId]);
         if (existing) {
@@ -226,7 +221,7 @@ export class LedgerService {
         );
         if (!held) {
           await this.addSpend(w, member, input.amount);
-          for (const hook of this.purchaseHooks) await hook(w, member, { orderId, amount: input.amount });
+          await this.purchasePosted.emit({ uow, writer: w, member, purchase: { orderId, amount: input.amount } });
         }
         await touchLastActive(w.tx, member.id, now);
         return { entry, memberId: member.id, points: granted, status: earnStatusOf(entry), duplicate: false } as EarnResult;
@@ -267,7 +262,8 @@ export class LedgerService {
     const [located] = await em.execute<{ member_id: string }[]>('select member_id from purchase where partner_id = ? and order_id = ?', [scope, orderId]);
     if (!located) throw new OrderNotFoundError(orderId);
 
-    return this.inTransaction(em, async (w) => {
+    return transact(em, async (uow) => {
+      const w = this.deps.writers.of(uow);
       const member = await w.lockMember(located.member_id);
       const [order] = await w.tx.execute<PurchaseRow[]>('select * from purchase where partner_id = ? and order_id = ? for update', [scope, orderId]);
       const [previous] = await w.tx.execute<{ amount: string; entry_id: string; points_reversed: number; shortfall: number }[]>(
@@ -356,7 +352,8 @@ export class LedgerService {
     const settings = await this.deps.program.settings(em);
 
     const attempt = () =>
-      this.inTransaction(em, async (w) => {
+      transact(em, async (uow) => {
+        const w = this.deps.writers.of(uow);
         const member = await w.lockMember(input.memberId);
         const [existing] = await w.tx.execute<EntryRow[]>(`select * from ledger_entry where type = 'ADJUSTMENT' and idempotency_key = ?`, [key]);
         if (existing) {
@@ -376,7 +373,8 @@ export class LedgerService {
   /** approveHeldEntry: the held credit is posted now, keeping the validity it was earned with. */
   async approveHeld(em: EntityManager, entryId: string): Promise<EntryRow> {
     const memberId = await this.memberOfEntry(em, entryId);
-    return this.inTransaction(em, async (w) => {
+    return transact(em, async (uow) => {
+      const w = this.deps.writers.of(uow);
       const member = await w.lockMember(memberId);
       const held = await this.entryById(w, entryId);
       if (held.status === LedgerEntryStatus.POSTED) return held;
@@ -386,7 +384,7 @@ export class LedgerService {
       const [order] = await w.tx.execute<PurchaseRow[]>('select * from purchase where entry_id = ?', [entry.id]);
       if (order) {
         await this.addSpend(w, member, new Decimal(order.amount));
-        for (const hook of this.purchaseHooks) await hook(w, member, { orderId: order.order_id, amount: new Decimal(order.amount) });
+        await this.purchasePosted.emit({ uow, writer: w, member, purchase: { orderId: order.order_id, amount: new Decimal(order.amount) } });
       }
       return entry;
     });
@@ -395,7 +393,8 @@ export class LedgerService {
   async rejectHeld(em: EntityManager, entryId: string, reasonInput: string): Promise<EntryRow> {
     const reason = requireText(reasonInput, 'reason');
     const memberId = await this.memberOfEntry(em, entryId);
-    return this.inTransaction(em, async (w) => {
+    return transact(em, async (uow) => {
+      const w = this.deps.writers.of(uow);
       await w.lockMember(memberId);
       const held = await this.entryById(w, entryId);
       if (held.status === LedgerEntryStatus.REJECTED) return held;

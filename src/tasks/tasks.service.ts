@@ -10,16 +10,14 @@ import type { MemberService } from '../members/member.service';
 import type { RegisterMemberInput } from '../members/member.types';
 import type { Member } from '../members';
 import { capWindow, expiryFor } from '../ledger/ledger.rules';
-import type { LedgerService } from '../ledger/ledger.service';
-import { LedgerWriter, type EntryRow, type LockedMember, type RewardCaps } from '../ledger/ledger.writer';
-import type { LedgerEvents } from '../ledger/ledger.events';
+import type { EntryRow, LedgerWriter, LedgerWriters, LockedMember, PurchasePosted, RewardCaps } from '../ledger';
 import type { ProgramService } from '../program/program.service';
 import type { NotificationService } from '../notifications/notification.service';
 import { NotificationKind } from '../notifications';
 import { Challenge, ChallengeMetric, Task, TaskFrequency } from './tasks.entity';
 import { AlreadyDoneError, TaskNotFoundError } from './tasks.errors';
 import { challengeIncrement, checkInReward, localDayBounds, nextCheckInReward, nextResetAt, streakToday, taskPeriodKey } from './tasks.rules';
-import { transaction } from '../platform/db/transaction';
+import { transact } from '../platform/db/unit-of-work';
 import { touchLastActive } from '../members';
 
 export interface TaskFields {
@@ -69,15 +67,19 @@ export class GamificationService {
     private readonly deps: {
       clock: Clock;
       timeZone: string;
-      ledger: LedgerService;
-      events: LedgerEvents;
+      writers: LedgerWriters;
       members: MemberService;
       program: ProgramService;
       notifications: NotificationService;
     },
-  ) {
-    // Purchases move SPEND and ORDERS challenges inside the earning's own transaction.
-    deps.ledger.purchaseHooks.push((w, member, purchase) => this.advanceChallenges(w, member, { kind: 'purchase', amount: purchase.amount }));
+  ) {}
+
+  /**
+   * Listens to the ledger's "purchase posted" (wired in src/app.ts): purchases move SPEND and
+   * ORDERS challenges inside the earning's own transaction.
+   */
+  async purchasePosted({ writer, member, purchase }: PurchasePosted): Promise<void> {
+    await this.advanceChallenges(writer, member, { kind: 'purchase', amount: purchase.amount });
   }
 
   /** Now, and the program's time zone: for callers that schedule by the program's calendar (the demo seed). */
@@ -104,7 +106,7 @@ export class GamificationService {
     const description = text(input.description, 'description', 500, false);
     if (!Number.isInteger(input.points) || input.points < 1 || input.points > 1_000_000) throw new BadInputError('points must be 1 to 1000000', 'points');
     const write = () =>
-      transaction(em.fork(), async (tx) => {
+      transact(em.fork(), async ({ tx }) => {
         const now = this.deps.clock.now();
         const task = await tx.findOne(Task, { code });
         const fields = { name, description, points: input.points, frequency: input.frequency, selfClaimable: input.selfClaimable ?? false, active: input.active ?? true, updatedAt: now };
@@ -158,7 +160,8 @@ export class GamificationService {
 
   private async complete(em: EntityManager, memberId: string, task: Task, reference: string | null, partnerId = ''): Promise<CompletionResult> {
     try {
-      return await this.deps.ledger.inTransaction(em, async (w) => {
+      return await transact(em, async (uow) => {
+        const w = this.deps.writers.of(uow);
         const member = await w.lockMember(memberId);
         if (reference) {
           const [previous] = await w.tx.execute<{ member_id: string; points: number }[]>(
@@ -195,7 +198,8 @@ export class GamificationService {
   /** Contract: reward = 5 + min(2 × consecutive days before today, 20); days are local to the program. */
   async checkIn(em: EntityManager, memberId: string): Promise<{ pointsAwarded: number; streak: number; balance: number }> {
     try {
-      return await this.deps.ledger.inTransaction(em, async (w) => {
+      return await transact(em, async (uow) => {
+        const w = this.deps.writers.of(uow);
         const member = await w.lockMember(memberId);
         if (member.status === MemberStatus.FROZEN) throw new MemberFrozenError(memberId);
         const { today, yesterday } = localDayBounds(w.now, this.deps.timeZone);
@@ -246,7 +250,7 @@ export class GamificationService {
     if (!Number.isInteger(input.rewardPoints) || input.rewardPoints < 1 || input.rewardPoints > 1_000_000) throw new BadInputError('rewardPoints must be 1 to 1000000', 'rewardPoints');
     if (input.endsAt <= input.startsAt) throw new BadInputError('endsAt must be after startsAt', 'endsAt');
     const write = () =>
-      transaction(em.fork(), async (tx) => {
+      transact(em.fork(), async ({ tx }) => {
         const fields = { name, description, metric: input.metric, target: target.toFixed(2), rewardPoints: input.rewardPoints, startsAt: input.startsAt, endsAt: input.endsAt, updatedAt: this.deps.clock.now() };
         const challenge = await tx.findOne(Challenge, { code });
         if (challenge) return Object.assign(challenge, fields);
@@ -308,12 +312,11 @@ export class GamificationService {
    * registration's own transaction, once (the referral row is keyed by the invitee).
    */
   async register(em: EntityManager, input: RegisterMemberInput): Promise<Member> {
-    let posted: EntryRow[] = [];
-    const member = await this.deps.members.register(em, input, async (tx, created) => {
-      posted = [];
+    return this.deps.members.register(em, input, async (uow, created) => {
       if (!created.referredBy) return;
+      const tx = uow.tx;
       const settings = await this.deps.program.settings(tx);
-      const w = new LedgerWriter(tx, this.deps.clock.now());
+      const w = this.deps.writers.of(uow);
       // Two members in one transaction: lock them in id order, as every other path would.
       const [first, second] = [created.id, created.referredBy].sort();
       const locked = new Map<string, LockedMember>();
@@ -330,10 +333,7 @@ export class GamificationService {
         await w.cappedReward(inviter, { points: inviterPoints, expiresAt, reference: `referral:${created.id}`, source: 'system:referral', description: `邀请好友「${created.nickname}」奖励` }, this.capsOf(settings, w.now));
       }
       await tx.execute('insert into referral (invitee_id, inviter_id, inviter_points, invitee_points, created_at) values (?, ?, ?, ?, ?)', [created.id, inviter.id, inviterPoints, inviteePoints, w.now]);
-      posted = w.posted;
     });
-    this.deps.events.committed(posted);
-    return member;
   }
 
   async referrals(em: EntityManager, inviterId: string) {
