@@ -43,7 +43,12 @@ import { LeaderboardService } from './leaderboard/leaderboard.service';
 import { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import { StatsService } from './program/stats.service';
 import { StatsFeed } from './program/stats.feed';
-import { GamificationService } from './tasks/tasks.service';
+import { TaskService } from './tasks/tasks.service';
+import { CheckInService } from './tasks/checkin.service';
+import { ChallengeService } from './tasks/challenge.service';
+import { ReferralService } from './tasks/referral.service';
+import { RewardService } from './tasks/reward.service';
+import { LedgerHistoryService } from './ledger/ledger-history.service';
 import { rewardKind } from './tasks/tasks.rules';
 import { ProgramHealthService } from './program/health.service';
 import { LedgerEntryType } from './ledger/ledger.entity';
@@ -101,12 +106,18 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const redemptions = new RedemptionService({ clock, writers, program, notifications, paymentWindowSeconds: config.payments.windowSeconds });
   redemptions.recorded.on(({ tx, redemption }) => recommendations.recordRedemption(tx, redemption));
   redemptions.soldOut.on(async () => void (await recommendations.catalogChanged()));
-  const gamification = new GamificationService({ clock, timeZone: config.timeZone, writers, members, program, notifications });
+  const rewards = new RewardService({ timeZone: config.timeZone, program });
+  const challenges = new ChallengeService({ clock, timeZone: config.timeZone, rewards, notifications });
+  const tasks = new TaskService({ clock, timeZone: config.timeZone, writers, rewards });
+  const checkIns = new CheckInService({ clock, timeZone: config.timeZone, writers, rewards });
   const tiers = new TierLifecycleService({ clock, timeZone: config.timeZone, settings: config.tiers, pubSub, members, program, notifications });
-  // A posted purchase, inside its own transaction: challenge progress first, then the tier year
-  // (upgrade and its bonus, or keeping a tier in grace). The ledger knows neither.
-  ledger.purchasePosted.on((posted) => gamification.purchasePosted(posted));
+  // Events instead of up-calls, each inside the transaction that emits it. A posted purchase:
+  // challenge progress first, then the tier year (upgrade and its bonus, or keeping a tier in
+  // grace); the ledger knows neither. Tasks and check-ins move challenges the same way.
+  ledger.purchasePosted.on((posted) => challenges.purchasePosted(posted));
   ledger.purchasePosted.on((posted) => tiers.purchasePosted(posted));
+  tasks.completed.on((done) => challenges.taskCompleted(done));
+  checkIns.checkedIn.on((done) => challenges.checkedIn(done));
   return {
     health: new ProgramHealthService({ orm, clock, stats, log }),
     members,
@@ -114,6 +125,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     notifications,
     events,
     ledger,
+    ledgerHistory: new LedgerHistoryService(),
     leaderboard,
     stats,
     earningRules,
@@ -122,7 +134,10 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     redemptions,
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
-    gamification,
+    tasks,
+    checkIns,
+    challenges,
+    referrals: new ReferralService({ writers, members, program, rewards }),
     experiments: new ExperimentService({ clock }),
     partnerCalls: new PartnerCallService(),
     tiers,

@@ -6,9 +6,7 @@ import { BadInputError } from '../platform/errors';
 import { retryOnUniqueViolation } from '../platform/db/orm';
 import { transact, type UnitOfWork } from '../platform/db/unit-of-work';
 import { Hook } from '../platform/hooks';
-import { primary, type SqlReader } from '../platform/db/replicas';
 import { isUuid } from '../platform/ids';
-import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { MemberStatus } from '../members';
 import { MemberFrozenError, MemberNotFoundError } from '../members';
 import { heldTierOf } from '../members/member.rules';
@@ -30,10 +28,8 @@ import type { LedgerWriters } from './ledger.writers';
 import { SPENDABLE_BALANCE_SQL } from './ledger.sql';
 import { balanceEvent, type BalanceEventPayload } from './ledger.topics';
 import type { EntryRow, LedgerWriter, LockedMember } from './ledger.writer';
-import { groupBy } from '../platform/graphql/batch-loader';
 import { DAY_MS } from '../platform/time';
 import { touchLastActive } from '../members';
-export type LedgerPageFilter = { types?: LedgerEntryType[] | null; since?: Date | null; until?: Date | null } | null | undefined;
 
 const TEXT_MAX = 500;
 const KEY_MAX = 128;
@@ -426,45 +422,5 @@ export class LedgerService {
     if (!row) return null;
     const { spendable, ...entry } = row;
     return { ...balanceEvent(entry as EntryRow), balance: spendable, delta: 0, at: now.toISOString() };
-  }
-
-  /** Member.ledger: newest first, keyset-paginated on the entry id. */
-  async entries(em: EntityManager, memberId: string, filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
-    const { pages, limit } = await this.entriesOf(primary(em), [memberId], filter, first, after);
-    return { rows: pages.get(memberId) ?? [], limit };
-  }
-
-  /**
-   * One page of history for each of many members, in one statement (Member.ledger's loader):
-   * a lateral join walks each member's (member_id, id) index to its page and stops there.
-   */
-  async entriesOf(reader: SqlReader, memberIds: string[], filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
-    const limit = pageSize(first);
-    const cursor = decodeCursor(after, 1);
-    const clauses = ['e.member_id = m.id::uuid'];
-    const params: unknown[] = [JSON.stringify(memberIds)];
-    if (filter?.types?.length) {
-      clauses.push('e.type in (select jsonb_array_elements_text(?::jsonb))');
-      params.push(JSON.stringify(filter.types));
-    }
-    if (filter?.since) {
-      clauses.push('e.created_at >= ?');
-      params.push(filter.since);
-    }
-    if (filter?.until) {
-      clauses.push('e.created_at < ?');
-      params.push(filter.until);
-    }
-    if (cursor) {
-      if (!/^\d{1,18}$/.test(String(cursor[0]))) throw new BadInputError('after is not a cursor returned by this API', 'after');
-      clauses.push('e.id < ?');
-      params.push(String(cursor[0]));
-    }
-    const rows = await reader.execute<EntryRow[]>(
-      `select p.* from jsonb_array_elements_text(?::jsonb) as m(id)
-       cross join lateral (select e.* from ledger_entry e where ${clauses.join(' and ')} order by e.id desc limit ?) p`,
-      [...params, limit + 1],
-    );
-    return { pages: groupBy(rows, (r) => r.member_id), limit };
   }
 }
