@@ -90,7 +90,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const earningRules = new EarningRuleService(clock);
   // Every use case that moves points gets its writer here, bound to its unit of work.
   const writers = new LedgerWriters({ clock, events });
-  const ledger = new LedgerService({ clock, timeZone: config.timeZone, writers, members, program, notifications, earningRules, purchaseWindow: config.purchases });
+  const ledger = new LedgerService({ clock, timeZone: config.timeZone, writers, members, program, earningRules, purchaseWindow: config.purchases });
   const stats = new StatsService(config.timeZone);
   const catalog = new CatalogService(clock);
   const recommendations = new RecommendationService({ orm, redis, clock, log, timeZone: config.timeZone });

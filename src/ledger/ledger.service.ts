@@ -12,7 +12,6 @@ import { MemberFrozenError, MemberNotFoundError } from '../members';
 import { heldTierOf } from '../members/member.rules';
 import type { MemberService } from '../members/member.service';
 import type { ProgramService } from '../program/program.service';
-import type { NotificationService } from '../notifications/notification.service';
 import type { EarningRuleService } from './earning-rule.service';
 import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
 import {
@@ -125,7 +124,6 @@ export class LedgerService {
       writers: LedgerWriters;
       members: MemberService;
       program: ProgramService;
-      notifications: NotificationService;
       earningRules: EarningRuleService;
       /**
        * occurredAt window (PURCHASE_MAX_AGE_DAYS, PURCHASE_MAX_FUTURE_SECONDS): no backdating a
