@@ -21,6 +21,19 @@ const ENTITY_WRITER_SQL_RESOLVER_EXCEPT_ENTITY = {
 };
 const PLATFORM_MESSAGE = 'platform/ imports no domain (house rules): pass what it needs in from the composition root.';
 
+// One unit of work (house rules, issue 16): a use case runs in `transact(work)` from
+// platform/db/unit-of-work.ts, which opens the transaction, retries it and publishes its outbox after
+// commit. Nothing else in src/ opens a transaction: no import of platform/db/transaction.ts, and no
+// `em.transactional(...)` / `em.begin()` of its own.
+const OWN_TRANSACTION = {
+  regex: '(^|/)platform/db/transaction(\\.js)?$',
+  message: 'Open transactions only through transact(work) (platform/db/unit-of-work.ts): it retries and publishes after commit in one place.',
+};
+const OWN_TRANSACTION_CALLS = [
+  { selector: "CallExpression[callee.property.name='transactional']", message: 'Open transactions only through transact(work) (platform/db/unit-of-work.ts).' },
+  { selector: "CallExpression[callee.property.name=/^(begin|commit|rollback)$/][callee.object.name=/^(em|tx|orm)$/]", message: 'Open transactions only through transact(work) (platform/db/unit-of-work.ts).' },
+];
+
 const node = {
   process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly',
   performance: 'readonly', global: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
@@ -47,18 +60,19 @@ export default tseslint.config(
   },
 
   // --- boundary rule ----------------------------------------------------------------------------
-  { files: ['src/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [PRIVATE_OF_ANOTHER_DOMAIN] }] } },
+  { files: ['src/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [PRIVATE_OF_ANOTHER_DOMAIN, OWN_TRANSACTION] }] } },
+  { files: ['src/**/*.ts'], ignores: ['src/platform/db/**'], rules: { 'no-restricted-syntax': ['error', ...OWN_TRANSACTION_CALLS] } },
   {
     // ORM relations (`@ManyToOne(() => Member)`) need the other entity class: entities may import
     // entities, and nothing else private.
     files: ['src/**/*.entity.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [ENTITY_WRITER_SQL_RESOLVER_EXCEPT_ENTITY] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [ENTITY_WRITER_SQL_RESOLVER_EXCEPT_ENTITY, OWN_TRANSACTION] }] },
   },
   {
     // Not domains: command-line entry points (each its own composition root) and the demo seed
     // data, which creates entities of every domain on purpose.
     files: ['src/cli/**', 'src/demo/**'],
-    rules: { 'no-restricted-imports': 'off' },
+    rules: { 'no-restricted-imports': ['error', { patterns: [OWN_TRANSACTION] }] },
   },
   // platform/ imports no domain: nothing relative may leave src/platform (depth by depth).
   { files: ['src/platform/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./', message: PLATFORM_MESSAGE }] }] } },
@@ -74,13 +88,5 @@ export default tseslint.config(
     // imports no domain"); needs a tested change to openOrm's callers.
     files: ['src/platform/db/entities.ts'],
     rules: { 'no-restricted-imports': 'off' },
-  },
-  {
-    // Both still build their own LedgerWriter (`new LedgerWriter(tx, now)`) instead of receiving
-    // one from a single unit of work (issue 16, "One unit of work"). Only that import is allowed.
-    files: ['src/tasks/tasks.service.ts', 'src/jobs/expiry.job.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+(?!ledger/ledger\\.writer$)[^./][^/]*/(.+/)?[^/]+\\.(entity|writer|sql|resolver)(\\.js)?$', message: PRIVATE_OF_ANOTHER_DOMAIN.message }] }],
-    },
   },
 );

@@ -38,11 +38,17 @@ import { JobRunner } from './jobs/runner';
 import { CatalogService } from './catalog/catalog.service';
 import { RedemptionService } from './catalog/redemption.service';
 import { LedgerEvents } from './ledger/ledger.events';
+import { LedgerWriters } from './ledger';
 import { LeaderboardService } from './leaderboard/leaderboard.service';
 import { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import { StatsService } from './program/stats.service';
 import { StatsFeed } from './program/stats.feed';
-import { GamificationService } from './tasks/tasks.service';
+import { TaskService } from './tasks/tasks.service';
+import { CheckInService } from './tasks/checkin.service';
+import { ChallengeService } from './tasks/challenge.service';
+import { ReferralService } from './tasks/referral.service';
+import { RewardService } from './tasks/reward.service';
+import { LedgerHistoryService } from './ledger/ledger-history.service';
 import { rewardKind } from './tasks/tasks.rules';
 import { ProgramHealthService } from './program/health.service';
 import { LedgerEntryType } from './ledger/ledger.entity';
@@ -82,7 +88,9 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const leaderboard = new LeaderboardService({ redis, orm, clock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
   events.onCommit((posted) => leaderboard.record(posted));
   const earningRules = new EarningRuleService(clock);
-  const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications, earningRules, purchaseWindow: config.purchases });
+  // Every use case that moves points gets its writer here, bound to its unit of work.
+  const writers = new LedgerWriters({ clock, events });
+  const ledger = new LedgerService({ clock, timeZone: config.timeZone, writers, members, program, earningRules, purchaseWindow: config.purchases });
   const stats = new StatsService(config.timeZone);
   const catalog = new CatalogService(clock);
   const recommendations = new RecommendationService({ orm, redis, clock, log, timeZone: config.timeZone });
@@ -95,6 +103,21 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   catalog.onChange(async () => {
     await recommendations.catalogChanged();
   });
+  const redemptions = new RedemptionService({ clock, writers, program, notifications, paymentWindowSeconds: config.payments.windowSeconds });
+  redemptions.recorded.on(({ tx, redemption }) => recommendations.recordRedemption(tx, redemption));
+  redemptions.soldOut.on(async () => void (await recommendations.catalogChanged()));
+  const rewards = new RewardService({ timeZone: config.timeZone, program });
+  const challenges = new ChallengeService({ clock, timeZone: config.timeZone, rewards, notifications });
+  const tasks = new TaskService({ clock, timeZone: config.timeZone, writers, rewards });
+  const checkIns = new CheckInService({ clock, timeZone: config.timeZone, writers, rewards });
+  const tiers = new TierLifecycleService({ clock, timeZone: config.timeZone, settings: config.tiers, pubSub, members, program, notifications });
+  // Events instead of up-calls, each inside the transaction that emits it. A posted purchase:
+  // challenge progress first, then the tier year (upgrade and its bonus, or keeping a tier in
+  // grace); the ledger knows neither. Tasks and check-ins move challenges the same way.
+  ledger.purchasePosted.on((posted) => challenges.purchasePosted(posted));
+  ledger.purchasePosted.on((posted) => tiers.purchasePosted(posted));
+  tasks.completed.on((done) => challenges.taskCompleted(done));
+  checkIns.checkedIn.on((done) => challenges.checkedIn(done));
   return {
     health: new ProgramHealthService({ orm, clock, stats, log }),
     members,
@@ -102,26 +125,22 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     notifications,
     events,
     ledger,
+    ledgerHistory: new LedgerHistoryService(),
     leaderboard,
     stats,
     earningRules,
     catalog,
     recommendations,
-    redemptions: new RedemptionService({
-      clock,
-      ledger,
-      program,
-      notifications,
-      paymentWindowSeconds: config.payments.windowSeconds,
-      hooks: { recorded: (tx, redemption) => recommendations.recordRedemption(tx, redemption), soldOut: async () => void (await recommendations.catalogChanged()) },
-    }),
+    redemptions,
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
-    gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),
+    tasks,
+    checkIns,
+    challenges,
+    referrals: new ReferralService({ writers, members, program, rewards }),
     experiments: new ExperimentService({ clock }),
     partnerCalls: new PartnerCallService(),
-    // Registers the upgrade/keep purchase hook on the ledger (same transaction as the purchase).
-    tiers: new TierLifecycleService({ clock, timeZone: config.timeZone, settings: config.tiers, pubSub, ledger, members, program, notifications }),
+    tiers,
     segments: new SegmentService({ clock, timeZone: config.timeZone }),
     caps: new CapsService({ clock, program }),
   };

@@ -8,6 +8,7 @@ import { memberLoaders } from './members/member.loaders';
 import type { MemberService } from './members/member.service';
 import { ledgerLoaders } from './ledger/ledger.loaders';
 import type { LedgerService } from './ledger/ledger.service';
+import type { LedgerHistoryService } from './ledger/ledger-history.service';
 import type { EarningRuleService } from './ledger/earning-rule.service';
 import type { ProgramService } from './program/program.service';
 import type { NotificationService } from './notifications/notification.service';
@@ -20,7 +21,10 @@ import type { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import type { StatsService } from './program/stats.service';
 import type { StatsFeed } from './program/stats.feed';
 import type { ProgramHealthService } from './program/health.service';
-import type { GamificationService } from './tasks/tasks.service';
+import type { TaskService } from './tasks/tasks.service';
+import type { CheckInService } from './tasks/checkin.service';
+import type { ChallengeService } from './tasks/challenge.service';
+import type { ReferralService } from './tasks/referral.service';
 import type { ExperimentService } from './experiments';
 import type { RecommendationService } from './recommendations/recommendation.service';
 import type { PartnerCallService } from './partners/partner.service';
@@ -32,6 +36,7 @@ import type { CapsService } from './lifecycle/caps.service';
 export interface Services {
   members: MemberService;
   ledger: LedgerService;
+  ledgerHistory: LedgerHistoryService;
   earningRules: EarningRuleService;
   program: ProgramService;
   notifications: NotificationService;
@@ -43,7 +48,10 @@ export interface Services {
   leaderboardFeed: LeaderboardFeed;
   statsFeed: StatsFeed;
   health: ProgramHealthService;
-  gamification: GamificationService;
+  tasks: TaskService;
+  checkIns: CheckInService;
+  challenges: ChallengeService;
+  referrals: ReferralService;
   experiments: ExperimentService;
   recommendations: RecommendationService;
   partnerCalls: PartnerCallService;
@@ -56,7 +64,7 @@ export interface Services {
 export function createLoaders(em: EntityManager, clock: Clock, services: Services, readsMayLag: () => boolean = () => false) {
   return {
     ...memberLoaders(em, services.members.tierCache, clock),
-    ...ledgerLoaders(em, clock, services.ledger, readsMayLag),
+    ...ledgerLoaders(em, clock, services.ledgerHistory, readsMayLag),
     ...catalogLoaders(em, clock, services.redemptions),
   };
 }

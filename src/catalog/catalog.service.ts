@@ -11,7 +11,7 @@ import { SPENDABLE_BALANCE_SQL } from '../ledger';
 import { AVAILABLE_TO_MEMBER_SQL } from './catalog.sql';
 import { DuplicateSkuError, ItemNotFoundError } from './catalog.errors';
 import { MAX_STOCK, normalizeItem, type ItemFields } from './catalog.rules';
-import { transaction } from '../platform/db/transaction';
+import { transact } from '../platform/db/unit-of-work';
 
 export interface CatalogQuery {
   category?: string | null;
@@ -54,12 +54,12 @@ export class CatalogService {
   async create(em: EntityManager, input: ItemFields): Promise<CatalogItem> {
     const fields = this.validated(input);
     try {
-      const item = await transaction(em.fork(), async (tx) => {
+      return await transact(em.fork(), async ({ tx, afterCommit }) => {
         const now = this.clock.now();
-        return tx.create(CatalogItem, { ...fields, createdAt: now, updatedAt: now });
+        const item = tx.create(CatalogItem, { ...fields, createdAt: now, updatedAt: now });
+        afterCommit(() => this.changed(item.id));
+        return item;
       });
-      await this.changed(item.id);
-      return item;
     } catch (error) {
       if (uniqueViolation(error) === 'catalog_item_sku_unique') throw new DuplicateSkuError(fields.sku);
       throw error;
@@ -70,13 +70,12 @@ export class CatalogService {
   async update(em: EntityManager, id: string, input: ItemFields): Promise<CatalogItem> {
     const fields = this.validated(input);
     try {
-      const updated = await transaction(em.fork(), async (tx) => {
+      return await transact(em.fork(), async ({ tx, afterCommit }) => {
         const item = isUuid(id) ? await tx.findOne(CatalogItem, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
         if (!item) throw new ItemNotFoundError(id);
+        afterCommit(() => this.changed(item.id));
         return Object.assign(item, fields, { updatedAt: this.clock.now() });
       });
-      await this.changed(updated.id);
-      return updated;
     } catch (error) {
       if (uniqueViolation(error) === 'catalog_item_sku_unique') throw new DuplicateSkuError(fields.sku);
       throw error;
@@ -87,18 +86,20 @@ export class CatalogService {
   async restock(em: EntityManager, id: string, quantity: number): Promise<CatalogItem> {
     if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_STOCK) throw new BadInputError('quantity must be a positive integer', 'quantity');
     if (!isUuid(id)) throw new ItemNotFoundError(id);
-    // The same ceiling as create and update (and far from the int column's overflow, which would be a 500).
-    const [row] = await em.execute<Record<string, unknown>[]>(
-      'update catalog_item set stock = stock + ?, updated_at = ? where id = ? and stock <= ? returning *',
-      [quantity, this.clock.now(), id, MAX_STOCK - quantity],
-    );
-    if (!row) {
-      const [existing] = await em.execute<{ stock: number }[]>('select stock from catalog_item where id = ?', [id]);
-      if (!existing) throw new ItemNotFoundError(id);
-      throw new BadInputError(`stock cannot exceed ${MAX_STOCK} (it is ${existing.stock})`, 'quantity');
-    }
-    await this.changed(id);
-    return em.fork().map(CatalogItem, row);
+    return transact(em.fork(), async ({ tx, afterCommit }) => {
+      // The same ceiling as create and update (and far from the int column's overflow, which would be a 500).
+      const [row] = await tx.execute<Record<string, unknown>[]>(
+        'update catalog_item set stock = stock + ?, updated_at = ? where id = ? and stock <= ? returning *',
+        [quantity, this.clock.now(), id, MAX_STOCK - quantity],
+      );
+      if (!row) {
+        const [existing] = await tx.execute<{ stock: number }[]>('select stock from catalog_item where id = ?', [id]);
+        if (!existing) throw new ItemNotFoundError(id);
+        throw new BadInputError(`stock cannot exceed ${MAX_STOCK} (it is ${existing.stock})`, 'quantity');
+      }
+      afterCommit(() => this.changed(id));
+      return em.fork().map(CatalogItem, row);
+    });
   }
 
   async find(em: EntityManager, id: string, viewer: Viewer): Promise<CatalogItem | null> {

@@ -12,10 +12,9 @@ import { MemberFrozenError } from '../members';
 import { LedgerEntryType } from '../ledger';
 import { SPENDABLE_BALANCE_SQL } from '../ledger';
 import { InsufficientPointsError } from '../ledger/ledger.errors';
-import type { LedgerWriter, LockedMember } from '../ledger';
+import type { LedgerWriter, LedgerWriters, LockedMember } from '../ledger';
 import { POINTS_MAX } from '../ledger/ledger.rules';
 import { uniqueViolation } from '../platform/db/orm';
-import type { LedgerService } from '../ledger/ledger.service';
 import { daysUntil, expirySummary } from '../ledger/ledger.rules';
 import type { ProgramService } from '../program/program.service';
 import type { NotificationService } from '../notifications/notification.service';
@@ -34,7 +33,8 @@ import {
 import { expiryWarningText } from '../notifications/notification.texts';
 import { groupBy } from '../platform/graphql/batch-loader';
 import { isAvailable, newCouponCode, QUICK_MAX_SHARE, QUICK_MIN_SHARE, QUICK_TARGET_SHARE, redeemFingerprint } from './catalog.rules';
-import { transaction } from '../platform/db/transaction';
+import { transact } from '../platform/db/unit-of-work';
+import { Hook } from '../platform/hooks';
 import { DAY_MS } from '../platform/time';
 import { touchLastActive } from '../members';
 
@@ -76,6 +76,12 @@ export interface ConfirmPaymentFields {
 /** Why a hold was released, in the cancel reason and the member's notification. */
 export const PAYMENT_TIMEOUT_REASON = 'payment timeout';
 
+/** A redemption just written, told inside its unit of work (the member and its lots are locked). */
+export interface RedemptionRecorded {
+  tx: EntityManager;
+  redemption: Redemption;
+}
+
 /**
  * Redeeming, paying, shipping, cancelling and using coupons.
  *
@@ -90,29 +96,25 @@ export const PAYMENT_TIMEOUT_REASON = 'payment timeout';
  * shipped redemption or a used coupon is never refunded, and of a cancel and a confirm racing
  * exactly one wins.
  */
-/**
- * What other domains add to a redemption, wired at the composition root (this domain knows
- * none of them): `recorded` runs inside the redemption's transaction, just before the stock
- * update; `soldOut` after a redemption that took an item's last unit has committed.
- */
-export interface RedemptionHooks {
-  recorded?(tx: EntityManager, redemption: Redemption): Promise<void>;
-  soldOut?(itemId: string): Promise<void>;
-}
-
 export class RedemptionService {
+  /**
+   * What other domains add to a redemption, wired at the composition root (this domain knows
+   * none of them): `recorded` runs inside the redemption's transaction, just before the stock
+   * update; `soldOut` once a redemption that took an item's last unit has committed.
+   */
+  readonly recorded = new Hook<RedemptionRecorded>();
+  readonly soldOut = new Hook<{ itemId: string }>();
   /** Told about every redeem attempt once it is over (metrics); wired by the composition root. */
   readonly attempts: RedemptionListener[] = [];
 
   constructor(
     private readonly deps: {
       clock: Clock;
-      ledger: LedgerService;
+      writers: LedgerWriters;
       program: ProgramService;
       notifications: NotificationService;
       /** PENDING_PAYMENT lasts this long (PAYMENT_WINDOW_SECONDS). */
       paymentWindowSeconds: number;
-      hooks?: RedemptionHooks;
     },
   ) {}
 
@@ -148,8 +150,8 @@ export class RedemptionService {
     const fingerprint = redeemFingerprint(input.itemId, quantity, input.shippingAddress);
     const settings = await this.deps.program.settings(em);
 
-    let soldOut = false;
-    const result = await this.deps.ledger.inTransaction(em, async (w): Promise<RedeemResult> => {
+    return transact(em, async (uow): Promise<RedeemResult> => {
+      const w = this.deps.writers.of(uow);
       const member = await w.lockMember(memberId);
       const previous = await w.tx.findOne(Redemption, { memberId, idempotencyKey: key });
       if (previous) {
@@ -226,7 +228,7 @@ export class RedemptionService {
             }
           : deliveredNotice(redemption, item),
       ]);
-      await this.deps.hooks?.recorded?.(w.tx, redemption);
+      await this.recorded.emit({ tx: w.tx, redemption });
       // Stock last: the item's row is locked only from here to commit, so a flash sale's hot
       // row is held for one statement, not for the whole redemption.
       const [stock] = await w.tx.execute<{ stock: number }[]>(
@@ -234,11 +236,9 @@ export class RedemptionService {
         [quantity, w.now, item.id, quantity],
       );
       if (!stock) throw new OutOfStockError(item.id, 0);
-      soldOut = stock.stock === 0;
+      if (stock.stock === 0) uow.afterCommit(() => this.soldOut.emit({ itemId: item.id }));
       return { redemption, memberId, remainingPoints: member.balance, duplicate: false };
     });
-    if (soldOut) await this.deps.hooks?.soldOut?.(result.redemption.itemId);
-    return result;
   }
 
   /** COUPON: one coupon per unit; VIP: level and days, stacked on an active VIP; others need nothing now. */
@@ -288,7 +288,8 @@ export class RedemptionService {
       throw new ForbiddenError();
     }
 
-    return this.deps.ledger.inTransaction(em, async (w) => {
+    return transact(em, async (uow) => {
+      const w = this.deps.writers.of(uow);
       const member = await w.lockMember(found.memberId);
       const redemption = await lockRedemption(w.tx, id);
       if (redemption.status === RedemptionStatus.CANCELLED) return redemption;
@@ -343,7 +344,8 @@ export class RedemptionService {
     if (!found) throw new RedemptionNotFoundError(id);
 
     const confirm = () =>
-      this.deps.ledger.inTransaction(em, async (w) => {
+      transact(em, async (uow) => {
+        const w = this.deps.writers.of(uow);
         await w.lockMember(found.memberId);
         const redemption = await lockRedemption(w.tx, id);
         if (redemption.cashDue == null || new Decimal(redemption.cashDue).lte(0)) throw new PaymentConflictError(id, 'has no cash part to pay', redemption.status);
@@ -378,7 +380,8 @@ export class RedemptionService {
    * next run looks again. Returns whether it released the hold.
    */
   async releaseUnpaid(em: EntityManager, id: string, memberId: string): Promise<boolean> {
-    return this.deps.ledger.inTransaction(em, async (w) => {
+    return transact(em, async (uow) => {
+      const w = this.deps.writers.of(uow);
       const [free] = await w.tx.execute<{ id: string }[]>('select id from member where id = ? for update skip locked', [memberId]);
       if (!free) return false;
       const member = await w.lockMember(memberId);
@@ -403,7 +406,7 @@ export class RedemptionService {
     const trackingNumber = trackingInput.trim();
     if (!trackingNumber || trackingNumber.length > 64) throw new BadInputError('trackingNumber must be 1 to 64 characters', 'trackingNumber');
     if (!isUuid(id)) throw new RedemptionNotFoundError(id);
-    return transaction(em.fork(), async (tx) => {
+    return transact(em.fork(), async ({ tx }) => {
       const redemption = await lockRedemption(tx, id);
       if (redemption.status === RedemptionStatus.SHIPPED && redemption.trackingNumber === trackingNumber) return redemption;
       if (redemption.status !== RedemptionStatus.PENDING_SHIPMENT) throw new RedemptionStateError(id, redemption.status, 'shipped');
@@ -419,7 +422,7 @@ export class RedemptionService {
    */
   async useCoupon(em: EntityManager, code: string): Promise<Coupon> {
     const normalized = code.trim().toUpperCase();
-    return transaction(em.fork(), async (tx) => {
+    return transact(em.fork(), async ({ tx }) => {
       const [row] = await tx.execute<{ redemption_id: string }[]>('select redemption_id from coupon where code = ?', [normalized]);
       if (!row) throw new NotFoundError('Coupon', code);
       await lockRedemption(tx, row.redemption_id);

@@ -26,7 +26,7 @@ export function demoSegmentRules() {
  */
 export async function seedLifecycleDemo(em: EntityManager, services: Services, ids: { gold: string; diamond: string }) {
   for (const rule of demoSegmentRules()) await services.earningRules.create(em, rule);
-  const now = services.gamification.calendar().now;
+  const now = services.challenges.calendar().now;
   await em.execute('update member set tier_valid_until = ?, tier_grace_until = ? where id = ?', [addMonths(now, -1), addMonths(now, 2), ids.gold]);
   const application = await services.tiers.applyProtection(em, ids.diamond, '年度出差较多,申请保级');
   await services.tiers.reviewProtection(em, application.id, true, '老会员,予以保级', 'demo-seed');

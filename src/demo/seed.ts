@@ -55,7 +55,7 @@ export async function seedDemo(orm: MikroORM, services: Services): Promise<{ see
   for (const demo of DEMO_MEMBERS) {
     const inviteCode = demo.invitedBy ? members.get(demo.invitedBy)!.inviteCode : null;
     // With an invite code, both are rewarded (program settings) in the registration's transaction.
-    const member = await services.gamification.register(em, { mobile: demo.mobile, nickname: demo.nickname, externalId: demo.externalId, inviteCode });
+    const member = await services.referrals.register(em, { mobile: demo.mobile, nickname: demo.nickname, externalId: demo.externalId, inviteCode });
     members.set(demo.externalId, member);
   }
 
@@ -69,11 +69,11 @@ export async function seedDemo(orm: MikroORM, services: Services): Promise<{ see
   // The task wall and this month's challenges, unless an admin has set up their own.
   const taskWall = (await em.count(Task, {})) === 0;
   if (taskWall) {
-    for (const task of demoTasks()) await services.gamification.upsertTask(em, task);
+    for (const task of demoTasks()) await services.tasks.upsertTask(em, task);
   }
   if ((await em.count(Challenge, {})) === 0) {
-    const { now, timeZone } = services.gamification.calendar();
-    for (const challenge of demoChallenges(now, timeZone)) await services.gamification.upsertChallenge(em, challenge);
+    const { now, timeZone } = services.challenges.calendar();
+    for (const challenge of demoChallenges(now, timeZone)) await services.challenges.upsertChallenge(em, challenge);
   }
 
   // History, after the challenges exist so that it moves them: orders (tiers, balances, the
@@ -86,12 +86,12 @@ export async function seedDemo(orm: MikroORM, services: Services): Promise<{ see
       order += 1;
       await services.ledger.earn(em, SEEDER, { memberId: member.id, orderId: `DEMO-ORD-${String(order).padStart(4, '0')}`, amount: new Decimal(amount), category: '商城订单' });
     }
-    if (demo.checkIn) await services.gamification.checkIn(em, member.id);
+    if (demo.checkIn) await services.checkIns.checkIn(em, member.id);
     if (!taskWall) continue;
-    for (const code of demo.claims ?? []) await services.gamification.claimTask(em, member.id, code);
+    for (const code of demo.claims ?? []) await services.tasks.claimTask(em, member.id, code);
     for (const code of demo.reported ?? []) {
       review += 1;
-      await services.gamification.recordCompletion(em, member.id, code, `DEMO-${String(review).padStart(4, '0')}`);
+      await services.tasks.recordCompletion(em, member.id, code, `DEMO-${String(review).padStart(4, '0')}`);
     }
   }
 

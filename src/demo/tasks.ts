@@ -1,6 +1,7 @@
 import { periodAt } from '../platform/time';
 import { ChallengeMetric, TaskFrequency } from '../tasks/tasks.entity';
-import type { ChallengeFields, TaskFields } from '../tasks/tasks.service';
+import type { TaskFields } from '../tasks/tasks.service';
+import type { ChallengeFields } from '../tasks/challenge.service';
 
 /**
  * The demo task wall for `npm start`. The daily check-in is the checkIn mutation itself, not a

@@ -5,7 +5,7 @@ import { uniqueViolation } from '../platform/db/orm';
 import { Experiment, ExperimentStatus, type VariantDefinition } from './experiment.entity';
 import { DuplicateExperimentError, ExperimentNotFoundError, ExperimentStateError } from './experiment.errors';
 import { assignVariant, experimentOutcome, fnv1a32, type Outcome, type VariantCounts } from './experiment.rules';
-import { transaction } from '../platform/db/transaction';
+import { transact } from '../platform/db/unit-of-work';
 
 export interface ExperimentFields {
   key: string;
@@ -89,7 +89,7 @@ export class ExperimentService {
   async create(em: EntityManager, input: ExperimentFields, createdBy: string): Promise<Experiment> {
     const fields = validated(input);
     try {
-      return await transaction(em.fork(), async (tx) =>
+      return await transact(em.fork(), async ({ tx }) =>
         tx.create(Experiment, { ...fields, status: ExperimentStatus.DRAFT, createdAt: this.deps.clock.now(), createdBy }),
       );
     } catch (error) {

@@ -6,7 +6,7 @@ import { daysUntil } from '../ledger/ledger.rules';
 import type { ProgramService } from '../program/program.service';
 import { EXPIRY_WARNING_TOPIC, type ExpiryWarningPayload } from '../program/program.topics';
 import { expiryWarningText, expiryWarningTitle } from '../notifications/notification.texts';
-import { transaction } from '../platform/db/transaction';
+import { transact } from '../platform/db/unit-of-work';
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
@@ -56,7 +56,7 @@ export class ExpiryWarningJob {
         cursor = members[members.length - 1].member_id;
         const ids = JSON.stringify(members.map((m) => m.member_id));
 
-        const warnings = await transaction(em, async (tx) => {
+        const warnings = await transact(em, async ({ tx, afterCommit }) => {
           const warned = await tx.execute<{ member_id: string; points: number; lots: number; earliest: string; language: string }[]>(
             `with candidates as (
                select l.id, l.member_id, l.remaining, l.expires_at from points_lot l
@@ -100,10 +100,12 @@ export class ExpiryWarningJob {
             );
           }
           result.lots += warned.reduce((sum, w) => sum + w.lots, 0);
+          // After commit only: a member is told what the database already says.
+          afterCommit(() => {
+            for (const payload of payloads) this.deps.pubSub.publish(EXPIRY_WARNING_TOPIC, payload, payload.memberId);
+          });
           return payloads;
         });
-        // After commit only: a member is told what the database already says.
-        for (const payload of warnings) this.deps.pubSub.publish(EXPIRY_WARNING_TOPIC, payload, payload.memberId);
         result.warnings += warnings.length;
         result.batches += 1;
         if (members.length < batchSize) break;

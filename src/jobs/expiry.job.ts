@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Clock } from '../platform/clock';
-import { LedgerWriter } from '../ledger/ledger.writer';
+import { LedgerWriters } from '../ledger';
 import type { LedgerEvents } from '../ledger/ledger.events';
-import { transaction } from '../platform/db/transaction';
+import { transact } from '../platform/db/unit-of-work';
 
 export interface ExpiryRunResult {
   members: number;
@@ -18,10 +18,14 @@ export interface ExpiryRunResult {
  */
 export class ExpiryJob {
   readonly name = 'expiry';
+  /** The job's writers publish what they post (EXPIRY entries) through `events`, after each batch commits. */
+  private readonly writers: LedgerWriters;
 
   constructor(
     private readonly deps: { orm: MikroORM; clock: Clock; events: LedgerEvents; batchSize?: number },
-  ) {}
+  ) {
+    this.writers = new LedgerWriters({ clock: deps.clock, events: deps.events });
+  }
 
   async run(stop?: AbortSignal): Promise<ExpiryRunResult> {
     const now = this.deps.clock.now();
@@ -40,18 +44,16 @@ export class ExpiryJob {
       const last = due[due.length - 1];
       cursor = { expiresAt: last.expires_at, id: last.id };
       const memberIds = [...new Set(due.map((l) => l.member_id))].sort();
-      let writer!: LedgerWriter;
-      await transaction(em, async (tx) => {
-        const locked = await tx.execute<{ id: string }[]>(
+      await transact(em, async (uow) => {
+        const locked = await uow.tx.execute<{ id: string }[]>(
           `select id from member where id in (select jsonb_array_elements_text(?::jsonb)::uuid) order by id for update skip locked`,
           [JSON.stringify(memberIds)],
         );
-        writer = new LedgerWriter(tx, now);
-        const expired = await writer.expireDue(locked.map((m) => m.id));
+        // The run's `now`, not the clock's: a lot is expired exactly when the due query above said so.
+        const expired = await this.writers.of(uow, now).expireDue(locked.map((m) => m.id));
         result.members += expired.size;
         for (const points of expired.values()) result.points += points;
       });
-      this.deps.events.committed(writer.posted);
       result.batches += 1;
       if (due.length < batchSize || stop?.aborted) break;
     }

@@ -5,7 +5,7 @@ import { BadInputError, NotFoundError } from '../platform/errors';
 import { isUuid } from '../platform/ids';
 import { EarningRule } from './earning-rule.entity';
 import type { EarningRuleLike } from './ledger.rules';
-import { transaction } from '../platform/db/transaction';
+import { transact } from '../platform/db/unit-of-work';
 import { isSegmentKey, SEGMENT_KEYS } from '../members/segment.rules';
 
 export interface EarningRuleFields {
@@ -76,7 +76,7 @@ export class EarningRuleService {
 
   async create(em: EntityManager, input: EarningRuleFields): Promise<EarningRule> {
     const fields = validated(input);
-    return transaction(em, async (tx) => {
+    return transact(em, async ({ tx }) => {
       const now = this.clock.now();
       return tx.create(EarningRule, { ...fields, createdAt: now, updatedAt: now });
     });
@@ -85,7 +85,7 @@ export class EarningRuleService {
   /** A rule is replaced whole (the contract's update takes a full EarningRuleInput). */
   async update(em: EntityManager, id: string, input: EarningRuleFields): Promise<EarningRule> {
     const fields = validated(input);
-    return transaction(em, async (tx) => {
+    return transact(em, async ({ tx }) => {
       const rule = isUuid(id) ? await tx.findOne(EarningRule, { id }) : null;
       if (!rule) throw new NotFoundError('Earning rule', id);
       return Object.assign(rule, fields, { updatedAt: this.clock.now() });

@@ -6,3 +6,5 @@
 export { LedgerEntryType, type LedgerEntry } from './ledger.entity';
 export { SPENDABLE_BALANCE_SQL } from './ledger.sql';
 export { TIER_BONUS_SOURCE, type LedgerWriter, type LockedMember, type EntryRow, type RewardCaps } from './ledger.writer';
+export { LedgerWriters } from './ledger.writers';
+export type { PurchasePosted } from './ledger.service';

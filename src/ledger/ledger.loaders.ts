@@ -4,7 +4,7 @@ import type { Clock } from '../platform/clock';
 import { batchByArgs } from '../platform/graphql/batch-loader';
 import { lagTolerant, primary } from '../platform/db/replicas';
 import type { EntryRow } from './ledger.writer';
-import type { LedgerPageFilter, LedgerService } from './ledger.service';
+import type { LedgerHistoryService, LedgerPageFilter } from './ledger-history.service';
 
 export interface LedgerPageArgs {
   filter: LedgerPageFilter;
@@ -19,7 +19,7 @@ export interface LiveLot {
 }
 
 /** Built per request: one query for the live lots of every member a response shows. */
-export function ledgerLoaders(em: EntityManager, clock: Clock, ledger: LedgerService, readsMayLag: () => boolean) {
+export function ledgerLoaders(em: EntityManager, clock: Clock, history: LedgerHistoryService, readsMayLag: () => boolean) {
   return {
     /**
      * Member.ledger: one statement per distinct (filter, first, after) for every member shown.
@@ -29,7 +29,7 @@ export function ledgerLoaders(em: EntityManager, clock: Clock, ledger: LedgerSer
     ledgerPage: batchByArgs<LedgerPageArgs, { rows: EntryRow[]; limit: number }>(
       async (memberIds, { filter, first, after }) => {
         const reader = readsMayLag() ? lagTolerant(em) : primary(em);
-        const { pages, limit } = await ledger.entriesOf(reader, memberIds, filter, first, after);
+        const { pages, limit } = await history.entriesOf(reader, memberIds, filter, first, after);
         return new Map(memberIds.map((id) => [id, { rows: pages.get(id) ?? [], limit }]));
       },
       () => ({ rows: [], limit: 0 }),

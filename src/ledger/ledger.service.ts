@@ -4,16 +4,14 @@ import type { Clock } from '../platform/clock';
 import { partnerScopeOf, type Principal } from '../auth/principal';
 import { BadInputError } from '../platform/errors';
 import { retryOnUniqueViolation } from '../platform/db/orm';
-import { transaction } from '../platform/db/transaction';
-import { primary, type SqlReader } from '../platform/db/replicas';
+import { transact, type UnitOfWork } from '../platform/db/unit-of-work';
+import { Hook } from '../platform/hooks';
 import { isUuid } from '../platform/ids';
-import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { MemberStatus } from '../members';
 import { MemberFrozenError, MemberNotFoundError } from '../members';
 import { heldTierOf } from '../members/member.rules';
 import type { MemberService } from '../members/member.service';
 import type { ProgramService } from '../program/program.service';
-import type { NotificationService } from '../notifications/notification.service';
 import type { EarningRuleService } from './earning-rule.service';
 import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
 import {
@@ -25,14 +23,12 @@ import {
   OrderNotFoundError,
 } from './ledger.errors';
 import { capWindow, expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
-import type { LedgerEvents } from './ledger.events';
+import type { LedgerWriters } from './ledger.writers';
 import { SPENDABLE_BALANCE_SQL } from './ledger.sql';
 import { balanceEvent, type BalanceEventPayload } from './ledger.topics';
-import { LedgerWriter, type EntryRow, type LockedMember } from './ledger.writer';
-import { groupBy } from '../platform/graphql/batch-loader';
+import type { EntryRow, LedgerWriter, LockedMember } from './ledger.writer';
 import { DAY_MS } from '../platform/time';
 import { touchLastActive } from '../members';
-export type LedgerPageFilter = { types?: LedgerEntryType[] | null; since?: Date | null; until?: Date | null } | null | undefined;
 
 const TEXT_MAX = 500;
 const KEY_MAX = 128;
@@ -105,20 +101,29 @@ function requireText(value: string, field: string, max = TEXT_MAX): string {
 const earnStatusOf = (entry: EntryRow): EarnResult['status'] =>
   entry.status === LedgerEntryStatus.POSTED ? 'POSTED' : entry.status === LedgerEntryStatus.HELD ? 'HELD_FOR_REVIEW' : 'REJECTED';
 
-/** Something that must happen in the same transaction as a posted purchase (challenge progress). */
-export type PurchaseHook = (w: LedgerWriter, member: LockedMember, purchase: { orderId: string; amount: Decimal }) => Promise<void>;
+/**
+ * A purchase counted as posted (earned, or approved after review), told inside its own unit of
+ * work with the member locked: what other domains do about it (challenge progress, tier upgrades)
+ * happens in the same transaction. Listeners are wired at the composition root (src/app.ts).
+ */
+export interface PurchasePosted {
+  uow: UnitOfWork;
+  writer: LedgerWriter;
+  member: LockedMember;
+  purchase: { orderId: string; amount: Decimal };
+}
 
 export class LedgerService {
-  readonly purchaseHooks: PurchaseHook[] = [];
+  /** Emitted inside the purchase's transaction; the ledger knows none of its listeners. */
+  readonly purchasePosted = new Hook<PurchasePosted>();
 
   constructor(
     private readonly deps: {
       clock: Clock;
       timeZone: string;
-      events: LedgerEvents;
+      writers: LedgerWriters;
       members: MemberService;
       program: ProgramService;
-      notifications: NotificationService;
       earningRules: EarningRuleService;
       /**
        * occurredAt window (PURCHASE_MAX_AGE_DAYS, PURCHASE_MAX_FUTURE_SECONDS): no backdating a
@@ -127,23 +132,6 @@ export class LedgerService {
       purchaseWindow: { maxAgeDays: number; maxFutureSeconds: number };
     },
   ) {}
-
-  /**
-   * One money transaction: a writer bound to it, and the balance events published only after
-   * it commits. Every use case that moves points goes through here; a deadlock or serialization
-   * failure reruns `work` on a fresh writer (platform/db/transaction), so nothing is posted twice.
-   */
-  async inTransaction<T>(em: EntityManager, work: (writer: LedgerWriter) => Promise<T>): Promise<T> {
-    const now = this.deps.clock.now();
-    let writer!: LedgerWriter;
-    const result = await transaction(em, async (tx) => {
-      writer = new LedgerWriter(tx, now);
-      return work(writer);
-    });
-    this.deps.events.committed(writer.posted);
-    for (const publish of writer.afterCommit) publish();
-    return result;
-  }
 
   /** earnPoints: the contract's formula, idempotent on orderId, with the risk rules. */
   async earn(em: EntityManager, principal: Principal, input: EarnInput): Promise<EarnResult> {
@@ -171,7 +159,8 @@ export class LedgerService {
 
     const scope = partnerScopeOf(principal);
     const attempt = () =>
-      this.inTransaction(em, async (w) => {
+      transact(em, async (uow) => {
+        const w = this.deps.writers.of(uow);
         const member = await w.lockMember(input.memberId);
         const [existing] = await w.tx.execute<PurchaseRow[]>('select * from purchase where partner_id = ? and order_id = ?', [scope, orderId]);
         if (existing) {
@@ -226,7 +215,7 @@ export class LedgerService {
         );
         if (!held) {
           await this.addSpend(w, member, input.amount);
-          for (const hook of this.purchaseHooks) await hook(w, member, { orderId, amount: input.amount });
+          await this.purchasePosted.emit({ uow, writer: w, member, purchase: { orderId, amount: input.amount } });
         }
         await touchLastActive(w.tx, member.id, now);
         return { entry, memberId: member.id, points: granted, status: earnStatusOf(entry), duplicate: false } as EarnResult;
@@ -267,7 +256,8 @@ export class LedgerService {
     const [located] = await em.execute<{ member_id: string }[]>('select member_id from purchase where partner_id = ? and order_id = ?', [scope, orderId]);
     if (!located) throw new OrderNotFoundError(orderId);
 
-    return this.inTransaction(em, async (w) => {
+    return transact(em, async (uow) => {
+      const w = this.deps.writers.of(uow);
       const member = await w.lockMember(located.member_id);
       const [order] = await w.tx.execute<PurchaseRow[]>('select * from purchase where partner_id = ? and order_id = ? for update', [scope, orderId]);
       const [previous] = await w.tx.execute<{ amount: string; entry_id: string; points_reversed: number; shortfall: number }[]>(
@@ -356,7 +346,8 @@ export class LedgerService {
     const settings = await this.deps.program.settings(em);
 
     const attempt = () =>
-      this.inTransaction(em, async (w) => {
+      transact(em, async (uow) => {
+        const w = this.deps.writers.of(uow);
         const member = await w.lockMember(input.memberId);
         const [existing] = await w.tx.execute<EntryRow[]>(`select * from ledger_entry where type = 'ADJUSTMENT' and idempotency_key = ?`, [key]);
         if (existing) {
@@ -376,7 +367,8 @@ export class LedgerService {
   /** approveHeldEntry: the held credit is posted now, keeping the validity it was earned with. */
   async approveHeld(em: EntityManager, entryId: string): Promise<EntryRow> {
     const memberId = await this.memberOfEntry(em, entryId);
-    return this.inTransaction(em, async (w) => {
+    return transact(em, async (uow) => {
+      const w = this.deps.writers.of(uow);
       const member = await w.lockMember(memberId);
       const held = await this.entryById(w, entryId);
       if (held.status === LedgerEntryStatus.POSTED) return held;
@@ -386,7 +378,7 @@ export class LedgerService {
       const [order] = await w.tx.execute<PurchaseRow[]>('select * from purchase where entry_id = ?', [entry.id]);
       if (order) {
         await this.addSpend(w, member, new Decimal(order.amount));
-        for (const hook of this.purchaseHooks) await hook(w, member, { orderId: order.order_id, amount: new Decimal(order.amount) });
+        await this.purchasePosted.emit({ uow, writer: w, member, purchase: { orderId: order.order_id, amount: new Decimal(order.amount) } });
       }
       return entry;
     });
@@ -395,7 +387,8 @@ export class LedgerService {
   async rejectHeld(em: EntityManager, entryId: string, reasonInput: string): Promise<EntryRow> {
     const reason = requireText(reasonInput, 'reason');
     const memberId = await this.memberOfEntry(em, entryId);
-    return this.inTransaction(em, async (w) => {
+    return transact(em, async (uow) => {
+      const w = this.deps.writers.of(uow);
       await w.lockMember(memberId);
       const held = await this.entryById(w, entryId);
       if (held.status === LedgerEntryStatus.REJECTED) return held;
@@ -427,45 +420,5 @@ export class LedgerService {
     if (!row) return null;
     const { spendable, ...entry } = row;
     return { ...balanceEvent(entry as EntryRow), balance: spendable, delta: 0, at: now.toISOString() };
-  }
-
-  /** Member.ledger: newest first, keyset-paginated on the entry id. */
-  async entries(em: EntityManager, memberId: string, filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
-    const { pages, limit } = await this.entriesOf(primary(em), [memberId], filter, first, after);
-    return { rows: pages.get(memberId) ?? [], limit };
-  }
-
-  /**
-   * One page of history for each of many members, in one statement (Member.ledger's loader):
-   * a lateral join walks each member's (member_id, id) index to its page and stops there.
-   */
-  async entriesOf(reader: SqlReader, memberIds: string[], filter: LedgerPageFilter, first: number | null | undefined, after: string | null | undefined) {
-    const limit = pageSize(first);
-    const cursor = decodeCursor(after, 1);
-    const clauses = ['e.member_id = m.id::uuid'];
-    const params: unknown[] = [JSON.stringify(memberIds)];
-    if (filter?.types?.length) {
-      clauses.push('e.type in (select jsonb_array_elements_text(?::jsonb))');
-      params.push(JSON.stringify(filter.types));
-    }
-    if (filter?.since) {
-      clauses.push('e.created_at >= ?');
-      params.push(filter.since);
-    }
-    if (filter?.until) {
-      clauses.push('e.created_at < ?');
-      params.push(filter.until);
-    }
-    if (cursor) {
-      if (!/^\d{1,18}$/.test(String(cursor[0]))) throw new BadInputError('after is not a cursor returned by this API', 'after');
-      clauses.push('e.id < ?');
-      params.push(String(cursor[0]));
-    }
-    const rows = await reader.execute<EntryRow[]>(
-      `select p.* from jsonb_array_elements_text(?::jsonb) as m(id)
-       cross join lateral (select e.* from ledger_entry e where ${clauses.join(' and ')} order by e.id desc limit ?) p`,
-      [...params, limit + 1],
-    );
-    return { pages: groupBy(rows, (r) => r.member_id), limit };
   }
 }

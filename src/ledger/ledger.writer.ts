@@ -86,12 +86,11 @@ const json = (value: unknown) => JSON.stringify(value);
  * The only code that writes entries, lots, allocations and cached balances. One writer per
  * transaction; every method expects the member to be locked through `lockMember` first, so all
  * money paths take locks in one order: the member row, then its lots by id.
- * Posted entries are collected in `posted`, for the caller to publish after commit.
+ * Posted entries are collected in `posted`, published after commit by the unit of work that
+ * made the writer (LedgerWriters): no use case builds a writer itself.
  */
 export class LedgerWriter {
   readonly posted: EntryRow[] = [];
-  /** Work to do once the transaction has committed (events of other domains, e.g. tierChanged). */
-  readonly afterCommit: (() => void)[] = [];
 
   constructor(
     readonly tx: EntityManager,

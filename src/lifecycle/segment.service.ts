@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { transaction } from '../platform/db/transaction';
+import { transact } from '../platform/db/unit-of-work';
 import { Decimal } from 'decimal.js';
 import type { Clock } from '../platform/clock';
 import { DAY_MS, localDate } from '../platform/time';
@@ -65,14 +65,14 @@ export class SegmentService {
     if (!claimed) return result;
     result.ran = true;
 
-    await transaction(em, async (tx) => {
+    await transact(em, async ({ tx }) => {
       await tx.execute('delete from member_rfm');
       await tx.execute(STAGE_SQL, [now, new Date(now.getTime() - RFM_WINDOW_DAYS * DAY_MS), now, now]);
     });
 
     // Members scored now, in keyset batches: segment by the rules, write what changed.
     for (let cursor = NIL_UUID; ; ) {
-      const batch = await transaction(em, async (tx) => {
+      const batch = await transact(em, async ({ tx }) => {
         const rows = await tx.execute<{ member_id: string; r: number; f: number; m: number; joined_at: string; segment: string | null }[]>(
           // The batch first (a range of member_rfm's key), then its members by primary key.
           `with b as (select member_id, r, f, m from member_rfm where member_id > ? order by member_id limit ?)
@@ -101,7 +101,7 @@ export class SegmentService {
 
     // Members no longer active leave their segment (null: no purchase in 90 days).
     for (;;) {
-      const left = await transaction(em, async (tx) => {
+      const left = await transact(em, async ({ tx }) => {
         const rows = await tx.execute<{ member_id: string; previous: string }[]>(
           `select m.id as member_id, m.segment as previous from member m
            where m.segment is not null and not exists (select 1 from member_rfm x where x.member_id = m.id)

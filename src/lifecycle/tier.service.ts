@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { transaction } from '../platform/db/transaction';
+import { transact, type UnitOfWork } from '../platform/db/unit-of-work';
 import type { PubSub } from 'type-graphql';
 import { LockMode } from '@mikro-orm/core';
 import type { Clock } from '../platform/clock';
@@ -14,10 +14,9 @@ import { MemberNotFoundError } from '../members';
 import { NotificationKind } from '../notifications';
 import type { NewNotification, NotificationService } from '../notifications/notification.service';
 import { protectionTexts, tierKeepGapText, tierKeptText, tierLoweredText, tierTitles, tierUpgradedTexts } from '../notifications/notification.texts';
-import type { LedgerService } from '../ledger/ledger.service';
 import { LedgerEntryType } from '../ledger';
 import { expiryFor } from '../ledger/ledger.rules';
-import { TIER_BONUS_SOURCE, type LedgerWriter, type LockedMember } from '../ledger';
+import { TIER_BONUS_SOURCE, type LedgerWriter, type LockedMember, type PurchasePosted } from '../ledger';
 import type { ProgramService } from '../program/program.service';
 import { TierProtection, TierProtectionStatus } from './lifecycle.entity';
 import { addMonths, daysLeft, evaluate, keepCheck, tierStatus, upgradeTo, type HeldTier, type LifecycleSettings, type MemberSpend, type TierDecision, type TierStatusValue } from './tier.rules';
@@ -89,14 +88,11 @@ export class TierLifecycleService {
       timeZone: string;
       settings: LifecycleSettings;
       pubSub: PubSub;
-      ledger: LedgerService;
       members: MemberService;
       program: ProgramService;
       notifications: NotificationService;
     },
-  ) {
-    deps.ledger.purchaseHooks.push((w, member) => this.afterPurchase(w, member));
-  }
+  ) {}
 
   private async rows(em: EntityManager, memberIds: string[], now: Date): Promise<MemberTierRow[]> {
     return em.execute<MemberTierRow[]>(MEMBER_TIER_SQL, [new Date(now.getTime() - 90 * DAY_MS), addMonths(now, -12), JSON.stringify(memberIds)]);
@@ -110,17 +106,19 @@ export class TierLifecycleService {
     return tierStatus(await this.deps.members.tierCache.get(em), heldOf(row), spendOf(row), now);
   }
 
-  private publishAfterCommit(w: { afterCommit: (() => void)[] }, payloads: TierChangedPayload[]) {
-    w.afterCommit.push(() => {
+  /** tierChanged for each payload, queued in the unit of work's outbox: published after commit only. */
+  private publishAfterCommit(uow: UnitOfWork, payloads: TierChangedPayload[]) {
+    uow.afterCommit(() => {
       for (const payload of payloads) this.deps.pubSub.publish(TIER_CHANGED_TOPIC, payload, payload.memberId);
     });
   }
 
   /**
-   * The purchase hook: a posted purchase may upgrade the member at once (and pay each newly
-   * reached tier's bonus once), or keep a tier that is in grace.
+   * Listens to the ledger's "purchase posted" (wired in src/app.ts), inside the purchase's own
+   * transaction: a posted purchase may upgrade the member at once (and pay each newly reached
+   * tier's bonus once), or keep a tier that is in grace.
    */
-  private async afterPurchase(w: LedgerWriter, member: LockedMember): Promise<void> {
+  async purchasePosted({ uow, writer: w, member }: PurchasePosted): Promise<void> {
     // Most purchases change nothing: the spend windows are summed only when they matter.
     const [light] = await w.tx.execute<{ tier_spend_base: string; in_grace: boolean }[]>(
       'select tier_spend_base::text, tier_grace_until is not null as in_grace from member where id = ?',
@@ -155,7 +153,7 @@ export class TierLifecycleService {
       return;
     }
     await this.deps.notifications.record(w.tx, w.now, notes);
-    this.publishAfterCommit(w, [tierChangedPayload(member.id, tierStatus(tiers, held, spend, w.now))]);
+    this.publishAfterCommit(uow, [tierChangedPayload(member.id, tierStatus(tiers, held, spend, w.now))]);
   }
 
   /** The seed's 升级奖励: each tier passed for the first time pays its bonus once (the primary key claims it). */
@@ -204,9 +202,10 @@ export class TierLifecycleService {
   async evaluateBatch(em: EntityManager, after: string, batchSize: number, result: EvaluationResult): Promise<string | null> {
     const now = this.deps.clock.now();
     const tiers = await this.deps.members.tierValues(em);
-    const published: TierChangedPayload[] = [];
     let last: string | null = null;
-    await transaction(em, async (tx) => {
+    await transact(em, async (uow) => {
+      const tx = uow.tx;
+      const published: TierChangedPayload[] = [];
       const claimed = await tx.execute<{ id: string }[]>(
         `select id from member
          where id > ? and ((tier_grace_until is null and tier_valid_until <= ?)
@@ -242,8 +241,8 @@ export class TierLifecycleService {
         );
       }
       await this.deps.notifications.record(tx, now, notes);
+      this.publishAfterCommit(uow, published);
     });
-    for (const payload of published) this.deps.pubSub.publish(TIER_CHANGED_TOPIC, payload, payload.memberId);
     return last;
   }
 
@@ -294,7 +293,7 @@ export class TierLifecycleService {
     if (reason.length === 0 || reason.length > REASON_MAX) throw new BadInputError(`reason must be 1 to ${REASON_MAX} characters`, 'reason');
     const now = this.deps.clock.now();
     try {
-      return await transaction(em.fork(), async (tx) => {
+      return await transact(em.fork(), async ({ tx }) => {
         const [member] = await tx.execute<{ tier_level: number; language: string }[]>('select tier_level, language from member where id = ?', [memberId]);
         if (!member) throw new MemberNotFoundError(memberId);
         const tiers = await this.deps.members.tierValues(tx);
@@ -329,8 +328,8 @@ export class TierLifecycleService {
     if (note && note.length > REASON_MAX) throw new BadInputError(`note must be at most ${REASON_MAX} characters`, 'note');
     if (!isUuid(id)) throw new NotFoundError('Tier protection application', id);
     const status = approve ? TierProtectionStatus.APPROVED : TierProtectionStatus.REJECTED;
-    let payload: TierChangedPayload | null = null;
-    const result = await transaction(em.fork(), async (tx) => {
+    return transact(em.fork(), async (uow) => {
+      const tx = uow.tx;
       const [located] = await tx.execute<{ member_id: string }[]>('select member_id from tier_protection where id = ?', [id]);
       if (!located) throw new NotFoundError('Tier protection application', id);
       const now = this.deps.clock.now();
@@ -357,13 +356,11 @@ export class TierLifecycleService {
           [level, validUntil, validUntil, now, found.memberId],
         );
         const next: HeldTier = { level, validUntil, graceUntil: null, graceWarned: false, protectedUntil: validUntil };
-        payload = tierChangedPayload(found.memberId, tierStatus(tiers, next, spendOf(row), now));
+        this.publishAfterCommit(uow, [tierChangedPayload(found.memberId, tierStatus(tiers, next, spendOf(row), now))]);
       }
       await this.deps.notifications.record(tx, now, notes);
       return found;
     });
-    if (payload) this.deps.pubSub.publish(TIER_CHANGED_TOPIC, payload, (payload as TierChangedPayload).memberId);
-    return result;
   }
 
   private async rowsForUpdate(tx: EntityManager, memberId: string, now: Date): Promise<MemberTierRow[]> {

@@ -12,7 +12,7 @@ import { TierCache, type TierView } from './tier.cache';
 import { DuplicateMemberError, MemberNotFoundError } from './member.errors';
 import { newInviteCode, normalizeMobile, normalizeNickname, tierProblems } from './member.rules';
 import type { MemberFilter, RegisterMemberInput, TierInput } from './member.types';
-import { transaction } from '../platform/db/transaction';
+import { transact, type UnitOfWork } from '../platform/db/unit-of-work';
 
 const EXTERNAL_ID_MAX = 64;
 const REASON_MAX = 500;
@@ -47,10 +47,10 @@ export class MemberService {
   }
 
   /**
-   * Registration by a partner or admin. `inTransaction` runs inside the registration's own
-   * transaction (the referral reward), so a member never exists without what came with it.
+   * Registration by a partner or admin. `alsoDo` runs inside the registration's own unit of work
+   * (the referral reward), so a member never exists without what came with it.
    */
-  async register(em: EntityManager, input: RegisterMemberInput, inTransaction?: (tx: EntityManager, member: Member) => Promise<void>): Promise<Member> {
+  async register(em: EntityManager, input: RegisterMemberInput, alsoDo?: (uow: UnitOfWork, member: Member) => Promise<void>): Promise<Member> {
     const mobile = normalizeMobile(input.mobile);
     if (!mobile) throw new BadInputError('mobile must be a mainland mobile number such as 13812341234', 'mobile');
     const nickname = normalizeNickname(input.nickname);
@@ -62,7 +62,8 @@ export class MemberService {
 
     for (let attempt = 1; ; attempt++) {
       try {
-        return await transaction(em.fork(), async (tx) => {
+        return await transact(em.fork(), async (uow) => {
+          const tx = uow.tx;
           let referredBy: string | null = null;
           if (input.inviteCode != null) {
             const inviter = await tx.findOne(Member, { inviteCode: input.inviteCode.trim().toUpperCase() });
@@ -80,7 +81,7 @@ export class MemberService {
             updatedAt: now,
           });
           await tx.flush();
-          if (inTransaction) await inTransaction(tx, member);
+          if (alsoDo) await alsoDo(uow, member);
           return member;
         });
       } catch (error) {
@@ -96,7 +97,7 @@ export class MemberService {
   async updateProfile(em: EntityManager, memberId: string, nicknameInput: string): Promise<Member> {
     const nickname = normalizeNickname(nicknameInput);
     if (!nickname) throw new BadInputError('nickname must be 1 to 32 characters', 'nickname');
-    return transaction(em, async (tx) => {
+    return transact(em, async ({ tx }) => {
       const member = await this.getById(tx, memberId);
       member.nickname = nickname;
       member.updatedAt = member.lastActiveAt = this.clock.now();
@@ -110,7 +111,7 @@ export class MemberService {
     if (frozen && (why.length === 0 || why.length > REASON_MAX)) {
       throw new BadInputError(`reason must be 1 to ${REASON_MAX} characters`, 'reason');
     }
-    return transaction(em, async (tx) => {
+    return transact(em, async ({ tx }) => {
       const member = await this.getById(tx, memberId);
       member.status = frozen ? MemberStatus.FROZEN : MemberStatus.ACTIVE;
       member.frozenReason = frozen ? why : null;
@@ -177,7 +178,7 @@ export class MemberService {
       ...(input.upgradeBonus != null ? { upgradeBonus: input.upgradeBonus } : {}),
       ...(input.keepByRecentSpend != null ? { keepByRecentSpend: input.keepByRecentSpend } : {}),
     };
-    return transaction(em, async (tx) => {
+    return transact(em, async ({ tx }) => {
       // One writer at a time: the ordering check below reads the whole set.
       await tx.getConnection().execute(`select pg_advisory_xact_lock(hashtext('tier-set'))`);
       const tiers = await tx.find(Tier, {});

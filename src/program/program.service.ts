@@ -4,7 +4,7 @@ import type { Clock } from '../platform/clock';
 import { BadInputError } from '../platform/errors';
 import { ProgramSettings, ProgramSettingsAudit } from './program.entity';
 import { applyPatch, complianceViolations, settingsChanges, type SettingsPatch, type SettingsValues } from './program.rules';
-import { transaction } from '../platform/db/transaction';
+import { transact } from '../platform/db/unit-of-work';
 
 const SETTINGS_SQL = `
   select points_per_currency_unit::text as "pointsPerCurrencyUnit", validity_days as "validityDays", reminder_days as "reminderDays",
@@ -49,7 +49,7 @@ export class ProgramService {
 
   /** Validated, applied and audited in one transaction; an empty patch changes nothing. */
   async update(em: EntityManager, changedBy: string, patch: SettingsPatch): Promise<ProgramSettings> {
-    return transaction(em, async (tx) => {
+    return transact(em, async ({ tx }) => {
       const settings = await tx.findOneOrFail(ProgramSettings, { id: 1 }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       const before = valuesOf(settings);
       const result = applyPatch(before, patch);

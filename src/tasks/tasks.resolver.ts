@@ -24,14 +24,14 @@ export class TasksResolver {
   @Authorized()
   @Query(() => [TaskProgressType])
   async tasks(@Ctx() ctx: Context): Promise<TaskProgressType[]> {
-    const rows = await ctx.services.gamification.tasks(ctx.em, ctx.principal.memberId);
+    const rows = await ctx.services.tasks.tasks(ctx.em, ctx.principal.memberId);
     return rows.map((r) => ({ ...r, task: toTaskType(r.task) }));
   }
 
   @Authorized(Role.MEMBER)
   @Mutation(() => TaskCompletionPayload, { description: 'A member claims a self-claimable task.' })
   async claimTask(@Arg('code', () => String) code: string, @Ctx() ctx: Context): Promise<TaskCompletionPayload> {
-    const result = await ctx.services.gamification.claimTask(ctx.em, requireMemberId(ctx.principal), code);
+    const result = await ctx.services.tasks.claimTask(ctx.em, requireMemberId(ctx.principal), code);
     return { ...result, task: toTaskType(result.task) };
   }
 
@@ -43,45 +43,45 @@ export class TasksResolver {
     @Arg('reference', () => String) reference: string,
     @Ctx() ctx: Context,
   ): Promise<TaskCompletionPayload> {
-    const result = await ctx.services.gamification.recordCompletion(ctx.em, memberId, code, reference, partnerScopeOf(ctx.principal));
+    const result = await ctx.services.tasks.recordCompletion(ctx.em, memberId, code, reference, partnerScopeOf(ctx.principal));
     return { ...result, task: toTaskType(result.task) };
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => TaskType)
   async upsertTask(@Arg('input', () => TaskInput) input: TaskInput, @Ctx() ctx: Context): Promise<TaskType> {
-    return toTaskType(await ctx.services.gamification.upsertTask(ctx.em, input));
+    return toTaskType(await ctx.services.tasks.upsertTask(ctx.em, input));
   }
 
   @Authorized(Role.MEMBER)
   @Query(() => CheckInStatusType)
   async checkInStatus(@Ctx() ctx: Context): Promise<CheckInStatusType> {
-    return ctx.services.gamification.checkInStatus(ctx.em, requireMemberId(ctx.principal));
+    return ctx.services.checkIns.checkInStatus(ctx.em, requireMemberId(ctx.principal));
   }
 
   @Authorized(Role.MEMBER)
   @Mutation(() => CheckInPayload)
   async checkIn(@Ctx() ctx: Context): Promise<CheckInPayload> {
-    return ctx.services.gamification.checkIn(ctx.em, requireMemberId(ctx.principal));
+    return ctx.services.checkIns.checkIn(ctx.em, requireMemberId(ctx.principal));
   }
 
   @Authorized()
   @Query(() => [ChallengeProgressType])
   async challenges(@Ctx() ctx: Context): Promise<ChallengeProgressType[]> {
-    const rows = await ctx.services.gamification.challenges(ctx.em, ctx.principal.memberId);
+    const rows = await ctx.services.challenges.challenges(ctx.em, ctx.principal.memberId);
     return rows.map((r) => ({ ...r, challenge: toChallengeType(r.challenge) }));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ChallengeType)
   async upsertChallenge(@Arg('input', () => ChallengeInput) input: ChallengeInput, @Ctx() ctx: Context): Promise<ChallengeType> {
-    return toChallengeType(await ctx.services.gamification.upsertChallenge(ctx.em, input));
+    return toChallengeType(await ctx.services.challenges.upsertChallenge(ctx.em, input));
   }
 
   @Authorized(Role.MEMBER)
   @Query(() => [ReferralType])
   async referrals(@Ctx() ctx: Context): Promise<ReferralType[]> {
-    const rows = await ctx.services.gamification.referrals(ctx.em, requireMemberId(ctx.principal));
+    const rows = await ctx.services.referrals.referrals(ctx.em, requireMemberId(ctx.principal));
     const invitees = await ctx.loaders.memberById.loadMany(rows.map((r) => r.invitee_id));
     return rows.flatMap((r, i) => {
       const invitee = invitees[i];
@@ -93,6 +93,6 @@ export class TasksResolver {
   @Authorized(Role.ADMIN, Role.PARTNER)
   @Mutation(() => MemberType)
   async registerMember(@Arg('input', () => RegisterMemberInput) input: RegisterMemberInput, @Ctx() ctx: Context): Promise<MemberType> {
-    return currentMember(ctx, (await ctx.services.gamification.register(ctx.em, input)).id);
+    return currentMember(ctx, (await ctx.services.referrals.register(ctx.em, input)).id);
   }
 }
