@@ -334,7 +334,9 @@ export async function run(ctx) {
 
   const setupStarted = Date.now();
   const { url: databaseUrl, migrations } = await freshDatabase(DATABASE);
-  const env = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', JOBS_ENABLED: 'false', REDIS_PREFIX };
+  // Every socket comes from 127.0.0.1: the per-address cap (WS_MAX_CONNECTIONS_PER_IP, 200 by default)
+  // would close all but 200 of them with 4429. The per-principal cap (10) holds: 6 sockets per member.
+  const env = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', JOBS_ENABLED: 'false', REDIS_PREFIX, WS_MAX_CONNECTIONS_PER_IP: String(sockets + 100) };
   ctx.onCleanup(`drop database ${DATABASE}`, () => (options.keepDatabase ? undefined : dropDatabase(DATABASE)));
   const config = loadConfig(env);
   await preflight(config);
