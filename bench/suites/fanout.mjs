@@ -187,6 +187,7 @@ async function measureTarget(ctx, { name, server, mode, url, specs, post, boardK
     if (n === warmCount) {
       // The measured part starts: receipts so far (initial boards, warm-up pushes) are dropped.
       await Promise.all(clients.map((c) => c.ask({ type: 'reset' }, 'reset')));
+      server.child.send({ type: 'windows-reset' });
       measuredFrom = nowMs();
       cpuStart = { usage: await server.usage(), proc: procCpuMicros(server.pid) };
       clientCpuStart = clients.map((c) => procCpuMicros(c.pid));
@@ -211,6 +212,8 @@ async function measureTarget(ctx, { name, server, mode, url, specs, post, boardK
   const cpuEnd = { usage: await server.usage(), proc: procCpuMicros(server.pid) };
   const clientCpu = clients.map((c, i) => procCpuMicros(c.pid) - clientCpuStart[i]);
   const receipts = await Promise.all(clients.map((c) => c.ask({ type: 'collect' }, 'receipts')));
+  // When each pushed board's coalescing window closed, by the key the clients read from it.
+  const windows = new Map((await askServer(server, 'windows')).windows);
   await Promise.all(clients.map((c) => c.close()));
   const seconds = (measuredUntil - measuredFrom) / 1000;
 
@@ -226,6 +229,8 @@ async function measureTarget(ctx, { name, server, mode, url, specs, post, boardK
   const balanceLat = [];
   const balanceLatFromSend = [];
   const boardLat = [];
+  const boardLatFromWindow = [];
+  let boardWithoutWindow = 0;
   let balanceUnmatched = 0;
   let boardUnmatched = 0;
   let boardTail = 0;
@@ -260,6 +265,10 @@ async function measureTarget(ctx, { name, server, mode, url, specs, post, boardK
     for (const [key, t] of r.board) {
       boardPushes += 1;
       boardReceiptsPerKey.set(key, (boardReceiptsPerKey.get(key) ?? 0) + 1);
+      // From the close of the coalescing window: the server's own cost of a push (every window counts).
+      const closedAt = windows.get(key);
+      if (closedAt === undefined) boardWithoutWindow += 1;
+      else boardLatFromWindow.push(t - closedAt);
       const orderId = boardCommits.get(key);
       const c = orderId === undefined ? undefined : commitBound(orderId);
       if (c === undefined) boardUnmatched += 1;
@@ -303,6 +312,8 @@ async function measureTarget(ctx, { name, server, mode, url, specs, post, boardK
     balanceLatencyFromRequestSentMs: latencyStats(balanceLatFromSend),
     earnResponseMs: latencyStats([...commits.keys()].filter((k) => Number(k.slice(k.lastIndexOf('-') + 1)) >= warmCount).map((k) => commits.get(k) - sent.get(k))),
     boardLatencyMs: latencyStats(boardLat),
+    boardLatencyFromWindowMs: latencyStats(boardLatFromWindow),
+    boardWithoutWindow,
     serverCpuMicros: cpuMicros,
     serverCpuMicrosProc: cpuEnd.proc - cpuStart.proc,
     serverCpuPercentOfACore: (cpuMicros / 1e6 / seconds) * 100,
@@ -435,6 +446,9 @@ export async function run(ctx) {
     p50: app.latencyMs.p50 / base.latencyMs.p50,
     p99: app.latencyMs.p99 / base.latencyMs.p99,
     serverCpuPerRequest: app.serverCpuMicrosPerRequest / base.serverCpuMicrosPerRequest,
+    memoryPerSocket: app.memory.rssPerSocket / base.memory.rssPerSocket,
+    boardP99FromWindow: app.boardLatencyFromWindowMs.p99 / base.boardLatencyFromWindowMs.p99,
+    boardP99FromCommit: app.boardLatencyMs.p99 / base.boardLatencyMs.p99,
   };
   const f = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
   const notes = [];
@@ -446,6 +460,14 @@ export async function run(ctx) {
     notes.push(`${r.target}: server CPU ${f(r.serverCpuMicros / 1000)} ms in ${f(r.seconds, 1)} s = ${f(r.serverCpuPercentOfACore)}% of a core, ${f(r.serverCpuMicrosPerRequest, 1)} µs per delivery (→ at most ~${f(1e6 / r.serverCpuMicrosPerRequest)} deliveries per core-second); ` +
       `idle memory per socket: RSS ${f(r.memory.rssPerSocket / 1024, 1)} KB, JS heap ${f(r.memory.heapPerSocket / 1024, 1)} KB (RSS ${f(r.memory.rssBefore / 2 ** 20)} → ${f(r.memory.rssAfter / 2 ** 20)} MB)`);
   }
+  for (const r of results) {
+    notes.push(`${r.target}: board latency from the close of the coalescing window (${r.boardLatencyFromWindowMs.count} receipts; ${r.boardWithoutWindow} of a window closed before the measured part) p50 ${f(r.boardLatencyFromWindowMs.p50)} / p90 ${f(r.boardLatencyFromWindowMs.p90)} / p99 ${f(r.boardLatencyFromWindowMs.p99)} / max ${f(r.boardLatencyFromWindowMs.max)} ms`);
+  }
+  // Issue 14's bar, each figure against the baseline of this same run.
+  notes.push(`issue 14, app vs baseline (same run): CPU per delivery ${f(app.serverCpuMicrosPerRequest, 1)} vs ${f(base.serverCpuMicrosPerRequest, 1)} µs = ×${f(ratio.serverCpuPerRequest, 2)} (aim ≤ ×3: ${ratio.serverCpuPerRequest <= 3 ? 'met' : 'NOT met'}); ` +
+    `idle RSS per socket ${f(app.memory.rssPerSocket / 1024, 1)} vs ${f(base.memory.rssPerSocket / 1024, 1)} KB = ×${f(ratio.memoryPerSocket, 2)} (aim ≤ 20 KB: ${app.memory.rssPerSocket <= 20 * 1024 ? 'met' : 'NOT met'}); ` +
+    `board p99 from the window's close ${f(app.boardLatencyFromWindowMs.p99)} vs ${f(base.boardLatencyFromWindowMs.p99)} ms = ×${f(ratio.boardP99FromWindow, 2)} (aim ≤ 100 ms: ${app.boardLatencyFromWindowMs.p99 <= 100 ? 'met' : 'NOT met'}); ` +
+    `board p99 from the commit ${f(app.boardLatencyMs.p99)} vs ${f(base.boardLatencyMs.p99)} ms = ×${f(ratio.boardP99FromCommit, 2)}; deliveries/s ×${f(ratio.reqPerSec, 2)}`);
   notes.push(`aim (issue 5): deliveries/s ≥ 0.5 × baseline: ${f(ratio.reqPerSec, 2)} ${ratio.reqPerSec >= 0.5 ? 'met' : 'NOT met'} (both are offered the same load: see CPU per delivery for headroom, ×${f(ratio.serverCpuPerRequest, 1)}); ` +
     `p99 < 250 ms: ${f(app.latencyMs.p99)} ms ${app.latencyMs.p99 < 250 ? 'met' : 'NOT met'}; < 50 KB per idle connection: ${f(app.memory.rssPerSocket / 1024, 1)} KB RSS ${app.memory.rssPerSocket < 50 * 1024 ? 'met' : 'NOT met'}`);
   const problems = [];
