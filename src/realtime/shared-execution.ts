@@ -16,8 +16,11 @@ export interface SubscriptionTarget {
    * entitled to the same result for the same event, so it is executed and serialized once.
    */
   key: string;
-  /** Writes this subscription's `next` frame around the shared payload bytes; settles once the socket took it. */
-  deliver(payload: Buffer): Promise<void>;
+  /**
+   * Writes this subscription's `next` frame around the shared payload bytes. Returns a promise when
+   * the socket is backed up (settled once it took the frame): the next event then waits for it.
+   */
+  deliver(payload: Buffer): Promise<void> | undefined;
 }
 export const subscriptionTargets = new WeakMap<object, SubscriptionTarget>();
 
@@ -36,15 +39,26 @@ export class SharedResult {
   }
 }
 
-/** Per event payload object: the result of each distinct selection key, computed once. */
-const shared = new WeakMap<object, Map<string, Promise<SharedResult>>>();
+/** One selection's result for one event: the promise while it executes, the result once done (no await needed then). */
+interface Pending {
+  promise: Promise<SharedResult>;
+  done?: SharedResult;
+}
 
-function sharedResult(args: ExecutionArgs, key: string, payload: object): Promise<SharedResult> {
+/** Per event payload object: the result of each distinct selection key, computed once. */
+const shared = new WeakMap<object, Map<string, Pending>>();
+
+function sharedResult(args: ExecutionArgs, key: string, payload: object): Pending {
   let results = shared.get(payload);
   if (!results) shared.set(payload, (results = new Map()));
-  let result = results.get(key);
-  if (!result) results.set(key, (result = Promise.resolve(execute({ ...args, rootValue: payload })).then((r) => new SharedResult(r))));
-  return result;
+  let pending = results.get(key);
+  if (!pending) {
+    const entry: Pending = {
+      promise: Promise.resolve(execute({ ...args, rootValue: payload })).then((r) => (entry.done = new SharedResult(r))),
+    };
+    results.set(key, (pending = entry));
+  }
+  return pending;
 }
 
 /**
@@ -67,10 +81,13 @@ export async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterabl
         if (event.done) return { done: true, value: undefined };
         const payload = event.value;
         if (!target || payload === null || typeof payload !== 'object') return { done: false, value: await execute({ ...args, rootValue: payload }) };
-        const result = await sharedResult(args, target.key, payload);
+        const pending = sharedResult(args, target.key, payload);
+        const result = pending.done ?? (await pending.promise);
         if (result.result.errors?.length) return { done: false, value: result.result };
-        // Waits until the socket took the frame, as graphql-ws does: a slow reader's feed keeps only the latest value meanwhile.
-        await target.deliver(result.payload());
+        // A backed-up socket is waited for, as graphql-ws waits for every send: meanwhile a slow
+        // reader's feed keeps only the latest value (LatestValueChannel) instead of a backlog.
+        const backedUp = target.deliver(result.payload());
+        if (backedUp) await backedUp;
       }
     },
     // Straight to the source: a subscriber that leaves must unsubscribe even while waiting for an event.

@@ -23,6 +23,7 @@ export interface SocketState {
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 const CLOSING_BRACE = Buffer.from('}');
+const TEXT = { binary: false };
 
 /** Close code for a socket over a connection cap (HTTP 429's twin in the 4xxx range graphql-ws leaves free). */
 export const TOO_MANY_CONNECTIONS = 4429;
@@ -179,17 +180,21 @@ export function startWsServer(options: WsServerOptions) {
         const socket = ctx.extra.socket;
         subscriptionTargets.set(contextValue, {
           key: `${valid.id}\u0000${payload.operationName ?? ''}\u0000${JSON.stringify(payload.variables ?? {})}\u0000${audience}`,
-          deliver: (bytes) =>
-            new Promise<void>((resolve) => {
-              // Nothing for an operation the client completed meanwhile, or a socket already closing.
-              if (!(id in ctx.subscriptions) || socket.readyState !== socket.OPEN) return resolve();
-              if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-                socket.close(1013, 'Client too slow: reconnect and resubscribe');
-                return resolve();
-              }
-              // graphql-transport-ws `next`: {"id":…,"type":"next","payload":<the shared bytes>}, a text frame.
-              socket.send(Buffer.concat([Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`), bytes, CLOSING_BRACE]), { binary: false }, () => resolve());
-            }),
+          deliver(bytes) {
+            // Nothing for an operation the client completed meanwhile, or a socket already closing.
+            if (!(id in ctx.subscriptions) || socket.readyState !== socket.OPEN) return;
+            const buffered = socket.bufferedAmount;
+            if (buffered > MAX_BUFFERED_BYTES) {
+              socket.close(1013, 'Client too slow: reconnect and resubscribe');
+              return;
+            }
+            // graphql-transport-ws `next`: {"id":…,"type":"next","payload":<the shared bytes>}, a text frame.
+            const frame = Buffer.concat([Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`), bytes, CLOSING_BRACE]);
+            // A socket whose last frames were all taken by the kernel is written without waiting;
+            // a backed-up one is waited for (see subscribeShared).
+            if (buffered === 0) return void socket.send(frame, TEXT);
+            return new Promise<void>((resolve) => socket.send(frame, TEXT, () => resolve()));
+          },
         });
         return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       },
