@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSchema, parse } from 'graphql';
+import { buildSchema, parse, type ExecutionResult } from 'graphql';
 import { startApp, untilSubscribed, wsExecute } from '../support/app';
 import { createMember } from '../support/factories';
 import { earn } from '../support/ledger';
@@ -13,6 +13,9 @@ import { sharedAcrossPrincipals } from '../../src/realtime/audience';
 
 const BOARD = 'subscription { leaderboardChanged(period: ALL_TIME, first: 5) { totalMembers entries { rank score member { id nickname } } } }';
 const BALANCE = 'subscription { balanceChanged { memberId balance delta entry { id reference } } }';
+
+/** Serializations of one subscription field's results (sockets of other tests may still get pushes meanwhile). */
+const encodedOf = (encode: { mock: { calls: [ExecutionResult][] } }, field: string) => encode.mock.calls.filter(([result]) => result.data && field in result.data).length;
 
 describe('shared frames: one execution and one serialization per event and audience', async () => {
   const api = await startApp({ env: { LEADERBOARD_COALESCE_MS: '50' } });
@@ -29,8 +32,9 @@ describe('shared frames: one execution and one serialization per event and audie
     for (const board of pushed) expect(board).toEqual(pushed[0]);
     expect(pushed[0].entries[0].member.id).toBe(members[2].id);
     // ...from two serializations: the four members' sockets share one, the admin's socket has its own role.
-    expect(encode).toHaveBeenCalledTimes(2);
+    expect(encodedOf(encode, 'leaderboardChanged')).toBe(2);
     expect(boards.flatMap((b) => b.errors)).toEqual([]);
+    for (const b of boards) b.dispose();
   });
 
   it('parses and validates a document once however many sockets subscribe with it', async () => {
@@ -40,6 +44,7 @@ describe('shared frames: one execution and one serialization per event and audie
     const boards = members.map((m) => collect(api.ws(m.token), query, {}, 'leaderboardChanged'));
     await Promise.all(boards.map((b) => b.next(5000)));
     expect(compile.mock.calls.filter(([text]) => text === query)).toHaveLength(1);
+    for (const b of boards) b.dispose();
   });
 
   it('still refuses a document over the limits on every socket that sends it', async () => {
@@ -73,13 +78,14 @@ describe('shared frames: one execution and one serialization per event and audie
     const [gotA1, gotA2] = await Promise.all([a1.next(), a2.next()]);
     expect(gotA1).toEqual(gotA2);
     expect(gotA1).toMatchObject({ memberId: a.id, delta: 100, entry: { id: earnedA.data.earnPoints.entry.id } });
-    expect(encode).toHaveBeenCalledTimes(1);
+    expect(encodedOf(encode, 'balanceChanged')).toBe(1);
 
     // Proof by sentinel that b received nothing of a's: b's next event is its own earning.
     const sentinel = await b1.expectNothing(() => earn(api, b.id, '10'), (event) => event.memberId === b.id && event.delta === 10);
     expect(sentinel.memberId).toBe(b.id);
     expect([...a1.events, ...a2.events].every((e) => e.memberId === a.id)).toBe(true);
     expect([a1, a2, b1].flatMap((s) => s.errors)).toEqual([]);
+    for (const s of [a1, a2, b1]) s.dispose();
   });
 });
 
