@@ -12,7 +12,7 @@
 import { createServer } from 'node:http';
 import { projectRequire } from '../lib/dist.mjs';
 import { serveUntilStopped } from '../lib/servers.mjs';
-import { answerMemoryProbes } from './fanout-memory.mjs';
+import { answerMemoryProbes, answerWindowProbes } from './fanout-memory.mjs';
 
 const { WebSocketServer } = projectRequire('ws');
 
@@ -30,8 +30,12 @@ function message(id, key, bytes) {
   return Buffer.from(head + 'x'.repeat(pad) + tail);
 }
 
+const windows = answerWindowProbes();
+const nowMs = () => performance.timeOrigin + performance.now();
+
 function broadcast() {
   timer = null;
+  windows.note(latestKey, nowMs());
   const frame = message('board', latestKey, config.boardBytes);
   for (const socket of boards) if (socket.readyState === 1) socket.send(frame);
 }

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../platform/logger';
 import type { PeriodKind } from '../platform/time';
@@ -30,6 +31,34 @@ interface Subscriber {
 export const MAX_BOARD_FIRST = 100;
 
 /**
+ * Told, when anyone listens (the fanout bench does), of each board computed: its period, its #1
+ * member and when its coalescing window closed (performance.timeOrigin + performance.now(), one
+ * clock for every process of the machine), so push latency can be measured from that moment.
+ */
+export const boardComputed = channel('loyalty:leaderboard:computed');
+
+interface Slice {
+  slice: LeaderboardValue;
+  /** The slice's entries as JSON: a subscriber is pushed a slice only when this differs from its last one. */
+  signature: string;
+}
+
+/** One computed board and its slices, made once per distinct `first` and shared by every subscriber asking for it. */
+interface ComputedBoard {
+  value: LeaderboardValue;
+  slices: Map<number, Slice>;
+}
+
+function sliceOf(board: ComputedBoard, first: number): Slice {
+  let shared = board.slices.get(first);
+  if (!shared) {
+    const slice: LeaderboardValue = { ...board.value, entries: board.value.entries.slice(0, first) };
+    board.slices.set(first, (shared = { slice, signature: JSON.stringify(slice.entries) }));
+  }
+  return shared;
+}
+
+/**
  * Live boards for every subscriber of this instance. A change notice (from any instance)
  * schedules one computation per board after `coalesceMs`: the top is read once, its members
  * once, and each subscriber is sent its slice only when that slice changed.
@@ -38,7 +67,7 @@ export class LeaderboardFeed {
   private readonly subscribers = new Map<PeriodKind, Set<Subscriber>>();
   private readonly timers = new Map<PeriodKind, NodeJS.Timeout>();
   /** The last board computed per period while it has subscribers: new subscribers start from it. */
-  private readonly latest = new Map<PeriodKind, LeaderboardValue>();
+  private readonly latest = new Map<PeriodKind, ComputedBoard>();
   private stopListening: (() => void) | null = null;
 
   constructor(
@@ -74,47 +103,41 @@ export class LeaderboardFeed {
     subscribers.add(subscriber);
     // The current board first, then changes only. Thousands of sockets connecting at once share
     // one computation (the last one, or the next coalesced one), not one read each.
+    // They also share its slice object: the socket layer then executes and serializes it once for them all.
     const latest = this.latest.get(kind);
     if (latest) {
-      this.send(subscriber, { ...latest, entries: latest.entries.slice(0, subscriber.first) });
+      const shared = sliceOf(latest, subscriber.first);
+      subscriber.lastSent = shared.signature;
+      subscriber.channel.push(shared.slice);
     } else {
       this.schedule(kind);
     }
     return subscriber.channel;
   }
 
-  private send(subscriber: Subscriber, slice: LeaderboardValue): void {
-    subscriber.lastSent = JSON.stringify(slice.entries);
-    subscriber.channel.push(slice);
-  }
-
   private schedule(kind: PeriodKind): void {
     if (this.timers.has(kind)) return;
     const timer = setTimeout(() => {
       this.timers.delete(kind);
-      void this.compute(kind, [...(this.subscribers.get(kind) ?? [])]);
+      const windowClosedAt = boardComputed.hasSubscribers ? performance.timeOrigin + performance.now() : 0;
+      void this.compute(kind, [...(this.subscribers.get(kind) ?? [])], windowClosedAt);
     }, this.latest.has(kind) ? this.deps.coalesceMs : 0);
     timer.unref();
     this.timers.set(kind, timer);
   }
 
-  private async compute(kind: PeriodKind, subscribers: Subscriber[]): Promise<void> {
+  private async compute(kind: PeriodKind, subscribers: Subscriber[], windowClosedAt: number): Promise<void> {
     if (subscribers.length === 0) return;
     try {
       // Always the top 100: the cached board then serves a new subscriber of any `first`.
       const board = await this.deps.leaderboard.top(kind, MAX_BOARD_FIRST);
       const value = await this.withMembers(kind, board);
-      if (this.subscribers.has(kind)) this.latest.set(kind, value);
-      // One slice (and one signature) per distinct `first`, shared by every subscriber asking for it.
-      const slices = new Map<number, { slice: LeaderboardValue; signature: string }>();
+      if (boardComputed.hasSubscribers) boardComputed.publish({ period: kind, top: value.entries[0]?.member.id ?? null, windowClosedAt });
+      const computed: ComputedBoard = { value, slices: new Map() };
+      if (this.subscribers.has(kind)) this.latest.set(kind, computed);
       for (const subscriber of subscribers) {
-        let shared = slices.get(subscriber.first);
-        if (!shared) {
-          const slice: LeaderboardValue = { ...value, entries: value.entries.slice(0, subscriber.first) };
-          // Issue 5: pushed only when the top `first` changed; a new member below it is not news.
-          shared = { slice, signature: JSON.stringify(slice.entries) };
-          slices.set(subscriber.first, shared);
-        }
+        const shared = sliceOf(computed, subscriber.first);
+        // Issue 5: pushed only when the top `first` changed; a new member below it is not news.
         if (shared.signature === subscriber.lastSent) continue;
         subscriber.lastSent = shared.signature;
         subscriber.channel.push(shared.slice);

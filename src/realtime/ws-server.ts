@@ -1,17 +1,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import {
-  getOperationAST,
-  getVariableValues,
-  GraphQLError,
-  NoSchemaIntrospectionCustomRule,
-  parse,
-  specifiedRules,
-  validate,
-  type ExecutionArgs,
-  type GraphQLSchema,
-} from 'graphql';
+import { getOperationAST, getVariableValues, GraphQLError, NoSchemaIntrospectionCustomRule, specifiedRules, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import type { Principal } from '../auth/principal';
 import type { TokenVerifier } from '../auth/jwt';
 import { systemClock, type Clock } from '../platform/clock';
@@ -19,7 +9,9 @@ import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { formatError } from '../platform/errors';
 import { limitRules, parseOptions } from '../platform/graphql/limits';
-import { selectionKeys, subscribeShared } from './shared-execution';
+import { subscribeShared, subscriptionTargets } from './shared-execution';
+import { DocumentCache } from './document-cache';
+import { sharedAcrossPrincipals } from './audience';
 import type { Context } from '../context';
 
 export interface SocketState {
@@ -29,6 +21,9 @@ export interface SocketState {
 
 /** Unsent bytes a socket may hold before it is considered too slow and closed. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+const CLOSING_BRACE = Buffer.from('}');
+const TEXT = { binary: false };
 
 /** Close code for a socket over a connection cap (HTTP 429's twin in the 4xxx range graphql-ws leaves free). */
 export const TOO_MANY_CONNECTIONS = 4429;
@@ -126,6 +121,8 @@ export function startWsServer(options: WsServerOptions) {
     if (!state) states.set(extra, (state = { active: new Set() }));
     return state;
   };
+  const documents = new DocumentCache(options.schema, rules, parseOptions(config.limits));
+  const audiences = new WeakMap<DocumentNode, boolean>();
   const formatOptions = { hideSuggestions: config.production };
   const report = (error: unknown) => log.error({ err: error }, 'unexpected error in a websocket operation');
 
@@ -159,14 +156,10 @@ export function startWsServer(options: WsServerOptions) {
           options.onSubscriptionCap?.();
           return [new GraphQLError(`At most ${config.ws.maxSubscriptions} operations per socket`, { extensions: { code: 'LIMIT_EXCEEDED' } })];
         }
-        let document;
-        try {
-          document = parse(payload.query, parseOptions(config.limits));
-        } catch (error) {
-          return [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
-        }
-        const errors = validate(options.schema, document, rules);
-        if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        // Parsed and validated once per distinct text (the limits included), as Apollo's document store does for HTTP.
+        const valid = documents.get(payload.query);
+        if (!('document' in valid)) return valid;
+        const { document } = valid;
         // Request errors that graphql's execute() would return without a code (and so be masked as
         // internal): no operation to run, or variables that do not fit. Apollo tags both for HTTP.
         const operation = getOperationAST(document, payload.operationName);
@@ -177,8 +170,32 @@ export function startWsServer(options: WsServerOptions) {
         const coerced = getVariableValues(options.schema, operation.variableDefinitions ?? [], payload.variables ?? {}, { maxErrors: 50 });
         if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }));
         state.active.add(id);
-        const contextValue = options.contextFor(state.principal!, `ws-${id}`);
-        selectionKeys.set(contextValue, `${payload.operationName ?? ''}\u0000${payload.query}\u0000${JSON.stringify(payload.variables ?? {})}`);
+        const principal = state.principal!;
+        const contextValue = options.contextFor(principal, `ws-${id}`);
+        let shared = audiences.get(document);
+        if (shared === undefined) audiences.set(document, (shared = sharedAcrossPrincipals(options.schema, document)));
+        // Sockets with one key get the same bytes for an event: same document, operation and variables,
+        // and the same role, and the same principal unless the operation is a public feed (shared-execution.ts).
+        const audience = shared ? principal.role : `${principal.role}:${principal.subject}`;
+        const socket = ctx.extra.socket;
+        subscriptionTargets.set(contextValue, {
+          key: `${valid.id}\u0000${payload.operationName ?? ''}\u0000${JSON.stringify(payload.variables ?? {})}\u0000${audience}`,
+          deliver(bytes) {
+            // Nothing for an operation the client completed meanwhile, or a socket already closing.
+            if (!(id in ctx.subscriptions) || socket.readyState !== socket.OPEN) return;
+            const buffered = socket.bufferedAmount;
+            if (buffered > MAX_BUFFERED_BYTES) {
+              socket.close(1013, 'Client too slow: reconnect and resubscribe');
+              return;
+            }
+            // graphql-transport-ws `next`: {"id":…,"type":"next","payload":<the shared bytes>}, a text frame.
+            const frame = Buffer.concat([Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`), bytes, CLOSING_BRACE]);
+            // A socket whose last frames were all taken by the kernel is written without waiting;
+            // a backed-up one is waited for (see subscribeShared).
+            if (buffered === 0) return void socket.send(frame, TEXT);
+            return new Promise<void>((resolve) => socket.send(frame, TEXT, () => resolve()));
+          },
+        });
         return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       },
       onComplete(ctx, id) {
@@ -187,6 +204,7 @@ export function startWsServer(options: WsServerOptions) {
       onError(_ctx, _id, _payload, errors) {
         return errors.map((e) => formatError(e.toJSON(), e, report, formatOptions));
       },
+      // Only results with errors come here: the others are written by subscribeShared's deliver() above.
       onNext(ctx, _id, _payload, _args, result) {
         // A client that does not read what it is sent would make the server buffer without bound: close it.
         if (ctx.extra.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
