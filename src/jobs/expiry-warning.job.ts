@@ -33,7 +33,7 @@ export interface WarningRunResult {
  * Claims are inserted in (lot, threshold) order, the one order of every runner, so two runners
  * never wait on each other in a cycle.
  */
-const CLAIM_BATCH_SQL = `with batch as (
+export const CLAIM_BATCH_SQL = `with batch as (
     select distinct l.member_id from points_lot l
     where l.member_id > ? and l.expires_at > ? and l.expires_at <= ? and l.remaining > 0
     order by l.member_id limit ?
@@ -61,7 +61,7 @@ const CLAIM_BATCH_SQL = `with batch as (
   from (select count(*)::int as members, (array_agg(member_id order by member_id desc))[1] as last from batch) s
   left join warned w on true`;
 
-interface ClaimRow {
+export interface ClaimRow {
   members: number;
   last: string | null;
   member_id: string | null;
@@ -72,8 +72,52 @@ interface ClaimRow {
   language: string;
 }
 
+/** The notifications of one batch, from a JSON array built by `warningsOf`. Parameters: now, the JSON. */
+export const NOTIFY_SQL = `insert into notification (id, member_id, kind, title, body, data, created_at)
+  select gen_random_uuid(), n.member_id, 'EXPIRY_WARNING', n.title, n.body, n.data, ?
+  from jsonb_to_recordset(?::jsonb) as n(member_id uuid, title text, body text, data jsonb)`;
+
 /** Postgres array literal of plain values (numbers, ISO timestamps): bound as one text parameter. */
 const pgArray = (values: (number | string)[]) => `{${values.join(',')}}`;
+
+/**
+ * A run's bounds and the parameters of CLAIM_BATCH_SQL for a batch after `cursor`. The bounds
+ * are computed here, in the program's milliseconds (a day is DAY_MS, as daysUntil counts).
+ * Exported with the SQL for the bench's baseline, which runs the same statements on bare pg.
+ */
+export function claimPlan(now: Date, reminderDays: number[]) {
+  const thresholds = [...reminderDays].sort((a, b) => a - b);
+  const bounds = thresholds.map((t) => new Date(now.getTime() + t * DAY_MS));
+  const until = bounds[bounds.length - 1];
+  const days = pgArray(thresholds);
+  const boundList = pgArray(bounds.map((b) => b.toISOString()));
+  return {
+    thresholds,
+    params: (cursor: string, batchSize: number) => [cursor, now, until, batchSize, days, boundList, now, until, now],
+  };
+}
+
+/** A batch's claimed (member, band) rows as live payloads and as the JSON NOTIFY_SQL inserts. */
+export function warningsOf(rows: ClaimRow[], now: Date): { payloads: ExpiryWarningPayload[]; notifications: string; lots: number } {
+  const payloads: ExpiryWarningPayload[] = [];
+  const notifications: object[] = [];
+  let lots = 0;
+  for (const w of rows) {
+    if (w.member_id === null) continue;
+    const expiresAt = new Date(w.earliest);
+    const daysLeft = daysUntil(now, expiresAt);
+    const payload: ExpiryWarningPayload = { memberId: w.member_id, points: w.points, expiresAt: expiresAt.toISOString(), daysLeft, message: expiryWarningText(w.points, daysLeft, w.language) };
+    payloads.push(payload);
+    notifications.push({
+      member_id: w.member_id,
+      title: expiryWarningTitle(w.language),
+      body: payload.message,
+      data: { points: w.points, expiresAt: payload.expiresAt, daysLeft, threshold: w.band },
+    });
+    lots += w.lots;
+  }
+  return { payloads, notifications: JSON.stringify(notifications), lots };
+}
 
 /**
  * Warns members before their points expire, at each of the program's reminderDays. A lot is
@@ -99,51 +143,24 @@ export class ExpiryWarningJob {
     const now = this.deps.clock.now();
     const batchSize = this.deps.batchSize ?? WARNING_BATCH_MEMBERS;
     const settings = await this.deps.program.settings(this.deps.orm.em.fork());
-    const thresholds = [...settings.reminderDays].sort((a, b) => a - b);
+    const plan = claimPlan(now, settings.reminderDays);
     const result: WarningRunResult = { warnings: 0, lots: 0, batches: 0 };
-    if (thresholds.length === 0) return result;
-    // Bounds computed here, in the program's milliseconds (a day is DAY_MS, as daysUntil counts).
-    const bounds = thresholds.map((t) => new Date(now.getTime() + t * DAY_MS));
-    const until = bounds[bounds.length - 1];
-    const days = pgArray(thresholds);
-    const boundList = pgArray(bounds.map((b) => b.toISOString()));
+    if (plan.thresholds.length === 0) return result;
 
     let cursor = NIL_UUID;
     for (;;) {
       if (stop?.aborted) return result;
       const em = this.deps.orm.em.fork();
-      const { members, last, warnings } = await transaction(em, async (tx) => {
-        const rows = await tx.execute<ClaimRow[]>(CLAIM_BATCH_SQL, [cursor, now, until, batchSize, days, boundList, now, until, now]);
-        const warned = rows.filter((r) => r.member_id !== null);
-        const warnings = warned.map((w) => {
-          const expiresAt = new Date(w.earliest);
-          const daysLeft = daysUntil(now, expiresAt);
-          const payload: ExpiryWarningPayload = { memberId: w.member_id!, points: w.points, expiresAt: expiresAt.toISOString(), daysLeft, message: expiryWarningText(w.points, daysLeft, w.language) };
-          return { payload, title: expiryWarningTitle(w.language), threshold: w.band };
-        });
-        if (warnings.length) {
-          await tx.execute(
-            `insert into notification (id, member_id, kind, title, body, data, created_at)
-             select gen_random_uuid(), n.member_id, 'EXPIRY_WARNING', n.title, n.body, n.data, ? from jsonb_to_recordset(?::jsonb) as n(member_id uuid, title text, body text, data jsonb)`,
-            [
-              now,
-              JSON.stringify(
-                warnings.map(({ payload: p, title, threshold }) => ({
-                  member_id: p.memberId,
-                  title,
-                  body: p.message,
-                  data: { points: p.points, expiresAt: p.expiresAt, daysLeft: p.daysLeft, threshold },
-                })),
-              ),
-            ],
-          );
-        }
-        result.lots += warned.reduce((sum, w) => sum + w.lots, 0);
-        return { members: rows[0].members, last: rows[0].last, warnings: warnings.map((w) => w.payload) };
+      const { members, last, payloads, lots } = await transaction(em, async (tx) => {
+        const rows = await tx.execute<ClaimRow[]>(CLAIM_BATCH_SQL, plan.params(cursor, batchSize));
+        const batch = warningsOf(rows, now);
+        if (batch.payloads.length) await tx.execute(NOTIFY_SQL, [now, batch.notifications]);
+        return { members: rows[0].members, last: rows[0].last, payloads: batch.payloads, lots: batch.lots };
       });
       // After commit only: a member is told what the database already says.
-      for (const payload of warnings) this.deps.pubSub.publish(EXPIRY_WARNING_TOPIC, payload, payload.memberId);
-      result.warnings += warnings.length;
+      for (const payload of payloads) this.deps.pubSub.publish(EXPIRY_WARNING_TOPIC, payload, payload.memberId);
+      result.warnings += payloads.length;
+      result.lots += lots;
       result.batches += 1;
       if (members < batchSize || last === null) break;
       cursor = last;

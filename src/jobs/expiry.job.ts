@@ -9,6 +9,8 @@ export const EXPIRY_BATCH_LOTS = 2000;
 
 export interface ExpiryRunResult {
   members: number;
+  /** Lots expired. */
+  lots: number;
   points: number;
   batches: number;
 }
@@ -30,7 +32,7 @@ export class ExpiryJob {
   async run(stop?: AbortSignal): Promise<ExpiryRunResult> {
     const now = this.deps.clock.now();
     const batchSize = this.deps.batchSize ?? EXPIRY_BATCH_LOTS;
-    const result: ExpiryRunResult = { members: 0, points: 0, batches: 0 };
+    const result: ExpiryRunResult = { members: 0, lots: 0, points: 0, batches: 0 };
     let cursor: { expiresAt: Date; id: string } = { expiresAt: new Date(0), id: '0' };
     for (;;) {
       const em = this.deps.orm.em.fork();
@@ -42,6 +44,7 @@ export class ExpiryJob {
       if (batch.read === 0) break;
       this.deps.events.committed(writer.posted);
       result.members += batch.expired.size;
+      result.lots += batch.lots;
       for (const points of batch.expired.values()) result.points += points;
       result.batches += 1;
       if (batch.read < batchSize || batch.last === null || stop?.aborted) break;
