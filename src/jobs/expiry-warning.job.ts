@@ -7,6 +7,7 @@ import type { ProgramService } from '../program/program.service';
 import { EXPIRY_WARNING_TOPIC, type ExpiryWarningPayload } from '../program/program.topics';
 import { expiryWarningText, expiryWarningTitle } from '../notifications/notification.texts';
 import { transaction } from '../platform/db/transaction';
+import { executeBound } from '../platform/db/bound';
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
@@ -154,7 +155,8 @@ export class ExpiryWarningJob {
       const { members, last, payloads, lots } = await transaction(em, async (tx) => {
         const rows = await tx.execute<ClaimRow[]>(CLAIM_BATCH_SQL, plan.params(cursor, batchSize));
         const batch = warningsOf(rows, now);
-        if (batch.payloads.length) await tx.execute(NOTIFY_SQL, [now, batch.notifications]);
+        // Bound, not inlined: the JSON is the batch's largest value (see executeBound).
+        if (batch.payloads.length) await executeBound(tx, NOTIFY_SQL, [now, batch.notifications]);
         return { members: rows[0].members, last: rows[0].last, payloads: batch.payloads, lots: batch.lots };
       });
       // After commit only: a member is told what the database already says.
