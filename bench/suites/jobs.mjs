@@ -20,22 +20,28 @@ const PHASES = (process.env.BENCH_JOBS_PHASES || 'expiry,lifecycle').split(',').
 const LIFECYCLE = { label: '200k members', members: 200_000 };
 const LIFECYCLE_JOBS = ['tier-evaluation', 'rfm-segments'];
 
-const DATABASE = 'loyalty_bench_jobs';
+/** BENCH_JOBS_DATABASE: another name, so two worktrees can run the suite at once on one server. */
+const DATABASE = process.env.BENCH_JOBS_DATABASE || 'loyalty_bench_jobs';
 const REDIS_PREFIX = 'bench-jobs:';
 const SCALES = [
   { label: '100k', members: 20_000, lots: 100_000 },
   { label: '1M', members: 200_000, lots: 1_000_000 },
 ];
+/** BENCH_JOBS_SCALES=1M (default both): only some scales, for a quick trial on a busy machine. */
+const SCALE_FILTER = (process.env.BENCH_JOBS_SCALES || SCALES.map((s) => s.label).join(',')).split(',').map((s) => s.trim());
 const JOBS = ['expiry-warning', 'expiry'];
 /** The bench's "now": the jobs run on a ManualClock set to it. */
 const NOW = new Date('2026-06-15T02:00:00.000Z');
 const DAY_MS = 86_400_000;
-const CHILD_TIMEOUT_MS = 150_000;
+const CHILD_TIMEOUT_MS = 300_000;
+/** Batches the baseline runs (each rolled back): enough to average, few enough to leave the table as seeded. */
+const BASELINE_BATCHES = 10;
 /** The reminder thresholds of a fresh database (the contract's defaults). */
 const THRESHOLDS = [1, 3, 7];
 
 /** Set-up, two scales (seed + two jobs + checks), teardown: at most 5 minutes. */
-export const budgetSeconds = () => (PHASES.includes('expiry') ? 295 : 0) + (PHASES.includes('lifecycle') ? 240 : 0);
+export const budgetSeconds = () =>
+  Number(process.env.BENCH_JOBS_BUDGET_SECONDS) || (PHASES.includes('expiry') ? 295 : 0) + (PHASES.includes('lifecycle') ? 240 : 0);
 
 const MB = (bytes) => (bytes == null ? NaN : bytes / 1024 / 1024);
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
@@ -114,15 +120,15 @@ export async function expectations(url) {
         [NOW],
       )
     ).rows;
-    // The job goes tightest first and claims the wider thresholds with it: a member gets one
-    // warning per band — (0, 1], (1, 3], (3, 7] days — that holds at least one of its lots.
+    // One pass over the thresholds: each lot is claimed at its band — (0, 1], (1, 3], (3, 7]
+    // days — only, and a member gets one warning per band that holds at least one of its lots.
     const bands = THRESHOLDS.map((t, i) => `when expires_at <= $1::timestamptz + interval '${t} days' then ${i}`).join(' ');
     const [warn] = (
       await c.query(
         `with w as (select member_id, case ${bands} end as band from points_lot
                     where remaining > 0 and expires_at > $1 and expires_at <= $1::timestamptz + interval '${Math.max(...THRESHOLDS)} days')
          select count(*)::int as lots, count(distinct member_id)::int as members, count(distinct (member_id, band))::int as warnings,
-                coalesce(sum(${THRESHOLDS.length} - band), 0)::int as claims
+                count(*)::int as claims
          from w`,
         [NOW],
       )
@@ -130,6 +136,79 @@ export async function expectations(url) {
     return { due: { lots: due.lots, points: due.points, members: due.members }, warn };
   });
 }
+
+/**
+ * The same-run baseline of a job: the job's own statements (exported beside it: the claim and
+ * notification SQL of the warnings, the ledger's expiry batch), with the same parameters and
+ * payloads, on one bare pg client with bound parameters: no ORM, no knex, no pool, no retry
+ * wrapper, no events. BASELINE_BATCHES batches from the start of the walk, each in BEGIN …
+ * ROLLBACK so the job then finds the table as seeded (the rollback also spares the baseline the
+ * commit's WAL flush, 2-3 % of a job run). job lots/s ÷ baseline lots/s is the job's overhead.
+ */
+async function baseline(url, job) {
+  const toPg = (sql) => {
+    let i = 0;
+    return sql.replace(/\?/g, () => `$${++i}`);
+  };
+  return withClient(url, async (c) => {
+    let lots = 0;
+    let batches = 0;
+    const started = process.hrtime.bigint();
+    if (job === 'expiry-warning') {
+      const { CLAIM_BATCH_SQL, NOTIFY_SQL, WARNING_BATCH_MEMBERS, claimPlan, warningsOf } = dist('src/jobs/expiry-warning.job.js');
+      const plan = claimPlan(NOW, THRESHOLDS);
+      const [claim, notify] = [toPg(CLAIM_BATCH_SQL), toPg(NOTIFY_SQL)];
+      let cursor = '00000000-0000-0000-0000-000000000000';
+      while (batches < BASELINE_BATCHES) {
+        await c.query('begin');
+        const { rows } = await c.query(claim, plan.params(cursor, WARNING_BATCH_MEMBERS));
+        const batch = warningsOf(rows, NOW);
+        if (batch.payloads.length) await c.query(notify, [NOW, batch.notifications]);
+        await c.query('rollback');
+        lots += batch.lots;
+        batches += 1;
+        if (rows[0].members < WARNING_BATCH_MEMBERS) break;
+        cursor = rows[0].last;
+      }
+    } else {
+      const { EXPIRE_DUE_BATCH_SQL } = dist('src/ledger/ledger.writer.js');
+      const { EXPIRY_BATCH_LOTS } = dist('src/jobs/expiry.job.js');
+      const expire = toPg(EXPIRE_DUE_BATCH_SQL);
+      let cursor = { expiresAt: new Date(0), id: '0' };
+      while (batches < BASELINE_BATCHES) {
+        await c.query('begin');
+        const { rows } = await c.query(expire, [NOW, cursor.expiresAt, cursor.id, EXPIRY_BATCH_LOTS, NOW, NOW, NOW, NOW, NOW]);
+        await c.query('rollback');
+        lots += rows[0].lots;
+        batches += 1;
+        if (rows[0].read < EXPIRY_BATCH_LOTS) break;
+        cursor = { expiresAt: rows[0].last_expires_at, id: rows[0].last_id };
+      }
+    }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    return { lots, batches, ms, perSecond: lots / (ms / 1000) };
+  });
+}
+
+/** Row updates per table since the last reset, and how many were HOT (no index touched). */
+async function tableUpdates(url) {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query(
+      `select relname as table, n_tup_upd::int as updates, n_tup_hot_upd::int as hot from pg_stat_user_tables
+       where relname in ('points_lot', 'member', 'ledger_entry') order by relname`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.table, { updates: r.updates, hot: r.hot }]));
+  });
+}
+
+const updatesSince = (before, after) =>
+  Object.fromEntries(Object.entries(after).map(([t, a]) => [t, { updates: a.updates - (before[t]?.updates ?? 0), hot: a.hot - (before[t]?.hot ?? 0) }]));
+
+const hotText = (updates) =>
+  Object.entries(updates)
+    .filter(([, u]) => u.updates > 0)
+    .map(([t, u]) => `${t} ${u.hot.toLocaleString('en')}/${u.updates.toLocaleString('en')} HOT (${fmt((u.hot / u.updates) * 100)} %)`)
+    .join(', ') || 'no row updated';
 
 function runChild(ctx, job, url, scale) {
   const env = { ...process.env, DATABASE_URL: url, REDIS_PREFIX, LOG_LEVEL: 'silent', JOBS_ENABLED: 'false', BENCH_JOB: job, BENCH_NOW: NOW.toISOString() };
@@ -220,8 +299,9 @@ export async function run(ctx) {
   const rows = [];
   const problems = [];
   const scales = [];
-  for (const scale of PHASES.includes('expiry') ? SCALES : []) {
-    const last = scale === SCALES[SCALES.length - 1];
+  const scalesToRun = SCALES.filter((s) => SCALE_FILTER.includes(s.label));
+  for (const scale of PHASES.includes('expiry') ? scalesToRun : []) {
+    const last = scale === scalesToRun[scalesToRun.length - 1];
     log(`\n${scale.label}: ${scale.lots.toLocaleString('en')} lots across ${scale.members.toLocaleString('en')} members`);
     await clearPrefix(probe.redisUrl, REDIS_PREFIX);
     let t = Date.now();
@@ -236,8 +316,13 @@ export async function run(ctx) {
 
     const runs = {};
     for (const job of JOBS) {
+      // Null when the built app does not export the job's statements (an older commit measured with this suite).
+      const base = await baseline(url, job).catch((error) => (log(`      no baseline: ${error.message}`), { lots: 0, batches: 0, ms: NaN, perSecond: NaN }));
+      // The child's backends flush their statistics when they exit (the child closes its pool).
+      const updatesBefore = await tableUpdates(url);
       const report = await runChild(ctx, job, url, scale);
       runs[job] = report;
+      const updates = updatesSince(updatesBefore, await tableUpdates(url));
       const handled = job === 'expiry' ? expected.due.lots : report.result.lots;
       const row = {
         scale: scale.label,
@@ -249,12 +334,16 @@ export async function run(ctx) {
         tablePerSecond: scale.lots / (report.ms / 1000),
         cpuSeconds: report.cpuMs / 1000,
         rssBeforeMb: MB(report.rssBefore),
+        rssEndMb: MB(report.rssEnd),
         peakRssMb: MB(report.peakRss),
         vmHwmMb: MB(report.vmHwm),
         peakHeapMb: MB(report.peakHeap),
         heapBeforeMb: MB(report.heapBefore),
         peakLiveHeapMb: MB(report.peakLiveHeap),
         result: report.result,
+        baseline: base,
+        ratio: handled / (report.ms / 1000) / base.perSecond,
+        updates,
         profileFile: report.profileFile,
       };
       rows.push(row);
@@ -264,6 +353,8 @@ export async function run(ctx) {
       for (const st of report.statements.slice(0, 4)) {
         log(`      ${fmt(st.ms / 1000, 1).padStart(6)} s ${fmt((st.ms / report.ms) * 100).padStart(3)}% of the run  ×${String(st.count).padEnd(4)} ${st.statement}`);
       }
+      log(`      baseline (the same statements on bare pg, ${base.batches} batches rolled back, just before): ${fmt(base.perSecond)} lots/s (${base.lots.toLocaleString('en')} lots in ${fmt(base.ms)} ms) → job/baseline ${fmt(row.ratio, 2)}`);
+      log(`      row updates: ${hotText(updates)}`);
       row.sqlSeconds = waited / 1000;
       row.statements = report.statements;
       if (report.profileFile) {
@@ -286,10 +377,10 @@ export async function run(ctx) {
   const lifecycleRows = PHASES.includes('lifecycle') ? await runLifecycle(ctx, RECONCILIATION_SQL, problems) : [];
 
   const notes = ['jobs (one child process per job and scale; lots/s = lots the job acted on ÷ its wall time):'];
-  notes.push(`${'scale'.padEnd(6)} ${'job'.padEnd(15)} ${'seconds'.padStart(8)} ${'lots'.padStart(9)} ${'lots/s'.padStart(8)} ${'table/s'.padStart(8)} ${'RSS start'.padStart(9)} ${'RSS peak'.padStart(9)} ${'VmHWM'.padStart(7)} ${'heap pk'.padStart(8)} ${'live pk'.padStart(8)}`);
+  notes.push(`${'scale'.padEnd(6)} ${'job'.padEnd(15)} ${'seconds'.padStart(8)} ${'lots'.padStart(9)} ${'lots/s'.padStart(8)} ${'base/s'.padStart(8)} ${'ratio'.padStart(6)} ${'table/s'.padStart(8)} ${'RSS start'.padStart(9)} ${'RSS end'.padStart(9)} ${'RSS peak'.padStart(9)} ${'VmHWM'.padStart(7)} ${'heap pk'.padStart(8)} ${'live pk'.padStart(8)}  HOT updates`);
   for (const r of rows) {
-    notes.push(`${r.scale.padEnd(6)} ${r.job.padEnd(15)} ${fmt(r.seconds, 1).padStart(8)} ${String(r.lotsHandled).padStart(9)} ${fmt(r.handledPerSecond).padStart(8)} ${fmt(r.tablePerSecond).padStart(8)} ` +
-      `${fmt(r.rssBeforeMb).padStart(7)}MB ${fmt(r.peakRssMb).padStart(7)}MB ${fmt(r.vmHwmMb).padStart(5)}MB ${fmt(r.peakHeapMb).padStart(6)}MB ${fmt(r.peakLiveHeapMb).padStart(6)}MB`);
+    notes.push(`${r.scale.padEnd(6)} ${r.job.padEnd(15)} ${fmt(r.seconds, 1).padStart(8)} ${String(r.lotsHandled).padStart(9)} ${fmt(r.handledPerSecond).padStart(8)} ${fmt(r.baseline.perSecond).padStart(8)} ${fmt(r.ratio, 2).padStart(6)} ${fmt(r.tablePerSecond).padStart(8)} ` +
+      `${fmt(r.rssBeforeMb).padStart(7)}MB ${fmt(r.rssEndMb).padStart(7)}MB ${fmt(r.peakRssMb).padStart(7)}MB ${fmt(r.vmHwmMb).padStart(5)}MB ${fmt(r.peakHeapMb).padStart(6)}MB ${fmt(r.peakLiveHeapMb).padStart(6)}MB  ${hotText(r.updates)}`);
   }
   for (const job of JOBS) {
     const [small, large] = SCALES.map((s) => rows.find((r) => r.scale === s.label && r.job === job));

@@ -7,8 +7,12 @@ import type { ProgramService } from '../program/program.service';
 import { EXPIRY_WARNING_TOPIC, type ExpiryWarningPayload } from '../program/program.topics';
 import { expiryWarningText, expiryWarningTitle } from '../notifications/notification.texts';
 import { transact } from '../platform/db/unit-of-work';
+import { executeBound } from '../platform/db/bound';
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** Members per batch: measured with `npm run bench -- jobs` (bench/README.md, "What jobs measures"). */
+export const WARNING_BATCH_MEMBERS = 2000;
 
 export interface WarningRunResult {
   warnings: number;
@@ -17,11 +21,116 @@ export interface WarningRunResult {
 }
 
 /**
+ * One batch, one statement: the next members (keyset on member id) with live lots inside the
+ * widest window; each such lot's band, the tightest threshold it is inside; the claims of the
+ * lots not yet claimed at their band; and, per member and band, what was claimed. Always one
+ * row at least (the batch's size and last member), so an empty batch still moves the cursor.
+ *
+ * The member walk reads points_lot_member_idx in member order (LIMIT makes it stop after the
+ * batch), and each member's lots are read by the same index through the lateral join (OFFSET 0
+ * keeps it a per-member index lookup: flattened, the planner hashes the whole window instead,
+ * 400,000 lots per batch at 1M). No anti-join against expiry_warning: ON CONFLICT probes its
+ * primary key anyway, and a conflicting claim inserts nothing and fires no foreign-key check.
+ * Claims are inserted in (lot, threshold) order, the one order of every runner, so two runners
+ * never wait on each other in a cycle.
+ */
+export const CLAIM_BATCH_SQL = `with batch as (
+    select distinct l.member_id from points_lot l
+    where l.member_id > ? and l.expires_at > ? and l.expires_at <= ? and l.remaining > 0
+    order by l.member_id limit ?
+  ), candidates as (
+    select l.id, l.member_id, l.remaining, l.expires_at,
+           (select min(t.days) from unnest(?::int[], ?::timestamptz[]) as t(days, bound) where l.expires_at <= t.bound) as band
+    from batch b cross join lateral (
+      select l.id, l.member_id, l.remaining, l.expires_at from points_lot l
+      where l.member_id = b.member_id and l.expires_at > ? and l.expires_at <= ? and l.remaining > 0
+      offset 0
+    ) l
+  ), claimed as (
+    insert into expiry_warning (lot_id, threshold, member_id, warned_at)
+    select c.id, c.band, c.member_id, ? from candidates c
+    order by c.id, c.band
+    on conflict do nothing
+    returning lot_id, threshold
+  ), warned as (
+    select c.member_id, c.band, sum(c.remaining)::int as points, count(*)::int as lots, min(c.expires_at) as earliest
+    from candidates c join claimed x on x.lot_id = c.id and x.threshold = c.band
+    group by c.member_id, c.band
+  )
+  select s.members, s.last, w.member_id, w.band, w.points, w.lots, w.earliest,
+         (select m.language from member m where m.id = w.member_id) as language
+  from (select count(*)::int as members, (array_agg(member_id order by member_id desc))[1] as last from batch) s
+  left join warned w on true`;
+
+export interface ClaimRow {
+  members: number;
+  last: string | null;
+  member_id: string | null;
+  band: number;
+  points: number;
+  lots: number;
+  earliest: string | Date;
+  language: string;
+}
+
+/** The notifications of one batch, from a JSON array built by `warningsOf`. Parameters: now, the JSON. */
+export const NOTIFY_SQL = `insert into notification (id, member_id, kind, title, body, data, created_at)
+  select gen_random_uuid(), n.member_id, 'EXPIRY_WARNING', n.title, n.body, n.data, ?
+  from jsonb_to_recordset(?::jsonb) as n(member_id uuid, title text, body text, data jsonb)`;
+
+/** Postgres array literal of plain values (numbers, ISO timestamps): bound as one text parameter. */
+const pgArray = (values: (number | string)[]) => `{${values.join(',')}}`;
+
+/**
+ * A run's bounds and the parameters of CLAIM_BATCH_SQL for a batch after `cursor`. The bounds
+ * are computed here, in the program's milliseconds (a day is DAY_MS, as daysUntil counts).
+ * Exported with the SQL for the bench's baseline, which runs the same statements on bare pg.
+ */
+export function claimPlan(now: Date, reminderDays: number[]) {
+  const thresholds = [...reminderDays].sort((a, b) => a - b);
+  const bounds = thresholds.map((t) => new Date(now.getTime() + t * DAY_MS));
+  const until = bounds[bounds.length - 1];
+  const days = pgArray(thresholds);
+  const boundList = pgArray(bounds.map((b) => b.toISOString()));
+  return {
+    thresholds,
+    params: (cursor: string, batchSize: number) => [cursor, now, until, batchSize, days, boundList, now, until, now],
+  };
+}
+
+/** A batch's claimed (member, band) rows as live payloads and as the JSON NOTIFY_SQL inserts. */
+export function warningsOf(rows: ClaimRow[], now: Date): { payloads: ExpiryWarningPayload[]; notifications: string; lots: number } {
+  const payloads: ExpiryWarningPayload[] = [];
+  const notifications: object[] = [];
+  let lots = 0;
+  for (const w of rows) {
+    if (w.member_id === null) continue;
+    const expiresAt = new Date(w.earliest);
+    const daysLeft = daysUntil(now, expiresAt);
+    const payload: ExpiryWarningPayload = { memberId: w.member_id, points: w.points, expiresAt: expiresAt.toISOString(), daysLeft, message: expiryWarningText(w.points, daysLeft, w.language) };
+    payloads.push(payload);
+    notifications.push({
+      member_id: w.member_id,
+      title: expiryWarningTitle(w.language),
+      body: payload.message,
+      data: { points: w.points, expiresAt: payload.expiresAt, daysLeft, threshold: w.band },
+    });
+    lots += w.lots;
+  }
+  return { payloads, notifications: JSON.stringify(notifications), lots };
+}
+
+/**
  * Warns members before their points expire, at each of the program's reminderDays. A lot is
- * claimed per threshold by inserting (lot, threshold) into expiry_warning: the primary key
- * makes a second claim — a second run, a second instance — impossible, so no member is
- * warned twice for the same lot and threshold. Tighter thresholds go first and also claim the
- * wider ones, so a lot first seen 2 days before expiry gets one warning, not one per threshold.
+ * claimed at a threshold by inserting (lot, threshold) into expiry_warning: the primary key
+ * makes a second claim — a second run, a second instance — impossible, so no member is warned
+ * twice for the same lot and threshold.
+ *
+ * One pass over all thresholds: each lot is claimed at its band only, the tightest threshold it
+ * is inside, so a lot first seen 2 days before expiry gets one warning (at 3 days), not one per
+ * threshold. A lot's band only tightens as time moves on, so a wider threshold is never asked
+ * about again for it; the tighter one fires once when the lot crosses it. A member gets one
+ * notification per band that holds newly claimed lots: their summed points, earliest expiry.
  * Members are walked in keyset batches, so memory stays flat however many lots there are.
  */
 export class ExpiryWarningJob {
@@ -33,83 +142,32 @@ export class ExpiryWarningJob {
 
   async run(stop?: AbortSignal): Promise<WarningRunResult> {
     const now = this.deps.clock.now();
-    const batchSize = this.deps.batchSize ?? 1000;
+    const batchSize = this.deps.batchSize ?? WARNING_BATCH_MEMBERS;
     const settings = await this.deps.program.settings(this.deps.orm.em.fork());
-    const thresholds = [...settings.reminderDays].sort((a, b) => a - b);
+    const plan = claimPlan(now, settings.reminderDays);
     const result: WarningRunResult = { warnings: 0, lots: 0, batches: 0 };
+    if (plan.thresholds.length === 0) return result;
 
-    for (const threshold of thresholds) {
-      const until = new Date(now.getTime() + threshold * DAY_MS);
-      const claims = thresholds.filter((t) => t >= threshold);
-      let cursor = NIL_UUID;
-      for (;;) {
-        if (stop?.aborted) return result;
-        const em = this.deps.orm.em.fork();
-        const members = await em.execute<{ member_id: string }[]>(
-          `select distinct l.member_id from points_lot l
-           where l.remaining > 0 and l.expires_at > ? and l.expires_at <= ? and l.member_id > ?
-             and not exists (select 1 from expiry_warning w where w.lot_id = l.id and w.threshold = ?)
-           order by l.member_id limit ?`,
-          [now, until, cursor, threshold, batchSize],
-        );
-        if (members.length === 0) break;
-        cursor = members[members.length - 1].member_id;
-        const ids = JSON.stringify(members.map((m) => m.member_id));
-
-        const warnings = await transact(em, async ({ tx, afterCommit }) => {
-          const warned = await tx.execute<{ member_id: string; points: number; lots: number; earliest: string; language: string }[]>(
-            `with candidates as (
-               select l.id, l.member_id, l.remaining, l.expires_at from points_lot l
-               where l.member_id in (select jsonb_array_elements_text(?::jsonb)::uuid)
-                 and l.remaining > 0 and l.expires_at > ? and l.expires_at <= ?
-                 and not exists (select 1 from expiry_warning w where w.lot_id = l.id and w.threshold = ?)
-             ), claimed as (
-               insert into expiry_warning (lot_id, threshold, member_id, warned_at)
-               select c.id, t.threshold::int, c.member_id, ? from candidates c cross join jsonb_array_elements_text(?::jsonb) as t(threshold)
-               -- One order for every runner's claims, so two runners never wait on each other in a cycle.
-               order by c.id, t.threshold::int
-               on conflict do nothing
-               returning lot_id, threshold
-             )
-             select c.member_id, sum(c.remaining)::int as points, count(*)::int as lots, min(c.expires_at) as earliest, m.language
-             from candidates c join member m on m.id = c.member_id
-             where exists (select 1 from claimed x where x.lot_id = c.id and x.threshold = ?)
-             group by c.member_id, m.language`,
-            [ids, now, until, threshold, now, JSON.stringify(claims), threshold],
-          );
-          const payloads: ExpiryWarningPayload[] = warned.map((w) => {
-            const expiresAt = new Date(w.earliest);
-            const daysLeft = daysUntil(now, expiresAt);
-            return { memberId: w.member_id, points: w.points, expiresAt: expiresAt.toISOString(), daysLeft, message: expiryWarningText(w.points, daysLeft, w.language) };
-          });
-          if (payloads.length) {
-            await tx.execute(
-              `insert into notification (id, member_id, kind, title, body, data, created_at)
-               select gen_random_uuid(), n.member_id, 'EXPIRY_WARNING', n.title, n.body, n.data, ? from jsonb_to_recordset(?::jsonb) as n(member_id uuid, title text, body text, data jsonb)`,
-              [
-                now,
-                JSON.stringify(
-                  payloads.map((p, i) => ({
-                    member_id: p.memberId,
-                    title: expiryWarningTitle(warned[i].language),
-                    body: p.message,
-                    data: { points: p.points, expiresAt: p.expiresAt, daysLeft: p.daysLeft, threshold },
-                  })),
-                ),
-              ],
-            );
-          }
-          result.lots += warned.reduce((sum, w) => sum + w.lots, 0);
-          // After commit only: a member is told what the database already says.
-          afterCommit(() => {
-            for (const payload of payloads) this.deps.pubSub.publish(EXPIRY_WARNING_TOPIC, payload, payload.memberId);
-          });
-          return payloads;
+    let cursor = NIL_UUID;
+    for (;;) {
+      if (stop?.aborted) return result;
+      const em = this.deps.orm.em.fork();
+      const { members, last, payloads, lots } = await transact(em, async ({ tx, afterCommit }) => {
+        const rows = await tx.execute<ClaimRow[]>(CLAIM_BATCH_SQL, plan.params(cursor, batchSize));
+        const batch = warningsOf(rows, now);
+        // Bound, not inlined: the JSON is the batch's largest value (see executeBound).
+        if (batch.payloads.length) await executeBound(tx, NOTIFY_SQL, [now, batch.notifications]);
+        // After commit only: a member is told what the database already says.
+        afterCommit(() => {
+          for (const payload of batch.payloads) this.deps.pubSub.publish(EXPIRY_WARNING_TOPIC, payload, payload.memberId);
         });
-        result.warnings += warnings.length;
-        result.batches += 1;
-        if (members.length < batchSize) break;
-      }
+        return { members: rows[0].members, last: rows[0].last, payloads: batch.payloads, lots: batch.lots };
+      });
+      result.warnings += payloads.length;
+      result.lots += lots;
+      result.batches += 1;
+      if (members < batchSize || last === null) break;
+      cursor = last;
     }
     return result;
   }

@@ -83,6 +83,43 @@ const EARNING = new Set<LedgerEntryType>([LedgerEntryType.PURCHASE, LedgerEntryT
 const json = (value: unknown) => JSON.stringify(value);
 
 /**
+ * The expiry job's batch (see `LedgerWriter.expireDueBatch`). Parameters, in order: now, the
+ * cursor's expires_at and id, the batch size, then now five times. Exported for the bench's
+ * baseline (bench/suites/jobs.mjs), which runs this same statement on a bare pg client.
+ */
+export const EXPIRE_DUE_BATCH_SQL = `with due as (
+     select l.id, l.member_id, l.expires_at from points_lot l
+     where l.remaining > 0 and l.expires_at <= ? and (l.expires_at, l.id) > (?, ?)
+     order by l.expires_at, l.id limit ?
+   ), locked as (
+     select m.id from member m where m.id = any(array(select distinct member_id from due)) order by m.id for update skip locked
+   ), lots as (
+     select l.id, l.member_id, l.remaining from points_lot l
+     where l.member_id = any(array(select id from locked)) and l.remaining > 0 and l.expires_at <= ?
+     order by l.id for update
+   ), expired as (
+     update points_lot p set remaining = 0, expired_at = ? where p.id = any(array(select id from lots))
+   ), sums as (
+     select member_id, sum(remaining)::int as points from lots group by member_id
+   ), balances as (
+     update member m set balance = m.balance - sums.points, updated_at = ? from sums where m.id = sums.member_id and m.id = any(array(select member_id from sums))
+     returning m.id, m.balance
+   ), entries as (
+     insert into ledger_entry (member_id, type, status, delta, balance_after, source, description, created_at, posted_at)
+     select b.id, 'EXPIRY', 'POSTED', -sums.points, b.balance, 'system:expiry', '积分过期: ' || sums.points || ' 积分', ?, ?
+     from balances b join sums on sums.member_id = b.id order by b.id
+     returning *
+   ), allocations as (
+     insert into lot_allocation (entry_id, lot_id, amount)
+     select e.id, x.id, x.remaining from lots x join entries e on e.member_id = x.member_id order by x.id
+   ), batch as (
+     select count(*)::int as read, (select count(*)::int from lots) as lots, (array_agg(expires_at order by expires_at desc, id desc))[1] as last_expires_at,
+            (array_agg(id order by expires_at desc, id desc))[1] as last_id
+     from due
+   )
+   select batch.read, batch.lots, batch.last_expires_at, batch.last_id, entries.* from batch left join entries on true`;
+
+/**
  * The only code that writes entries, lots, allocations and cached balances. One writer per
  * transaction; every method expects the member to be locked through `lockMember` first, so all
  * money paths take locks in one order: the member row, then its lots by id.
@@ -338,6 +375,40 @@ export class LedgerWriter {
     if (lapsedPoints > 0) await this.insertLot(member, entry.id, lapsedPoints, graceExpiry);
     await this.saveMember(member);
     return entry;
+  }
+
+  /**
+   * One batch of the expiry job, set-based in one statement (one round trip however many lots):
+   * the next `limit` due lots in (expires_at, id) order after `after`; their members locked in id
+   * order with SKIP LOCKED (a member busy on a money path is left to the next run, or to that
+   * path, which expires due lots first); every due lot of the locked members locked by id and
+   * expired (not only those in the batch, so a member gets one EXPIRY entry per run); balances
+   * lowered; one EXPIRY entry per member and one allocation per lot. The rule "member, then its
+   * lots by id" holds: each lot is locked after its member, inside the same statement.
+   *
+   * Exactly once under concurrent runners: lots are taken under their member's lock, and a lot
+   * expired by a runner that committed first fails the re-check of `remaining > 0` that
+   * PostgreSQL applies to a row it locks after a concurrent update (READ COMMITTED).
+   * Every join to a batch-sized set goes through `= any(array(...))`: the planner cannot count
+   * a CTE's rows and, guessing 200, hashes the whole table (points_lot, member) per batch.
+   * The lots' values come from their locked rows (`lots`): the update itself returns new values.
+   * Returns how many due lots the batch read, the last one (the next batch's cursor) and the
+   * points expired per member; the entries go to `posted`, for events after commit.
+   */
+  async expireDueBatch(after: { expiresAt: Date; id: string }, limit: number): Promise<{ read: number; lots: number; last: { expiresAt: Date; id: string } | null; expired: Map<string, number> }> {
+    const rows = await this.rows<EntryRow & { read: number; lots: number; last_expires_at: Date | string | null; last_id: string | null }>(
+      EXPIRE_DUE_BATCH_SQL,
+      [this.now, after.expiresAt, after.id, limit, this.now, this.now, this.now, this.now, this.now],
+    );
+    const expired = new Map<string, number>();
+    const [head] = rows;
+    const last = head.last_id === null ? null : { expiresAt: new Date(head.last_expires_at!), id: head.last_id };
+    for (const { read: _read, lots: _lots, last_expires_at: _at, last_id: _id, ...entry } of rows) {
+      if (entry.id === null) continue;
+      this.posted.push(entry);
+      expired.set(entry.member_id, -entry.delta);
+    }
+    return { read: head.read, lots: head.lots, last, expired };
   }
 
   /**

@@ -172,11 +172,12 @@ describe('ledger under concurrency', async () => {
       const { members, due, dueOf } = await membersWithDueLots(30);
       api.clock.advance(2 * DAY);
       const [a, b] = await Promise.all([api.app.jobs.runOnce(), api2.app.jobs.runOnce()]);
-      const ra = a.expiry as { members: number; points: number };
-      const rb = b.expiry as { members: number; points: number };
+      const ra = a.expiry as { members: number; lots: number; points: number };
+      const rb = b.expiry as { members: number; lots: number; points: number };
       expect(ra).not.toHaveProperty('error');
       expect(rb).not.toHaveProperty('error');
       expect(ra.members + rb.members).toBe(30);
+      expect(ra.lots + rb.lots).toBe(60); // the 1-day and the 2-day lot of each member
       expect(ra.points + rb.points).toBe(due);
 
       const expiry = await expiryOf(members.map((m) => m.id));
@@ -188,8 +189,8 @@ describe('ledger under concurrency', async () => {
       // Both again: nothing left to do.
       const again = await Promise.all([api.app.jobs.runOnce(), api2.app.jobs.runOnce()]);
       expect(again.map((r) => r.expiry)).toEqual([
-        { members: 0, points: 0, batches: 0 },
-        { members: 0, points: 0, batches: 0 },
+        { members: 0, lots: 0, points: 0, batches: 0 },
+        { members: 0, lots: 0, points: 0, batches: 0 },
       ]);
     });
 
