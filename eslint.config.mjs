@@ -70,12 +70,6 @@ export default tseslint.config(
 
   // --- EXCEPTIONS to the boundary rule, each a known debt of issue 16 (remove when fixed) -------
   {
-    // The entity list: to become discovery by the *.entity.ts suffix (issue 16, "platform/
-    // imports no domain"); needs a tested change to openOrm's callers.
-    files: ['src/platform/db/entities.ts'],
-    rules: { 'no-restricted-imports': 'off' },
-  },
-  {
     // Both still build their own LedgerWriter (`new LedgerWriter(tx, now)`) instead of receiving
     // one from a single unit of work (issue 16, "One unit of work"). Only that import is allowed.
     files: ['src/tasks/tasks.service.ts', 'src/jobs/expiry.job.ts'],
