@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, Int, Query, Resolver, Root, Subscription } from '
 import type { Context } from '../context';
 import { requireMemberId, Role } from '../auth/principal';
 import { BadInputError, ForbiddenError } from '../platform/errors';
-import { heldTierOf } from '../members/member.rules';
+import { boardEntries } from './leaderboard.rules';
 import { MAX_BOARD_FIRST, type LeaderboardValue } from './leaderboard.feed';
 import { LeaderboardPeriod, LeaderboardType, ProgramStatsType, RankInfoType, RankPointType } from './leaderboard.types';
 import type { ProgramStatsValue } from '../program/stats.service';
@@ -25,12 +25,8 @@ export class LeaderboardResolver {
     const kind = period ?? LeaderboardPeriod.ALL_TIME;
     const board = await ctx.services.leaderboard.top(kind, boardSize(first));
     const [members, tiers] = await Promise.all([ctx.loaders.memberById.loadMany(board.entries.map((e) => e.memberId)), ctx.loaders.tiers()]);
-    const entries = board.entries.flatMap((entry, i) => {
-      const member = members[i];
-      if (!member || member instanceof Error) return [];
-      return [{ rank: entry.rank, score: entry.score, member: { id: member.id, nickname: member.nickname, tierLevel: heldTierOf(tiers, member.tierLevel).level } }];
-    });
-    return { period: kind, entries, totalMembers: board.total, updatedAt: board.updatedAt };
+    const found = new Map(members.flatMap((m) => (m && !(m instanceof Error) ? [[m.id, m] as const] : [])));
+    return { period: kind, entries: boardEntries(board.entries, found, tiers), totalMembers: board.total, updatedAt: board.updatedAt };
   }
 
   @Authorized(Role.MEMBER)
