@@ -38,7 +38,9 @@ import { JobRunner } from './jobs/runner';
 import { CatalogService } from './catalog/catalog.service';
 import { RedemptionService } from './catalog/redemption.service';
 import { LedgerEvents } from './ledger/ledger.events';
-import { LeaderboardService } from './leaderboard/leaderboard.service';
+import { LeaderboardStore } from './leaderboard/leaderboard.store';
+import { LeaderboardRebuild } from './leaderboard/leaderboard.rebuild';
+import { RankSnapshotService } from './leaderboard/rank-snapshot.service';
 import { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import { StatsService } from './program/stats.service';
 import { StatsFeed } from './program/stats.feed';
@@ -79,8 +81,9 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const program = new ProgramService(clock);
   const notifications = new NotificationService();
   const events = new LedgerEvents(pubSub);
-  const leaderboard = new LeaderboardService({ redis, orm, clock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
+  const leaderboard = new LeaderboardStore({ redis, clock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
   events.onCommit((posted) => leaderboard.record(posted));
+  const leaderboardRebuild = new LeaderboardRebuild({ store: leaderboard, orm, clock, timeZone: config.timeZone, log });
   const earningRules = new EarningRuleService(clock);
   const ledger = new LedgerService({ clock, timeZone: config.timeZone, events, members, program, notifications, earningRules, purchaseWindow: config.purchases });
   const stats = new StatsService(config.timeZone);
@@ -103,6 +106,8 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     events,
     ledger,
     leaderboard,
+    leaderboardRebuild,
+    rankSnapshots: new RankSnapshotService({ store: leaderboard, rebuild: leaderboardRebuild, orm, clock, timeZone: config.timeZone }),
     stats,
     earningRules,
     catalog,
@@ -215,9 +220,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start(), services.health.start(config.businessGaugesIntervalMs)]);
   // A board missing from Redis (new or flushed), or behind the ledger (an instance died between a
   // commit and its board update), is rebuilt from the ledger; the server does not wait for it.
-  const startupRebuild = services.leaderboard
+  const startupRebuild = services.leaderboardRebuild
     .rebuildMissing()
-    .then(() => services.leaderboard.rebuildStale())
+    .then(() => services.leaderboardRebuild.rebuildStale())
     .then(
       () => undefined,
       (error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'),

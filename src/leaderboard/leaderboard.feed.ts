@@ -5,7 +5,7 @@ import { LatestValueChannel } from '../realtime/latest-value';
 import type { RedisPubSubAdapter } from '../realtime/pubsub';
 import { LEDGER_MOVED_TOPIC } from '../ledger/ledger.events';
 import type { TierCache } from '../members/tier.cache';
-import type { Board, LeaderboardService } from './leaderboard.service';
+import type { Board, LeaderboardStore } from './leaderboard.store';
 import { boardEntries } from './leaderboard.rules';
 
 export interface LeaderboardMemberValue {
@@ -42,7 +42,7 @@ export class LeaderboardFeed {
   private stopListening: (() => void) | null = null;
 
   constructor(
-    private readonly deps: { leaderboard: LeaderboardService; pubSub: RedisPubSubAdapter; orm: MikroORM; tierCache: TierCache; log: Logger; coalesceMs: number },
+    private readonly deps: { leaderboard: LeaderboardStore; pubSub: RedisPubSubAdapter; orm: MikroORM; tierCache: TierCache; log: Logger; coalesceMs: number },
   ) {}
 
   async start(): Promise<void> {

@@ -1,11 +1,10 @@
 import { Arg, Authorized, Ctx, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { Context } from '../context';
 import { requireMemberId, Role } from '../auth/principal';
-import { BadInputError, ForbiddenError } from '../platform/errors';
+import { BadInputError } from '../platform/errors';
 import { boardEntries } from './leaderboard.rules';
 import { MAX_BOARD_FIRST, type LeaderboardValue } from './leaderboard.feed';
-import { LeaderboardPeriod, LeaderboardType, ProgramStatsType, RankInfoType, RankPointType } from './leaderboard.types';
-import type { ProgramStatsValue } from '../program/stats.service';
+import { LeaderboardPeriod, LeaderboardType, RankInfoType, RankPointType } from './leaderboard.types';
 
 function boardSize(first: number | null): number {
   const n = first ?? 10;
@@ -47,13 +46,7 @@ export class LeaderboardResolver {
     @Arg('days', () => Int, { nullable: true, defaultValue: 7 }) days: number | null,
     @Ctx() ctx: Context,
   ): Promise<RankPointType[]> {
-    return ctx.services.leaderboard.rankHistory(ctx.em, requireMemberId(ctx.principal), period ?? LeaderboardPeriod.ALL_TIME, days ?? 7);
-  }
-
-  @Authorized(Role.ADMIN)
-  @Query(() => ProgramStatsType)
-  async programStats(@Ctx() ctx: Context): Promise<ProgramStatsType> {
-    return ctx.services.stats.compute(ctx.em, ctx.clock.now());
+    return ctx.services.rankSnapshots.rankHistory(ctx.em, requireMemberId(ctx.principal), period ?? LeaderboardPeriod.ALL_TIME, days ?? 7);
   }
 
   @Subscription(() => LeaderboardType, {
@@ -67,16 +60,5 @@ export class LeaderboardResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 10 }) _first: number | null,
   ): LeaderboardType {
     return { ...board, period: board.period as LeaderboardPeriod };
-  }
-
-  @Subscription(() => ProgramStatsType, {
-    description: "Admins' live dashboard.",
-    subscribe: ({ context }: { context: Context }) => {
-      if (context.principal.role !== Role.ADMIN) throw new ForbiddenError('Only admins may watch program stats');
-      return context.services.statsFeed.subscribe();
-    },
-  })
-  programStatsUpdated(@Root() stats: ProgramStatsValue): ProgramStatsType {
-    return stats;
   }
 }
