@@ -159,5 +159,3 @@ export function tierStatus<T extends LifecycleTier>(tiers: T[], held: HeldTier, 
   };
 }
 
-/** Whole days from now until `at` (rounded up; 0 once passed). */
-export const daysLeft = (now: Date, at: Date) => Math.max(0, Math.ceil((at.getTime() - now.getTime()) / DAY_MS));
