@@ -429,6 +429,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         services.leaderboardFeed.stop();
         services.statsFeed.stop();
         await ws.close();
+        // Process time, not the injected clock: the shutdown grace is measured on real timers (HttpDrain.settle).
         const { destroyed } = await drain.settle({ lingerMs: options.lingerMs ?? 0, deadline: options.deadline ?? Date.now() + config.shutdownGraceMs });
         if (destroyed) log.warn({ requests: destroyed }, 'shutdown deadline reached: requests still running were cut');
         await Promise.all([apollo.stop(), partnerApollo.stop()]);
