@@ -12,8 +12,8 @@
  * Everything here returns plain Dates (instants): a TZDate would print its zone's offset in
  * toISOString(), which reaches keys, SQL parameters and the API.
  */
-import { TZDate, tzOffset } from '@date-fns/tz';
-import { getISOWeek, getISOWeekYear } from 'date-fns';
+import { tz, TZDate, tzOffset } from '@date-fns/tz';
+import { addMonths, getISOWeek, getISOWeekYear } from 'date-fns';
 
 /** 24 hours: for durations (expiry windows, ages), never for calendar days (addLocalDays). */
 export const DAY_MS = 86_400_000;
@@ -88,6 +88,22 @@ export function addLocalDays(at: Date, days: number, timeZone: string): Date {
 
 
 export const addDays = (at: Date, days: number): Date => new Date(at.getTime() + days * DAY_MS);
+
+/** date-fns's "compute in this zone" context, one per zone (the program uses one or two). */
+const zoneContexts = new Map<string, ReturnType<typeof tz>>();
+function inZone(timeZone: string) {
+  let context = zoneContexts.get(timeZone);
+  if (!context) zoneContexts.set(timeZone, (context = tz(timeZone)));
+  return { in: context };
+}
+
+/**
+ * `months` calendar months after `at` in `timeZone`, at the same wall-clock time, the day clamped
+ * to the target month's length (31 January + 1 month = 28 or 29 February).
+ */
+export function addLocalMonths(at: Date, months: number, timeZone: string): Date {
+  return new Date(addMonths(at, months, inZone(timeZone)).getTime());
+}
 
 export type PeriodKind = 'ALL_TIME' | 'MONTHLY' | 'WEEKLY';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addLocalDays, fromLocal, localDate, localParts, periodAt, startOfLocalDay, type PeriodKind } from '../../src/platform/time';
+import { addLocalDays, addLocalMonths, fromLocal, localDate, localParts, periodAt, startOfLocalDay, type PeriodKind } from '../../src/platform/time';
 
 /**
  * The program's calendar (check-in days, weekly and monthly boards and tasks, daily and monthly
@@ -82,6 +82,18 @@ const WALL_CLOCK: [string, [number, number, number, number, number], string][] =
   ['Asia/Shanghai', [2026, 3, 8, 0, 0], '2026-03-07T16:00:00Z'],
 ];
 
+// [zone, an instant, months, the instant that many calendar months later]
+const MONTHS: [string, string, number, string][] = [
+  ['UTC', '2026-01-31T10:00:00Z', 1, '2026-02-28T10:00:00Z'], // the day clamped to the month's length
+  ['UTC', '2028-01-31T10:00:00Z', 1, '2028-02-29T10:00:00Z'], // a leap year
+  ['UTC', '2026-03-31T00:00:00Z', -1, '2026-02-28T00:00:00Z'],
+  ['UTC', '2026-05-15T23:59:59Z', 12, '2027-05-15T23:59:59Z'], // a tier year
+  ['UTC', '2026-12-31T12:00:00Z', -12, '2025-12-31T12:00:00Z'],
+  // Across a transition the wall-clock time is kept, not the number of hours.
+  ['America/New_York', '2026-02-15T17:00:00Z', 1, '2026-03-15T16:00:00Z'], // 12:00 EST → 12:00 EDT
+  ['Europe/Berlin', '2026-10-10T10:00:00Z', 1, '2026-11-10T11:00:00Z'], // 12:00 CEST → 12:00 CET
+];
+
 for (const processZone of ['UTC', 'Asia/Shanghai', 'America/New_York']) {
   describe(`program calendar, process time zone ${processZone}`, () => {
     const saved = process.env.TZ;
@@ -111,6 +123,10 @@ for (const processZone of ['UTC', 'Asia/Shanghai', 'America/New_York']) {
 
     it.each(WALL_CLOCK)('%s: local %j happens at %s', (zone, [year, month, day, hour, minute], instant) => {
       expect(fromLocal(year, month, day, zone, hour, minute).toISOString()).toBe(at(instant).toISOString());
+    });
+
+    it.each(MONTHS)('%s: %s plus %d months is %s', (zone, instant, months, later) => {
+      expect(addLocalMonths(at(instant), months, zone).toISOString()).toBe(at(later).toISOString());
     });
 
     it('moving a week of local days across a transition keeps local midnight (not 7 × 24 h)', () => {
