@@ -82,11 +82,5 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./\\.\\./(?!\\.\\./migrations$)', message: PLATFORM_MESSAGE }] }] },
   },
 
-  // --- EXCEPTIONS to the boundary rule, each a known debt of issue 16 (remove when fixed) -------
-  {
-    // The entity list: to become discovery by the *.entity.ts suffix (issue 16, "platform/
-    // imports no domain"); needs a tested change to openOrm's callers.
-    files: ['src/platform/db/entities.ts'],
-    rules: { 'no-restricted-imports': 'off' },
-  },
+  // No exceptions to the boundary rule remain (issue 16 removed the last ones).
 );

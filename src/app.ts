@@ -39,7 +39,9 @@ import { CatalogService } from './catalog/catalog.service';
 import { RedemptionService } from './catalog/redemption.service';
 import { LedgerEvents } from './ledger/ledger.events';
 import { LedgerWriters } from './ledger';
-import { LeaderboardService } from './leaderboard/leaderboard.service';
+import { LeaderboardStore } from './leaderboard/leaderboard.store';
+import { LeaderboardRebuild } from './leaderboard/leaderboard.rebuild';
+import { RankSnapshotService } from './leaderboard/rank-snapshot.service';
 import { LeaderboardFeed } from './leaderboard/leaderboard.feed';
 import { StatsService } from './program/stats.service';
 import { StatsFeed } from './program/stats.feed';
@@ -85,8 +87,9 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const program = new ProgramService(clock);
   const notifications = new NotificationService();
   const events = new LedgerEvents(pubSub);
-  const leaderboard = new LeaderboardService({ redis, orm, clock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
+  const leaderboard = new LeaderboardStore({ redis, clock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
   events.onCommit((posted) => leaderboard.record(posted));
+  const leaderboardRebuild = new LeaderboardRebuild({ store: leaderboard, orm, clock, timeZone: config.timeZone, log });
   const earningRules = new EarningRuleService(clock);
   // Every use case that moves points gets its writer here, bound to its unit of work.
   const writers = new LedgerWriters({ clock, events });
@@ -127,6 +130,8 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     ledger,
     ledgerHistory: new LedgerHistoryService(),
     leaderboard,
+    leaderboardRebuild,
+    rankSnapshots: new RankSnapshotService({ store: leaderboard, rebuild: leaderboardRebuild, orm, clock, timeZone: config.timeZone }),
     stats,
     earningRules,
     catalog,
@@ -234,9 +239,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start(), services.health.start(config.businessGaugesIntervalMs)]);
   // A board missing from Redis (new or flushed), or behind the ledger (an instance died between a
   // commit and its board update), is rebuilt from the ledger; the server does not wait for it.
-  const startupRebuild = services.leaderboard
+  const startupRebuild = services.leaderboardRebuild
     .rebuildMissing()
-    .then(() => services.leaderboard.rebuildStale())
+    .then(() => services.leaderboardRebuild.rebuildStale())
     .then(
       () => undefined,
       (error: unknown) => log.warn({ err: error }, 'leaderboard rebuild at start failed'),
@@ -443,6 +448,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         services.leaderboardFeed.stop();
         services.statsFeed.stop();
         await ws.close();
+        // Process time, not the injected clock: the shutdown grace is measured on real timers (HttpDrain.settle).
         const { destroyed } = await drain.settle({ lingerMs: options.lingerMs ?? 0, deadline: options.deadline ?? Date.now() + config.shutdownGraceMs });
         if (destroyed) log.warn({ requests: destroyed }, 'shutdown deadline reached: requests still running were cut');
         await Promise.all([apollo.stop(), partnerApollo.stop()]);

@@ -84,6 +84,7 @@ async function main() {
   // This process owns SIGTERM/SIGINT (Apollo's handlers are off, see app.ts): drain, then exit 0
   // within SHUTDOWN_GRACE_MS. A second signal falls through to Node's default and ends it at once.
   const shutdown = (signal: string) => {
+    // Process time, not the program's clock: SHUTDOWN_GRACE_MS is a duration on real timers.
     const started = Date.now();
     const grace = config.shutdownGraceMs;
     log.info({ signal, graceMs: grace }, 'shutting down');

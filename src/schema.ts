@@ -10,6 +10,7 @@ import { CatalogResolver, MemberCatalogResolver, RedemptionResolver } from './ca
 import { NotificationResolver } from './notifications/notification.resolver';
 import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
 import { ProgramResolver } from './program/program.resolver';
+import { ProgramStatsResolver } from './program/stats.resolver';
 import { TasksResolver } from './tasks/tasks.resolver';
 import { ExperimentResolver } from './experiments/experiment.resolver';
 import { RecommendationResolver } from './recommendations/recommendation.resolver';
@@ -28,6 +29,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   NotificationResolver,
   LeaderboardResolver,
   ProgramResolver,
+  ProgramStatsResolver,
   TasksResolver,
   ExperimentResolver,
   RecommendationResolver,

@@ -225,7 +225,7 @@ async function debit(w, member, f) {
   return entry;
 }
 
-// ---- after commit: the same Redis work as LedgerEvents + LeaderboardService.record ------------
+// ---- after commit: the same Redis work as LedgerEvents + LeaderboardStore.record ------------
 let movedTimer = null;
 function committed(posted) {
   if (posted.length === 0) return;

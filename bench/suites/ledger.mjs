@@ -228,7 +228,7 @@ async function afterRun(name, url, prefix, redisUrl, RECONCILIATION_SQL) {
 }
 
 /**
- * At start-up the app rebuilds missing leaderboards from the ledger (LeaderboardService.rebuildMissing,
+ * At start-up the app rebuilds missing leaderboards from the ledger (LeaderboardRebuild.rebuildMissing,
  * not awaited): wait for the three boards' `:at` keys so that its queries do not mix with the checks'.
  */
 async function boardsRebuilt(redisUrl, prefix, timeoutMs = 10_000) {

@@ -3,11 +3,10 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver
 import type { Context } from '../context';
 import { isAdmin, requireMemberId, Role } from '../auth/principal';
 import { toConnection } from '../platform/graphql/connection';
-import { MemberStatus } from '../members';
 import { MemberType, toMemberType } from '../members/member.types';
 import { currentMember } from '../members';
 import { CouponStatus } from './catalog.entity';
-import { isAvailable } from './catalog.rules';
+import { availableToMember, couponsWithStatus, isRedeemable } from './catalog.rules';
 import {
   CatalogFilter,
   CatalogItemConnection,
@@ -59,13 +58,14 @@ export class CatalogResolver {
   })
   async redeemable(@Root() item: CatalogItemType, @Ctx() ctx: Context): Promise<boolean> {
     const memberId = ctx.principal.memberId;
-    if (!memberId || item.stock < 1 || !isAvailable(item, ctx.clock.now())) return false;
+    const now = ctx.clock.now();
+    // Nothing to load when no member could redeem it (the limit is checked below, with the usage).
+    if (!memberId || !availableToMember(item, 0, now)) return false;
     const [member, used] = await Promise.all([
       ctx.loaders.memberById.load(memberId),
       item.perMemberLimit == null ? 0 : ctx.loaders.memberItemUsage.load(`${memberId}|${item.id}`),
     ]);
-    if (!member || member.status !== MemberStatus.ACTIVE || member.balance < item.pointsPrice) return false;
-    return item.perMemberLimit == null || used < item.perMemberLimit;
+    return isRedeemable(item, member, used, now);
   }
 
   @Authorized(Role.ADMIN)
@@ -174,8 +174,8 @@ export class MemberCatalogResolver {
   @FieldResolver(() => [CouponType])
   async coupons(@Root() member: MemberType, @Arg('status', () => CouponStatus, { nullable: true }) status: CouponStatus | null, @Ctx() ctx: Context): Promise<CouponType[]> {
     const now = ctx.clock.now();
-    const coupons = (await ctx.loaders.memberCoupons.load({ ownerId: member.id, args: null })).map((c) => toCouponType(c, now));
-    return status ? coupons.filter((c) => c.status === status) : coupons;
+    const coupons = await ctx.loaders.memberCoupons.load({ ownerId: member.id, args: null });
+    return couponsWithStatus(coupons, status, now).map((c) => toCouponType(c, now));
   }
 
   @FieldResolver(() => VipStatusType, { nullable: true })

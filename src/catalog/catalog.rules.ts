@@ -1,6 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { Decimal } from 'decimal.js';
-import { ItemType } from './catalog.entity';
+import { MemberStatus } from '../members';
+import { CouponStatus, ItemType } from './catalog.entity';
 
 export interface ItemFields {
   sku: string;
@@ -112,6 +113,38 @@ export function isAvailable(item: Sellable, now: Date): boolean {
   return true;
 }
 
+/** What "redeemable" reads of an item. */
+export interface RedeemableItem extends Sellable {
+  stock: number;
+  pointsPrice: number;
+  perMemberLimit: number | null;
+}
+
+/** What "redeemable" reads of the member: its status and its spendable balance (SPENDABLE_BALANCE_SQL). */
+export interface RedeemingMember {
+  status: string;
+  balance: number;
+}
+
+/**
+ * "The member may redeem one unit, its balance apart": active, inside its window, in stock, and
+ * under the per-member limit counting `usedByMember` units not cancelled. The in-memory twin of
+ * AVAILABLE_TO_MEMBER_SQL (catalog.sql.ts); test/catalog/redeemable.test.ts holds them together.
+ */
+export function availableToMember(item: RedeemableItem, usedByMember: number, now: Date): boolean {
+  return item.stock >= 1 && isAvailable(item, now) && (item.perMemberLimit == null || usedByMember < item.perMemberLimit);
+}
+
+/**
+ * CatalogItem.redeemable, the one definition (contract: balance, stock, window, limit): an active
+ * member who can spend the points part now, of an item availableToMember. The cash part of a
+ * points + cash item is paid afterwards, so it does not count. REDEEMABLE_SQL is the same as SQL
+ * (catalog(filter: {redeemableOnly})).
+ */
+export function isRedeemable(item: RedeemableItem, member: RedeemingMember | null, usedByMember: number, now: Date): boolean {
+  return member != null && member.status === MemberStatus.ACTIVE && member.balance >= item.pointsPrice && availableToMember(item, usedByMember, now);
+}
+
 /** Quick options: affordable items costing 30%..100% of the balance, closest to 70% first. */
 export const QUICK_MIN_SHARE = 0.3;
 export const QUICK_MAX_SHARE = 1.0;
@@ -122,6 +155,19 @@ export function quickScore(pointsPrice: number, balance: number): number | null 
   const share = pointsPrice / balance;
   if (share < QUICK_MIN_SHARE || share > QUICK_MAX_SHARE) return null;
   return Math.abs(share - QUICK_TARGET_SHARE);
+}
+
+/**
+ * A coupon's status as members see it (contract: Member.coupons): ACTIVE, USED or VOID as stored,
+ * except that an ACTIVE coupon past its date reads EXPIRED (nothing rewrites it when it lapses).
+ */
+export function couponStatusAt(coupon: { status: CouponStatus; expiresAt: Date }, now: Date): CouponStatus {
+  return coupon.status === CouponStatus.ACTIVE && coupon.expiresAt <= now ? CouponStatus.EXPIRED : coupon.status;
+}
+
+/** Member.coupons(status): the coupons whose status, as members see it now, is `status` (all when null). */
+export function couponsWithStatus<C extends { status: CouponStatus; expiresAt: Date }>(coupons: C[], status: CouponStatus | null, now: Date): C[] {
+  return status ? coupons.filter((coupon) => couponStatusAt(coupon, now) === status) : coupons;
 }
 
 const COUPON_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';

@@ -7,8 +7,7 @@ import { decodeCursor, pageSize } from '../platform/graphql/connection';
 import { uniqueViolation } from '../platform/db/orm';
 import { isUuid, likeEscape } from '../platform/ids';
 import { CatalogItem, ItemType } from './catalog.entity';
-import { SPENDABLE_BALANCE_SQL } from '../ledger';
-import { AVAILABLE_TO_MEMBER_SQL } from './catalog.sql';
+import { REDEEMABLE_SQL, redeemableParams } from './catalog.sql';
 import { DuplicateSkuError, ItemNotFoundError } from './catalog.errors';
 import { MAX_STOCK, normalizeItem, type ItemFields } from './catalog.rules';
 import { transact } from '../platform/db/unit-of-work';
@@ -139,11 +138,9 @@ export class CatalogService {
     }
     if (filter?.redeemableOnly) {
       if (!viewer.memberId) return { rows: [], limit, totalCount: 0 };
-      // The same conditions as CatalogItem.redeemable, as SQL, so the filter and the page agree.
-      clauses.push(`${AVAILABLE_TO_MEMBER_SQL}
-        and ci.points_price <= (select ${SPENDABLE_BALANCE_SQL} from member m where m.id = ? and m.status = 'ACTIVE')`);
-      // Spendable points (lots past their date left out, as redeem would expire them first), computed once per query.
-      params.push(now, now, viewer.memberId, now, viewer.memberId);
+      // CatalogItem.redeemable as SQL (one definition: isRedeemable), so the filter and the page agree.
+      clauses.push(REDEEMABLE_SQL);
+      params.push(...redeemableParams(now, viewer.memberId));
     }
     const where = clauses.length ? `where ${clauses.join(' and ')}` : '';
     // The list may lag (a replica, docs/scaling.md), except when it depends on the viewer's own balance.

@@ -4,6 +4,7 @@ import { JSONScalar } from '../platform/graphql/scalars';
 import { connectionTypes } from '../platform/graphql/connection';
 import { MemberType } from '../members/member.types';
 import { CouponStatus, ItemType, RedemptionStatus, type CatalogItem, type Coupon, type MemberVip, type Redemption } from './catalog.entity';
+import { couponStatusAt } from './catalog.rules';
 
 registerEnumType(ItemType, { name: 'ItemType' });
 registerEnumType(RedemptionStatus, {
@@ -175,10 +176,9 @@ export function toRedemptionType(r: Redemption): RedemptionType {
   });
 }
 
-/** An ACTIVE coupon past its date reads EXPIRED (contract: Member.coupons). */
+/** The coupon as members see it at `now` (couponStatusAt: an ACTIVE coupon past its date reads EXPIRED). */
 export function toCouponType(coupon: Coupon, now: Date): CouponType {
-  const status = coupon.status === CouponStatus.ACTIVE && coupon.expiresAt <= now ? CouponStatus.EXPIRED : coupon.status;
-  return Object.assign(new CouponType(), { code: coupon.code, value: coupon.value == null ? null : new Decimal(coupon.value), expiresAt: coupon.expiresAt, status });
+  return Object.assign(new CouponType(), { code: coupon.code, value: coupon.value == null ? null : new Decimal(coupon.value), expiresAt: coupon.expiresAt, status: couponStatusAt(coupon, now) });
 }
 
 export function toVipType(vip: MemberVip): VipStatusType {

@@ -5,7 +5,8 @@ import { openOrm } from '../platform/db/orm';
 import { createLogger } from '../platform/logger';
 import { systemClock } from '../platform/clock';
 import { connectRedis, createRedis } from '../platform/redis';
-import { LeaderboardService } from '../leaderboard/leaderboard.service';
+import { LeaderboardStore } from '../leaderboard/leaderboard.store';
+import { LeaderboardRebuild } from '../leaderboard/leaderboard.rebuild';
 
 /** npm run leaderboard:rebuild — every current board rebuilt from the ledger (PostgreSQL is the truth). */
 async function run() {
@@ -16,8 +17,8 @@ async function run() {
   const redis = createRedis(config.redisUrl, config.redisPrefix, config.redisClusterNodes);
   await connectRedis(redis);
   try {
-    const service = new LeaderboardService({ redis, orm, clock: systemClock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
-    const counts = await service.rebuildAll();
+    const store = new LeaderboardStore({ redis, clock: systemClock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
+    const counts = await new LeaderboardRebuild({ store, orm, clock: systemClock, timeZone: config.timeZone, log }).rebuildAll();
     process.stdout.write(`rebuilt: ${Object.entries(counts).map(([k, n]) => `${k} ${n} members`).join(', ')}\n`);
   } finally {
     await redis.close();

@@ -11,7 +11,7 @@ export type DemoItem = Omit<ItemFields, 'cashPrice'> & { cashPrice?: string | nu
  * some points + cash, some limited per member, one limited-time and one coming-soon item, and
  * one taken off the shelf. Windows are relative to `now` so the demo works whenever it is seeded.
  */
-export function demoCatalog(now: Date = new Date()): DemoItem[] {
+export function demoCatalog(now: Date): DemoItem[] {
   const days = (n: number) => new Date(now.getTime() + n * DAY_MS);
   return [
     // ── 数码 ──

@@ -62,7 +62,7 @@ export async function seedDemo(orm: MikroORM, services: Services): Promise<{ see
   // The mall: created through the service, so every demo item passes the same validation as an
   // admin's; skipped if an admin has already stocked it.
   const stocked = await em.count(CatalogItem, {});
-  for (const item of stocked > 0 ? [] : demoCatalog()) {
+  for (const item of stocked > 0 ? [] : demoCatalog(services.challenges.calendar().now)) {
     await services.catalog.create(em, { ...item, cashPrice: item.cashPrice == null ? null : new Decimal(item.cashPrice) });
   }
 

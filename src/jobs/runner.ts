@@ -39,7 +39,7 @@ export class JobRunner {
       new ExpiryWarningJob({ orm: deps.orm, clock: deps.clock, pubSub: deps.pubSub, program: deps.services.program }),
       new ExpiryJob({ orm: deps.orm, clock: deps.clock, events: deps.services.events }),
       new PaymentTimeoutJob({ orm: deps.orm, clock: deps.clock, redemptions: deps.services.redemptions }),
-      new RankSnapshotJob(deps.services.leaderboard),
+      new RankSnapshotJob(deps.services.rankSnapshots),
       new StatsJob({ orm: deps.orm, clock: deps.clock, stats: deps.services.stats }),
       new TierEvaluationJob({ orm: deps.orm, tiers: deps.services.tiers }),
       new RfmJob({ orm: deps.orm, segments: deps.services.segments }),

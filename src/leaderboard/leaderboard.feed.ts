@@ -5,9 +5,9 @@ import type { PeriodKind } from '../platform/time';
 import { LatestValueChannel } from '../realtime/latest-value';
 import type { RedisPubSubAdapter } from '../realtime/pubsub';
 import { LEDGER_MOVED_TOPIC } from '../ledger/ledger.events';
-import { heldTierOf } from '../members/member.rules';
 import type { TierCache } from '../members/tier.cache';
-import type { Board, LeaderboardService } from './leaderboard.service';
+import type { Board, LeaderboardStore } from './leaderboard.store';
+import { boardEntries } from './leaderboard.rules';
 
 export interface LeaderboardMemberValue {
   id: string;
@@ -71,7 +71,7 @@ export class LeaderboardFeed {
   private stopListening: (() => void) | null = null;
 
   constructor(
-    private readonly deps: { leaderboard: LeaderboardService; pubSub: RedisPubSubAdapter; orm: MikroORM; tierCache: TierCache; log: Logger; coalesceMs: number },
+    private readonly deps: { leaderboard: LeaderboardStore; pubSub: RedisPubSubAdapter; orm: MikroORM; tierCache: TierCache; log: Logger; coalesceMs: number },
   ) {}
 
   async start(): Promise<void> {
@@ -160,17 +160,7 @@ export class LeaderboardFeed {
         : [],
       this.deps.tierCache.get(em),
     ]);
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return {
-      period: kind,
-      totalMembers: board.total,
-      updatedAt: board.updatedAt,
-      entries: board.entries
-        .filter((e) => byId.has(e.memberId))
-        .map((e) => {
-          const m = byId.get(e.memberId)!;
-          return { rank: e.rank, score: e.score, member: { id: m.id, nickname: m.nickname, tierLevel: heldTierOf(tiers, m.tier_level).level } };
-        }),
-    };
+    const byId = new Map(rows.map((r) => [r.id, { id: r.id, nickname: r.nickname, tierLevel: r.tier_level }]));
+    return { period: kind, totalMembers: board.total, updatedAt: board.updatedAt, entries: boardEntries(board.entries, byId, tiers) };
   }
 }

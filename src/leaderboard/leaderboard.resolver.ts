@@ -1,11 +1,10 @@
 import { Arg, Authorized, Ctx, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { Context } from '../context';
 import { requireMemberId, Role } from '../auth/principal';
-import { BadInputError, ForbiddenError } from '../platform/errors';
-import { heldTierOf } from '../members/member.rules';
+import { BadInputError } from '../platform/errors';
+import { boardEntries } from './leaderboard.rules';
 import { MAX_BOARD_FIRST, type LeaderboardValue } from './leaderboard.feed';
-import { LeaderboardPeriod, LeaderboardType, ProgramStatsType, RankInfoType, RankPointType } from './leaderboard.types';
-import type { ProgramStatsValue } from '../program/stats.service';
+import { LeaderboardPeriod, LeaderboardType, RankInfoType, RankPointType } from './leaderboard.types';
 
 function boardSize(first: number | null): number {
   const n = first ?? 10;
@@ -25,12 +24,8 @@ export class LeaderboardResolver {
     const kind = period ?? LeaderboardPeriod.ALL_TIME;
     const board = await ctx.services.leaderboard.top(kind, boardSize(first));
     const [members, tiers] = await Promise.all([ctx.loaders.memberById.loadMany(board.entries.map((e) => e.memberId)), ctx.loaders.tiers()]);
-    const entries = board.entries.flatMap((entry, i) => {
-      const member = members[i];
-      if (!member || member instanceof Error) return [];
-      return [{ rank: entry.rank, score: entry.score, member: { id: member.id, nickname: member.nickname, tierLevel: heldTierOf(tiers, member.tierLevel).level } }];
-    });
-    return { period: kind, entries, totalMembers: board.total, updatedAt: board.updatedAt };
+    const found = new Map(members.flatMap((m) => (m && !(m instanceof Error) ? [[m.id, m] as const] : [])));
+    return { period: kind, entries: boardEntries(board.entries, found, tiers), totalMembers: board.total, updatedAt: board.updatedAt };
   }
 
   @Authorized(Role.MEMBER)
@@ -51,13 +46,7 @@ export class LeaderboardResolver {
     @Arg('days', () => Int, { nullable: true, defaultValue: 7 }) days: number | null,
     @Ctx() ctx: Context,
   ): Promise<RankPointType[]> {
-    return ctx.services.leaderboard.rankHistory(ctx.em, requireMemberId(ctx.principal), period ?? LeaderboardPeriod.ALL_TIME, days ?? 7);
-  }
-
-  @Authorized(Role.ADMIN)
-  @Query(() => ProgramStatsType)
-  async programStats(@Ctx() ctx: Context): Promise<ProgramStatsType> {
-    return ctx.services.stats.compute(ctx.em, ctx.clock.now());
+    return ctx.services.rankSnapshots.rankHistory(ctx.em, requireMemberId(ctx.principal), period ?? LeaderboardPeriod.ALL_TIME, days ?? 7);
   }
 
   @Subscription(() => LeaderboardType, {
@@ -71,16 +60,5 @@ export class LeaderboardResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 10 }) _first: number | null,
   ): LeaderboardType {
     return { ...board, period: board.period as LeaderboardPeriod };
-  }
-
-  @Subscription(() => ProgramStatsType, {
-    description: "Admins' live dashboard.",
-    subscribe: ({ context }: { context: Context }) => {
-      if (context.principal.role !== Role.ADMIN) throw new ForbiddenError('Only admins may watch program stats');
-      return context.services.statsFeed.subscribe();
-    },
-  })
-  programStatsUpdated(@Root() stats: ProgramStatsValue): ProgramStatsType {
-    return stats;
   }
 }

@@ -1,4 +1,5 @@
 import { periodAt, type Period, type PeriodKind } from '../platform/time';
+import { heldTierOf, type TierLike } from '../members/member.rules';
 
 export const PERIODS: PeriodKind[] = ['ALL_TIME', 'MONTHLY', 'WEEKLY'];
 
@@ -60,4 +61,30 @@ export function competitionRanks(scores: number[]): number[] {
 /** Share of ranked members at or above this rank, in percent, to one decimal. */
 export function topPercent(rank: number, total: number): number {
   return total > 0 ? Math.round((rank / total) * 1000) / 10 : 100;
+}
+
+/** A member as a board shows them: the tier is the stored tier_level, mapped onto the tier set. */
+export interface BoardMemberRow {
+  id: string;
+  nickname: string;
+  tierLevel: number;
+}
+
+export interface BoardEntryValue {
+  rank: number;
+  score: number;
+  member: BoardMemberRow;
+}
+
+/**
+ * A computed board's entries as shown, in rank order: members who no longer exist are left out,
+ * and each member's tier is the tier of the set it holds (heldTierOf). One mapping for the
+ * leaderboard query and the leaderboardChanged feed, so the two never show a member differently.
+ */
+export function boardEntries(entries: readonly { rank: number; score: number; memberId: string }[], members: ReadonlyMap<string, BoardMemberRow>, tiers: TierLike[]): BoardEntryValue[] {
+  return entries.flatMap((entry) => {
+    const member = members.get(entry.memberId);
+    if (!member) return [];
+    return [{ rank: entry.rank, score: entry.score, member: { id: member.id, nickname: member.nickname, tierLevel: heldTierOf(tiers, member.tierLevel).level } }];
+  });
 }

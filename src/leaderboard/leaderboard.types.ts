@@ -43,17 +43,3 @@ export class RankPointType {
   @Field(() => String) date!: string;
   @Field(() => Int, { nullable: true }) rank!: number | null;
 }
-
-@ObjectType('ProgramStats')
-export class ProgramStatsType {
-  @Field(() => Int) members!: number;
-  @Field(() => Int) activeMembers30d!: number;
-  @Field(() => BigInt) outstandingPoints!: bigint;
-  @Field(() => BigInt) pointsIssued30d!: bigint;
-  @Field(() => BigInt) pointsRedeemed30d!: bigint;
-  @Field(() => BigInt) pointsExpired30d!: bigint;
-  @Field(() => Float, { description: 'Redeemed / issued over 30 days.' }) redemptionRate!: number;
-  @Field(() => Float, { description: 'Expired / issued over 30 days.' }) expiryRate!: number;
-  @Field(() => Int) redemptions24h!: number;
-  @Field(() => Date) at!: Date;
-}

@@ -6,7 +6,7 @@ import { BadInputError } from '../platform/errors';
 import { toConnection } from '../platform/graphql/connection';
 import { MemberType } from '../members/member.types';
 import { currentMember } from '../members';
-import { expirySummary, presentSource } from './ledger.rules';
+import { DEFAULT_EXPIRY_WINDOW_DAYS, expiryWindowProblem, expirySummary, presentSource } from './ledger.rules';
 import { type BalanceEventPayload } from './ledger.topics';
 import {
   AdjustPointsInput,
@@ -93,18 +93,17 @@ export class LedgerResolver {
   }
 }
 
-const MAX_WITHIN_DAYS = 3650;
-
 @Resolver(() => MemberType)
 export class MemberLedgerResolver {
   @FieldResolver(() => ExpirySummaryType)
   async expiringPoints(
     @Root() member: MemberType,
-    @Arg('withinDays', () => Int, { nullable: true, defaultValue: 30 }) withinDays: number | null,
+    @Arg('withinDays', () => Int, { nullable: true, defaultValue: DEFAULT_EXPIRY_WINDOW_DAYS }) withinDays: number | null,
     @Ctx() ctx: Context,
   ): Promise<ExpirySummaryType> {
-    const days = withinDays ?? 30;
-    if (!Number.isInteger(days) || days < 0 || days > MAX_WITHIN_DAYS) throw new BadInputError(`withinDays must be 0 to ${MAX_WITHIN_DAYS}`, 'withinDays');
+    const days = withinDays ?? DEFAULT_EXPIRY_WINDOW_DAYS;
+    const problem = expiryWindowProblem(days);
+    if (problem) throw new BadInputError(problem, 'withinDays');
     const lots = await ctx.loaders.liveLots.load(member.id);
     return expirySummary(
       lots.map((l) => ({ remaining: l.remaining, expiresAt: l.expires_at && new Date(l.expires_at) })),

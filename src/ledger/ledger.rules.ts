@@ -102,6 +102,16 @@ export interface ExpiringLotValue {
   expiresAt: Date;
 }
 
+/** Member.expiringPoints(withinDays): the window when the client names none, and the widest one. */
+export const DEFAULT_EXPIRY_WINDOW_DAYS = 30;
+export const MAX_EXPIRY_WINDOW_DAYS = 3650;
+
+/** A window expirySummary accepts: whole days, 0 to MAX_EXPIRY_WINDOW_DAYS; the problem, or null. */
+export function expiryWindowProblem(withinDays: number): string | null {
+  if (!Number.isInteger(withinDays) || withinDays < 0 || withinDays > MAX_EXPIRY_WINDOW_DAYS) return `withinDays must be 0 to ${MAX_EXPIRY_WINDOW_DAYS}`;
+  return null;
+}
+
 /** Points expiring within the window, grouped by expiry instant, earliest first. */
 export function expirySummary(lots: { remaining: number; expiresAt: Date | null }[], now: Date, withinDays: number) {
   const until = now.getTime() + withinDays * DAY_MS;

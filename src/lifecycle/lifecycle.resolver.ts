@@ -4,7 +4,7 @@ import { isAdmin, requireMemberId, Role } from '../auth/principal';
 import { ForbiddenError } from '../platform/errors';
 import { MemberType } from '../members/member.types';
 import { TIER_CHANGED_TOPIC, type TierChangedPayload } from './lifecycle.topics';
-import { ProgramStatsType } from '../leaderboard/leaderboard.types';
+import { ProgramStatsType } from '../program/program.types';
 import {
   PointsBySourceType,
   RewardCapsReportType,

@@ -1,6 +1,6 @@
 import { Decimal } from 'decimal.js';
 import { heldTierOf, tierFor, type TierLike } from '../members/member.rules';
-import { DAY_MS } from '../platform/time';
+import { addLocalMonths, DAY_MS } from '../platform/time';
 
 /**
  * The tier year (issue 17, seed 001 §3.2 and §4.5), as pure functions of the held tier, the
@@ -44,16 +44,8 @@ export const RECENT_KEEP_SHARE = new Decimal('0.5');
 /** Days before the end of grace at which the member is reminded. */
 export const GRACE_REMINDER_DAYS = 30;
 
-/** Calendar months in UTC, the day clamped to the target month's length (Jan 31 + 1 month = Feb 28/29). */
-export function addMonths(at: Date, months: number): Date {
-  const d = new Date(at.getTime());
-  const day = d.getUTCDate();
-  d.setUTCDate(1);
-  d.setUTCMonth(d.getUTCMonth() + months);
-  const last = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate();
-  d.setUTCDate(Math.min(day, last));
-  return d;
-}
+/** Tier years count calendar months in UTC, the day clamped to the target month's length (Jan 31 + 1 month = Feb 28/29). */
+export const addMonths = (at: Date, months: number): Date => addLocalMonths(at, months, 'UTC');
 
 const sorted = <T extends TierLike>(tiers: T[]) => [...tiers].sort((a, b) => a.level - b.level);
 
@@ -159,5 +151,3 @@ export function tierStatus<T extends LifecycleTier>(tiers: T[], held: HeldTier, 
   };
 }
 
-/** Whole days from now until `at` (rounded up; 0 once passed). */
-export const daysLeft = (now: Date, at: Date) => Math.max(0, Math.ceil((at.getTime() - now.getTime()) / DAY_MS));

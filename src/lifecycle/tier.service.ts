@@ -15,11 +15,11 @@ import { NotificationKind } from '../notifications';
 import type { NewNotification, NotificationService } from '../notifications/notification.service';
 import { protectionTexts, tierKeepGapText, tierKeptText, tierLoweredText, tierTitles, tierUpgradedTexts } from '../notifications/notification.texts';
 import { LedgerEntryType } from '../ledger';
-import { expiryFor } from '../ledger/ledger.rules';
+import { daysUntil, expiryFor } from '../ledger/ledger.rules';
 import { TIER_BONUS_SOURCE, type LedgerWriter, type LockedMember, type PurchasePosted } from '../ledger';
 import type { ProgramService } from '../program/program.service';
 import { TierProtection, TierProtectionStatus } from './lifecycle.entity';
-import { addMonths, daysLeft, evaluate, keepCheck, tierStatus, upgradeTo, type HeldTier, type LifecycleSettings, type MemberSpend, type TierDecision, type TierStatusValue } from './tier.rules';
+import { addMonths, evaluate, keepCheck, tierStatus, upgradeTo, type HeldTier, type LifecycleSettings, type MemberSpend, type TierDecision, type TierStatusValue } from './tier.rules';
 import { TIER_CHANGED_TOPIC, tierChangedPayload, type TierChangedPayload } from './lifecycle.topics';
 
 const REASON_MAX = 500;
@@ -270,7 +270,7 @@ export class TierLifecycleService {
         return {
           ...base,
           title: decision.kind === 'GRACE' ? titles.grace : titles.graceEnding,
-          body: tierKeepGapText(decision.gap.toFixed(2), daysLeft(now, decision.graceUntil), row.language),
+          body: tierKeepGapText(decision.gap.toFixed(2), daysUntil(now, decision.graceUntil), row.language),
           data: { graceUntil: decision.graceUntil.toISOString(), keepSpend: decision.gap.toFixed(2) },
         };
       case 'LOWER': {

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Decimal } from 'decimal.js';
 import type { Clock } from '../platform/clock';
 import { BadInputError } from '../platform/errors';
-import { decodeCursor, pageSize } from '../platform/graphql/connection';
+import { decodeTimeIdCursor, pageSize } from '../platform/graphql/connection';
 import { uniqueViolation } from '../platform/db/orm';
 import { isUuid, likeEscape } from '../platform/ids';
 import { Member, MemberStatus } from './member.entity';
@@ -137,12 +137,8 @@ export class MemberService {
     }
     const totalCount = await em.count(Member, { $and: where });
 
-    const cursor = decodeCursor(after, 2);
-    if (cursor) {
-      const [joinedAt, id] = [new Date(String(cursor[0])), String(cursor[1])];
-      if (Number.isNaN(joinedAt.getTime()) || !isUuid(id)) throw new BadInputError('after is not a cursor returned by this API', 'after');
-      where.push({ $or: [{ joinedAt: { $lt: joinedAt } }, { joinedAt, id: { $lt: id } }] });
-    }
+    const cursor = decodeTimeIdCursor(after);
+    if (cursor) where.push({ $or: [{ joinedAt: { $lt: cursor.at } }, { joinedAt: cursor.at, id: { $lt: cursor.id } }] });
     const rows = await em.find(Member, { $and: where }, { orderBy: [{ joinedAt: 'desc' }, { id: 'desc' }], limit: limit + 1 });
     return { rows, limit, totalCount };
   }

@@ -134,6 +134,7 @@ export class PartnerGate {
   }
 
   private onFinish(res: Response, call: PartnerCallState): void {
+    // A duration for the audit's metrics on the monotonic timer; the audit row's time is the program clock's.
     const started = process.hrtime.bigint();
     const at = this.deps.clock.now();
     res.once('finish', () => {

@@ -36,6 +36,7 @@ export function accessLog(log: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const path = req.originalUrl.split('?')[0];
     if (path !== '/graphql' && path !== '/partner/graphql') return next();
+    // The request's duration (log, metrics): the monotonic timer, not the program clock tests move.
     const started = process.hrtime.bigint();
     const record = recordOf(res);
     res.once('finish', () => {

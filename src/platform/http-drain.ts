@@ -60,6 +60,11 @@ export class HttpDrain {
     for (const res of this.open) if (!res.headersSent) res.shouldKeepAlive = false;
   }
 
+  /**
+   * `deadline` is process time (Date.now() epoch ms), not the program's clock: it bounds how long
+   * this process takes to exit after SIGTERM, against real timers, and a test that moves the
+   * program clock must not move it.
+   */
   async settle(options: { lingerMs: number; deadline: number }): Promise<{ destroyed: number }> {
     this.begin();
     await this.listenerClosed;

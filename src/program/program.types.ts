@@ -80,3 +80,18 @@ export function toSettingsType(s: SettingsValues): ProgramSettingsType {
     purchaseMonthlyCap: s.purchaseMonthlyCap,
   };
 }
+
+/** The admins' program dashboard (programStats, programStatsUpdated): ./stats.service.ts computes it. */
+@ObjectType('ProgramStats')
+export class ProgramStatsType {
+  @Field(() => Int) members!: number;
+  @Field(() => Int) activeMembers30d!: number;
+  @Field(() => BigInt) outstandingPoints!: bigint;
+  @Field(() => BigInt) pointsIssued30d!: bigint;
+  @Field(() => BigInt) pointsRedeemed30d!: bigint;
+  @Field(() => BigInt) pointsExpired30d!: bigint;
+  @Field(() => Float, { description: 'Redeemed / issued over 30 days.' }) redemptionRate!: number;
+  @Field(() => Float, { description: 'Expired / issued over 30 days.' }) expiryRate!: number;
+  @Field(() => Int) redemptions24h!: number;
+  @Field(() => Date) at!: Date;
+}

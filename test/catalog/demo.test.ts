@@ -15,9 +15,9 @@ describe('demo catalog', async () => {
   });
 
   it('is seeded into an empty database through the catalog service, once', async () => {
-    // The demo's windows are relative to the real time at which it is seeded.
+    // The demo's windows are relative to the program's clock when it is seeded (here, the real time).
     api.clock.set(new Date());
-    const items = demoCatalog();
+    const items = demoCatalog(api.clock.now());
     expect(items.length).toBeGreaterThanOrEqual(30);
     expect(new Set(items.map((i) => i.sku)).size).toBe(items.length);
 

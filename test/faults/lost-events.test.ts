@@ -30,10 +30,10 @@ describe('events lost between commit and publish', () => {
     }
     expect((await api.ok(board)).leaderboard.entries).toEqual([]);
 
-    expect(await api.app.services.leaderboard.rebuildStale(10)).toEqual([...PERIODS]);
+    expect(await api.app.services.leaderboardRebuild.rebuildStale(10)).toEqual([...PERIODS]);
     expect((await api.ok(board)).leaderboard.entries).toEqual([{ member: { id: member.id }, score: points }]);
     // In step with the ledger again: nothing more to rebuild.
-    expect(await api.app.services.leaderboard.rebuildStale(10)).toEqual([]);
+    expect(await api.app.services.leaderboardRebuild.rebuildStale(10)).toEqual([]);
   });
 
   it('a balanceChanged subscriber gets the current balance first (delta 0), then the postings', async () => {

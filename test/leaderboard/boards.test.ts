@@ -362,23 +362,24 @@ describe('leaderboard boards', async () => {
     expect((await reverse(api, order)).data.reverseEarn.pointsReversed).toBe(100);
     await earnOk(api, x.id, '50');
     const service = api.app.services.leaderboard;
+    const rebuild = api.app.services.leaderboardRebuild;
     const kinds = ['ALL_TIME', 'MONTHLY', 'WEEKLY'] as PeriodKind[];
     const state = async () => ({
       live: await Promise.all(kinds.map(async (kind) => Number(await api.app.redis.command.zscore(boardKey(service.periodNow(kind)), x.id)))),
-      ledger: await Promise.all(kinds.map(async (kind) => (await service.scoresFromLedger(service.periodNow(kind))).get(x.id) ?? 0)),
+      ledger: await Promise.all(kinds.map(async (kind) => (await rebuild.scoresFromLedger(service.periodNow(kind))).get(x.id) ?? 0)),
       shown: await Promise.all(kinds.map(async (kind) => (await myRank(api, x, kind))?.score ?? null)),
     });
     // This week and month: 50 earned - 100 refunded = -50, so x is not ranked there; ALL_TIME: 50.
     const expected = { live: [50, -50, -50], ledger: [50, -50, -50], shown: [50, null, null] };
     await settled(async () => expect(await state()).toEqual(expected));
-    await service.rebuildAll();
+    await rebuild.rebuildAll();
     expect(await state()).toEqual(expected);
     for (const kind of ['MONTHLY', 'WEEKLY'] as const) expect((await board(api, kind)).entries.map((e) => e.member.id)).not.toContain(x.id);
     // Earning on adds up from the ledger's net, not from 0.
     await earnOk(api, x.id, '80');
     const after = { live: [130, 30, 30], ledger: [130, 30, 30], shown: [130, 30, 30] };
     await settled(async () => expect(await state()).toEqual(after));
-    await service.rebuildAll();
+    await rebuild.rebuildAll();
     expect(await state()).toEqual(after);
     // The earlier week keeps what was earned in it.
     expect(await api.app.redis.command.zscore('{lb:WEEKLY:2026-W35}', x.id)).toBe('100');
@@ -446,21 +447,22 @@ describe('leaderboard boards', async () => {
     await settled(async () => {
       for (const [key, period] of periods) {
         live.set(key, await boardContent(api, key));
-        expect(live.get(key), `${key} (seed ${seed})`).toEqual(sortedPairs(await api.app.services.leaderboard.scoresFromLedger(period)));
+        expect(live.get(key), `${key} (seed ${seed})`).toEqual(sortedPairs(await api.app.services.leaderboardRebuild.scoresFromLedger(period)));
       }
     });
 
     // Rebuilding the current boards gives back exactly the live ones.
     const service = api.app.services.leaderboard;
+    const rebuild = api.app.services.leaderboardRebuild;
     const current = (['ALL_TIME', 'MONTHLY', 'WEEKLY'] as PeriodKind[]).map((kind) => boardKey(service.periodNow(kind)));
     const before = await Promise.all(current.map((key) => api.app.redis.command.zrange(key, 0, -1, 'WITHSCORES')));
     expect(before[0].length).toBeGreaterThan(0);
-    await service.rebuildAll();
+    await rebuild.rebuildAll();
     const after = await Promise.all(current.map((key) => api.app.redis.command.zrange(key, 0, -1, 'WITHSCORES')));
     expect(after).toEqual(before);
     // And so do past periods.
     for (const [key, period] of periods) {
-      if (period.start) await service.rebuild(period.kind, period.start);
+      if (period.start) await rebuild.rebuild(period.kind, period.start);
       expect(await boardContent(api, key), key).toEqual(live.get(key));
     }
     await expectReconciled(api);

@@ -52,7 +52,7 @@ describe('leaderboard smoke', async () => {
 
   it('rebuilds a board equal to the live one', async () => {
     const before = await api.app.redis.command.zrange('{lb:ALL_TIME}', 0, -1, 'WITHSCORES');
-    await api.app.services.leaderboard.rebuildAll();
+    await api.app.services.leaderboardRebuild.rebuildAll();
     expect(await api.app.redis.command.zrange('{lb:ALL_TIME}', 0, -1, 'WITHSCORES')).toEqual(before);
   });
 });

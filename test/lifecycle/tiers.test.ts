@@ -3,7 +3,8 @@ import { startApp, untilSubscribed } from '../support/app';
 import { createMember, type CreatedMember } from '../support/factories';
 import { earn, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
-import { addMonths, daysLeft } from '../../src/lifecycle/tier.rules';
+import { addMonths } from '../../src/lifecycle/tier.rules';
+import { daysUntil } from '../../src/ledger/ledger.rules';
 import { TierEvaluationJob } from '../../src/jobs/tier-evaluation.job';
 
 const DAY = 86_400_000;
@@ -87,7 +88,7 @@ describe('tier lifecycle', async () => {
     expect((await tierNotes(gold)).at(-1)).toMatchObject({ body: '恭喜!您已满足保级条件,等级有效期延长1年', data: { kept: 'SPEND_90_DAYS' } });
     const silverStatus = (await status(silver)).tierStatus;
     expect(silverStatus).toMatchObject({ tier: { level: 2 }, inGrace: true, graceUntil: addMonths(addMonths(t0, 12), 3).toISOString() });
-    const days = daysLeft(api.clock.now(), new Date(silverStatus.graceUntil));
+    const days = daysUntil(api.clock.now(), new Date(silverStatus.graceUntil));
     expect((await tierNotes(silver)).at(-1)).toMatchObject({ title: '会员等级进入缓冲期', body: `还需消费¥400即可保级,当前等级有效期剩余${days}天` });
   });
 

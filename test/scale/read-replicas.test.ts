@@ -95,7 +95,7 @@ describe('read replicas (DATABASE_READ_URLS): only lag-tolerant reads go there',
     });
     expect(lagging.has('read')).toBe(true);
     // A leaderboard rebuild reads the primary (rebuildStale compares it with the primary's ledger).
-    expect(await api.app.services.leaderboard.scoresFromLedger(ALL_TIME)).toEqual(new Map([[m.id, 80]]));
+    expect(await api.app.services.leaderboardRebuild.scoresFromLedger(ALL_TIME)).toEqual(new Map([[m.id, 80]]));
 
     // The replica catches up.
     await feed('member', 'catalog_item', 'ledger_entry');

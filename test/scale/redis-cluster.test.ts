@@ -71,7 +71,7 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', async () => {
     const ours = before[0].entries.filter((e: any) => members.some((m) => m.id === e.member.id));
     expect(ours.map((e: any) => e.member.id)).toEqual([...members].reverse().map((m) => m.id));
     // A rebuild stages each board under a tagged key and RENAMEs it over the live one: the same slot.
-    expect(await a.app.services.leaderboard.rebuildAll()).toMatchObject({ WEEKLY: expect.any(Number), MONTHLY: expect.any(Number), ALL_TIME: expect.any(Number) });
+    expect(await a.app.services.leaderboardRebuild.rebuildAll()).toMatchObject({ WEEKLY: expect.any(Number), MONTHLY: expect.any(Number), ALL_TIME: expect.any(Number) });
     const after = await Promise.all(['WEEKLY', 'MONTHLY', 'ALL_TIME'].map((p) => read(b, p)));
     expect(after).toEqual(before);
     // The board, its :at and a staging key share one slot; the boards of different periods need not.

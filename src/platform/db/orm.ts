@@ -3,7 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { DefaultLogger, ReflectMetadataProvider, UniqueConstraintViolationException, type LoggerNamespace, type LogContext } from '@mikro-orm/core';
 import type { Logger } from '../logger';
 import { redactSql } from '../sql-redaction';
-import { ENTITIES } from './entities';
+import { extname, join } from 'node:path';
 import { MIGRATIONS } from '../../../migrations';
 
 export type { EntityManager };
@@ -59,6 +59,22 @@ function boundedWaits(timeouts: DatabaseTimeouts) {
   };
 }
 
+/**
+ * Every persisted class lives in a `*.entity.ts` file of its domain; the ORM finds them by that
+ * suffix, so platform/ names no domain (house rule). This file decides where: the sources under
+ * vitest (this file is `src/platform/db/orm.ts`), the compiled tree under tsc output (it is
+ * `dist/src/platform/db/orm.js`: the server, the CLIs, the chaos build and bench/ all load dist).
+ */
+const ENTITY_FILES = join(__dirname, '..', '..', '**', `*.entity${extname(__filename)}`);
+
+/**
+ * The ORM loads the entity files with this import, not its own: written here, vitest sees it and
+ * loads them through its module graph, so the ORM knows the very classes the services import
+ * (its own native `import()` cannot read `.ts` and would load second copies). Under tsc output it
+ * is Node's import of the compiled CommonJS module, from the same module cache as `require`.
+ */
+const importEntityFile = (path: string): Promise<unknown> => import(path);
+
 export interface OrmOptions {
   /** Where MikroORM's messages go (statements at debug, redacted). */
   log?: Logger;
@@ -73,7 +89,8 @@ export function ormOptions(databaseUrl: string, poolMax = 20, { log, timeouts, r
     ...(log ? { loggerFactory: () => new OrmLogger(log) } : {}),
     ...(timeouts ? { driverOptions: boundedWaits(timeouts) } : {}),
     clientUrl: databaseUrl,
-    entities: ENTITIES,
+    entities: [ENTITY_FILES],
+    dynamicImportProvider: importEntityFile,
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator],
     migrations: { migrationsList: MIGRATIONS, tableName: 'mikro_orm_migrations', transactional: true, allOrNothing: true, silent: true, snapshot: false },
@@ -86,7 +103,8 @@ export function ormOptions(databaseUrl: string, poolMax = 20, { log, timeouts, r
     // Every unit of work forks its own EntityManager (per request, per event, per job batch).
     allowGlobalContext: false,
     debug: log?.isLevelEnabled('debug') ? ['query'] : false,
-    discovery: { warnWhenNoEntities: false },
+    // Discovery by path finds nothing when ENTITY_FILES points at the wrong tree: fail at start.
+    discovery: { warnWhenNoEntities: true },
     schemaGenerator: { disableForeignKeys: false },
   });
 }
