@@ -22,6 +22,8 @@ const { allocate } = dist('src/ledger/ledger.rules.js');
 const { isAvailable, redeemFingerprint } = dist('src/catalog/catalog.rules.js');
 const { boardIncrements } = dist('src/leaderboard/leaderboard.rules.js');
 const { balanceEvent } = dist('src/ledger/ledger.topics.js');
+const { localDate } = dist('src/platform/time.js');
+const { HISTORY_LIMIT } = dist('src/recommendations/recommendation.rules.js');
 const { Redis } = projectRequire('ioredis');
 
 const key = createSecretKey(Buffer.from(config.jwt.key));
@@ -43,9 +45,11 @@ const SQL = {
   settings: `select points_per_currency_unit::text as "pointsPerCurrencyUnit", validity_days as "validityDays", reminder_days as "reminderDays",
          earn_limit_per_hour as "earnLimitPerHour", review_threshold_amount::text as "reviewThresholdAmount",
          redeem_limit_per_30min as "redeemLimitPer30Min", max_quantity_per_redemption as "maxQuantityPerRedemption",
-         referral_inviter_points as "referralInviterPoints", referral_invitee_points as "referralInviteePoints"
+         referral_inviter_points as "referralInviterPoints", referral_invitee_points as "referralInviteePoints",
+         reward_daily_cap as "rewardDailyCap", reward_monthly_cap as "rewardMonthlyCap",
+         purchase_daily_cap as "purchaseDailyCap", purchase_monthly_cap as "purchaseMonthlyCap"
   from program_settings where id = 1`,
-  lockMember: 'select id, status, balance, lifetime_earned, points_debt, total_spend from member where id = $1 for update',
+  lockMember: 'select id, status, balance, lifetime_earned, points_debt, total_spend, tier_level, segment from member where id = $1 for update',
   expireDue: `with due as (
          select id, member_id, remaining from points_lot
          where member_id in (select jsonb_array_elements_text($1::jsonb)::uuid) and remaining > 0 and expires_at <= $2
@@ -56,7 +60,7 @@ const SQL = {
   previous: 'select "r0".* from "redemption" as "r0" where "r0"."member_id" = $1 and "r0"."idempotency_key" = $2 limit 1',
   item: 'select "c0".* from "catalog_item" as "c0" where "c0"."id" = $1 limit 1',
   usage: `select coalesce(sum(quantity) filter (where item_id = $1 and status <> 'CANCELLED'), 0)::int as used,
-                count(*) filter (where created_at > $2)::int as recent
+                count(*) filter (where created_at > $2 and status <> 'CANCELLED')::int as recent
          from redemption where member_id = $3`,
   debitLots: `select id, remaining from points_lot
            where member_id = $1 and remaining > 0 and (expires_at is null or expires_at > $2)
@@ -68,17 +72,27 @@ const SQL = {
          from jsonb_to_recordset($1::jsonb) as a(lot_id bigint, amount int) where p.id = a.lot_id`,
   allocations: `insert into lot_allocation (entry_id, lot_id, amount) select $1, a.lot_id, a.amount from jsonb_to_recordset($2::jsonb) as a(lot_id bigint, amount int)`,
   saveMember: 'update member set balance = $1, lifetime_earned = $2, points_debt = $3, total_spend = $4, updated_at = $5 where id = $6',
-  insertRedemption: `insert into "redemption" ("id", "member_id", "item_id", "quantity", "points_spent", "cash_due", "status", "entry_id", "refund_entry_id", "idempotency_key", "request_hash", "shipping_address", "tracking_number", "vip_days", "cancel_reason", "created_at", "shipped_at", "cancelled_at") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+  insertRedemption: `insert into "redemption" ("id", "member_id", "item_id", "quantity", "points_spent", "cash_due", "status", "entry_id", "refund_entry_id", "idempotency_key", "request_hash", "shipping_address", "tracking_number", "vip_days", "cancel_reason", "created_at", "shipped_at", "cancelled_at", "payment_due_by", "payment_reference", "paid_at") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
   touchMember: 'update member set last_active_at = $1 where id = $2',
   notification: `insert into notification (id, member_id, kind, title, body, data, created_at)
        select gen_random_uuid(), n.member_id, n.kind, n.title, n.body, n.data, $1 from jsonb_to_recordset($2::jsonb) as n(member_id uuid, kind text, title text, body text, data jsonb)`,
+  // The recommendations' hook (RedemptionHooks.recorded, recommendation.service.ts recordRedemption).
+  recItemDaily: `insert into rec_item_daily (item_id, day, redemptions) values ($1, $2, 1)
+       on conflict (day, item_id) do update set redemptions = rec_item_daily.redemptions + 1`,
+  recMemberItem: 'insert into rec_member_item (member_id, item_id, first_at) values ($1, $2, $3) on conflict do nothing returning item_id',
+  recRedeemers: 'insert into rec_item_redeemers (item_id, members) values ($1, 1) on conflict (item_id) do update set members = rec_item_redeemers.members + 1',
+  recCoRedemption: `with others as (
+         select item_id from rec_member_item where member_id = $1 and item_id <> $2 order by first_at desc, item_id limit $3)
+       insert into rec_co_redemption (item_id, other_item_id, members)
+       select a, b, 1 from (select $4::uuid as a, item_id as b from others union all select item_id, $5::uuid from others) p order by a, b
+       on conflict (item_id, other_item_id) do update set members = rec_co_redemption.members + 1`,
   takeStock: 'update catalog_item set stock = stock - $1, updated_at = $2 where id = $3 and stock >= $4 returning stock',
   memberRecord: `
   select m.id, m.external_id as "externalId", m.nickname, m.mobile, m.status, m.total_spend as "totalSpend",
          greatest(0, m.balance - coalesce((select sum(l.remaining) from points_lot l
            where l.member_id = m.id and l.remaining > 0 and l.expires_at <= $1), 0))::int as balance,
          m.lifetime_earned as "lifetimeEarned", m.invite_code as "inviteCode", m.language,
-         m.joined_at as "joinedAt", m.last_active_at as "lastActiveAt"
+         m.joined_at as "joinedAt", m.last_active_at as "lastActiveAt", m.tier_level as "tierLevel", m.tier_spend_base as "tierSpendBase", m.segment
   from member m where m.id in (select jsonb_array_elements_text($2::jsonb)::uuid)`,
 };
 
@@ -223,13 +237,19 @@ async function redeem(principal, input) {
     });
     const cashDue = item.cash_price == null ? null : (Number(item.cash_price) * quantity).toFixed(2);
     await w.q(SQL.insertRedemption, [
-      redemptionId, memberId, item.id, quantity, cost, cashDue, 'COMPLETED', entry.id, null, idKey, fingerprint, null, null, null, null, w.now, null, null,
+      redemptionId, memberId, item.id, quantity, cost, cashDue, 'COMPLETED', entry.id, null, idKey, fingerprint, null, null, null, null, w.now, null, null, null, null, null,
     ]);
     await w.q(SQL.touchMember, [w.now, memberId]);
     await w.q(SQL.notification, [w.now, JSON.stringify([{
       member_id: memberId, kind: 'REDEMPTION', title: '兑换成功', body: `您已使用${cost}积分兑换「${item.name}」×${quantity}。`,
       data: { redemptionId, itemId: item.id, quantity, points: cost },
     }])]);
+    await w.q(SQL.recItemDaily, [item.id, localDate(w.now, config.timeZone)]);
+    const first = await w.q(SQL.recMemberItem, [memberId, item.id, w.now]);
+    if (first.length) {
+      await w.q(SQL.recRedeemers, [item.id]);
+      await w.q(SQL.recCoRedemption, [memberId, item.id, HISTORY_LIMIT * 2, item.id, item.id]);
+    }
     const [stock] = await w.q(SQL.takeStock, [quantity, w.now, item.id, quantity]);
     if (!stock) throw new Refusal('OUT_OF_STOCK', 'Not enough stock (0 left)', { itemId, stock: 0 });
     return { id: redemptionId, status: 'COMPLETED' };
