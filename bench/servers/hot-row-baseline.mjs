@@ -65,6 +65,10 @@ const server = http.createServer((req, res) => {
   });
 });
 
+// Every pooled connection opened before the server says it is ready: on a PostgreSQL shared with
+// other benches, a connection opened mid-run can meet "too many clients" (seen on 2026-11-30).
+await Promise.all(Array.from({ length: config.databasePoolMax }, () => pool.connect())).then((clients) => clients.forEach((c) => c.release()));
+
 server.keepAliveTimeout = 5_000;
 server.listen(0, '127.0.0.1', () => {
   serveUntilStopped(`http://127.0.0.1:${server.address().port}`, async () => {
