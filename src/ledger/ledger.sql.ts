@@ -60,3 +60,17 @@ export const CREDIT_SQL = `with entry as (
   lot as (insert into points_lot (member_id, entry_id, amount, remaining, expires_at) select member_id, id, delta, delta, expires_at from entry returning id),
   saved as (update member set balance = ?, lifetime_earned = ?, points_debt = ?, total_spend = ?, updated_at = ? where id = ?)
   select entry.*, lot.id as lot_id from entry, lot`;
+
+/**
+ * What earn reads under the member's lock, in ONE statement instead of three (issue 14): the
+ * purchase already posted for this (partner, order), if any (its columns null otherwise); this
+ * partner's purchases of the member in the last hour that earned or wait for review (the hourly
+ * limit, issue 13); and whether the member has no purchase yet (first-order rules).
+ * Binds: memberId, partnerId, since, memberId, partnerId, orderId.
+ */
+export const EARN_READ_SQL = `select p.*,
+       (select count(*)::int from purchase q join ledger_entry e on e.id = q.entry_id
+        where q.member_id = ? and q.partner_id = ? and q.created_at > ? and e.status <> 'REJECTED') as recent,
+       not exists (select 1 from purchase f where f.member_id = ?) as first_order
+  from (select 1) as one
+  left join purchase p on p.partner_id = ? and p.order_id = ?`;
