@@ -6,7 +6,7 @@ import { guardMemberOwnedFields } from './auth/member-access';
 import { BigIntScalar, scalarsMap } from './platform/graphql/scalars';
 import { MemberResolver } from './members/member.resolver';
 import { LedgerEntryResolver, LedgerResolver, MemberLedgerResolver } from './ledger/ledger.resolver';
-import { CatalogResolver, MemberCatalogResolver, RedemptionResolver } from './catalog/catalog.resolver';
+import { CatalogResolver, MemberCatalogResolver, RedeemPayloadResolver, RedemptionResolver } from './catalog/catalog.resolver';
 import { NotificationResolver } from './notifications/notification.resolver';
 import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
 import { ProgramResolver } from './program/program.resolver';
@@ -25,6 +25,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   LedgerEntryResolver,
   CatalogResolver,
   RedemptionResolver,
+  RedeemPayloadResolver,
   MemberCatalogResolver,
   NotificationResolver,
   LeaderboardResolver,

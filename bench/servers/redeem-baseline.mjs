@@ -2,7 +2,7 @@
 // node:http + pg.Pool + ioredis, the same JWT checks as the app (a member token), and the same
 // SQL statements, in the same order and in the same transactions, as
 // src/catalog/redemption.service.ts `redeem` (through ledger.service.ts inTransaction and
-// ledger.writer.ts lockMember/debit) plus the resolver's payload read, then the same after-commit
+// ledger.writer.ts lockMember/debit; the SQL modules' statements are imported from dist/), then the same after-commit
 // Redis work (balance event PUBLISH; a REDEMPTION scores on no board; coalesced LEDGER_MOVED).
 // Only the VIRTUAL path the bench drives is implemented (no coupons, VIP, shipping address);
 // the suite checks on every run that both servers send the same statements (lib/sql-trace.mjs).
@@ -18,10 +18,18 @@ installSqlTrace();
 
 const config = dist('src/platform/config.js').loadConfig(process.env);
 if (config.jwt.algorithm !== 'HS256') throw new Error('the baseline only does HS256');
-const { allocate } = dist('src/ledger/ledger.rules.js');
 const { isAvailable, redeemFingerprint } = dist('src/catalog/catalog.rules.js');
 const { boardIncrements } = dist('src/leaderboard/leaderboard.rules.js');
 const { balanceEvent } = dist('src/ledger/ledger.topics.js');
+const { localDate } = dist('src/platform/time.js');
+const { HISTORY_LIMIT } = dist('src/recommendations/recommendation.rules.js');
+const { DEBIT_SQL } = dist('src/ledger/ledger.sql.js');
+const { REDEEM_READ_SQL, INSERT_REDEMPTION_SQL } = dist('src/catalog/redemption.sql.js');
+/** `?` → `$1`, `$2` … (the app's statements inline their values; a pg server binds them). */
+function numbered(sql) {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
 const { Redis } = projectRequire('ioredis');
 
 const key = createSecretKey(Buffer.from(config.jwt.key));
@@ -43,9 +51,13 @@ const SQL = {
   settings: `select points_per_currency_unit::text as "pointsPerCurrencyUnit", validity_days as "validityDays", reminder_days as "reminderDays",
          earn_limit_per_hour as "earnLimitPerHour", review_threshold_amount::text as "reviewThresholdAmount",
          redeem_limit_per_30min as "redeemLimitPer30Min", max_quantity_per_redemption as "maxQuantityPerRedemption",
-         referral_inviter_points as "referralInviterPoints", referral_invitee_points as "referralInviteePoints"
+         referral_inviter_points as "referralInviterPoints", referral_invitee_points as "referralInviteePoints",
+         reward_daily_cap as "rewardDailyCap", reward_monthly_cap as "rewardMonthlyCap",
+         purchase_daily_cap as "purchaseDailyCap", purchase_monthly_cap as "purchaseMonthlyCap"
   from program_settings where id = 1`,
-  lockMember: 'select id, status, balance, lifetime_earned, points_debt, total_spend from member where id = $1 for update',
+  lockMember: `select id, status, balance, lifetime_earned, points_debt, total_spend, tier_level, segment,
+              exists (select 1 from points_lot l where l.member_id = member.id and l.remaining > 0 and l.expires_at <= $1) as has_due
+       from member where id = $2 for update`,
   expireDue: `with due as (
          select id, member_id, remaining from points_lot
          where member_id in (select jsonb_array_elements_text($1::jsonb)::uuid) and remaining > 0 and expires_at <= $2
@@ -53,33 +65,29 @@ const SQL = {
        )
        update points_lot p set remaining = 0, expired_at = $3 from due where p.id = due.id
        returning due.id, due.member_id, due.remaining`,
-  previous: 'select "r0".* from "redemption" as "r0" where "r0"."member_id" = $1 and "r0"."idempotency_key" = $2 limit 1',
-  item: 'select "c0".* from "catalog_item" as "c0" where "c0"."id" = $1 limit 1',
-  usage: `select coalesce(sum(quantity) filter (where item_id = $1 and status <> 'CANCELLED'), 0)::int as used,
-                count(*) filter (where created_at > $2)::int as recent
-         from redemption where member_id = $3`,
-  debitLots: `select id, remaining from points_lot
-           where member_id = $1 and remaining > 0 and (expires_at is null or expires_at > $2)
-           order by coalesce(id = $3, false) desc, expires_at asc nulls last, id asc
-           for update`,
-  insertEntry: `insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, expires_at, created_at, posted_at, idempotency_key)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning *`,
-  takeFromLots: `update points_lot p set remaining = p.remaining - a.amount
-         from jsonb_to_recordset($1::jsonb) as a(lot_id bigint, amount int) where p.id = a.lot_id`,
-  allocations: `insert into lot_allocation (entry_id, lot_id, amount) select $1, a.lot_id, a.amount from jsonb_to_recordset($2::jsonb) as a(lot_id bigint, amount int)`,
-  saveMember: 'update member set balance = $1, lifetime_earned = $2, points_debt = $3, total_spend = $4, updated_at = $5 where id = $6',
-  insertRedemption: `insert into "redemption" ("id", "member_id", "item_id", "quantity", "points_spent", "cash_due", "status", "entry_id", "refund_entry_id", "idempotency_key", "request_hash", "shipping_address", "tracking_number", "vip_days", "cancel_reason", "created_at", "shipped_at", "cancelled_at") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-  touchMember: 'update member set last_active_at = $1 where id = $2',
+  // The app's own statements, from dist/ (their `?` numbered as pg binds).
+  read: numbered(REDEEM_READ_SQL),
+  previous: 'select "r0".* from "redemption" as "r0" where "r0"."id" = $1 limit 1',
+  debit: numbered(DEBIT_SQL),
+  insertRedemption: numbered(INSERT_REDEMPTION_SQL),
   notification: `insert into notification (id, member_id, kind, title, body, data, created_at)
        select gen_random_uuid(), n.member_id, n.kind, n.title, n.body, n.data, $1 from jsonb_to_recordset($2::jsonb) as n(member_id uuid, kind text, title text, body text, data jsonb)`,
+  // The recommendations' hook (RedemptionHooks.recorded, recommendation.service.ts recordRedemption).
+  recRedemption: `with daily as (
+         insert into rec_item_daily (item_id, day, redemptions) values ($1, $2, 1)
+         on conflict (day, item_id) do update set redemptions = rec_item_daily.redemptions + 1),
+       first as (
+         insert into rec_member_item (member_id, item_id, first_at) values ($3, $4, $5) on conflict do nothing returning item_id),
+       redeemers as (
+         insert into rec_item_redeemers (item_id, members) select item_id, 1 from first
+         on conflict (item_id) do update set members = rec_item_redeemers.members + 1),
+       others as (
+         select item_id from rec_member_item where member_id = $6 and item_id <> $7 and exists (select 1 from first)
+         order by first_at desc, item_id limit $8)
+       insert into rec_co_redemption (item_id, other_item_id, members)
+       select a, b, 1 from (select $9::uuid as a, item_id as b from others union all select item_id, $10::uuid from others) p order by a, b
+       on conflict (item_id, other_item_id) do update set members = rec_co_redemption.members + 1`,
   takeStock: 'update catalog_item set stock = stock - $1, updated_at = $2 where id = $3 and stock >= $4 returning stock',
-  memberRecord: `
-  select m.id, m.external_id as "externalId", m.nickname, m.mobile, m.status, m.total_spend as "totalSpend",
-         greatest(0, m.balance - coalesce((select sum(l.remaining) from points_lot l
-           where l.member_id = m.id and l.remaining > 0 and l.expires_at <= $1), 0))::int as balance,
-         m.lifetime_earned as "lifetimeEarned", m.invite_code as "inviteCode", m.language,
-         m.joined_at as "joinedAt", m.last_active_at as "lastActiveAt"
-  from member m where m.id in (select jsonb_array_elements_text($2::jsonb)::uuid)`,
 };
 
 class Refusal extends Error {
@@ -137,30 +145,24 @@ async function inTransaction(work) {
 }
 
 async function lockMember(w, memberId) {
-  const [row] = await w.q(SQL.lockMember, [memberId]);
+  const [row] = await w.q(SQL.lockMember, [w.now, memberId]);
   if (!row) throw new Refusal('NOT_FOUND', `Member ${memberId} not found`, { id: memberId });
-  const lots = await w.q(SQL.expireDue, [JSON.stringify([row.id]), w.now, w.now]);
-  if (lots.length) throw new Error('the baseline does not expire lots (the bench seeds none due)');
+  if (row.has_due) throw new Error('the baseline does not expire lots (the bench seeds none due)');
   return { id: row.id, status: row.status, balance: row.balance, lifetimeEarned: row.lifetime_earned, pointsDebt: row.points_debt, totalSpend: row.total_spend };
 }
 
+/** LedgerWriter.debit: one statement (DEBIT_SQL). */
 async function debit(w, member, f) {
-  const lots = await w.q(SQL.debitLots, [member.id, w.now, null]);
-  const plan = allocate(lots, f.points);
-  if (plan.covered < f.points) {
+  const [row] = await w.q(SQL.debit, [
+    member.id, w.now, null, f.points, f.points, f.points, member.id, f.type, member.balance, f.reference, f.source, f.description, w.now, w.now, null,
+    f.points, false, member.lifetimeEarned, member.pointsDebt, member.totalSpend, w.now,
+  ]);
+  if (row.entry_id == null) {
     throw new Refusal('INSUFFICIENT_POINTS', `Not enough points: ${f.points} needed, ${member.balance} available`, { needed: f.points, available: member.balance });
   }
-  member.balance -= plan.covered;
-  const [entry] = await w.q(SQL.insertEntry, [
-    member.id, f.type, 'POSTED', -plan.covered, member.balance, f.reference, f.source, f.description, null, w.now, w.now, null,
-  ]);
+  const { entry_id: _, covered, ...entry } = row;
+  member.balance -= covered;
   w.posted.push(entry);
-  if (plan.allocations.length) {
-    const allocations = JSON.stringify(plan.allocations.map((a) => ({ lot_id: a.lotId, amount: a.amount })));
-    await w.q(SQL.takeFromLots, [allocations]);
-    await w.q(SQL.allocations, [entry.id, allocations]);
-  }
-  await w.q(SQL.saveMember, [member.balance, member.lifetimeEarned, member.pointsDebt, member.totalSpend, w.now, member.id]);
   return entry;
 }
 
@@ -196,19 +198,19 @@ async function redeem(principal, input) {
 
   const result = await inTransaction(async (w) => {
     const member = await lockMember(w, memberId);
-    const [previous] = await w.q(SQL.previous, [memberId, idKey]);
-    if (previous) {
-      if (previous.request_hash !== fingerprint) throw new Refusal('CONFLICT', 'This idempotencyKey was already used for another redemption', { idempotencyKey: idKey });
-      return { id: previous.id, status: previous.status };
+    const [row] = await w.q(SQL.read, [itemId, itemId, new Date(w.now.getTime() - 30 * 60_000), memberId, memberId, idKey]);
+    if (row.previous_id) {
+      if (row.previous_hash !== fingerprint) throw new Refusal('CONFLICT', 'This idempotencyKey was already used for another redemption', { idempotencyKey: idKey });
+      const [previous] = await w.q(SQL.previous, [row.previous_id]);
+      return { result: { id: previous.id, status: previous.status }, remainingPoints: member.balance };
     }
     if (member.status === 'FROZEN') throw new Refusal('MEMBER_FROZEN', 'This member is frozen', { memberId });
-    const [row] = await w.q(SQL.item, [itemId]);
-    if (!row) throw new Refusal('NOT_FOUND', `Catalog item ${itemId} not found`, { id: itemId });
+    if (!row.id) throw new Refusal('NOT_FOUND', `Catalog item ${itemId} not found`, { id: itemId });
     const item = { ...row, availableFrom: row.available_from, availableUntil: row.available_until };
     if (!isAvailable(item, w.now)) throw new Refusal('ITEM_UNAVAILABLE', 'This item cannot be redeemed now', { itemId });
     if (item.type !== 'VIRTUAL') throw new Error('the baseline only redeems VIRTUAL items');
     if (quantity > settings.maxQuantityPerRedemption) throw new Refusal('LIMIT_EXCEEDED', `At most ${settings.maxQuantityPerRedemption} units per redemption`, { limit: settings.maxQuantityPerRedemption });
-    const [{ used, recent }] = await w.q(SQL.usage, [item.id, new Date(w.now.getTime() - 30 * 60_000), memberId]);
+    const { used, recent } = row;
     if (item.per_member_limit != null && used + quantity > item.per_member_limit) {
       throw new Refusal('LIMIT_EXCEEDED', `At most ${item.per_member_limit} per member (${used} already redeemed)`, { limit: item.per_member_limit });
     }
@@ -222,21 +224,18 @@ async function redeem(principal, input) {
       type: 'REDEMPTION', points: cost, reference: redemptionId, source: `member:${memberId}`, description: `兑换 ${item.name} ×${quantity}`,
     });
     const cashDue = item.cash_price == null ? null : (Number(item.cash_price) * quantity).toFixed(2);
-    await w.q(SQL.insertRedemption, [
-      redemptionId, memberId, item.id, quantity, cost, cashDue, 'COMPLETED', entry.id, null, idKey, fingerprint, null, null, null, null, w.now, null, null,
-    ]);
-    await w.q(SQL.touchMember, [w.now, memberId]);
+    await w.q(SQL.insertRedemption, [w.now, memberId, redemptionId, memberId, item.id, quantity, cost, cashDue, 'COMPLETED', null, entry.id, idKey, fingerprint, null, null, w.now]);
     await w.q(SQL.notification, [w.now, JSON.stringify([{
       member_id: memberId, kind: 'REDEMPTION', title: '兑换成功', body: `您已使用${cost}积分兑换「${item.name}」×${quantity}。`,
       data: { redemptionId, itemId: item.id, quantity, points: cost },
     }])]);
+    await w.q(SQL.recRedemption, [item.id, localDate(w.now, config.timeZone), memberId, item.id, w.now, memberId, item.id, HISTORY_LIMIT * 2, item.id, item.id]);
     const [stock] = await w.q(SQL.takeStock, [quantity, w.now, item.id, quantity]);
     if (!stock) throw new Refusal('OUT_OF_STOCK', 'Not enough stock (0 left)', { itemId, stock: 0 });
-    return { id: redemptionId, status: 'COMPLETED' };
+    return { result: { id: redemptionId, status: 'COMPLETED' }, remainingPoints: member.balance };
   });
-  // The payload's member, read after commit as the resolver does (currentMember).
-  const { rows } = await pool.query(SQL.memberRecord, [new Date(), JSON.stringify([memberId])]);
-  return { data: { redeem: { remainingPoints: rows[0].balance, redemption: result } } };
+  // remainingPoints is the balance the transaction left (the app reads the member only when the payload's member is asked for).
+  return { data: { redeem: { remainingPoints: result.remainingPoints, redemption: result.result } } };
 }
 
 const server = http.createServer((req, res) => {

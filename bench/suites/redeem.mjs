@@ -6,15 +6,22 @@
 //   spread-half — the same at half the connections (the p99 aim is "at half load");
 //   hot         — 50 connections, 10,000 members, all on ONE item (a flash sale): every request
 //                 updates that item's stock row, so throughput ≈ 1 ÷ the time its lock is held.
+// A third target, `hot-row` (servers/hot-row-baseline.mjs), is the physical limit: one
+// autocommitted `UPDATE … SET stock = stock - 1 WHERE id = $1 AND stock > 0` on one row per
+// request, the least a redemption could cost this machine's PostgreSQL; the app is reported
+// against it as well as against the same-statement baseline, same run.
 // Each server has its own database, migrated and seeded identically; the reconciliation SQL must
 // find nothing on either, before and after, and stock + redemptions + ledger must agree after.
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dist, projectRequire } from '../lib/dist.mjs';
+import { dist, projectRequire, ROOT } from '../lib/dist.mjs';
 import { dropDatabase, freshDatabase, withClient } from '../lib/db.mjs';
 import { clearPrefix } from '../lib/redis.mjs';
 import { startServer } from '../lib/servers.mjs';
 import { alternate, measure, summarize } from '../lib/load.mjs';
+import { printProfileDiff } from '../lib/profile.mjs';
 import { compareTraces } from '../lib/sql-trace.mjs';
 import { inviteCode } from '../lib/seed.mjs';
 
@@ -25,7 +32,9 @@ const SCENARIOS = [
   { name: 'spread-half', connections: (o) => Math.max(1, Math.floor(o.connections / 2)) },
   { name: 'hot', connections: (o) => o.connections },
 ];
-export const budgetSeconds = (o) => 60 + SCENARIOS.length * 2 * o.rounds * (o.warmup + o.duration + 2);
+const TARGETS = 3; // graphql, baseline (same statements), hot-row (one UPDATE)
+export const budgetSeconds = (o) => 60 + SCENARIOS.length * TARGETS * o.rounds * (o.warmup + o.duration + 2) + (o.cpuProfile ? 30 : 0);
+const HOT_ROW_STOCK = 1_000_000_000;
 
 const DATABASES = { graphql: 'loyalty_bench_redeem', baseline: 'loyalty_bench_redeem_baseline' };
 const REDIS_PREFIX = 'bench:redeem:';
@@ -279,15 +288,24 @@ export async function run(ctx) {
     body: JSON.stringify({ query: REDEEM, variables: { input: { itemId, idempotencyKey } } }),
   });
 
+  // The hot-row baseline's one row, in the baseline's database, outside every table the checks read.
+  await withClient(urls.baseline, (c) => c.query(`create table bench_hot_row (id int primary key, stock bigint not null); insert into bench_hot_row values (1, ${HOT_ROW_STOCK})`));
+
   const here = (file) => fileURLToPath(new URL(file, import.meta.url));
-  const [graphql, baseline] = await Promise.all([
+  const [graphql, baseline, hotRow] = await Promise.all([
     startServer(ctx, 'graphql', here('../servers/app.mjs'), envs.graphql),
     startServer(ctx, 'baseline', here('../servers/redeem-baseline.mjs'), envs.baseline),
+    startServer(ctx, 'hot-row', here('../servers/hot-row-baseline.mjs'), { ...envs.baseline, BENCH_SQL_TRACE: '0' }),
   ]);
-  log(`  graphql at ${graphql.url} (pid ${graphql.pid}), baseline at ${baseline.url} (pid ${baseline.pid})`);
-  const targets = [graphql, baseline];
+  log(`  graphql at ${graphql.url} (pid ${graphql.pid}), baseline at ${baseline.url} (pid ${baseline.pid}), hot-row at ${hotRow.url} (pid ${hotRow.pid})`);
+  const targets = [graphql, baseline, hotRow];
   if (!(await boardsRebuilt(config.redisUrl, PREFIXES.graphql))) log('  (the app had not rebuilt its leaderboards after 10 s; checking anyway)');
-  const statements = await checkAnswers(targets, { check, checkItems, redeemRequest, admin }, log);
+  const statements = await checkAnswers([graphql, baseline], { check, checkItems, redeemRequest, admin }, log);
+  {
+    const { status, body } = await post(hotRow, redeemRequest(check[0], checkItems.normal.id, 'check-hot-row'));
+    if (status !== 200 || body?.data?.redeem?.redemption?.status !== 'COMPLETED') throw new Error(`hot-row: answered HTTP ${status} ${JSON.stringify(body)}`);
+    log('  hot-row: one UPDATE answered');
+  }
   log(`  set-up and checks took ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
 
   const badSamples = [];
@@ -312,6 +330,13 @@ export async function run(ctx) {
     return redeemRequest(load[n % load.length], itemOf(n), `bench-${runTag}-${n}`);
   };
 
+  // --cpu-prof: one profile per measured run of graphql and baseline (node:inspector in the
+  // server, around the run, as the partner suite does), compared per redemption at the end.
+  const profileDir = join(ROOT, 'bench', 'results', 'profiles');
+  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+  const profiles = { graphql: [], baseline: [] };
+  if (options.cpuProfile) mkdirSync(profileDir, { recursive: true });
+
   const results = [];
   for (const scenario of SCENARIOS) {
     const connections = scenario.connections(options);
@@ -320,9 +345,14 @@ export async function run(ctx) {
     const scenarioResults = await alternate(
       targets,
       options.rounds,
-      (target) => {
+      async (target) => {
         const round = Math.floor(calls++ / targets.length);
-        return measure({ target, request: requestsFor(itemFor[scenario.name](round)), verifyBody, connections, warmupSeconds: options.warmup, durationSeconds: options.duration });
+        const profiled = options.cpuProfile && profiles[target.name];
+        const file = profiled ? join(profileDir, `redeem-${stamp}-${target.name}-${scenario.name}-${round + 1}.cpuprofile`) : null;
+        const aroundMeasured = profiled ? { before: () => target.profile(true), after: () => target.profile(false, file) } : null;
+        const result = await measure({ target, request: requestsFor(itemFor[scenario.name](round)), verifyBody, connections, warmupSeconds: options.warmup, durationSeconds: options.duration, aroundMeasured });
+        if (profiled) profiles[target.name].push({ file, requests: result.requests });
+        return result;
       },
       (line) => log(`  ${line.trim()}`),
     );
@@ -340,6 +370,7 @@ export async function run(ctx) {
     log(`  after the run, ${name}: reconciliation ${after[name].discrepancies === 0 ? 'clean' : `${after[name].discrepancies} discrepancies`}; ${s.redemptions} redemptions = ${s.redemption_entries} REDEMPTION entries (${s.matched_entries} matching) = ${s.notifications} notifications; stock + redeemed = seeded on every item: ${s.stock_mismatches === 0 && s.negative_stock === 0 ? 'yes' : 'NO'}; ${s.hot_units} units of the hot items; lowest balance ${s.min_balance}`);
   }
   if (badSamples.length) log(`  bad bodies seen (first ${badSamples.length}):\n    ${badSamples.join('\n    ')}`);
+  if (options.cpuProfile) printProfileDiff({ name: 'graphql', runs: profiles.graphql }, { name: 'baseline', runs: profiles.baseline }, log, 25);
 
   const summary = {};
   const ratios = {};
@@ -349,12 +380,18 @@ export async function run(ctx) {
     const s = summarize(results.filter((r) => r.scenario === scenario));
     summary[`${scenario}/graphql`] = s.graphql;
     summary[`${scenario}/baseline`] = s.baseline;
-    ratios[scenario] = {
-      reqPerSec: s.graphql.reqPerSec / s.baseline.reqPerSec,
-      p50: s.graphql.latencyMs.p50 / s.baseline.latencyMs.p50,
-      p99: s.graphql.latencyMs.p99 / s.baseline.latencyMs.p99,
-      serverCpuPerRequest: s.graphql.serverCpuMicrosPerRequest / s.baseline.serverCpuMicrosPerRequest,
-    };
+    summary[`${scenario}/hot-row`] = s['hot-row'];
+    const against = (base) => ({
+      reqPerSec: s.graphql.reqPerSec / base.reqPerSec,
+      p50: s.graphql.latencyMs.p50 / base.latencyMs.p50,
+      p99: s.graphql.latencyMs.p99 / base.latencyMs.p99,
+      serverCpuPerRequest: s.graphql.serverCpuMicrosPerRequest / base.serverCpuMicrosPerRequest,
+    });
+    ratios[scenario] = against(s.baseline);
+    ratios[`${scenario} (baseline = one hot-row UPDATE)`] = against(s['hot-row']);
+    notes.push(`${scenario}: against the physical limit: graphql ${s.graphql.reqPerSec.toFixed(0)} redemptions/s (p99 ${s.graphql.latencyMs.p99.toFixed(0)} ms), ` +
+      `same-statement baseline ${s.baseline.reqPerSec.toFixed(0)}/s (p99 ${s.baseline.latencyMs.p99.toFixed(0)} ms, ratio ${(s.graphql.reqPerSec / s.baseline.reqPerSec).toFixed(2)}), ` +
+      `one hot-row UPDATE ${s['hot-row'].reqPerSec.toFixed(0)}/s (p99 ${s['hot-row'].latencyMs.p99.toFixed(0)} ms, ratio ${(s.graphql.reqPerSec / s['hot-row'].reqPerSec).toFixed(3)})`);
     const share = ratios[scenario].reqPerSec;
     const p99 = s.graphql.latencyMs.p99;
     const aim = scenario === 'spread-half' ? `graphql p99 < 50 ms at half load (and ≥ ${aims[scenario]} × baseline)` : `graphql ≥ ${aims[scenario]} × the baseline's req/s`;

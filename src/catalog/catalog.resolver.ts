@@ -87,14 +87,24 @@ export class CatalogResolver {
   }
 }
 
+/** RedeemPayload.member: read after commit, and only when selected. */
+@Resolver(() => RedeemPayload)
+export class RedeemPayloadResolver {
+  @FieldResolver(() => MemberType)
+  member(@Root() payload: RedeemPayload, @Ctx() ctx: Context): Promise<MemberType> {
+    return currentMember(ctx, payload.memberId);
+  }
+}
+
 @Resolver(() => RedemptionType)
 export class RedemptionResolver {
   @Authorized(Role.MEMBER)
   @Mutation(() => RedeemPayload)
   async redeem(@Arg('input', () => RedeemInput) input: RedeemInput, @Ctx() ctx: Context): Promise<RedeemPayload> {
     const result = await ctx.services.redemptions.redeem(ctx.em, requireMemberId(ctx.principal), input);
-    const member = await currentMember(ctx, result.memberId);
-    return { redemption: toRedemptionType(result.redemption), member, remainingPoints: member.balance };
+    // remainingPoints is the balance the transaction left (its due lots expired first, so it is
+    // the spendable balance); the member is read only when the client asks for it (issue 14).
+    return Object.assign(new RedeemPayload(), { redemption: toRedemptionType(result.redemption), memberId: result.memberId, remainingPoints: result.remainingPoints });
   }
 
   @Authorized(Role.ADMIN, Role.MEMBER)

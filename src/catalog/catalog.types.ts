@@ -109,8 +109,10 @@ export class RedeemInput {
 @ObjectType('RedeemPayload')
 export class RedeemPayload {
   @Field(() => RedemptionType) redemption!: RedemptionType;
-  @Field(() => MemberType) member!: MemberType;
+  @Field(() => MemberType) member?: MemberType;
   @Field(() => Int) remainingPoints!: number;
+  /** Not in the schema: whose member RedeemPayloadResolver.member reads. */
+  memberId!: string;
 }
 
 @ObjectType('QuickRedeemOption')

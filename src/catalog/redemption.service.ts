@@ -36,9 +36,12 @@ import { isAvailable, newCouponCode, QUICK_MAX_SHARE, QUICK_MIN_SHARE, QUICK_TAR
 import { transact } from '../platform/db/unit-of-work';
 import { Hook } from '../platform/hooks';
 import { DAY_MS } from '../platform/time';
-import { touchLastActive } from '../members';
+import { INSERT_REDEMPTION_SQL, REDEEM_READ_SQL, type RedeemReadRow } from './redemption.sql';
 
 const KEY_MAX = 128;
+
+/** What redeeming (and fulfilling) needs of an item: a CatalogItem, or a row of REDEEM_READ_SQL. */
+type RedeemedItem = Pick<CatalogItem, 'id' | 'name' | 'type' | 'pointsPrice' | 'cashPrice' | 'stock' | 'perMemberLimit' | 'availableFrom' | 'availableUntil' | 'active' | 'config'>;
 /** Quick options warn about points expiring within this many days. */
 const QUICK_WARNING_DAYS = 7;
 
@@ -153,14 +156,37 @@ export class RedemptionService {
     return transact(em, async (uow): Promise<RedeemResult> => {
       const w = this.deps.writers.of(uow);
       const member = await w.lockMember(memberId);
-      const previous = await w.tx.findOne(Redemption, { memberId, idempotencyKey: key });
-      if (previous) {
-        if (previous.requestHash !== fingerprint) throw new ConflictError('This idempotencyKey was already used for another redemption', { idempotencyKey: key });
+      // One read for the key, the item and the member's counts (REDEEM_READ_SQL); the checks below
+      // keep their order, so every refusal is the one it always was.
+      const [read] = await w.tx.execute<RedeemReadRow[]>(REDEEM_READ_SQL, [
+        input.itemId,
+        input.itemId,
+        new Date(w.now.getTime() - 30 * 60_000),
+        memberId,
+        memberId,
+        key,
+      ]);
+      if (read.previous_id) {
+        if (read.previous_hash !== fingerprint) throw new ConflictError('This idempotencyKey was already used for another redemption', { idempotencyKey: key });
+        const previous = await w.tx.findOneOrFail(Redemption, { id: read.previous_id });
         return { redemption: previous, memberId, remainingPoints: member.balance, duplicate: true };
       }
       if (member.status === MemberStatus.FROZEN) throw new MemberFrozenError(memberId);
-      const item = await w.tx.findOne(CatalogItem, { id: input.itemId });
-      if (!item) throw new ItemNotFoundError(input.itemId);
+      if (!read.id) throw new ItemNotFoundError(input.itemId);
+      const item: RedeemedItem = {
+        id: read.id,
+        name: read.name,
+        type: read.type,
+        pointsPrice: read.points_price,
+        cashPrice: read.cash_price,
+        stock: read.stock,
+        perMemberLimit: read.per_member_limit,
+        // Raw rows may carry timestamptz as text: compared with a Date as is, the window would be wrong.
+        availableFrom: read.available_from == null ? null : new Date(read.available_from),
+        availableUntil: read.available_until == null ? null : new Date(read.available_until),
+        active: read.active,
+        config: read.config,
+      };
       seen.itemType = item.type;
       if (!isAvailable(item, w.now)) throw new ItemUnavailableError(item.id);
       if (quantity > settings.maxQuantityPerRedemption) {
@@ -169,12 +195,7 @@ export class RedemptionService {
       // The rate limit counts redemptions that happened or are under way: a refused attempt leaves no
       // row (its transaction rolls back) and a cancelled one gave everything back, so neither can be
       // used to lock a member out of redeeming.
-      const [{ used, recent }] = await w.tx.execute<{ used: number; recent: number }[]>(
-        `select coalesce(sum(quantity) filter (where item_id = ? and status <> 'CANCELLED'), 0)::int as used,
-                count(*) filter (where created_at > ? and status <> 'CANCELLED')::int as recent
-         from redemption where member_id = ?`,
-        [item.id, new Date(w.now.getTime() - 30 * 60_000), memberId],
-      );
+      const { used, recent } = read;
       if (item.perMemberLimit != null && used + quantity > item.perMemberLimit) {
         throw new LimitExceededError(`At most ${item.perMemberLimit} per member (${used} already redeemed)`, item.perMemberLimit);
       }
@@ -199,7 +220,9 @@ export class RedemptionService {
       const cashDue = item.cashPrice == null ? null : new Decimal(item.cashPrice).times(quantity);
       // Points + cash: the points and the stock are held, nothing is delivered until the cash is paid.
       const awaitsPayment = cashDue != null && cashDue.gt(0);
-      const redemption = w.tx.create(Redemption, {
+      // Written with one statement (INSERT_REDEMPTION_SQL), not through the unit of work: every
+      // value is known here, so nothing is read back, and the identity map stays empty.
+      const redemption = Object.assign(new Redemption(), {
         id: redemptionId,
         memberId,
         itemId: item.id,
@@ -214,9 +237,28 @@ export class RedemptionService {
         shippingAddress: input.shippingAddress ?? null,
         createdAt: w.now,
       });
+      // Fulfilment first: a VIP redemption records its days in its own row.
       if (!awaitsPayment) await this.fulfil(w.tx, redemption, item, w.now);
-      await w.tx.flush();
-      await touchLastActive(w.tx, memberId, w.now);
+      await w.tx.execute(INSERT_REDEMPTION_SQL, [
+        w.now,
+        memberId,
+        redemption.id,
+        memberId,
+        item.id,
+        quantity,
+        cost,
+        redemption.cashDue,
+        redemption.status,
+        redemption.paymentDueBy,
+        entry.id,
+        key,
+        fingerprint,
+        redemption.shippingAddress == null ? null : JSON.stringify(redemption.shippingAddress),
+        redemption.vipDays,
+        w.now,
+      ]);
+      // Coupons and VIP rows (fulfil) go through the unit of work, after the redemption they belong to.
+      if (item.type === ItemType.COUPON || item.type === ItemType.VIP) await w.tx.flush();
       await this.deps.notifications.record(w.tx, w.now, [
         awaitsPayment
           ? {
@@ -242,7 +284,7 @@ export class RedemptionService {
   }
 
   /** COUPON: one coupon per unit; VIP: level and days, stacked on an active VIP; others need nothing now. */
-  private async fulfil(tx: EntityManager, redemption: Redemption, item: CatalogItem, now: Date) {
+  private async fulfil(tx: EntityManager, redemption: Redemption, item: RedeemedItem, now: Date) {
     if (item.type === ItemType.COUPON) {
       const value = String(item.config!.value);
       const validDays = Number(item.config!.validDays);
@@ -533,7 +575,7 @@ function lockCoupons(tx: EntityManager, redemptionId: string): Promise<Coupon[]>
 }
 
 /** What a paid (or points-only) redemption becomes: physical items wait for shipment, the rest are done. */
-function deliveredStatus(item: CatalogItem): RedemptionStatus {
+function deliveredStatus(item: RedeemedItem): RedemptionStatus {
   return item.type === ItemType.PHYSICAL ? RedemptionStatus.PENDING_SHIPMENT : RedemptionStatus.COMPLETED;
 }
 
@@ -547,7 +589,7 @@ function memberMayCancel(redemption: Redemption): boolean {
   return redemption.status === RedemptionStatus.PENDING_SHIPMENT && redemption.paymentReference == null;
 }
 
-function deliveredNotice(redemption: Redemption, item: CatalogItem) {
+function deliveredNotice(redemption: Redemption, item: RedeemedItem) {
   const paid = redemption.cashDue != null && redemption.paymentReference ? `+¥${redemption.cashDue}` : '';
   return {
     memberId: redemption.memberId,

@@ -24,7 +24,7 @@ import {
 } from './ledger.errors';
 import { capWindow, expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
 import type { LedgerWriters } from './ledger.writers';
-import { SPENDABLE_BALANCE_SQL } from './ledger.sql';
+import { EARN_READ_SQL, SPENDABLE_BALANCE_SQL } from './ledger.sql';
 import { balanceEvent, type BalanceEventPayload } from './ledger.topics';
 import type { EntryRow, LedgerWriter, LockedMember } from './ledger.writer';
 import { DAY_MS } from '../platform/time';
@@ -162,28 +162,28 @@ export class LedgerService {
       transact(em, async (uow) => {
         const w = this.deps.writers.of(uow);
         const member = await w.lockMember(input.memberId);
-        const [existing] = await w.tx.execute<PurchaseRow[]>('select * from purchase where partner_id = ? and order_id = ?', [scope, orderId]);
-        if (existing) {
+        // One read for the order, the hourly count and the first-order check (EARN_READ_SQL).
+        // The hourly limit counts this partner's purchases of this member that earned or wait for
+        // review: a partner posting junk (rejected on review) or another partner's traffic cannot
+        // lock the member out (issue 13).
+        const [read] = await w.tx.execute<(Omit<PurchaseRow, 'order_id'> & { order_id: string | null; recent: number; first_order: boolean })[]>(EARN_READ_SQL, [
+          member.id,
+          scope,
+          new Date(now.getTime() - 3_600_000),
+          member.id,
+          scope,
+          orderId,
+        ]);
+        if (read.order_id != null) {
+          const existing = read as PurchaseRow;
           if (existing.member_id !== member.id) throw new OrderConflictError(orderId, 'for another member');
           if (!new Decimal(existing.amount).eq(input.amount)) throw new OrderConflictError(orderId, `with amount ${existing.amount}`);
           const entry = await this.entryById(w, existing.entry_id);
           return { entry, memberId: member.id, points: existing.points, status: earnStatusOf(entry), duplicate: true };
         }
         if (member.status === MemberStatus.FROZEN) throw new MemberFrozenError(member.id);
-
-        // The hourly limit counts this partner's purchases of this member that earned or wait for
-        // review: a partner posting junk (rejected on review) or another partner's traffic cannot
-        // lock the member out (issue 13).
-        const [{ recent }] = await w.tx.execute<{ recent: number }[]>(
-          `select count(*)::int as recent from purchase p join ledger_entry e on e.id = p.entry_id
-           where p.member_id = ? and p.partner_id = ? and p.created_at > ? and e.status <> 'REJECTED'`,
-          [member.id, scope, new Date(now.getTime() - 3_600_000)],
-        );
+        const { recent, first_order } = read;
         if (recent >= settings.earnLimitPerHour) throw new EarnRateLimitedError(settings.earnLimitPerHour);
-        const [{ first_order }] = await w.tx.execute<{ first_order: boolean }[]>(
-          'select not exists (select 1 from purchase where member_id = ?) as first_order',
-          [member.id],
-        );
 
         const tier = heldTierOf(tiers, member.tierLevel);
         const facts = { occurredAt, category, tierLevel: tier.level, segment: member.segment, firstOrder: first_order, timeZone: this.deps.timeZone };

@@ -3,7 +3,7 @@ import { MemberStatus } from '../members';
 import { MemberNotFoundError } from '../members';
 import { InsufficientPointsError } from './ledger.errors';
 import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
-import { allocate } from './ledger.rules';
+import { CREDIT_SQL, DEBIT_SQL } from './ledger.sql';
 import { DAY_MS } from '../platform/time';
 
 /** A ledger_entry row as SQL returns it. */
@@ -138,11 +138,21 @@ export class LedgerWriter {
     return (await this.tx.execute(sql, params)) as T[];
   }
 
-  /** Locks the member and expires its due lots, so nothing expired can be spent or counted. */
+  /**
+   * Locks the member and expires its due lots, so nothing expired can be spent or counted.
+   * The lock also says whether any lot is due, so the expiry statement only runs when one is (a
+   * round trip saved on nearly every money path, issue 14). That look at the lots uses the
+   * statement's snapshot, which may predate the lock; it is still right because lots only change
+   * under their member's lock, and no change made under it makes a lot due (credits and refunds
+   * go to lots expiring later; expiry only empties lots): a stale answer can only be a "due" that
+   * expireDue then finds already done.
+   */
   async lockMember(memberId: string): Promise<LockedMember> {
-    const [row] = await this.rows<{ id: string; status: MemberStatus; balance: number; lifetime_earned: number; points_debt: number; total_spend: string; tier_level: number; segment: string | null }>(
-      'select id, status, balance, lifetime_earned, points_debt, total_spend, tier_level, segment from member where id = ? for update',
-      [memberId],
+    const [row] = await this.rows<{ id: string; status: MemberStatus; balance: number; lifetime_earned: number; points_debt: number; total_spend: string; tier_level: number; segment: string | null; has_due: boolean }>(
+      `select id, status, balance, lifetime_earned, points_debt, total_spend, tier_level, segment,
+              exists (select 1 from points_lot l where l.member_id = member.id and l.remaining > 0 and l.expires_at <= ?) as has_due
+       from member where id = ? for update`,
+      [this.now, memberId],
     );
     if (!row) throw new MemberNotFoundError(memberId);
     const member: LockedMember = {
@@ -155,8 +165,10 @@ export class LedgerWriter {
       tierLevel: row.tier_level,
       segment: row.segment,
     };
-    const expired = await this.expireDue([member.id]);
-    member.balance -= expired.get(member.id) ?? 0;
+    if (row.has_due) {
+      const expired = await this.expireDue([member.id]);
+      member.balance -= expired.get(member.id) ?? 0;
+    }
     return member;
   }
 
@@ -205,8 +217,30 @@ export class LedgerWriter {
       return this.insertEntry(member, { ...fields, status: LedgerEntryStatus.HELD, delta: fields.points, balanceAfter: member.balance });
     }
     member.balance += fields.points;
-    const entry = await this.insertEntry(member, { ...fields, status: LedgerEntryStatus.POSTED, delta: fields.points, balanceAfter: member.balance });
-    await this.afterCredit(member, entry, fields.points, fields.expiresAt);
+    if (EARNING.has(fields.type)) member.lifetimeEarned += fields.points;
+    // Entry, lot and cached balance in one statement (CREDIT_SQL); the debt, if any, is paid after.
+    const [row] = await this.rows<EntryRow & { lot_id: string }>(CREDIT_SQL, [
+      member.id,
+      fields.type,
+      fields.points,
+      member.balance,
+      fields.reference ?? null,
+      fields.source,
+      fields.description,
+      fields.expiresAt,
+      this.now,
+      this.now,
+      fields.idempotencyKey ?? null,
+      member.balance,
+      member.lifetimeEarned,
+      member.pointsDebt,
+      member.totalSpend,
+      this.now,
+      member.id,
+    ]);
+    const { lot_id: lotId, ...entry } = row;
+    this.posted.push(entry);
+    await this.repayDebt(member, entry, fields.points, lotId);
     return entry;
   }
 
@@ -284,6 +318,11 @@ export class LedgerWriter {
     const lotId = await this.insertLot(member, entry.id, points, expiresAt);
     if (EARNING.has(entry.type)) member.lifetimeEarned += points;
     await this.saveMember(member);
+    await this.repayDebt(member, entry, points, lotId);
+  }
+
+  /** A debt-paying credit pays the member's points debt first, from its own lot (contract: "netted against future earnings"). */
+  private async repayDebt(member: LockedMember, entry: EntryRow, points: number, lotId: string) {
     if (member.pointsDebt > 0 && DEBT_PAYING.has(entry.type)) {
       const repay = Math.min(member.pointsDebt, points);
       await this.debit(member, {
@@ -299,36 +338,41 @@ export class LedgerWriter {
     }
   }
 
-  /** A debit: lots consumed earliest-expiry first (never-expiring last), the balance down. */
+  /**
+   * A debit: lots consumed earliest-expiry first (never-expiring last), the balance down. One
+   * statement (DEBIT_SQL): lots locked by id after the member, the plan made in SQL; a debit the
+   * lots do not cover writes nothing and fails with INSUFFICIENT_POINTS (unless partial).
+   */
   async debit(member: LockedMember, fields: DebitFields): Promise<{ entry: EntryRow; covered: number }> {
     if (!Number.isInteger(fields.points) || fields.points < 0) throw new Error(`debit of ${fields.points} points`);
-    const lots = fields.points
-      ? await this.rows<{ id: string; remaining: number }>(
-          `select id, remaining from points_lot
-           where member_id = ? and remaining > 0 and (expires_at is null or expires_at > ?)
-           order by coalesce(id = ?, false) desc, expires_at asc nulls last, id asc
-           for update`,
-          [member.id, this.now, fields.preferLotId ?? null],
-        )
-      : [];
-    const plan = allocate(lots, fields.points);
-    if (plan.covered < fields.points && !fields.partial) throw new InsufficientPointsError(fields.points, member.balance);
-    member.balance -= plan.covered;
-    const entry = await this.insertEntry(member, { ...fields, status: LedgerEntryStatus.POSTED, delta: -plan.covered, balanceAfter: member.balance, expiresAt: null });
-    if (plan.allocations.length) {
-      const allocations = json(plan.allocations.map((a) => ({ lot_id: a.lotId, amount: a.amount })));
-      await this.tx.execute(
-        `update points_lot p set remaining = p.remaining - a.amount
-         from jsonb_to_recordset(?::jsonb) as a(lot_id bigint, amount int) where p.id = a.lot_id`,
-        [allocations],
-      );
-      await this.tx.execute(
-        `insert into lot_allocation (entry_id, lot_id, amount) select ?, a.lot_id, a.amount from jsonb_to_recordset(?::jsonb) as a(lot_id bigint, amount int)`,
-        [entry.id, allocations],
-      );
-    }
-    await this.saveMember(member);
-    return { entry, covered: plan.covered };
+    const [row] = await this.rows<EntryRow & { entry_id: string | null; covered: number }>(DEBIT_SQL, [
+      member.id,
+      this.now,
+      fields.preferLotId ?? null,
+      fields.points,
+      fields.points,
+      fields.points,
+      member.id,
+      fields.type,
+      member.balance,
+      fields.reference ?? null,
+      fields.source,
+      fields.description,
+      this.now,
+      this.now,
+      fields.idempotencyKey ?? null,
+      fields.points,
+      fields.partial ?? false,
+      member.lifetimeEarned,
+      member.pointsDebt,
+      member.totalSpend,
+      this.now,
+    ]);
+    if (row.entry_id == null) throw new InsufficientPointsError(fields.points, member.balance);
+    const { entry_id: _, covered, ...entry } = row;
+    member.balance -= covered;
+    this.posted.push(entry);
+    return { entry, covered };
   }
 
   /**

@@ -5,4 +5,4 @@
 export { MemberStatus, type Member } from './member.entity';
 export * from './member.errors';
 export { currentMember } from './current-member';
-export { touchLastActive } from './member.activity';
+export { touchLastActive, TOUCH_LAST_ACTIVE_SQL } from './member.activity';

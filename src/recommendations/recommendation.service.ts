@@ -243,28 +243,38 @@ export class RecommendationService {
    * counted for before (the most recent 100), so each pair is counted exactly once.
    */
   async recordRedemption(tx: EntityManager, redemption: { memberId: string; itemId: string; createdAt: Date }): Promise<void> {
+    // One statement, not four (issue 14: it runs under the redemption's locks, a hot item's daily
+    // row included). The member's first redemption of the item (`first` returns a row) also counts
+    // a redeemer and pairs the item with the member's recent ones, both directions of each pair in
+    // key order so concurrent redemptions lock rows in one order. `others` reads the statement's
+    // snapshot, which never holds the row `first` inserts (and skips this item anyway).
     await tx.execute(
-      `insert into rec_item_daily (item_id, day, redemptions) values (?, ?, 1)
-       on conflict (day, item_id) do update set redemptions = rec_item_daily.redemptions + 1`,
-      [redemption.itemId, localDate(redemption.createdAt, this.deps.timeZone)],
-    );
-    const first = await tx.execute<{ item_id: string }[]>(
-      `insert into rec_member_item (member_id, item_id, first_at) values (?, ?, ?) on conflict do nothing returning item_id`,
-      [redemption.memberId, redemption.itemId, redemption.createdAt],
-    );
-    if (!first.length) return;
-    await tx.execute(
-      `insert into rec_item_redeemers (item_id, members) values (?, 1) on conflict (item_id) do update set members = rec_item_redeemers.members + 1`,
-      [redemption.itemId],
-    );
-    // Both directions of each pair, in key order so concurrent redemptions lock rows in one order.
-    await tx.execute(
-      `with others as (
-         select item_id from rec_member_item where member_id = ? and item_id <> ? order by first_at desc, item_id limit ?)
+      `with daily as (
+         insert into rec_item_daily (item_id, day, redemptions) values (?, ?, 1)
+         on conflict (day, item_id) do update set redemptions = rec_item_daily.redemptions + 1),
+       first as (
+         insert into rec_member_item (member_id, item_id, first_at) values (?, ?, ?) on conflict do nothing returning item_id),
+       redeemers as (
+         insert into rec_item_redeemers (item_id, members) select item_id, 1 from first
+         on conflict (item_id) do update set members = rec_item_redeemers.members + 1),
+       others as (
+         select item_id from rec_member_item where member_id = ? and item_id <> ? and exists (select 1 from first)
+         order by first_at desc, item_id limit ?)
        insert into rec_co_redemption (item_id, other_item_id, members)
        select a, b, 1 from (select ?::uuid as a, item_id as b from others union all select item_id, ?::uuid from others) p order by a, b
        on conflict (item_id, other_item_id) do update set members = rec_co_redemption.members + 1`,
-      [redemption.memberId, redemption.itemId, HISTORY_LIMIT * 2, redemption.itemId, redemption.itemId],
+      [
+        redemption.itemId,
+        localDate(redemption.createdAt, this.deps.timeZone),
+        redemption.memberId,
+        redemption.itemId,
+        redemption.createdAt,
+        redemption.memberId,
+        redemption.itemId,
+        HISTORY_LIMIT * 2,
+        redemption.itemId,
+        redemption.itemId,
+      ],
     );
   }
 }

@@ -35,7 +35,7 @@ const DISTRIBUTED: Record<string, string> = {
 const REFERENCE = new Set(['tier', 'program_settings', 'program_settings_audit', 'earning_rule', 'task', 'challenge', 'catalog_item', 'experiment', 'stats_daily']);
 const ITEM_KEYED = new Set(['rec_item_daily', 'rec_item_redeemers', 'rec_co_redemption']);
 /** Names after FROM/JOIN/INTO/UPDATE that are not tables: CTEs and subquery aliases of our SQL. */
-const NOT_TABLES = new Set(['set', 'select', 'due', 'others', 'lots', 'moved', 'picked', 'updated', 'inserted']);
+const NOT_TABLES = new Set(['set', 'select', 'due', 'others', 'lots', 'moved', 'picked', 'updated', 'inserted', 'locked', 'ranked', 'plan', 'total', 'entry', 'lot', 'first', 'lateral']);
 
 /**
  * Statements that reach a member's distributed rows by a row id (order id, redemption id, lot
@@ -46,8 +46,6 @@ const NOT_TABLES = new Set(['set', 'select', 'due', 'others', 'lots', 'moved', '
 const KEYED_BY_ROW_ID = [
   'select * from purchase where partner_id = ? and order_id = ?',
   "select * from ledger_entry where type = 'ADJUSTMENT' and idempotency_key = ?",
-  'update points_lot p set remaining = p.remaining - a.amount from jsonb_to_recordset',
-  'insert into lot_allocation (entry_id, lot_id, amount) select ?, a.lot_id, a.amount from jsonb_to_recordset',
   'select "r0".* from "redemption" as "r0" where "r0"."id" = ?',
   'select "c0".* from "coupon" as "c0" where "c0"."redemption_id" = ?',
   'select a.lot_id, sum(a.amount)::int as amount, l.expires_at, l.expired_at, e.type as origin_type',
