@@ -18,9 +18,9 @@ pool.on('error', () => {});
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Tier = the highest tier whose min_spend the member's lifetime spend reaches.
+// Tier = the tier held (member.tier_level, issue 17): the highest tier at or below that level.
 const ME = `select m.nickname, m.balance,
-  (select t.name from tier t where t.min_spend <= m.total_spend order by t.level desc limit 1) as tier_name
+  (select t.name from tier t where t.level <= m.tier_level order by t.level desc limit 1) as tier_name
   from member m where m.id = $1`;
 
 function send(res, status, payload) {
