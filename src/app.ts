@@ -29,7 +29,7 @@ import type { Principal } from './auth/principal';
 import { RedisPubSubAdapter } from './realtime/pubsub';
 import { startWsServer } from './realtime/ws-server';
 import { createSchema } from './schema';
-import { createLoaders, type Context, type Services } from './context';
+import { RequestContext, type Context, type Services } from './context';
 import { MemberService } from './members/member.service';
 import { LedgerService } from './ledger/ledger.service';
 import { EarningRuleService } from './ledger/earning-rule.service';
@@ -234,29 +234,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const schema = await createSchema(pubSub);
   // The EntityManager, loaders and logger of a request are made on first use: many requests need only some of them.
-  const contextFor = (principal: Principal, requestId: string): Context => {
-    let em: Context['em'] | undefined;
-    let loaders: Context['loaders'] | undefined;
-    let child: Logger | undefined;
-    const operation: Context['operation'] = { type: null };
-    return {
-      principal,
-      services,
-      config,
-      clock,
-      requestId,
-      operation,
-      get em() {
-        return (em ??= orm.em.fork());
-      },
-      get loaders() {
-        return (loaders ??= createLoaders(this.em, clock, services, () => operation.type === 'query'));
-      },
-      get log() {
-        return (child ??= log.child({ requestId }));
-      },
-    };
-  };
+  const contextDeps = { orm, services, config, clock, log };
+  const contextFor = (principal: Principal, requestId: string): Context => new RequestContext(principal, requestId, contextDeps);
 
   const app = express();
   app.disable('x-powered-by');
