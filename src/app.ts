@@ -18,7 +18,7 @@ import { checkReadiness, ReadinessMetrics } from './platform/health';
 import { BusinessMetrics, type IssueSource } from './platform/business-metrics';
 import { corsMiddleware, upgradeOriginAllowed } from './platform/cors';
 import { accessLog, accessLogPlugin, logAccess, recordCaller } from './platform/access-log';
-import { graphqlHttpHandler, servesFast } from './platform/graphql/http';
+import { graphqlHttpHandler, plainJsonRequestErrorsPlugin, servesFast } from './platform/graphql/http';
 import { operationTypePlugin } from './platform/graphql/operation-type';
 import { HttpDrain } from './platform/http-drain';
 import { openOrm } from './platform/db/orm';
@@ -293,6 +293,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       operationTypePlugin<Context>(),
       // No @cacheControl hints here: the default plugin would only wrap every field resolver.
       ApolloServerPluginCacheControlDisabled(),
+      // GraphQL over HTTP: request errors answer 200 to a client that asked for application/json.
+      plainJsonRequestErrorsPlugin<Context>(),
     ],
   });
 

@@ -77,4 +77,58 @@ describe('POST /graphql over node:http', async () => {
       children.mockRestore();
     }
   });
+
+  describe('request errors by Accept (GraphQL over HTTP: 200 for application/json)', () => {
+    const cases: [string, { query: string; variables?: Record<string, unknown> }, string][] = [
+      ['parse', { query: '{ tiers { level }' }, 'GRAPHQL_PARSE_FAILED'],
+      ['validation', { query: '{ tiers { nope } }' }, 'GRAPHQL_VALIDATION_FAILED'],
+      ['variable coercion', { query: 'query($f: Int!) { members(first: $f) { totalCount } }', variables: { f: 'abc' } }, 'BAD_USER_INPUT'],
+      ['operation resolution', { query: 'query A { tiers { id } } query B { tiers { level } }' }, 'OPERATION_RESOLUTION_FAILURE'],
+    ];
+    for (const [kind, body, reason] of cases) {
+      it(`answers a ${kind} failure with 200 to application/json and 400 to application/graphql-response+json, with the same codes`, async () => {
+        const asJson = await post(JSON.stringify(body), { accept: 'application/json' });
+        const asGraphQL = await post(JSON.stringify(body), { accept: 'application/graphql-response+json' });
+        expect(asJson.status).toBe(200);
+        expect(asGraphQL.status).toBe(400);
+        expect(asJson.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(asGraphQL.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+        const [a, b] = [await json(asJson), await json(asGraphQL)];
+        expect(a).toEqual(b);
+        expect(a.data).toBeUndefined();
+        expect(a.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason });
+      });
+    }
+
+    it('keeps 400 for a wildcard Accept, prefers the higher q, and treats no Accept as application/json', async () => {
+      const bad = JSON.stringify({ query: '{ tiers { nope } }' });
+      expect((await post(bad, { accept: '*/*' })).status).toBe(400);
+      expect((await post(bad, { accept: 'application/graphql-response+json;q=0.5, application/json' })).status).toBe(200);
+      expect((await post(bad, { accept: 'application/json;q=0.5, application/graphql-response+json' })).status).toBe(400);
+      // No Accept at all: node:http, since fetch always sends one.
+      const { request } = await import('node:http');
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(bad);
+      });
+      expect(status).toBe(200);
+    });
+
+    it('answers a body that is not JSON with 200 to application/json, the same error', async () => {
+      const res = await post('{"query"', { accept: 'application/json' });
+      expect(res.status).toBe(200);
+      expect((await json(res)).errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+    });
+
+    it('leaves errors raised while executing, and refusals before Apollo, as they were', async () => {
+      const anonymous = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+      expect(anonymous.status).toBe(401);
+      const csrf = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain', accept: 'application/json', authorization: `Bearer ${admin}` }, body: '{"query":"{ __typename }"}' });
+      expect(csrf.status).toBe(400);
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import type { Logger } from '../logger';
 
 /**
@@ -22,6 +22,49 @@ export function servesFast(req: IncomingMessage, path: string): boolean {
   if (type === undefined || !JSON_CONTENT_TYPE.test(type)) return false;
   const encoding = req.headers['content-encoding'];
   return encoding === undefined || encoding.toLowerCase() === 'identity';
+}
+
+/**
+ * GraphQL over HTTP (the spec's legacy `application/json` section, a SHOULD the graphql-http audit
+ * checks): a client that asked for `application/json` gets 200 for every well-formed request,
+ * request errors included, since a JSON client may not read the body of a 4xx;
+ * `application/graphql-response+json` is where 4xx carries meaning. True when the Accept header
+ * names application/json above graphql-response+json, or is absent (the spec: treat as
+ * application/json). A bare wildcard keeps Apollo's 400: the client chose neither.
+ */
+export function wantsPlainJson(accept: string | null | undefined): boolean {
+  if (accept === undefined || accept === null || accept.trim() === '') return true;
+  let json = 0;
+  let graphqlResponse = 0;
+  for (const range of accept.toLowerCase().split(',')) {
+    const [type, ...params] = range.split(';').map((part) => part.trim());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    if (!Number.isFinite(q)) continue;
+    if (type === 'application/json') json = Math.max(json, q);
+    if (type === 'application/graphql-response+json') graphqlResponse = Math.max(graphqlResponse, q);
+  }
+  return json > 0 && json > graphqlResponse;
+}
+
+/**
+ * With `wantsPlainJson`: parse, validation, operation-resolution and variable-coercion failures
+ * (the request errors Apollo answers before executing, with 400 and no `data`) answer 200, with
+ * the same body and error codes.
+ */
+export function plainJsonRequestErrorsPlugin<C extends BaseContext>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart({ request }) {
+      if (!wantsPlainJson(request.http?.headers.get('accept'))) return;
+      return {
+        async willSendResponse({ response }) {
+          if (response.http.status !== 400 || response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          if (!('data' in result) && result.errors?.length) response.http.status = 200;
+        },
+      };
+    },
+  };
 }
 
 export interface GraphQLHttpOptions<C extends BaseContext> {
@@ -86,7 +129,10 @@ export function graphqlHttpHandler<C extends BaseContext>({ apollo, maxBodyBytes
         body = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
       } catch (error) {
         if (error instanceof RequestRefused) return sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }] });
-        if (error instanceof SyntaxError) return sendJson(res, 400, { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+        // 200 for a client that asked for application/json, as for the other request errors.
+        if (error instanceof SyntaxError) {
+          return sendJson(res, wantsPlainJson(req.headers.accept) ? 200 : 400, { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+        }
         throw error;
       }
       const headers = new HeaderMap();
