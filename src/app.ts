@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
@@ -17,7 +17,8 @@ import { Metrics } from './platform/metrics';
 import { checkReadiness, ReadinessMetrics } from './platform/health';
 import { BusinessMetrics, type IssueSource } from './platform/business-metrics';
 import { corsMiddleware, upgradeOriginAllowed } from './platform/cors';
-import { accessLog, accessLogPlugin, recordCaller } from './platform/access-log';
+import { accessLog, accessLogPlugin, logAccess, recordCaller } from './platform/access-log';
+import { graphqlHttpHandler, plainJsonRequestErrorsPlugin, servesFast } from './platform/graphql/http';
 import { operationTypePlugin } from './platform/graphql/operation-type';
 import { HttpDrain } from './platform/http-drain';
 import { openOrm } from './platform/db/orm';
@@ -28,7 +29,7 @@ import type { Principal } from './auth/principal';
 import { RedisPubSubAdapter } from './realtime/pubsub';
 import { startWsServer } from './realtime/ws-server';
 import { createSchema } from './schema';
-import { createLoaders, type Context, type Services } from './context';
+import { RequestContext, type Context, type Services } from './context';
 import { MemberService } from './members/member.service';
 import { LedgerService } from './ledger/ledger.service';
 import { EarningRuleService } from './ledger/earning-rule.service';
@@ -214,6 +215,14 @@ export interface App {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** The caller's x-request-id when well formed, otherwise a new one; echoed on the response. */
+function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
+  const incoming = req.headers['x-request-id'];
+  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  res.setHeader('x-request-id', id);
+  return id;
+}
+
 /** The composition root: the only place that knows how the pieces fit together. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
@@ -249,35 +258,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const schema = await createSchema(pubSub);
   // The EntityManager, loaders and logger of a request are made on first use: many requests need only some of them.
-  const contextFor = (principal: Principal, requestId: string): Context => {
-    let em: Context['em'] | undefined;
-    let loaders: Context['loaders'] | undefined;
-    let child: Logger | undefined;
-    const operation: Context['operation'] = { type: null };
-    return {
-      principal,
-      services,
-      config,
-      clock,
-      requestId,
-      operation,
-      get em() {
-        return (em ??= orm.em.fork());
-      },
-      get loaders() {
-        return (loaders ??= createLoaders(this.em, clock, services, () => operation.type === 'query'));
-      },
-      get log() {
-        return (child ??= log.child({ requestId }));
-      },
-    };
-  };
+  const contextDeps = { orm, services, config, clock, log };
+  const contextFor = (principal: Principal, requestId: string): Context => new RequestContext(principal, requestId, contextDeps);
 
   const app = express();
   app.disable('x-powered-by');
   // Only behind a proxy we run (TRUST_PROXY) is X-Forwarded-For believed, and only its last hop.
   app.set('trust proxy', config.trustProxy ? 1 : false);
-  const httpServer = http.createServer(app);
+  // POST /graphql with a JSON body (nearly every call) skips Express: see platform/graphql/http.ts.
+  // Assigned once Apollo has started, before the server listens.
+  let serveGraphql: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
+  const httpServer = http.createServer((req, res) => {
+    if (serveGraphql && servesFast(req, '/graphql')) serveGraphql(req, res);
+    else app(req, res);
+  });
   const drain = new HttpDrain(httpServer);
   const subscriptionsAtCap = new Counter({ name: 'loyalty_ws_subscriptions_refused_total', help: 'WebSocket operations refused because their socket had WS_MAX_SUBSCRIPTIONS running', registers: [metrics.registry] });
   const ws = startWsServer({
@@ -323,6 +317,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       operationTypePlugin<Context>(),
       // No @cacheControl hints here: the default plugin would only wrap every field resolver.
       ApolloServerPluginCacheControlDisabled(),
+      // GraphQL over HTTP: request errors answer 200 to a client that asked for application/json.
+      plainJsonRequestErrorsPlugin<Context>(),
     ],
   });
 
@@ -352,10 +348,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   partnerAudit.start();
 
   app.use((req, res, next) => {
-    const incoming = req.header('x-request-id');
-    const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.locals.requestId = id;
-    res.setHeader('x-request-id', id);
+    res.locals.requestId = requestIdFor(req, res);
     next();
   });
   app.use(accessLog(log, metrics));
@@ -372,33 +365,50 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics.httpInFlight.set(drain.inFlight);
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  /**
+   * The context of a /graphql operation: the token must be valid (401) and not a partner's (403),
+   * both answered by Apollo with the error code, before any resolver runs.
+   */
+  const graphqlContext = async (authorization: string | undefined, res: ServerResponse, requestId: string): Promise<Context> => {
+    let principal: Principal;
+    try {
+      principal = verifier.verifyAuthorization(authorization);
+    } catch (error) {
+      if (error instanceof DomainError) {
+        recordCaller(res, null, null, error.code);
+        throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+      }
+      throw error;
+    }
+    // The safelist is the partners' boundary, so it must be their only door.
+    if (principal.role === 'partner') {
+      recordCaller(res, null, principal.role, 'FORBIDDEN');
+      throw new GraphQLError('Partner tokens are accepted only on POST /partner/graphql (persisted operations)', {
+        extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+      });
+    }
+    const context = contextFor(principal, requestId);
+    recordCaller(res, context, principal.role);
+    return context;
+  };
+  const cors = corsMiddleware(config.corsOrigins);
+  const graphqlHttp = graphqlHttpHandler<Context>({
+    apollo,
+    maxBodyBytes: config.maxBodyBytes,
+    log,
+    context: (req, res, requestId) => graphqlContext(req.headers.authorization, res, requestId),
+  });
+  serveGraphql = (req, res) => {
+    const requestId = requestIdFor(req, res);
+    logAccess(log, metrics, req, res, '/graphql', requestId);
+    cors(req, res, () => void graphqlHttp(req, res, requestId));
+  };
   app.use(
     '/graphql',
-    corsMiddleware(config.corsOrigins),
+    cors,
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        let principal: Principal;
-        try {
-          principal = verifier.verifyAuthorization(req.header('authorization'));
-        } catch (error) {
-          if (error instanceof DomainError) {
-            recordCaller(res, null, null, error.code);
-            throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
-          }
-          throw error;
-        }
-        // The safelist is the partners' boundary, so it must be their only door.
-        if (principal.role === 'partner') {
-          recordCaller(res, null, principal.role, 'FORBIDDEN');
-          throw new GraphQLError('Partner tokens are accepted only on POST /partner/graphql (persisted operations)', {
-            extensions: { code: 'FORBIDDEN', http: { status: 403 } },
-          });
-        }
-        const context = contextFor(principal, res.locals.requestId as string);
-        recordCaller(res, context, principal.role);
-        return context;
-      },
+      context: ({ req, res }) => graphqlContext(req.header('authorization'), res, res.locals.requestId as string),
     }),
   );
   app.use(

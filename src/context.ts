@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from './auth/principal';
 import type { Logger } from './platform/logger';
 import type { Clock } from './platform/clock';
@@ -84,4 +84,55 @@ export interface Context extends OperationAware {
   clock: Clock;
   requestId: string;
   log: Logger;
+}
+
+/** What every request context shares: built once per process. */
+export interface ContextDeps {
+  orm: MikroORM;
+  services: Services;
+  config: Config;
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * A request's context whose EntityManager, loaders and child logger are built on first use
+ * (issue 14). They are getters on the PROTOTYPE on purpose: Apollo copies the context per
+ * operation with `Object.assign(Object.create(proto), context)`, which reads every own
+ * enumerable property; a getter defined on the object itself would be called by that copy, so
+ * every request forked an EntityManager (each fork writes process.env), built every DataLoader
+ * and a child logger even for `{ __typename }`. The copy shares the prototype, so the getters
+ * stay lazy there, and each copy caches what it built in its own fields.
+ */
+export class RequestContext implements Context {
+  readonly operation: Context['operation'] = { type: null };
+  readonly services: Services;
+  readonly config: Config;
+  readonly clock: Clock;
+  private builtEm: EntityManager | undefined = undefined;
+  private builtLoaders: Loaders | undefined = undefined;
+  private builtLog: Logger | undefined = undefined;
+
+  constructor(
+    readonly principal: Principal,
+    readonly requestId: string,
+    private readonly deps: ContextDeps,
+  ) {
+    this.services = deps.services;
+    this.config = deps.config;
+    this.clock = deps.clock;
+  }
+
+  get em(): EntityManager {
+    return (this.builtEm ??= this.deps.orm.em.fork());
+  }
+
+  get loaders(): Loaders {
+    const operation = this.operation;
+    return (this.builtLoaders ??= createLoaders(this.em, this.clock, this.services, () => operation.type === 'query'));
+  }
+
+  get log(): Logger {
+    return (this.builtLog ??= this.deps.log.child({ requestId: this.requestId }));
+  }
 }

@@ -119,6 +119,25 @@ export function printProfileDiff(a, b, log = (line) => process.stdout.write(`${l
   return { a: pa.total, b: pb.total, rows };
 }
 
+/**
+ * The top self-time frames of one target per request (its per-run profiles summed, samples × 1 ms
+ * divided by the requests answered), and the same by package: where its CPU goes.
+ */
+export function printTopFrames(target, log = (line) => process.stdout.write(`${line}\n`), top = 20) {
+  const sum = new Map();
+  let requests = 0;
+  for (const run of target.runs) {
+    requests += run.requests;
+    for (const [key, micros] of selfByFunction(JSON.parse(readFileSync(run.file, 'utf8')))) sum.set(key, (sum.get(key) ?? 0) + micros);
+  }
+  const total = [...sum.values()].reduce((x, y) => x + y, 0);
+  log(`\ntop self-time frames of ${target.name}: ${(total / requests).toFixed(0)} µs busy per request (${target.runs.length} run(s), ${requests} requests)`);
+  for (const [key, micros] of [...sum].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    log(`    ${(micros / requests).toFixed(1).padStart(7)} µs  ${((micros / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
+  }
+  return { perRequest: total / requests };
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [file, top] = process.argv.slice(2);
   if (!file) {

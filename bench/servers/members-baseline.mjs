@@ -18,9 +18,14 @@ pool.on('error', () => {});
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Tier = the highest tier whose min_spend the member's lifetime spend reaches.
-const ME = `select m.nickname, m.balance,
-  (select t.name from tier t where t.min_spend <= m.total_spend order by t.level desc limit 1) as tier_name
+// Tier = the tier held (member.tier_level, issue 17): the highest tier at or below that level.
+// Balance = the contract's "spendable points now": the cached balance less lots past their expiry
+// that the expiry job has not posted yet (src/ledger/ledger.sql.ts), as the app computes it; reading
+// m.balance alone would be a different (sometimes wrong) answer, and less work than the app's.
+const ME = `select m.nickname,
+  greatest(0, m.balance - coalesce((select sum(l.remaining) from points_lot l
+    where l.member_id = m.id and l.remaining > 0 and l.expires_at <= $2), 0))::int as balance,
+  (select t.name from tier t where t.level <= m.tier_level order by t.level desc limit 1) as tier_name
   from member m where m.id = $1`;
 
 function send(res, status, payload) {
@@ -59,7 +64,7 @@ const server = http.createServer((req, res) => {
     const memberId = memberIdOf(req.headers.authorization);
     if (!memberId) return unauthenticated(res);
     try {
-      const { rows } = await pool.query(ME, [memberId]);
+      const { rows } = await pool.query(ME, [memberId, new Date()]);
       const row = rows[0];
       send(res, 200, { data: { me: row ? { nickname: row.nickname, tier: { name: row.tier_name }, balance: row.balance } : null } });
     } catch {

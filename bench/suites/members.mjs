@@ -1,20 +1,26 @@
 // members: `{ me { nickname tier { name } balance } }` through the whole app (express, Apollo,
 // type-graphql, MikroORM) against a bare node:http + pg server answering the same, over
-// ~10,000 seeded members, each request carrying a different member's token.
+// ~10,000 seeded members, each request carrying a different member's token. A third target,
+// `{ __typename }` with the same tokens on the same app server, is the floor of HTTP + auth +
+// Apollo alone (no resolver, no database), so a profile can tell the stack from the read.
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dist } from '../lib/dist.mjs';
+import { dist, ROOT } from '../lib/dist.mjs';
 import { dropDatabase, freshDatabase, withClient } from '../lib/db.mjs';
 import { clearPrefix } from '../lib/redis.mjs';
 import { startServer } from '../lib/servers.mjs';
 import { alternate, measure, summarize } from '../lib/load.mjs';
 import { inviteCode } from '../lib/seed.mjs';
+import { printProfileDiff, printTopFrames } from '../lib/profile.mjs';
 
 export const description = 'me { nickname tier { name } balance } — GraphQL app vs bare http+pg baseline';
 
 const DATABASE = 'loyalty_bench';
 const REDIS_PREFIX = 'bench:';
 const QUERY = '{ me { nickname tier { name } balance } }';
+const FLOOR_QUERY = '{ __typename }';
 const SAMPLE = 25;
 
 
@@ -58,7 +64,12 @@ async function seed(url, rows) {
         rows.map((r) => r.joinedAt),
       ],
     );
-    await client.query('analyze member');
+    // The tier shown is the one held (member.tier_level, issue 17), which a member reaches by
+    // lifetime spend: set it as the lifecycle migration does for existing members.
+    await client.query('update member m set tier_level = coalesce((select max(t.level) from tier t where t.min_spend <= m.total_spend), 1)');
+    // Hint bits set and dead versions (of the update above) gone before measuring: otherwise the
+    // first server to read each row pays for that write (the graphql target in round 1 did).
+    await client.query('vacuum (freeze, analyze) member');
   });
   return withClient(url, async (client) => (await client.query('select level, name, min_spend from tier order by level')).rows);
 }
@@ -96,6 +107,10 @@ async function checkAnswers(targets, members, tiers, requestFor, log) {
 
 /** A response is good when it is a member's data and carries no error. */
 const verifyBody = (body) => body.startsWith('{"data":{"me":{"nickname":') && !body.includes('"errors"');
+const verifyFloor = (body) => body.trimEnd() === '{"data":{"__typename":"Query"}}';
+
+/** Three targets and two budgets: bound the run like the runner's default, for three targets. */
+export const budgetSeconds = (options) => 60 + 3 * options.rounds * (options.warmup + options.duration + 3);
 
 export async function run(ctx) {
   const { options, log } = ctx;
@@ -129,6 +144,8 @@ export async function run(ctx) {
   }));
   log(`  minted ${headers.length} member tokens in ${Date.now() - minting} ms`);
   const requestFor = (i) => ({ path: '/graphql', headers: headers[i % headers.length], body });
+  const floorBody = JSON.stringify({ query: FLOOR_QUERY });
+  const floorFor = (i) => ({ path: '/graphql', headers: headers[i % headers.length], body: floorBody });
 
   const here = (file) => fileURLToPath(new URL(file, import.meta.url));
   const [graphql, baseline] = await Promise.all([
@@ -136,37 +153,63 @@ export async function run(ctx) {
     startServer(ctx, 'baseline', here('../servers/members-baseline.mjs'), env),
   ]);
   log(`  graphql at ${graphql.url} (pid ${graphql.pid}), baseline at ${baseline.url} (pid ${baseline.pid})`);
-  const targets = [graphql, baseline];
-  await checkAnswers(targets, members, tiers, requestFor, log);
+  await checkAnswers([graphql, baseline], members, tiers, requestFor, log);
+  // The floor: the same app process, the same tokens, a document that reads nothing.
+  const floor = { ...graphql, name: 'typename' };
+  const floorCheck = await fetch(`${floor.url}/graphql`, { method: 'POST', headers: headers[0], body: floorBody });
+  const floorText = await floorCheck.text();
+  if (!verifyFloor(floorText)) throw new Error(`typename answered HTTP ${floorCheck.status} ${floorText}`);
+  const targets = [graphql, floor, baseline];
+
+  // --cpu-prof: one profile per measured run (node:inspector in each server, around the run), so
+  // the member read and the floor, served by ONE process, are profiled apart.
+  const profileDir = join(ROOT, 'bench', 'results', 'profiles');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const profiles = { graphql: [], typename: [], baseline: [] };
+  if (options.cpuProfile) mkdirSync(profileDir, { recursive: true });
 
   log(`measuring: ${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s measured, ${options.rounds} round(s), order alternating`);
   const results = await alternate(
     targets,
     options.rounds,
-    (target) =>
-      measure({
+    async (target) => {
+      const file = join(profileDir, `members-${stamp}-${target.name}-${profiles[target.name].length + 1}.cpuprofile`);
+      const result = await measure({
         target,
-        request: requestFor,
-        verifyBody,
+        request: target.name === 'typename' ? floorFor : requestFor,
+        verifyBody: target.name === 'typename' ? verifyFloor : verifyBody,
         connections: options.connections,
         warmupSeconds: options.warmup,
         durationSeconds: options.duration,
-      }),
+        aroundMeasured: options.cpuProfile ? { before: () => target.profile(true), after: () => target.profile(false, file) } : null,
+      });
+      if (options.cpuProfile) profiles[target.name].push({ file, requests: result.requests });
+      return result;
+    },
     log,
   );
   const summary = summarize(results);
+  if (options.cpuProfile) {
+    printTopFrames({ name: 'graphql', runs: profiles.graphql }, log, 25);
+    printTopFrames({ name: 'typename', runs: profiles.typename }, log, 15);
+    printTopFrames({ name: 'baseline', runs: profiles.baseline }, log, 10);
+    printProfileDiff({ name: 'graphql', runs: profiles.graphql }, { name: 'typename', runs: profiles.typename }, log, 20);
+  }
+  const ratio = (name) => ({
+    reqPerSec: summary[name].reqPerSec / summary.baseline.reqPerSec,
+    p50: summary[name].latencyMs.p50 / summary.baseline.latencyMs.p50,
+    p99: summary[name].latencyMs.p99 / summary.baseline.latencyMs.p99,
+    serverCpuPerRequest: summary[name].serverCpuMicrosPerRequest / summary.baseline.serverCpuMicrosPerRequest,
+  });
   return {
     description,
     query: QUERY,
+    floorQuery: FLOOR_QUERY,
     members: members.length,
     databasePoolMax: config.databasePoolMax,
     results,
     summary,
-    ratio: {
-      reqPerSec: summary.graphql.reqPerSec / summary.baseline.reqPerSec,
-      p50: summary.graphql.latencyMs.p50 / summary.baseline.latencyMs.p50,
-      p99: summary.graphql.latencyMs.p99 / summary.baseline.latencyMs.p99,
-      serverCpuPerRequest: summary.graphql.serverCpuMicrosPerRequest / summary.baseline.serverCpuMicrosPerRequest,
-    },
+    // The member read is THE figure; the floor says how much of the gap is HTTP + Apollo alone.
+    ratios: { 'member read (graphql)': ratio('graphql'), 'floor ({ __typename }, same app)': ratio('typename') },
   };
 }

@@ -18,7 +18,9 @@ import {
 
 @Resolver(() => MemberType)
 export class MemberResolver {
-  @Authorized()
+  // No @Authorized(): every caller that reaches a resolver holds a verified token (HTTP refuses a
+  // bad one with 401 before Apollo, graphql-ws at connection_init), and the auth checker would
+  // only wrap the signed-in member's hottest read in a middleware chain that always says yes.
   @Query(() => MemberType, { nullable: true, description: 'The signed-in member.' })
   async me(@Ctx() ctx: Context): Promise<MemberType | null> {
     if (ctx.principal.role !== Role.MEMBER || !ctx.principal.memberId) return null;
@@ -69,8 +71,11 @@ export class MemberResolver {
   }
 
   @FieldResolver(() => TierType, { description: 'The tier held: reached by spend, kept a year at a time (see tierStatus).' })
-  async tier(@Root() member: MemberType, @Ctx() ctx: Context): Promise<TierType> {
-    return toTierType(heldTierOf(await ctx.loaders.tiers(), member.tierLevel));
+  tier(@Root() member: MemberType, @Ctx() ctx: Context): TierType | Promise<TierType> {
+    // From the fresh cached set without a promise; otherwise loaded (once per TTL per instance).
+    const held = ctx.services.members.tierCache.heldTier(member.tierLevel);
+    if (held) return held;
+    return ctx.loaders.tiers().then((tiers) => toTierType(heldTierOf(tiers, member.tierLevel)));
   }
 
   @FieldResolver(() => TierProgressType, { nullable: true, description: 'Next tier and how far away it is; null at the top tier.' })

@@ -8,7 +8,10 @@ import type { Tier } from './tier.entity';
 
 registerEnumType(MemberStatus, { name: 'MemberStatus' });
 
-@ObjectType('Tier')
+// simpleResolvers (issue 14): plain data fields are read straight off the object, without
+// type-graphql's middleware chain; neither type has @Authorized or middleware on a field, and the
+// member-access rule (auth/member-access.ts) wraps Member's private fields on the built schema.
+@ObjectType('Tier', { simpleResolvers: true })
 export class TierType {
   @Field(() => ID) id!: string;
   @Field(() => Int) level!: number;
@@ -34,7 +37,7 @@ export class TierProgressType {
  * The contract's Member. Fields that need the viewer or other tables (mobile, tier, nextTier,
  * and the ledger's, catalog's fields) are resolved by field resolvers from `raw`.
  */
-@ObjectType('Member')
+@ObjectType('Member', { simpleResolvers: true })
 export class MemberType {
   @Field(() => ID) id!: string;
   @Field(() => String, { nullable: true }) externalId!: string | null;

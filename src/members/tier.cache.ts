@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../platform/clock';
 import { Tier } from './tier.entity';
+import { toTierType, type TierType } from './member.types';
 
 /** A tier as read paths use it: plain data, never a managed entity. */
 export type TierView = Pick<Tier, 'id' | 'level' | 'name' | 'minSpend' | 'multiplier' | 'benefits' | 'keepByRecentSpend' | 'upgradeBonus'>;
@@ -12,7 +13,7 @@ export type TierView = Pick<Tier, 'id' | 'level' | 'name' | 'minSpend' | 'multip
  */
 export class TierCache {
   static readonly TTL_MS = 5_000;
-  private entry: { loadedAt: number; tiers: Promise<TierView[]> } | null = null;
+  private entry: { loadedAt: number; tiers: Promise<TierView[]>; shown: TierType[] | null } | null = null;
 
   constructor(private readonly clock: Clock) {}
 
@@ -22,10 +23,28 @@ export class TierCache {
       const tiers = em
         .find(Tier, {}, { orderBy: { level: 'asc' } })
         .then((rows) => rows.map(({ id, level, name, minSpend, multiplier, benefits, keepByRecentSpend, upgradeBonus }) => ({ id, level, name, minSpend, multiplier, benefits, keepByRecentSpend, upgradeBonus })));
-      this.entry = { loadedAt: now, tiers };
-      tiers.catch(() => (this.entry = null));
+      const entry: NonNullable<TierCache['entry']> = { loadedAt: now, tiers, shown: null };
+      this.entry = entry;
+      // The GraphQL shapes (Decimals and all) are built once per load, already sorted by level.
+      tiers.then(
+        (rows) => void (entry.shown = rows.map(toTierType)),
+        () => void (this.entry === entry && (this.entry = null)),
+      );
     }
     return this.entry.tiers;
+  }
+
+  /**
+   * The tier a member holds at `level` (the highest at or below it), synchronously, when this
+   * instance's copy is loaded and fresh; null when it must be (re)loaded through `get`. Member.tier
+   * is on every member screen: no promise, no sort, no Decimal per request.
+   */
+  heldTier(level: number): TierType | null {
+    const entry = this.entry;
+    if (!entry?.shown?.length || this.clock.now().getTime() - entry.loadedAt > TierCache.TTL_MS) return null;
+    let held = entry.shown[0];
+    for (const tier of entry.shown) if (tier.level <= level) held = tier;
+    return held;
   }
 
   invalidate(): void {

@@ -1,5 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 
@@ -17,10 +18,13 @@ export interface AccessRecord {
  */
 const ACCESS = Symbol('access');
 
-const recordOf = (res: Response): AccessRecord => (res.locals.access ??= { operation: null, role: null, outcome: null }) as AccessRecord;
+/** Kept on the response itself, so Express's door and the node:http one (platform/graphql/http.ts) share it. */
+const RECORD = Symbol('access record');
+type Recorded = ServerResponse & { [RECORD]?: AccessRecord };
+const recordOf = (res: ServerResponse): AccessRecord => ((res as Recorded)[RECORD] ??= { operation: null, role: null, outcome: null });
 
 /** Who called: set by the context factory once the token is verified (or refused). */
-export function recordCaller(res: Response, context: object | null, role: string | null, outcome?: string): void {
+export function recordCaller(res: ServerResponse, context: object | null, role: string | null, outcome?: string): void {
   const record = recordOf(res);
   record.role = role;
   if (outcome) record.outcome = outcome;
@@ -32,29 +36,35 @@ export function recordCaller(res: Response, context: object | null, role: string
  * path a mounted router sees, which is `/`), the operation, the caller's role and the outcome
  * code, so an operator can grep `"outcome":"INSUFFICIENT_POINTS"` or an operation by name.
  */
+export function logAccess(log: Logger, metrics: Metrics, req: IncomingMessage, res: ServerResponse, path: string, requestId: string): void {
+  // The request's duration (log, metrics): the monotonic timer, not the program clock tests move.
+  const started = process.hrtime.bigint();
+  const record = recordOf(res);
+  res.once('finish', () => {
+    metrics.httpResponses.inc({ status: String(res.statusCode) });
+    // Built only when written: the line costs nothing at LOG_LEVEL=warn and above.
+    if (!log.isLevelEnabled('info')) return;
+    log.info(
+      {
+        requestId,
+        method: req.method,
+        path,
+        operation: record.operation,
+        role: record.role ?? 'anonymous',
+        outcome: record.outcome ?? (res.statusCode < 400 ? 'OK' : `HTTP_${res.statusCode}`),
+        status: res.statusCode,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      },
+      'request',
+    );
+  });
+}
+
+/** The access log as Express middleware, for the GraphQL requests Express still serves. */
 export function accessLog(log: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const path = req.originalUrl.split('?')[0];
-    if (path !== '/graphql' && path !== '/partner/graphql') return next();
-    // The request's duration (log, metrics): the monotonic timer, not the program clock tests move.
-    const started = process.hrtime.bigint();
-    const record = recordOf(res);
-    res.once('finish', () => {
-      metrics.httpResponses.inc({ status: String(res.statusCode) });
-      log.info(
-        {
-          requestId: res.locals.requestId,
-          method: req.method,
-          path,
-          operation: record.operation,
-          role: record.role ?? 'anonymous',
-          outcome: record.outcome ?? (res.statusCode < 400 ? 'OK' : `HTTP_${res.statusCode}`),
-          status: res.statusCode,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
-        },
-        'request',
-      );
-    });
+    if (path === '/graphql' || path === '/partner/graphql') logAccess(log, metrics, req, res, path, res.locals.requestId as string);
     next();
   };
 }

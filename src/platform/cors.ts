@@ -1,6 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from 'cors';
-import type { RequestHandler } from 'express';
 
 /**
  * Browsers may call /graphql only from the configured origins (`CORS_ORIGINS`). Clients send a
@@ -9,7 +8,7 @@ import type { RequestHandler } from 'express';
  * all (the browser then hides the answer); a request without Origin (curl, servers, apps) is
  * not a browser's cross-origin call and is served as before.
  */
-export function corsMiddleware(origins: readonly string[]): RequestHandler {
+export function corsMiddleware(origins: readonly string[]): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
   const allowed = new Set(origins);
   return cors({
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
