@@ -18,8 +18,12 @@ import { inviteCode } from '../lib/seed.mjs';
 
 export const description = 'recommendations(first: 5), cached and uncached, vs { me { id } } on the same server';
 
-const DATABASE = 'loyalty_bench';
-const REDIS_PREFIX = 'bench:';
+// Its own database and Redis prefix per run: with one shared name (`loyalty_bench`, `bench:`),
+// another bench started meanwhile (members drops and recreates `loyalty_bench`; any suite clears
+// `bench:`) killed this run's connections and emptied its cache mid-run: that was the priming
+// stall of round 2 ("terminating connection due to administrator command", lists gone).
+const DATABASE = `loyalty_bench_recs_${process.pid}`;
+const REDIS_PREFIX = `bench:recs-${process.pid}:`;
 const ITEMS = 10_000;
 const CATEGORIES = 50;
 const HISTORY = 50;
@@ -100,7 +104,7 @@ export async function run(ctx) {
   const config = loadConfig(env);
   await preflight(config);
   await clearPrefix(config.redisUrl, REDIS_PREFIX);
-  ctx.onCleanup('clear bench: keys in Redis', () => clearPrefix(config.redisUrl, REDIS_PREFIX));
+  ctx.onCleanup(`clear ${REDIS_PREFIX} keys in Redis`, () => clearPrefix(config.redisUrl, REDIS_PREFIX));
   const seeding = Date.now();
   const { members, counts } = await seed(databaseUrl, memberCount);
   log(`  seeded ${counts.items} items, ${counts.redemptions} redemptions, ${counts.pairs} co-redemption pairs in ${Date.now() - seeding} ms`);
