@@ -123,9 +123,10 @@ describe('recommendations', async () => {
     const { result: before, queries: computed } = await countQueries(api, () => recs(member.token));
     const { result: again, queries } = await countQueries(api, () => recs(member.token));
     expect(again).toEqual(before);
-    // A hit re-checks the member and the listed items in one query, then loads the items.
-    expect(queries).toHaveLength(2);
-    expect(computed.length).toBeGreaterThan(queries.length + 1);
+    // A hit is one query: it re-checks the member and the listed items and returns the items' rows.
+    expect(queries).toHaveLength(1);
+    // A fresh list is at least two: the member with history and neighbours, then the candidates' live check.
+    expect(computed.length).toBeGreaterThanOrEqual(2);
 
     // The member redeems: the list goes at once and the new history shows.
     const limited = await createItem(api, { name: '限量咖啡杯', category: coffee, tags: ['咖啡', '热饮'], pointsPrice: 120, stock: 1, perMemberLimit: 1 });
