@@ -101,7 +101,8 @@ from member m where m.id = ?`;
  * counts. The ~2,000 pairs come back as ONE json value in the order the per-row version returned
  * them (anchor by history rank, then strongest first, ties by id descending): JSON.parse of one
  * text costs a fraction of pg's per-row decoding, and the same pairs in the same order add up
- * to the same scores. Binds: memberId, HISTORY_LIMIT, MEMBER_COLUMNS', NEIGHBOURS_PER_ITEM, memberId.
+ * to the same scores. A pair names its anchor by history rank (1-based), not by id: 2,000 fewer
+ * uuid strings to send, decode and parse. Binds: memberId, HISTORY_LIMIT, MEMBER_COLUMNS', NEIGHBOURS_PER_ITEM, memberId.
  */
 const PROFILE_SQL = `with h as (
     select item_id, row_number() over (order by max(created_at) desc, item_id) as rank
@@ -109,7 +110,7 @@ const PROFILE_SQL = `with h as (
     group by item_id order by max(created_at) desc, item_id limit ?)
 select ${MEMBER_COLUMNS},
   (select json_agg(h.item_id order by h.rank)::text from h) as history,
-  (select json_agg(json_build_array(h.item_id, c.other_item_id, c.members, coalesce(ra.members, c.members), coalesce(ri.members, c.members))
+  (select json_agg(json_build_array(h.rank, c.other_item_id, c.members, coalesce(ra.members, c.members), coalesce(ri.members, c.members))
                    order by h.rank, c.members desc, c.other_item_id desc)::text
    from h cross join lateral (select other_item_id, members from rec_co_redemption where item_id = h.item_id order by members desc, other_item_id desc limit ?) c
    left join rec_item_redeemers ra on ra.item_id = h.item_id
@@ -196,9 +197,12 @@ export class RecommendationService {
     if (!profile || profile.status !== 'ACTIVE') return [];
     const state = { language: profile.language, balance: profile.balance, expiring: profile.expiring, earliest: profile.earliest ? new Date(profile.earliest) : null };
     const historyIds = profile.history ? (JSON.parse(profile.history) as string[]) : [];
-    const pairs = profile.pairs ? (JSON.parse(profile.pairs) as [string, string, number, number, number][]) : [];
+    const pairs = profile.pairs ? (JSON.parse(profile.pairs) as [number, string, number, number, number][]) : [];
+    const neighbours: MemberSignals['neighbours'][number][] = [];
     const redeemers = new Map<string, number>();
-    for (const [anchor, itemId, , anchorMembers, itemMembers] of pairs) {
+    for (const [rank, itemId, together, anchorMembers, itemMembers] of pairs) {
+      const anchor = historyIds[rank - 1];
+      neighbours.push({ anchor, itemId, together });
       redeemers.set(anchor, anchorMembers);
       redeemers.set(itemId, itemMembers);
     }
@@ -207,7 +211,7 @@ export class RecommendationService {
       expiringPoints: state.expiring,
       expiringInDays: state.earliest ? daysUntil(now, state.earliest) : null,
       history: historyIds,
-      neighbours: pairs.map(([anchor, itemId, together]) => ({ anchor, itemId, together })),
+      neighbours,
       redeemers,
     };
     const { index, popularity } = snapshot;
