@@ -6,6 +6,7 @@
 // request ranks the whole catalog, reads the history and the co-redemption neighbours).
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dist, projectRequire, ROOT } from '../lib/dist.mjs';
@@ -117,8 +118,7 @@ export async function run(ctx) {
 
   // Two disjoint halves of the members: `recs` serves the first (lists primed), `recs-uncached`
   // the second (its lists deleted every 100 ms, key by key), so the uncached run does not wipe
-  // the cached run's lists and round 2's priming is hits, not 500 fresh computations. (Round 2
-  // still stalls while priming on this machine, cause not found: bench/README.md, recs.)
+  // the cached run's lists and round 2's priming is hits, not 500 fresh computations.
   const half = Math.ceil(headers.length / 2);
   const servedBy = { recs: headers.slice(0, half), 'recs-uncached': headers.slice(half), me: headers };
   const uncachedKeys = members.slice(half).map((m) => `${REDIS_PREFIX}recs:member:${m.id}`);
@@ -136,22 +136,33 @@ export async function run(ctx) {
   if (options.cpuProfile) mkdirSync(profileDir, { recursive: true });
   const server = await startServer(ctx, 'graphql', here('../servers/app.mjs'), env);
   log(`  graphql at ${server.url} (pid ${server.pid})`);
+  // Checks and priming go over a FRESH connection each (node:http, agent: false), not fetch's
+  // pooled keep-alive ones: in round 2, after the load runs, fetches on the pool went unanswered
+  // (three 15 s timeouts in a row, "the priming stall") while a request from another process was
+  // answered in 18 ms by the same server, which sat idle: the requests never left the pool.
+  const post = (h, body) =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest(`${server.url}/graphql`, { method: 'POST', headers: { ...h, 'content-length': Buffer.byteLength(body) }, agent: false, timeout: 15_000 }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve(text));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 15 s')));
+      req.on('error', reject);
+      req.end(body);
+    });
   // Before measuring: every sampled member gets five recommendations, the first one affordable.
   for (let i = 0; i < members.length; i += Math.ceil(members.length / 20)) {
-    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: headers[i], body: bodies.recs });
-    const text = await res.text();
+    const text = await post(headers[i], bodies.recs);
     const list = JSON.parse(text).data?.recommendations;
     if (!verifyRecs(text) || list[0].item.pointsPrice > 3000) throw new Error(`member ${i} got ${text}`);
   }
   log('  20 sampled members got 5 recommendations each, the first affordable');
 
-  // Priming a list; one retry: a kept-alive socket the server closed meanwhile fails a fetch
-  // on a loaded machine (a bench run died on it), which says nothing about the app.
-  const primed = (h) => {
-    // A bounded wait too: a run once hung here for undici's 300 s headers timeout.
-    const once = () => fetch(`${server.url}/graphql`, { method: 'POST', headers: h, body: bodies.recs, signal: globalThis.AbortSignal.timeout(15_000) }).then((r) => r.text());
-    return once().catch(once).catch(once);
-  };
+  // Priming a list: one more try if the first fails (a loaded machine), then the run stops.
+  const primed = (h) => post(h, bodies.recs).catch(() => post(h, bodies.recs));
   const targets = ['recs', 'recs-uncached', 'me'].map((name) => ({ ...server, name }));
   log(`measuring: ${CLIENTS} connections, ${options.warmup} s warm-up + ${options.duration} s measured, ${options.rounds} round(s), order alternating`);
   const results = await alternate(
