@@ -2,13 +2,14 @@
 // redemptions each, at 20 concurrent clients, against `{ me { id } }` on the same server in the
 // same run (the stack's floor: auth, parse, execute, one member read). Two recs scenarios: the
 // cache as it serves (after warm-up nearly every list is cached, each hit re-checked with one
-// query), and uncached (the bench deletes the cached lists every 100 ms, so almost every
+// query), and uncached (on the other half of the members, whose lists the bench deletes every 100 ms, so almost every
 // request ranks the whole catalog, reads the history and the co-redemption neighbours).
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dist, ROOT } from '../lib/dist.mjs';
+import { dist, projectRequire, ROOT } from '../lib/dist.mjs';
 import { printProfileDiff } from '../lib/profile.mjs';
 import { dropDatabase, freshDatabase, withClient } from '../lib/db.mjs';
 import { clearPrefix } from '../lib/redis.mjs';
@@ -18,8 +19,12 @@ import { inviteCode } from '../lib/seed.mjs';
 
 export const description = 'recommendations(first: 5), cached and uncached, vs { me { id } } on the same server';
 
-const DATABASE = 'loyalty_bench';
-const REDIS_PREFIX = 'bench:';
+// Its own database and Redis prefix per run: with one shared name (`loyalty_bench`, `bench:`),
+// another bench started meanwhile (members drops and recreates `loyalty_bench`; any suite clears
+// `bench:`) killed this run's connections mid-run ("terminating connection due to administrator
+// command") and could empty its cache.
+const DATABASE = `loyalty_bench_recs_${process.pid}`;
+const REDIS_PREFIX = `bench:recs-${process.pid}:`;
 const ITEMS = 10_000;
 const CATEGORIES = 50;
 const HISTORY = 50;
@@ -100,7 +105,7 @@ export async function run(ctx) {
   const config = loadConfig(env);
   await preflight(config);
   await clearPrefix(config.redisUrl, REDIS_PREFIX);
-  ctx.onCleanup('clear bench: keys in Redis', () => clearPrefix(config.redisUrl, REDIS_PREFIX));
+  ctx.onCleanup(`clear ${REDIS_PREFIX} keys in Redis`, () => clearPrefix(config.redisUrl, REDIS_PREFIX));
   const seeding = Date.now();
   const { members, counts } = await seed(databaseUrl, memberCount);
   log(`  seeded ${counts.items} items, ${counts.redemptions} redemptions, ${counts.pairs} co-redemption pairs in ${Date.now() - seeding} ms`);
@@ -111,6 +116,17 @@ export async function run(ctx) {
   }));
   const bodies = { recs: JSON.stringify({ query: RECS }), 'recs-uncached': JSON.stringify({ query: RECS }), me: JSON.stringify({ query: ME }) };
 
+  // Two disjoint halves of the members: `recs` serves the first (lists primed), `recs-uncached`
+  // the second (its lists deleted every 100 ms, key by key), so the uncached run does not wipe
+  // the cached run's lists and round 2's priming is hits, not 500 fresh computations.
+  const half = Math.ceil(headers.length / 2);
+  const servedBy = { recs: headers.slice(0, half), 'recs-uncached': headers.slice(half), me: headers };
+  const uncachedKeys = members.slice(half).map((m) => `${REDIS_PREFIX}recs:member:${m.id}`);
+  const { Redis } = projectRequire('ioredis');
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  ctx.onCleanup('close the bench Redis client', () => redis.disconnect());
+
   const here = (file) => fileURLToPath(new URL(file, import.meta.url));
   // --cpu-prof: one profile per measured run (node:inspector in the server, around the run), so
   // each scenario is profiled apart and compared per request with `me` on the same server.
@@ -120,22 +136,33 @@ export async function run(ctx) {
   if (options.cpuProfile) mkdirSync(profileDir, { recursive: true });
   const server = await startServer(ctx, 'graphql', here('../servers/app.mjs'), env);
   log(`  graphql at ${server.url} (pid ${server.pid})`);
+  // Checks and priming go over a FRESH connection each (node:http, agent: false), not fetch's
+  // pooled keep-alive ones: in round 2, after the load runs, fetches on the pool went unanswered
+  // (three 15 s timeouts in a row, "the priming stall") while a request from another process was
+  // answered in 18 ms by the same server, which sat idle: the requests never left the pool.
+  const post = (h, body) =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest(`${server.url}/graphql`, { method: 'POST', headers: { ...h, 'content-length': Buffer.byteLength(body) }, agent: false, timeout: 15_000 }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve(text));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 15 s')));
+      req.on('error', reject);
+      req.end(body);
+    });
   // Before measuring: every sampled member gets five recommendations, the first one affordable.
   for (let i = 0; i < members.length; i += Math.ceil(members.length / 20)) {
-    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: headers[i], body: bodies.recs });
-    const text = await res.text();
+    const text = await post(headers[i], bodies.recs);
     const list = JSON.parse(text).data?.recommendations;
     if (!verifyRecs(text) || list[0].item.pointsPrice > 3000) throw new Error(`member ${i} got ${text}`);
   }
   log('  20 sampled members got 5 recommendations each, the first affordable');
 
-  // Priming a list; one retry: a kept-alive socket the server closed meanwhile fails a fetch
-  // on a loaded machine (a bench run died on it), which says nothing about the app.
-  const primed = (h) => {
-    // A bounded wait too: a run once hung here for undici's 300 s headers timeout.
-    const once = () => fetch(`${server.url}/graphql`, { method: 'POST', headers: h, body: bodies.recs, signal: globalThis.AbortSignal.timeout(15_000) }).then((r) => r.text());
-    return once().catch(once).catch(once);
-  };
+  // Priming a list: one more try if the first fails (a loaded machine), then the run stops.
+  const primed = (h) => post(h, bodies.recs).catch(() => post(h, bodies.recs));
   const targets = ['recs', 'recs-uncached', 'me'].map((name) => ({ ...server, name }));
   log(`measuring: ${CLIENTS} connections, ${options.warmup} s warm-up + ${options.duration} s measured, ${options.rounds} round(s), order alternating`);
   const results = await alternate(
@@ -145,16 +172,19 @@ export async function run(ctx) {
       let clearing = null;
       if (target.name === 'recs') {
         // Every member's list cached before the measured run (the warm-up alone would not reach them all).
-        for (let i = 0; i < headers.length; i += CLIENTS) {
-          await Promise.all(headers.slice(i, i + CLIENTS).map((h) => primed(h)));
+        const priming = Date.now();
+        const cached = servedBy.recs;
+        for (let i = 0; i < cached.length; i += CLIENTS) {
+          await Promise.all(cached.slice(i, i + CLIENTS).map((h) => primed(h)));
         }
+        log(`  primed ${cached.length} lists in ${Date.now() - priming} ms`);
       }
       if (target.name === 'recs-uncached') {
         let busy = false;
         clearing = setInterval(() => {
           if (busy) return;
           busy = true;
-          clearPrefix(config.redisUrl, `${REDIS_PREFIX}recs:member:`).finally(() => (busy = false));
+          redis.unlink(...uncachedKeys).catch(() => undefined).finally(() => (busy = false));
         }, 100);
       }
       const file = join(profileDir, `recs-${stamp}-${target.name}-${profiles[target.name].length + 1}.cpuprofile`);
@@ -162,7 +192,7 @@ export async function run(ctx) {
       try {
         const result = await measure({
           target,
-          request: (i) => ({ path: '/graphql', headers: headers[i % headers.length], body: bodies[target.name] }),
+          request: (i) => ({ path: '/graphql', headers: servedBy[target.name][i % servedBy[target.name].length], body: bodies[target.name] }),
           verifyBody: target.name === 'me' ? verifyMe : verifyRecs,
           connections: CLIENTS,
           warmupSeconds: options.warmup,

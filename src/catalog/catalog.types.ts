@@ -16,7 +16,9 @@ registerEnumType(CouponStatus, {
   valuesConfig: { VOID: { description: 'Added to the contract: the redemption that issued it was cancelled.' } },
 });
 
-@ObjectType('CatalogItem')
+// Plain columns read straight off the object (no type-graphql wrapper per field, e.g. 5 items × 3 fields per
+// recommendations list); recentRedemptions and redeemable stay field resolvers (simpleResolvers skips only plain fields).
+@ObjectType('CatalogItem', { simpleResolvers: true })
 export class CatalogItemType {
   @Field(() => ID) id!: string;
   @Field(() => String) sku!: string;

@@ -71,11 +71,16 @@ export class ItemIndex {
   private readonly postings: { items: number[]; weights: number[] }[] = [];
 
   readonly items: readonly RecItem[];
+  /** Each item's price and offered flag, aligned with items: the per-request pass over the whole catalog reads these flat arrays, not 10,000 objects. */
+  readonly prices: Float64Array;
+  readonly offered: Uint8Array;
 
   /** Items are kept in id order: equal scores then rank by id, the same on every instance. */
   constructor(items: readonly RecItem[]) {
     this.items = [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     items = this.items;
+    this.prices = Float64Array.from(items, (item) => item.pointsPrice);
+    this.offered = Uint8Array.from(items, (item) => (item.offered ? 1 : 0));
     const featureIds = new Map<string, number>();
     const raw = items.map((item, i) => {
       this.position.set(item.id, i);
@@ -222,10 +227,10 @@ export function rankCandidates(index: ItemIndex, popularity: ArrayLike<number>, 
 
   // Best `limit` so far, best first; items come in id order, so an equal score never displaces.
   const top: { item: number; score: number }[] = [];
+  const { prices, offered } = index;
   for (let i = 0; i < n; i++) {
-    const item = index.items[i];
-    if (!item.offered) continue;
-    const price = item.pointsPrice;
+    if (offered[i] === 0) continue;
+    const price = prices[i];
     const fit = price <= signals.balance ? 1 : price <= signals.balance * SOON_SHARE ? FIT_SOON : 0;
     if (fit === 0) continue;
     const base = collaborative[i] * collaborativeScale + content[i] * contentScale + (popularityWeight * Math.log1p(popularity[i])) / popularityScale;

@@ -18,6 +18,31 @@ export interface Recommended {
   reason: string;
 }
 
+/** The catalog columns a CatalogItem shows, as the re-check statement returns them (json, camelCase). */
+export interface ItemRow {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  category: string;
+  tags: string[];
+  type: string;
+  pointsPrice: number;
+  /** numeric as text: json would lose "99.50"'s last zero. */
+  cashPrice: string | null;
+  stock: number;
+  perMemberLimit: number | null;
+  availableFrom: string | null;
+  availableUntil: string | null;
+  imageUrl: string | null;
+  active: boolean;
+}
+
+/** A served recommendation with its item's live row (read by the same statement that re-checked it). */
+export interface RecommendedItem extends Recommended {
+  item: ItemRow;
+}
+
 /** Cached per member: the list and what it was computed from, checked again on every read. */
 interface CachedList {
   version: string;
@@ -40,8 +65,57 @@ interface MemberState {
   balance: number;
   expiring: number;
   earliest: Date | null;
-  eligible: string[];
+  /** The asked items the catalog calls redeemable for the member (balance apart), with their rows. */
+  eligible: Map<string, ItemRow>;
 }
+
+/**
+ * The member's side of a list: status, language, spendable balance, points expiring within
+ * NUDGE_DAYS and the earliest of them. Expects member aliased `m`; binds now (spendable), now,
+ * now + 30 days (expiring), now, now + 30 days (earliest).
+ */
+const MEMBER_COLUMNS = `m.status, m.language, ${SPENDABLE_BALANCE_SQL} as balance,
+  coalesce((select sum(l.remaining) from points_lot l where l.member_id = m.id and l.remaining > 0 and l.expires_at > ? and l.expires_at <= ?), 0)::int as expiring,
+  (select min(l.expires_at) from points_lot l where l.member_id = m.id and l.remaining > 0 and l.expires_at > ? and l.expires_at <= ?) as earliest`;
+
+/**
+ * One statement for the member's side and the asked items that are still redeemable for the
+ * member, with the columns a CatalogItem shows: a cache hit is this one statement, no ORM
+ * hydration and no second query for the items. The items come back as one json text (one
+ * JSON.parse instead of pg decoding rows). Binds: MEMBER_COLUMNS', the item ids as a json
+ * array, now, now, memberId (AVAILABLE_TO_MEMBER_SQL), memberId.
+ */
+const MEMBER_STATE_SQL = `select ${MEMBER_COLUMNS},
+  (select json_agg(json_build_object('id', ci.id, 'sku', ci.sku, 'name', ci.name, 'description', ci.description, 'category', ci.category,
+          'tags', ci.tags, 'type', ci.type, 'pointsPrice', ci.points_price, 'cashPrice', ci.cash_price::text, 'stock', ci.stock,
+          'perMemberLimit', ci.per_member_limit, 'availableFrom', ci.available_from, 'availableUntil', ci.available_until,
+          'imageUrl', ci.image_url, 'active', ci.active))::text
+   from catalog_item ci where ci.id in (select jsonb_array_elements_text(?::jsonb)::uuid) and ${AVAILABLE_TO_MEMBER_SQL}) as items
+from member m where m.id = ?`;
+
+/**
+ * Everything a fresh list needs from the database but the candidates' live check, in one
+ * statement: the member's side, the HISTORY_LIMIT items most recently redeemed (distinct, most
+ * recent first) and the NEIGHBOURS_PER_ITEM strongest co-redemption neighbours of each (the
+ * index rec_co_redemption_top_idx, one range per history item), with both items' redeemer
+ * counts. The ~2,000 pairs come back as ONE json value in the order the per-row version returned
+ * them (anchor by history rank, then strongest first, ties by id descending): JSON.parse of one
+ * text costs a fraction of pg's per-row decoding, and the same pairs in the same order add up
+ * to the same scores. A pair names its anchor by history rank (1-based), not by id: 2,000 fewer
+ * uuid strings to send, decode and parse. Binds: memberId, HISTORY_LIMIT, MEMBER_COLUMNS', NEIGHBOURS_PER_ITEM, memberId.
+ */
+const PROFILE_SQL = `with h as (
+    select item_id, row_number() over (order by max(created_at) desc, item_id) as rank
+    from redemption where member_id = ? and status <> 'CANCELLED'
+    group by item_id order by max(created_at) desc, item_id limit ?)
+select ${MEMBER_COLUMNS},
+  (select json_agg(h.item_id order by h.rank)::text from h) as history,
+  (select json_agg(json_build_array(h.rank, c.other_item_id, c.members, coalesce(ra.members, c.members), coalesce(ri.members, c.members))
+                   order by h.rank, c.members desc, c.other_item_id desc)::text
+   from h cross join lateral (select other_item_id, members from rec_co_redemption where item_id = h.item_id order by members desc, other_item_id desc limit ?) c
+   left join rec_item_redeemers ra on ra.item_id = h.item_id
+   left join rec_item_redeemers ri on ri.item_id = c.other_item_id) as pairs
+from member m where m.id = ?`;
 
 const CACHE_TTL_S = 600;
 /** Popularity (others' redemptions) may lag this much; the member's own moves never do. */
@@ -68,73 +142,83 @@ export class RecommendationService {
   private readonly versionKey = 'recs:catalog-version';
   private memberKey = (memberId: string) => `recs:member:${memberId}`;
 
-  /**
-   * `prefetch` (optional) is told the items of a cached list before it is re-checked, so the
-   * caller can load them while the check runs (one round trip instead of two in a row).
-   */
-  async recommend(em: EntityManager, memberId: string, firstInput: number | null | undefined, prefetch?: (itemIds: string[]) => void): Promise<Recommended[]> {
+  async recommend(em: EntityManager, memberId: string, firstInput: number | null | undefined): Promise<RecommendedItem[]> {
     const first = firstInput ?? 5;
     if (!Number.isInteger(first) || first < 0 || first > MAX_RESULTS) throw new BadInputError(`first must be from 0 to ${MAX_RESULTS}`, 'first');
     if (first === 0) return [];
     const now = this.deps.clock.now();
-    // Two GETs at once, not one MGET: the catalog version and a member's list hash to different Redis Cluster slots.
-    const { command } = this.deps.redis;
-    const [version, cachedRaw] = await Promise.all([command.get(this.versionKey), command.get(this.memberKey(memberId))]).catch((error: unknown) => {
-      this.deps.log.warn({ err: error }, 'recommendations cache unavailable');
-      return [null, null];
-    });
+    const [version, cachedRaw] = await this.readCache(memberId);
     const cached = cachedRaw ? (JSON.parse(cachedRaw) as CachedList) : null;
     // A list shorter than MAX_RESULTS is all there was: it answers any first.
-    if (cached && cached.version === (version ?? '0') && (cached.entries.length >= first || cached.entries.length < MAX_RESULTS)) {
+    if (cached && cached.version === version && (cached.entries.length >= first || cached.entries.length < MAX_RESULTS)) {
       const served = cached.entries.slice(0, first);
-      prefetch?.(served.map((e) => e.itemId));
       const state = await this.memberState(em, memberId, now, served.map((e) => e.itemId));
-      if (state && state.balance === cached.balance && state.expiring === cached.expiring && state.language === cached.language && state.eligible.length === served.length) {
-        return served;
+      if (
+        state &&
+        state.status === 'ACTIVE' &&
+        state.balance === cached.balance &&
+        state.expiring === cached.expiring &&
+        state.language === cached.language &&
+        state.eligible.size === served.length
+      ) {
+        return served.map((e) => ({ ...e, item: state.eligible.get(e.itemId)! }));
       }
     }
-    const entries = await this.compute(em, memberId, now, version ?? '0');
+    const entries = await this.compute(em, memberId, now, version);
     return entries.slice(0, first);
   }
 
-  private async compute(em: EntityManager, memberId: string, now: Date, version: string): Promise<Recommended[]> {
-    const [snapshot, state, history] = await Promise.all([
+  /**
+   * The catalog version and the member's cached list in one round trip: one MGET on a single
+   * Redis; on a Cluster the two keys hash to different slots, so two GETs sent together.
+   */
+  private async readCache(memberId: string): Promise<[string, string | null]> {
+    const { command } = this.deps.redis;
+    const keys = [this.versionKey, this.memberKey(memberId)];
+    try {
+      const [version, list] = command.isCluster ? await Promise.all(keys.map((k) => command.get(k))) : await command.mget(keys);
+      return [version ?? '0', list ?? null];
+    } catch (error) {
+      this.deps.log.warn({ err: error }, 'recommendations cache unavailable');
+      return ['0', null];
+    }
+  }
+
+  private async compute(em: EntityManager, memberId: string, now: Date, version: string): Promise<RecommendedItem[]> {
+    const soon = addDays(now, NUDGE_DAYS);
+    const [snapshot, [profile]] = await Promise.all([
       this.currentSnapshot(version),
-      this.memberState(em, memberId, now, []),
-      em.execute<{ item_id: string }[]>(
-        `select item_id from redemption where member_id = ? and status <> 'CANCELLED'
-         group by item_id order by max(created_at) desc, item_id limit ?`,
-        [memberId, HISTORY_LIMIT],
+      em.execute<{ status: string; language: string; balance: number; expiring: number; earliest: Date | string | null; history: string | null; pairs: string | null }[]>(
+        PROFILE_SQL,
+        [memberId, HISTORY_LIMIT, now, now, soon, now, soon, NEIGHBOURS_PER_ITEM, memberId],
       ),
     ]);
     // A frozen (or unknown) member can redeem nothing: nothing to recommend.
-    if (!state || state.status !== 'ACTIVE') return [];
-    const historyIds = history.map((h) => h.item_id);
-    // The ~2,000 neighbour pairs come back as ONE json value, in the order the per-row version
-    // returned them (anchor by history rank, then strongest first): parsing one text with
-    // JSON.parse costs a fraction of pg's per-row decoding, which dominated the uncached profile
-    // (bench/README.md, recs). Same pairs, same order, so the scores add up identically.
-    const neighbours = historyIds.length
-      ? await this.neighboursOf(em, historyIds)
-      : [];
+    if (!profile || profile.status !== 'ACTIVE') return [];
+    const state = { language: profile.language, balance: profile.balance, expiring: profile.expiring, earliest: profile.earliest ? new Date(profile.earliest) : null };
+    const historyIds = profile.history ? (JSON.parse(profile.history) as string[]) : [];
+    const pairs = profile.pairs ? (JSON.parse(profile.pairs) as [number, string, number, number, number][]) : [];
+    const neighbours: MemberSignals['neighbours'][number][] = [];
     const redeemers = new Map<string, number>();
-    for (const n of neighbours) {
-      redeemers.set(n.anchor, n.anchor_members);
-      redeemers.set(n.item_id, n.item_members);
+    for (const [rank, itemId, together, anchorMembers, itemMembers] of pairs) {
+      const anchor = historyIds[rank - 1];
+      neighbours.push({ anchor, itemId, together });
+      redeemers.set(anchor, anchorMembers);
+      redeemers.set(itemId, itemMembers);
     }
     const signals: MemberSignals = {
       balance: state.balance,
       expiringPoints: state.expiring,
       expiringInDays: state.earliest ? daysUntil(now, state.earliest) : null,
       history: historyIds,
-      neighbours: neighbours.map((n) => ({ anchor: n.anchor, itemId: n.item_id, together: n.together })),
+      neighbours,
       redeemers,
     };
     const { index, popularity } = snapshot;
     // Window transitions happen between catalog edits: the snapshot's items are re-checked at now.
     const ranked = rankCandidates(index, popularity, signals, CANDIDATE_POOL);
     const live = await this.memberState(em, memberId, now, ranked.map((r) => index.items[r.item].id));
-    const eligible = new Set(live?.eligible ?? []);
+    const eligible = live?.eligible ?? new Map<string, ItemRow>();
     const served = finalize(ranked, (i) => eligible.has(index.items[i].id), MAX_RESULTS);
     const entries = served.map((r): Recommended => {
       const item = index.items[r.item];
@@ -156,35 +240,26 @@ export class RecommendationService {
     });
     const cached: CachedList = { version, balance: state.balance, expiring: state.expiring, language: state.language, entries };
     await this.deps.redis.command.set(this.memberKey(memberId), JSON.stringify(cached), 'EX', CACHE_TTL_S).catch(() => undefined);
-    return entries;
+    return entries.map((e) => ({ ...e, item: eligible.get(e.itemId)! }));
   }
 
-  /** The strongest co-redemption neighbours of each history item, with both items' redeemer counts. */
-  private async neighboursOf(em: EntityManager, historyIds: string[]): Promise<{ anchor: string; item_id: string; together: number; anchor_members: number; item_members: number }[]> {
-    const [row] = await em.execute<{ pairs: string | null }[]>(
-      `select json_agg(json_build_array(h.anchor, c.other_item_id, c.members, coalesce(ra.members, c.members), coalesce(ri.members, c.members))
-                       order by h.rank, c.members desc, c.other_item_id desc)::text as pairs
-       from jsonb_array_elements_text(?::jsonb) with ordinality as h(anchor, rank)
-       cross join lateral (select other_item_id, members from rec_co_redemption where item_id = h.anchor::uuid order by members desc, other_item_id desc limit ?) c
-       left join rec_item_redeemers ra on ra.item_id = h.anchor::uuid
-       left join rec_item_redeemers ri on ri.item_id = c.other_item_id`,
-      [JSON.stringify(historyIds), NEIGHBOURS_PER_ITEM],
-    );
-    const pairs = row?.pairs ? (JSON.parse(row.pairs) as [string, string, number, number, number][]) : [];
-    return pairs.map(([anchor, itemId, together, anchorMembers, itemMembers]) => ({ anchor, item_id: itemId, together, anchor_members: anchorMembers, item_members: itemMembers }));
-  }
-
-  /** Spendable balance, points expiring within 30 days, and which of `itemIds` the catalog calls redeemable for the member (balance apart). */
+  /** Spendable balance, points expiring within 30 days, and which of `itemIds` the catalog calls redeemable for the member (balance apart), with their rows. */
   private async memberState(em: EntityManager, memberId: string, now: Date, itemIds: string[]): Promise<MemberState | null> {
-    const [row] = await em.execute<{ status: string; language: string; balance: number; expiring: number; earliest: Date | null; eligible: string[] }[]>(
-      `select m.status, m.language, ${SPENDABLE_BALANCE_SQL} as balance,
-              coalesce((select sum(l.remaining) from points_lot l where l.member_id = m.id and l.remaining > 0 and l.expires_at > ? and l.expires_at <= ?), 0)::int as expiring,
-              (select min(l.expires_at) from points_lot l where l.member_id = m.id and l.remaining > 0 and l.expires_at > ? and l.expires_at <= ?) as earliest,
-              array(select ci.id::text from catalog_item ci where ci.id in (select jsonb_array_elements_text(?::jsonb)::uuid) and ${AVAILABLE_TO_MEMBER_SQL}) as eligible
-       from member m where m.id = ?`,
-      [now, now, addDays(now, NUDGE_DAYS), now, addDays(now, NUDGE_DAYS), JSON.stringify(itemIds), now, now, memberId, memberId],
+    const soon = addDays(now, NUDGE_DAYS);
+    const [row] = await em.execute<{ status: string; language: string; balance: number; expiring: number; earliest: Date | string | null; items: string | null }[]>(
+      MEMBER_STATE_SQL,
+      [now, now, soon, now, soon, JSON.stringify(itemIds), now, now, memberId, memberId],
     );
-    return row ? { ...row, earliest: row.earliest ? new Date(row.earliest) : null } : null;
+    if (!row) return null;
+    const items = row.items ? (JSON.parse(row.items) as ItemRow[]) : [];
+    return {
+      status: row.status,
+      language: row.language,
+      balance: row.balance,
+      expiring: row.expiring,
+      earliest: row.earliest ? new Date(row.earliest) : null,
+      eligible: new Map(items.map((item) => [item.id, item])),
+    };
   }
 
   /** The catalog's content index and 7-day popularity, rebuilt when the catalog version moves. */

@@ -10,7 +10,8 @@ export enum RecommendationReason {
 }
 registerEnumType(RecommendationReason, { name: 'RecommendationReason' });
 
-@ObjectType('Recommendation')
+// Plain fields read straight off the object: no type-graphql middleware chain per field (simpleResolvers).
+@ObjectType('Recommendation', { simpleResolvers: true })
 export class RecommendationType {
   @Field(() => CatalogItemType) item!: CatalogItemType;
   @Field(() => Float) score!: number;
