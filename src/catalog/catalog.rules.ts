@@ -137,7 +137,7 @@ export function newCouponCode(): string {
 export function redeemFingerprint(itemId: string, quantity: number, shippingAddress: unknown): string {
   const canonical = (value: unknown): unknown =>
     value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.keys(value as object).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
+      ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
       : Array.isArray(value)
         ? value.map(canonical)
         : value;

@@ -229,7 +229,7 @@ export class LedgerService {
           for (const hook of this.purchaseHooks) await hook(w, member, { orderId, amount: input.amount });
         }
         await touchLastActive(w.tx, member.id, now);
-        return { entry, memberId: member.id, points: granted, status: earnStatusOf(entry), duplicate: false } as EarnResult;
+        return { entry, memberId: member.id, points: granted, status: earnStatusOf(entry), duplicate: false };
       });
 
     // Two members' transactions raced on one new orderId: the loser re-reads and gets CONFLICT.
@@ -426,7 +426,7 @@ export class LedgerService {
     );
     if (!row) return null;
     const { spendable, ...entry } = row;
-    return { ...balanceEvent(entry as EntryRow), balance: spendable, delta: 0, at: now.toISOString() };
+    return { ...balanceEvent(entry), balance: spendable, delta: 0, at: now.toISOString() };
   }
 
   /** Member.ledger: newest first, keyset-paginated on the entry id. */

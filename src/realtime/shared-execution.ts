@@ -35,7 +35,7 @@ export async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterabl
   return mapEvents(iterator, async (payload) => {
     if (!key || payload === null || typeof payload !== 'object') return execute({ ...args, rootValue: payload });
     let results = executed.get(payload);
-    if (!results) executed.set(payload, (results = new Map()));
+    if (!results) executed.set(payload, (results = new Map<string, Promise<ExecutionResult>>()));
     let result = results.get(key);
     if (!result) results.set(key, (result = Promise.resolve(execute({ ...args, rootValue: payload }))));
     return result;

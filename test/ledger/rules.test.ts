@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from 'decimal.js';
-import { allocate, daysUntil, expiryFor, moneyProblem, purchasePoints, reversalTarget, ruleApplies, type EarningRuleLike } from '../../src/ledger/ledger.rules';
+import { allocate, daysUntil, expiryFor, moneyProblem, purchasePoints, reversalTarget, ruleApplies, type EarningRuleLike, type PurchaseFacts } from '../../src/ledger/ledger.rules';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-03-02T02:00:00.000Z');
@@ -34,7 +34,7 @@ describe('earning rules', () => {
     ...over,
   });
   // 2026-03-02 is a Monday (ISO weekday 1) in Asia/Shanghai.
-  const purchase = { occurredAt: NOW, category: 'coffee', tierLevel: 2, segment: 'growing', firstOrder: false, timeZone: 'Asia/Shanghai' };
+  const purchase: PurchaseFacts = { occurredAt: NOW, category: 'coffee', tierLevel: 2, segment: 'growing', firstOrder: false, timeZone: 'Asia/Shanghai' };
   it.each<[string, EarningRuleLike, boolean]>([
     ['no conditions', rule(), true],
     ['inactive', rule({ active: false }), false],
@@ -55,7 +55,7 @@ describe('earning rules', () => {
     expect(ruleApplies(r, purchase)).toBe(applies);
   });
 
-  it.each<[string, Partial<typeof purchase>, EarningRuleLike, boolean]>([
+  it.each<[string, Partial<PurchaseFacts>, EarningRuleLike, boolean]>([
     ['a purchase without category never matches a category rule', { category: null }, rule({ categories: ['coffee'] }), false],
     ['a member without segment never matches a segment rule', { segment: null }, rule({ segments: ['growing'] }), false],
     ['a first order matches a first-order rule', { firstOrder: true }, rule({ firstOrderOnly: true }), true],

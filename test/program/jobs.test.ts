@@ -43,7 +43,7 @@ async function standaloneRunner(api: TestApp) {
     runner,
     async close() {
       await runner.stop();
-      pubSub.close();
+      await pubSub.close();
       await redis.close();
       await orm.close();
     },
