@@ -18,5 +18,12 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One fork loads the app's module graph (type-graphql, MikroORM, Apollo: seconds per load) once
+    // and runs many files, instead of once per file. Files stay independent: each gets its own
+    // database and Redis prefix, and test/support/setup.ts cleans up after each (file-scope.ts).
+    isolate: false,
+    // The default on 2 cores is one worker (CPUs - 1), but these files mostly wait on PostgreSQL,
+    // Redis and sockets, so one fork per core keeps both busy. VITEST_MAX_WORKERS overrides it.
+    maxWorkers: Number(process.env.VITEST_MAX_WORKERS ?? 2),
   },
 });

@@ -122,7 +122,7 @@ export interface RedeemableItem extends Sellable {
 
 /** What "redeemable" reads of the member: its status and its spendable balance (SPENDABLE_BALANCE_SQL). */
 export interface RedeemingMember {
-  status: string;
+  status: MemberStatus;
   balance: number;
 }
 
@@ -183,7 +183,7 @@ export function newCouponCode(): string {
 export function redeemFingerprint(itemId: string, quantity: number, shippingAddress: unknown): string {
   const canonical = (value: unknown): unknown =>
     value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.keys(value as object).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
+      ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
       : Array.isArray(value)
         ? value.map(canonical)
         : value;

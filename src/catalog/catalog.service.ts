@@ -41,7 +41,8 @@ export class CatalogService {
 
   /** Awaited, so the edit's response is sent only once caches know (a failing listener is its own business). */
   private async changed(itemId: string): Promise<void> {
-    await Promise.allSettled(this.listeners.map((listener) => listener(itemId)));
+    // `async`: a listener that throws synchronously is settled like one that rejects.
+    await Promise.allSettled(this.listeners.map(async (listener) => listener(itemId)));
   }
 
   private validated(input: ItemFields) {

@@ -530,7 +530,7 @@ export class RedemptionService {
     const first = Math.min(Math.max(firstInput ?? 3, 0), 20);
     const now = this.deps.clock.now();
     // Spendable points: lots past their date that nothing has expired yet are left out (redeem would expire them first).
-    const [member] = await em.execute<{ balance: number; status: string; language: string }[]>(
+    const [member] = await em.execute<{ balance: number; status: MemberStatus; language: string }[]>(
       `select ${SPENDABLE_BALANCE_SQL} as balance,
               m.status, m.language
        from member m where m.id = ?`,

@@ -78,8 +78,8 @@ export class LeaderboardStore {
     });
     try {
       const results = (await Promise.all(pipelines.map((p) => p.exec()))).flatMap((r) => r ?? []);
-      const failed = results.find(([error]) => error);
-      if (failed) throw failed[0];
+      const failed = results.find(([error]) => error)?.[0];
+      if (failed) throw failed;
     } catch (error) {
       this.stale = true;
       this.deps.log.warn({ err: error }, 'leaderboard update failed; boards will be rebuilt when Redis is back');
@@ -119,7 +119,8 @@ export class LeaderboardStore {
         .zcount(key, '(0', '+inf')
         .get(`${key}:at`)
         .exec()) as [Error | null, unknown][];
-      if (e1 || e2 || e3) throw e1 ?? e2 ?? e3;
+      const failed = e1 ?? e2 ?? e3;
+      if (failed) throw failed;
       const pairs = flat as string[];
       const scores: number[] = [];
       const ids: string[] = [];
@@ -132,7 +133,7 @@ export class LeaderboardStore {
         period,
         entries: ids.map((memberId, i) => ({ memberId, score: scores[i], rank: ranks[i] })),
         total: Number(total),
-        updatedAt: at ? new Date(String(at)) : this.deps.clock.now(),
+        updatedAt: typeof at === 'string' && at ? new Date(at) : this.deps.clock.now(),
       };
     });
   }
@@ -150,7 +151,8 @@ export class LeaderboardStore {
         .zcount(key, '(0', '+inf')
         .zrangebyscore(key, `(${score}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
         .exec()) as [Error | null, unknown][];
-      if (e1 || e2 || e3) throw e1 ?? e2 ?? e3;
+      const failed = e1 ?? e2 ?? e3;
+      if (failed) throw failed;
       const rank = Number(ahead) + 1;
       const nextScore = (next as string[]).length ? Number((next as string[])[1]) : null;
       return { rank, score: Number(score), topPercent: topPercent(rank, Number(total)), pointsToNextRank: nextScore === null ? null : nextScore - Number(score) };

@@ -33,7 +33,8 @@ export class LedgerEvents {
   committed(posted: EntryRow[]): void {
     if (posted.length === 0) return;
     publishBalanceEvents(this.pubSub, posted);
-    void Promise.allSettled(this.listeners.map((listener) => listener(posted))).then(() => this.moved());
+    // `async`: a listener that throws synchronously is settled like one that rejects, never thrown after commit.
+    void Promise.allSettled(this.listeners.map(async (listener) => listener(posted))).then(() => this.moved());
   }
 
   private moved(): void {

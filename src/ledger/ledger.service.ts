@@ -218,7 +218,7 @@ export class LedgerService {
           await this.purchasePosted.emit({ uow, writer: w, member, purchase: { orderId, amount: input.amount } });
         }
         await touchLastActive(w.tx, member.id, now);
-        return { entry, memberId: member.id, points: granted, status: earnStatusOf(entry), duplicate: false } as EarnResult;
+        return { entry, memberId: member.id, points: granted, status: earnStatusOf(entry), duplicate: false };
       });
 
     // Two members' transactions raced on one new orderId: the loser re-reads and gets CONFLICT.
@@ -419,6 +419,6 @@ export class LedgerService {
     );
     if (!row) return null;
     const { spendable, ...entry } = row;
-    return { ...balanceEvent(entry as EntryRow), balance: spendable, delta: 0, at: now.toISOString() };
+    return { ...balanceEvent(entry), balance: spendable, delta: 0, at: now.toISOString() };
   }
 }

@@ -135,7 +135,7 @@ export class LedgerWriter {
   ) {}
 
   private async rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.tx.execute(sql, params)) as T[];
+    return this.tx.execute<T[]>(sql, params);
   }
 
   /**

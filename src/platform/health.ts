@@ -10,7 +10,8 @@ const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> => {
 
 export interface Readiness {
   ready: boolean;
-  checks: Record<string, 'ok' | string>;
+  /** 'ok', or what failed. */
+  checks: Record<string, string>;
 }
 
 /**

@@ -20,5 +20,5 @@ export function createLogger(level: string, options: { pretty?: boolean; destina
     redact: ['req.headers.authorization', '*.authorization', '*.mobile', 'mobile'],
     serializers: { err: errSerializer, error: errSerializer },
     ...(options.pretty && !options.destination ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } } : {}),
-  }, options.destination!);
+  }, options.destination);
 }

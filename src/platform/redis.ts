@@ -88,7 +88,7 @@ function createCluster(nodes: ClusterNode[], prefix: string): RedisClients {
 }
 
 export async function connectRedis(clients: RedisClients): Promise<void> {
-  await Promise.all([clients.command, clients.publisher, clients.subscriber].map((c) => (c.status === 'wait' ? c.connect() : undefined)));
+  await Promise.all([clients.command, clients.publisher, clients.subscriber].map((c) => (c.status === 'wait' ? c.connect() : Promise.resolve())));
 }
 
 export function redisAvailable(redis: Redis): boolean {

@@ -20,7 +20,7 @@ const VALUE_FIELDS = ['params', 'parameters', 'bindings', 'values'] as const;
 
 export function redactErrorFields<T extends Record<string, unknown>>(serialized: T): T {
   const copy: Record<string, unknown> = { ...serialized };
-  for (const field of TEXT_FIELDS) if (typeof copy[field] === 'string') copy[field] = redactSql(copy[field] as string);
+  for (const field of TEXT_FIELDS) if (typeof copy[field] === 'string') copy[field] = redactSql(copy[field]);
   for (const field of VALUE_FIELDS) if (field in copy) copy[field] = '[redacted]';
   if (copy.cause && typeof copy.cause === 'object') copy.cause = redactErrorFields(copy.cause as Record<string, unknown>);
   return copy as T;

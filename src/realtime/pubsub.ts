@@ -21,7 +21,9 @@ export class RedisPubSubAdapter implements PubSub {
   }
 
   private channel(routingKey: string, dynamicId?: unknown): string {
-    return dynamicId === undefined ? `${this.redis.prefix}${routingKey}` : `${this.redis.prefix}${routingKey}:${String(dynamicId)}`;
+    if (dynamicId === undefined) return `${this.redis.prefix}${routingKey}`;
+    // Topic ids are member ids, strings (type-graphql types them unknown); a number prints the same either way.
+    return `${this.redis.prefix}${routingKey}:${typeof dynamicId === 'string' ? dynamicId : JSON.stringify(dynamicId)}`;
   }
 
   /** Fire-and-forget after commit: the ledger is the truth, a lost push is only a late screen. */

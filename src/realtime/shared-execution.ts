@@ -50,7 +50,7 @@ const shared = new WeakMap<object, Map<string, Pending>>();
 
 function sharedResult(args: ExecutionArgs, key: string, payload: object): Pending {
   let results = shared.get(payload);
-  if (!results) shared.set(payload, (results = new Map()));
+  if (!results) shared.set(payload, (results = new Map<string, Pending>()));
   let pending = results.get(key);
   if (!pending) {
     const entry: Pending = {

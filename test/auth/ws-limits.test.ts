@@ -16,8 +16,9 @@ function connect(api: TestApp, token: string | null, headers: Record<string, str
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(api.wsUrl, 'graphql-transport-ws', { headers });
     socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} })));
+    // ws delivers each message as one Buffer (binaryType 'nodebuffer', the default).
     socket.on('message', (data) => {
-      if (JSON.parse(String(data)).type === 'connection_ack') resolve({ result: 'ack', reason: '', socket });
+      if (JSON.parse((data as Buffer).toString('utf8')).type === 'connection_ack') resolve({ result: 'ack', reason: '', socket });
     });
     socket.once('close', (code, reason) => resolve({ result: code, reason: String(reason), socket }));
     socket.once('error', reject);

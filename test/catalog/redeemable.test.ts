@@ -7,6 +7,7 @@ import { availableToMember, isRedeemable } from '../../src/catalog/catalog.rules
 import { AVAILABLE_TO_MEMBER_SQL, REDEEMABLE_SQL, redeemableParams } from '../../src/catalog/catalog.sql';
 import { DAY, createItem, fund, memberWith, newCategory, redeemOk, updateItemRaw } from './support';
 import { createMember } from '../support/factories';
+import { MemberStatus } from '../../src/members';
 
 /**
  * One definition of "redeemable" (house rules, issue 16): isRedeemable (catalog.rules.ts) decides
@@ -110,7 +111,7 @@ describe('redeemable: the rule and the SQL agree', () => {
 
     // 1. The rule, on the row's own values.
     const used = (row.used ?? []).filter(([, cancelled]) => !cancelled).reduce((sum, [quantity]) => sum + quantity, 0);
-    const rule = isRedeemable(state, { status: row.frozen ? 'FROZEN' : 'ACTIVE', balance: row.balance }, used, now);
+    const rule = isRedeemable(state, { status: row.frozen ? MemberStatus.FROZEN : MemberStatus.ACTIVE, balance: row.balance }, used, now);
     // 2. The SQL, on the database's rows (as a WHERE reads it: unknown, e.g. no active member, is not true).
     const { rows } = await db.query(
       `select coalesce((${AVAILABLE_TO_MEMBER_SQL}), false) as available, coalesce((${REDEEMABLE_SQL}), false) as redeemable

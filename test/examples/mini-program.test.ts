@@ -27,7 +27,8 @@ function fakeWx(): Wx & { open: number; calls: string[] } {
       wx.open++;
       const socket = new WebSocket(options.url, options.protocols);
       socket.on('open', () => handlers.open?.({ header: {} }));
-      socket.on('message', (data) => handlers.message?.({ data: data.toString() }));
+      // ws delivers each message as one Buffer (binaryType 'nodebuffer', the default).
+      socket.on('message', (data) => handlers.message?.({ data: (data as Buffer).toString('utf8') }));
       socket.on('error', (error) => handlers.error?.({ errMsg: error.message }));
       socket.on('close', (code, reason) => {
         wx.open--;

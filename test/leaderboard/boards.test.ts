@@ -217,12 +217,16 @@ describe('leaderboard boards', async () => {
     // Spending (a negative adjustment) does not lower S; a positive adjustment does not lift T.
     expect((await adjust(api, s.id, -550)).errors).toBeUndefined();
     expect((await adjust(api, t.id, 1000)).errors).toBeUndefined();
-    // Let any (wrong) board update land before looking.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Sentinel: U's earning, posted after the adjustments, reaches the boards through the same
+    // after-commit path and Redis connection, so a (wrong) update from them would land first.
+    const u = await createMember(api, { nickname: 'U' });
+    await earnOk(api, u.id, '10');
+    await settled(async () => expect((await weekly()).map((row) => row[0])).toContain('U'));
     expect(await weekly()).toEqual([
       ['S', 1, 600],
       ['R', 2, 400],
       ['T', 3, 50],
+      ['U', 4, 10],
     ]);
     expect(await myRank(api, s, 'ALL_TIME')).toMatchObject({ score: 600 });
     expect(await myRank(api, t, 'ALL_TIME')).toMatchObject({ score: 50 });
@@ -234,9 +238,10 @@ describe('leaderboard boards', async () => {
       expect(await weekly()).toEqual([
         ['S', 1, 600],
         ['T', 2, 50],
+        ['U', 3, 10],
       ]),
     );
-    expect((await board(api, 'WEEKLY')).totalMembers).toBe(2);
+    expect((await board(api, 'WEEKLY')).totalMembers).toBe(3);
     for (const period of ['WEEKLY', 'MONTHLY', 'ALL_TIME'] as const) {
       expect(await myRank(api, r, period)).toBeNull();
       expect((await board(api, period)).entries.map((x) => x.member.id)).not.toContain(r.id);

@@ -250,7 +250,6 @@ describe('Redis stopped and restarted under a running instance', async () => {
 
     await own.kill();
     await vi.waitFor(() => expect(app.app.redis.command.status).not.toBe('ready'), { timeout: 5000, interval: 20 });
-    await sleep(300);
     await own.start();
     await waitReady(app);
 

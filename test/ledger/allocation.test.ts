@@ -15,7 +15,7 @@ describe('lot allocation under concurrent spends', async () => {
   afterEach(async () => {
     await expectReconciled(api);
   });
-  const sql = <T>(query: string, params: unknown[] = []) => api.app.orm.em.fork().execute(query, params) as Promise<T[]>;
+  const sql = <T>(query: string, params: unknown[] = []) => api.app.orm.em.fork().execute<T[]>(query, params);
 
   // Lots of one member, valid this many days (0: never expire), in the order they are granted.
   const LOTS = [

@@ -257,11 +257,11 @@ describe('scalars', () => {
     expect(DecimalScalar.serialize(new Decimal('0.1').plus('0.2'))).toBe('0.30');
     expect(DecimalScalar.serialize(new Decimal('123456789012.34'))).toBe('123456789012.34');
     expect(DecimalScalar.serialize(new Decimal('1e-7'))).not.toMatch(/e/i);
-    expect((DecimalScalar.parseValue('99.50') as Decimal).equals('99.5')).toBe(true);
-    expect((DecimalScalar.parseValue(' -12.5 ') as Decimal).toFixed()).toBe('-12.5');
-    expect((DecimalScalar.parseValue(12) as Decimal).toFixed()).toBe('12');
-    expect((DecimalScalar.parseLiteral(parseValue('"0.10"')) as Decimal).toFixed()).toBe('0.1');
-    expect((DecimalScalar.parseLiteral(parseValue('7')) as Decimal).toFixed()).toBe('7');
+    expect((DecimalScalar.parseValue('99.50')).equals('99.5')).toBe(true);
+    expect((DecimalScalar.parseValue(' -12.5 ')).toFixed()).toBe('-12.5');
+    expect((DecimalScalar.parseValue(12)).toFixed()).toBe('12');
+    expect((DecimalScalar.parseLiteral(parseValue('"0.10"'))).toFixed()).toBe('0.1');
+    expect((DecimalScalar.parseLiteral(parseValue('7'))).toFixed()).toBe('7');
     for (const bad of ['abc', '1e5', '', '.5', '5.', '1,5', '12345678901234567890', '1.1234567', 'NaN', NaN, Infinity, 0.1 + 0.2, true, null, {}]) {
       badInput(() => DecimalScalar.parseValue(bad));
     }

@@ -32,7 +32,7 @@ describe('POST /graphql over node:http', async () => {
         controller.close();
       },
     });
-    const res = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: chunked, duplex: 'half' } as RequestInit);
+    const res = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: chunked, duplex: 'half' });
     expect(res.status).toBe(413);
     expect((await json(res)).errors?.[0].extensions?.code).toBe('BAD_REQUEST');
     const next = await post(JSON.stringify({ query: '{ tiers { level } }' }));

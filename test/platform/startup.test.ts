@@ -1,19 +1,17 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { createDatabaseFromTemplate, dropDatabase } from '../support/db';
 import { DEV_JWT_SECRET } from '../../src/platform/config';
+import { requireBuilt } from '../support/root';
 
 /**
  * The production entry as an operator runs it (`node dist/src/main.js`, built by `npm run build`,
  * which CI runs before the tests). Secrets fail closed; demo data is for development only.
  */
-const ROOT = join(__dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
-const built = existsSync(MAIN);
+/** Resolved when a test runs: a missing build fails that test with the command to run (never a silent skip). */
+const main = () => requireBuilt('dist/src/main.js');
 
 /** The environment without anything that would decide the outcome for us. */
 function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -22,11 +20,11 @@ function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function run(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, [MAIN, ...args], { env: baseEnv(env), encoding: 'utf8', timeout: 20_000 });
+  const result = spawnSync(process.execPath, [main(), ...args], { env: baseEnv(env), encoding: 'utf8', timeout: 20_000 });
   return { status: result.status, stderr: result.stderr.trim(), stdout: result.stdout };
 }
 
-describe.skipIf(!built)('the production entry', () => {
+describe('the production entry', () => {
   const databases: string[] = [];
   afterAll(async () => {
     await Promise.all(databases.map((name) => dropDatabase(name)));
@@ -47,7 +45,7 @@ describe.skipIf(!built)('the production entry', () => {
     const name = `loyalty_t_start_${randomBytes(3).toString('hex')}`;
     databases.push(name);
     const url = await createDatabaseFromTemplate(name);
-    const child = spawn(process.execPath, [MAIN, '--demo'], {
+    const child = spawn(process.execPath, [main(), '--demo'], {
       env: baseEnv({ NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), DATABASE_URL: url, REDIS_PREFIX: `t:start:${randomBytes(2).toString('hex')}:` }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../support/app';
+import { startApp, untilSubscribed, type TestApp } from '../support/app';
+import { collect, publishSentinel } from '../support/ws';
+import { ROOT, requireBuilt } from '../support/root';
 import { createMember, type CreatedMember } from '../support/factories';
 import { adjust, earn, expectReconciled } from '../support/ledger';
 import { createItem, redeemOk } from '../catalog/support';
@@ -20,7 +20,6 @@ import { RedisPubSubAdapter } from '../../src/realtime/pubsub';
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const UPDATE = `mutation($input: ProgramSettingsInput!) { updateProgramSettings(input: $input) { reminderDays } }`;
-const ROOT = join(__dirname, '..', '..');
 
 type RunResults = Record<string, any>;
 
@@ -37,13 +36,14 @@ async function standaloneRunner(api: TestApp) {
   const runner = new JobRunner({ orm, clock: api.clock, services, pubSub, log, metrics, intervalMs: 60_000 });
   return {
     orm,
+    redis,
     pubSub,
     services,
     metrics,
     runner,
     async close() {
       await runner.stop();
-      pubSub.close();
+      await pubSub.close();
       await redis.close();
       await orm.close();
     },
@@ -81,19 +81,12 @@ describe('scheduled jobs', async () => {
 
   const inDays = (days: number) => new Date(api.clock.now().getTime() + days * DAY).toISOString();
 
-  function listen(client: ReturnType<TestApp['ws']>) {
-    const received: any[] = [];
-    client.subscribe(
-      { query: 'subscription { pointsExpiring { memberId points daysLeft message expiresAt } }' },
-      { next: (v) => received.push(v.data?.pointsExpiring), error: () => {}, complete: () => {} },
-    );
-    return received;
+  /** The member's live warnings, once the subscription is registered in Redis (nothing published after it is missed). */
+  async function listen(on: TestApp, m: CreatedMember) {
+    const live = collect(on.ws(m.token), 'subscription { pointsExpiring { memberId points daysLeft message expiresAt } }', {}, 'pointsExpiring');
+    await untilSubscribed(on, `EXPIRY_WARNING:${m.id}`);
+    return live;
   }
-
-  const until = async (check: () => boolean, ms = 3000) => {
-    const end = Date.now() + ms;
-    while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
-  };
 
   describe('expiry warnings', () => {
     it("speaks the member's language: English for 'en' and 'en-US', Chinese otherwise, in the notification and live", async () => {
@@ -102,8 +95,7 @@ describe('scheduled jobs', async () => {
       await em().execute(`update member set language = 'en-US' where id = ?`, [enUs.id]);
       for (const m of [en, enUs, zh]) await adjust(api, m.id, 120, { validDays: 5 });
       await adjust(api, enUs.id, 1, { validDays: 1 });
-      const live = listen(api.ws(en.token));
-      await new Promise((r) => setTimeout(r, 300));
+      const live = await listen(api, en);
       await runOnce();
 
       const [w] = await warningsOf(en);
@@ -111,8 +103,8 @@ describe('scheduled jobs', async () => {
       expect((await warningsOf(zh))[0]).toMatchObject({ title: '积分即将过期', body: '您有120积分将于5天后过期,快来兑换吧!' });
       // One day left: singular.
       expect((await warningsOf(enUs)).map((n: any) => n.body).sort()).toEqual(['1 points expire in 1 day. Redeem them now!', '120 points expire in 5 days. Redeem them now!']);
-      await until(() => live.length > 0);
-      expect(live).toEqual([{ memberId: en.id, points: 120, daysLeft: 5, message: '120 points expire in 5 days. Redeem them now!', expiresAt: inDays(5) }]);
+      await live.next();
+      expect(live.events).toEqual([{ memberId: en.id, points: 120, daysLeft: 5, message: '120 points expire in 5 days. Redeem them now!', expiresAt: inDays(5) }]);
     });
 
     it("aggregates a member's lots into one warning: summed points, the earliest expiry, its days left", async () => {
@@ -122,16 +114,15 @@ describe('scheduled jobs', async () => {
       await adjust(api, m.id, 50, { validDays: 5 });
       await adjust(api, m.id, 999, { validDays: 30 });
       await adjust(api, m.id, 70, { validDays: 0 });
-      const live = listen(api.ws(m.token));
-      await new Promise((r) => setTimeout(r, 300));
+      const live = await listen(api, m);
       const earliest = inDays(4);
       const run = await runOnce();
       expect(run['expiry-warning'].lots).toBeGreaterThanOrEqual(3);
       const warnings = await warningsOf(m);
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatchObject({ body: '您有350积分将于4天后过期,快来兑换吧!', data: { points: 350, daysLeft: 4, expiresAt: earliest, threshold: 7 } });
-      await until(() => live.length > 0);
-      expect(live).toEqual([{ memberId: m.id, points: 350, daysLeft: 4, expiresAt: earliest, message: '您有350积分将于4天后过期,快来兑换吧!' }]);
+      await live.next();
+      expect(live.events).toEqual([{ memberId: m.id, points: 350, daysLeft: 4, expiresAt: earliest, message: '您有350积分将于4天后过期,快来兑换吧!' }]);
 
       // 1.5 days on, only the 4-day lot (2.5 days left) is inside the 3-day window.
       api.clock.advance(1.5 * DAY);
@@ -257,16 +248,20 @@ describe('scheduled jobs', async () => {
       const other = await startApp({ sharing: api });
       const members = await Promise.all(Array.from({ length: 8 }, () => createMember(api)));
       for (const m of members) await adjust(api, m.id, 25, { validDays: 6 });
-      const live = listen(other.ws(members[3].token));
-      await new Promise((r) => setTimeout(r, 300));
+      const live = await listen(other, members[3]);
       const results = await Promise.all([s.runner.runOnce(), api.app.jobs.runOnce(), other.app.jobs.runOnce(), s.runner.runOnce()]);
       for (const r of results) for (const [job, result] of Object.entries(r)) expect(result, job).not.toHaveProperty('error');
       for (const m of members) expect(await warningsOf(m)).toHaveLength(1);
       const total = results.reduce((n, r: RunResults) => n + r['expiry-warning'].warnings, 0);
       expect(total).toBeGreaterThanOrEqual(members.length);
-      await until(() => live.length > 0);
-      await new Promise((r) => setTimeout(r, 200));
-      expect(live).toEqual([{ memberId: members[3].id, points: 25, daysLeft: 6, expiresAt: expect.any(String), message: '您有25积分将于6天后过期,快来兑换吧!' }]);
+      expect(await live.next()).toEqual({ memberId: members[3].id, points: 25, daysLeft: 6, expiresAt: expect.any(String), message: '您有25积分将于6天后过期,快来兑换吧!' });
+      // No duplicate: a sentinel published after the runs on each of the three runners' publishing
+      // connections (Redis serves one connection's commands in order) arrives after anything that
+      // runner published; the three events read next must be the three sentinels.
+      const sentinel = { memberId: members[3].id, points: 0, daysLeft: 0, message: 'sentinel', expiresAt: new Date(0).toISOString() };
+      const channel = `${api.redisPrefix}EXPIRY_WARNING:${members[3].id}`;
+      for (const publisher of [s.redis.publisher, api.app.redis.publisher, other.app.redis.publisher]) await publishSentinel(publisher, channel, sentinel);
+      expect([await live.next(), await live.next(), await live.next()]).toEqual([sentinel, sentinel, sentinel]);
       // The standalone runner counts on its own registry, as the CLI does.
       expect(await s.metrics.registry.getSingleMetricAsString('loyalty_job_runs_total')).toMatch(/job="expiry-warning",outcome="ok"} 2/);
     });
@@ -345,7 +340,8 @@ describe('scheduled jobs', async () => {
       const m = await createMember(api);
       await adjust(api, m.id, 15, { validDays: 5 });
       const timed = await startApp({ sharing: api, env: { JOBS_ENABLED: 'true', JOBS_INTERVAL_MS: '200' } });
-      await until(() => false, 1200);
+      // The server's own timer runs the jobs (every 200 ms): wait for their effect, not for a fixed time.
+      await expect.poll(async () => (await warningsOf(m)).length, { timeout: 5000, interval: 50 }).toBe(1);
       await timed.stop();
       expect(await warningsOf(m)).toHaveLength(1);
       const text = await (await fetch(`${api.url}/metrics`)).text();
@@ -437,8 +433,8 @@ describe('scheduled jobs', async () => {
   });
 
   // Last: the compiled CLI runs on the system clock, far past this file's clock.
-  it.skipIf(!existsSync(join(ROOT, 'dist', 'src', 'cli', 'jobs.js')))('`node dist/src/cli/jobs.js` runs every job once against the database and exits 0', async () => {
-    const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'jobs.js')], {
+  it('`node dist/src/cli/jobs.js` runs every job once against the database and exits 0', async () => {
+    const run = spawnSync(process.execPath, [requireBuilt('dist/src/cli/jobs.js')], {
       cwd: ROOT,
       env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: api.databaseUrl, REDIS_PREFIX: api.redisPrefix },
       encoding: 'utf8',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { startApp } from '../support/app';
+import { startApp, untilSubscribed } from '../support/app';
+import { collect, publishSentinel } from '../support/ws';
 import { createMember } from '../support/factories';
 import { adjust, earn, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
@@ -32,15 +33,18 @@ describe('expiry warnings', async () => {
   it('two runners at once send no duplicates, and the member hears it live', async () => {
     const members = await Promise.all(Array.from({ length: 12 }, () => createMember(api)));
     for (const m of members) await adjust(api, m.id, 50, { validDays: 5 });
-    const client = api.ws(members[0].token);
-    const received: any[] = [];
-    client.subscribe({ query: 'subscription { pointsExpiring { memberId points daysLeft message expiresAt } }' }, { next: (v) => received.push(v.data), error: () => {}, complete: () => {} });
-    await new Promise((r) => setTimeout(r, 300));
+    const live = collect(api.ws(members[0].token), 'subscription { pointsExpiring { memberId points daysLeft message expiresAt } }', {}, 'pointsExpiring');
+    await untilSubscribed(api, `EXPIRY_WARNING:${members[0].id}`);
     const other = await startApp({ sharing: api });
     await Promise.all([api.app.jobs.runOnce(), other.app.jobs.runOnce(), api.app.jobs.runOnce()]);
     for (const m of members) expect(await notifications(m.token)).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(received).toEqual([{ pointsExpiring: { memberId: members[0].id, points: 50, daysLeft: 5, message: '您有50积分将于5天后过期,快来兑换吧!', expiresAt: expect.any(String) } }]);
+    expect(await live.next()).toEqual({ memberId: members[0].id, points: 50, daysLeft: 5, message: '您有50积分将于5天后过期,快来兑换吧!', expiresAt: expect.any(String) });
+    // No duplicate: a sentinel on each runner's publishing connection arrives after whatever that
+    // runner published (one connection's commands are served in order).
+    const sentinel = { memberId: members[0].id, points: 0, daysLeft: 0, message: 'sentinel', expiresAt: new Date(0).toISOString() };
+    const channel = `${api.redisPrefix}EXPIRY_WARNING:${members[0].id}`;
+    for (const publisher of [api.app.redis.publisher, other.app.redis.publisher]) await publishSentinel(publisher, channel, sentinel);
+    expect([await live.next(), await live.next()]).toEqual([sentinel, sentinel]);
   });
 
   it('applies settings to new earnings only, audits them, and reports compliance', async () => {

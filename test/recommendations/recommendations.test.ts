@@ -15,7 +15,7 @@ interface Rec {
 
 describe('recommendations', async () => {
   const api = await startApp();
-  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) => api.app.orm.em.fork().execute(query, params) as Promise<T[]>;
+  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) => api.app.orm.em.fork().execute<T[]>(query, params);
   const recs = async (token: string, first = 5): Promise<Rec[]> => (await api.ok(RECS, { first }, token)).recommendations;
   const cachedList = async (memberId: string) => api.app.redis.command.exists(`recs:member:${memberId}`);
   /** Co-redemption counts are written in the redemption's own transaction: every redemption is counted once. */

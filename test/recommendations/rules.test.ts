@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ItemIndex, SOON_SHARE, finalize, rankCandidates, type MemberSignals, type RecItem } from '../../src/recommendations/recommendation.rules';
+import { ItemIndex, SOON_SHARE, finalize, priceBand, rankCandidates, type MemberSignals, type RecItem } from '../../src/recommendations/recommendation.rules';
 import { evaluate } from '../../src/recommendations/recommendation.eval';
 
 const itemArb = fc.record({
@@ -70,5 +70,22 @@ describe('recommendation rules', () => {
     const [hybrid, popularity, random] = rows;
     expect(hybrid.hitRate).toBeGreaterThan(1.5 * popularity.hitRate);
     expect(popularity.hitRate).toBeGreaterThan(random.hitRate);
+  });
+});
+
+describe('price bands', () => {
+  // round(log2(points)): a band spans a factor of 2, boundaries at 2^(n + 0.5) (181 | 182, 362 | 363).
+  it.each([
+    [0, 0], // free items share the lowest band
+    [1, 0],
+    [2, 1],
+    [100, 7],
+    [181, 7],
+    [182, 8],
+    [362, 8],
+    [363, 9],
+    [1000, 10],
+  ])('priceBand(%i) = %i', (points, band) => {
+    expect(priceBand(points)).toBe(band);
   });
 });

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { afterAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createApp, type App } from '../../src/app';
@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/platform/config';
 import { ManualClock } from '../../src/platform/clock';
 import { createDatabaseFromTemplate, dropDatabase } from './db';
 import { tokens } from './tokens';
+import { onFileEnd } from './file-scope';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -33,23 +34,37 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-const fileId = `${process.pid}_${randomBytes(3).toString('hex')}`;
-let database: Promise<{ name: string; url: string }> | null = null;
-const running: TestApp[] = [];
+interface FileState {
+  /** Names this file's database and Redis prefixes. */
+  id: string;
+  database: Promise<{ name: string; url: string }> | null;
+  running: TestApp[];
+}
+let file: FileState | null = null;
+
+/** This test file's state, created on first use and cleaned up when the file ends (file-scope.ts). */
+function currentFile(): FileState {
+  if (!file) {
+    const state: FileState = { id: `${process.pid}_${randomBytes(3).toString('hex')}`, database: null, running: [] };
+    file = state;
+    onFileEnd(async () => {
+      file = null;
+      await Promise.all(state.running.splice(0).map((a) => a.stop()));
+      if (state.database) await dropDatabase((await state.database).name);
+    });
+  }
+  return file;
+}
 
 /** One database per test file, copied from the migrated template on first use. */
 function fileDatabase() {
-  database ??= (async () => {
-    const name = `loyalty_t_${fileId}`;
+  const state = currentFile();
+  state.database ??= (async () => {
+    const name = `loyalty_t_${state.id}`;
     return { name, url: await createDatabaseFromTemplate(name) };
   })();
-  return database;
+  return state.database;
 }
-
-afterAll(async () => {
-  await Promise.all(running.splice(0).map((a) => a.stop()));
-  if (database) await dropDatabase((await database).name);
-});
 
 export interface StartOptions {
   /** Start a second instance on the same database and Redis namespace as this one. */
@@ -64,7 +79,7 @@ export interface StartOptions {
 
 export async function startApp(options: StartOptions = {}): Promise<TestApp> {
   const db = options.sharing ? { url: options.sharing.databaseUrl } : await fileDatabase();
-  const redisPrefix = options.sharing?.redisPrefix ?? `t:${fileId}:${randomBytes(2).toString('hex')}:`;
+  const redisPrefix = options.sharing?.redisPrefix ?? `t:${currentFile().id}:${randomBytes(2).toString('hex')}:`;
   const config = loadConfig({
     ...process.env,
     NODE_ENV: 'test',
@@ -132,11 +147,11 @@ export async function startApp(options: StartOptions = {}): Promise<TestApp> {
       return client;
     },
     async stop() {
-      await Promise.all(clients.map((c) => c.dispose()));
+      await Promise.all(clients.map(async (c) => c.dispose()));
       await app.stop();
     },
   };
-  running.push(testApp);
+  currentFile().running.push(testApp);
   return testApp;
 }
 

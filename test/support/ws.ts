@@ -1,4 +1,5 @@
 import type { Client } from 'graphql-ws';
+import type { Redis } from 'ioredis';
 
 /**
  * One subscription's events, read in order. `next()` waits for the next unread event (woken by
@@ -71,4 +72,15 @@ export function collect<T = any>(client: Client, query: string, variables: Recor
     },
     dispose,
   };
+}
+
+/**
+ * Publishes a sentinel event on a subscription's Redis channel (`<prefix><TOPIC>:<id>`) through
+ * `publisher`, the connection an app (or a job runner) publishes on. Redis serves one connection's
+ * commands in order, so everything that connection published before reaches the subscriber before
+ * the sentinel: reading the sentinel next proves nothing else was published there.
+ */
+export async function publishSentinel(publisher: Redis, channel: string, payload: unknown): Promise<void> {
+  // graphql-redis-subscriptions serializes payloads with JSON.stringify.
+  await publisher.publish(channel, JSON.stringify(payload));
 }

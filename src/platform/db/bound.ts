@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 
 /**
  * Runs one statement with its parameters bound ($1, $2 … sent beside the text), in `em`'s
@@ -10,7 +10,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
  */
 export async function executeBound<T = Record<string, unknown>>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
   const query = em.getConnection().getKnex().raw(sql, params as never[]);
-  const trx = em.getTransactionContext();
+  const trx = em.getTransactionContext<Knex.Transaction>();
   if (trx) query.transacting(trx);
   const result = (await query) as { rows: T[] };
   return result.rows;

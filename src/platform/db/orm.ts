@@ -17,7 +17,7 @@ class OrmLogger extends DefaultLogger {
     super({ writer: () => undefined, debugMode: target.isLevelEnabled('debug') ? ['query', 'info', 'discovery'] : false });
   }
 
-  override log(namespace: LoggerNamespace | string, message: string, context?: LogContext) {
+  override log(namespace: string, message: string, context?: LogContext) {
     if (!this.isEnabled(namespace as LoggerNamespace, context)) return;
     const text = redactSql(message.replace(/\s+/g, ' ').trim());
     if (context?.level === 'error') this.target.warn({ orm: namespace, sql: text }, 'statement failed');

@@ -15,7 +15,8 @@ export interface UnitOfWork {
    * Queues `publish` for after the commit (in queueing order). A rollback drops it, and so does a
    * retry: an attempt lost to a serialization failure or deadlock publishes nothing.
    */
-  afterCommit(publish: AfterCommit): void;
+  // A function property, not a method: use cases destructure `{ tx, afterCommit }` (no `this`).
+  readonly afterCommit: (publish: AfterCommit) => void;
 }
 
 /** The outbox of the attempt running on each transaction's EntityManager (so a nested unit joins it). */

@@ -22,7 +22,7 @@ export function limitRules(limits: Config['limits']): ValidationRule[] {
     maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...reportRefusal }),
     maxAliasesRule({ n: limits.maxAliases, ...reportRefusal }),
     costLimitRule({ maxCost: limits.maxCost, ignoreIntrospection: true, flattenFragments: true, ...reportRefusal }),
-  ] as unknown as ValidationRule[];
+  ];
 }
 
 export function parseOptions(limits: Config['limits']) {
