@@ -37,6 +37,7 @@ import { NotificationService } from './notifications/notification.service';
 import { JobRunner } from './jobs/runner';
 import { CatalogService } from './catalog/catalog.service';
 import { RedemptionService } from './catalog/redemption.service';
+import { FlashSaleGate } from './catalog/flash-sale.gate';
 import { LedgerEvents } from './ledger/ledger.events';
 import { LeaderboardService } from './leaderboard/leaderboard.service';
 import { LeaderboardFeed } from './leaderboard/leaderboard.feed';
@@ -95,6 +96,10 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   catalog.onChange(async () => {
     await recommendations.catalogChanged();
   });
+  // Flash sales: hot items' redemptions are admitted in Redis first; the counters follow every
+  // committed change of stock that did not come through the gate (admin edits, cancellations).
+  const flashGate = new FlashSaleGate({ redis, orm, clock, log, pubSub });
+  catalog.onChange((itemId) => flashGate.itemChanged(itemId));
   return {
     health: new ProgramHealthService({ orm, clock, stats, log }),
     members,
@@ -113,8 +118,14 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
       program,
       notifications,
       paymentWindowSeconds: config.payments.windowSeconds,
-      hooks: { recorded: (tx, redemption) => recommendations.recordRedemption(tx, redemption), soldOut: async () => void (await recommendations.catalogChanged()) },
+      hooks: {
+        recorded: (tx, redemption) => recommendations.recordRedemption(tx, redemption),
+        soldOut: async () => void (await recommendations.catalogChanged()),
+        unitsReturned: (itemId) => flashGate.unitsReturned(itemId),
+      },
+      gate: flashGate,
     }),
+    flashGate,
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     gamification: new GamificationService({ clock, timeZone: config.timeZone, ledger, events, members, program, notifications }),
@@ -212,7 +223,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   wireBusinessMetrics(services, business);
   const readinessMetrics = new ReadinessMetrics(metrics.registry);
   const jobs = new JobRunner({ orm, clock, services, pubSub, log, metrics, intervalMs: config.jobs.intervalMs });
-  await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start(), services.health.start(config.businessGaugesIntervalMs)]);
+  await Promise.all([
+    services.leaderboardFeed.start(),
+    services.statsFeed.start(),
+    services.health.start(config.businessGaugesIntervalMs),
+    // Awaited: the first request of a flash sale already finds its counters.
+    services.flashGate.start(),
+  ]);
   // A board missing from Redis (new or flushed), or behind the ledger (an instance died between a
   // commit and its board update), is rebuilt from the ledger; the server does not wait for it.
   const startupRebuild = services.leaderboard
@@ -422,6 +439,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         clearInterval(readinessTimer);
         await services.health.stop();
         services.leaderboardFeed.stop();
+        services.flashGate.stop();
         services.statsFeed.stop();
         await ws.close();
         const { destroyed } = await drain.settle({ lingerMs: options.lingerMs ?? 0, deadline: options.deadline ?? Date.now() + config.shutdownGraceMs });

@@ -14,6 +14,7 @@ import type { NotificationService } from './notifications/notification.service';
 import { catalogLoaders } from './catalog/catalog.loaders';
 import type { CatalogService } from './catalog/catalog.service';
 import type { RedemptionService } from './catalog/redemption.service';
+import type { FlashSaleGate } from './catalog/flash-sale.gate';
 import type { LedgerEvents } from './ledger/ledger.events';
 import type { LeaderboardService } from './leaderboard/leaderboard.service';
 import type { LeaderboardFeed } from './leaderboard/leaderboard.feed';
@@ -37,6 +38,7 @@ export interface Services {
   notifications: NotificationService;
   catalog: CatalogService;
   redemptions: RedemptionService;
+  flashGate: FlashSaleGate;
   events: LedgerEvents;
   leaderboard: LeaderboardService;
   stats: StatsService;

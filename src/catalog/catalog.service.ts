@@ -56,7 +56,7 @@ export class CatalogService {
     try {
       const item = await transaction(em.fork(), async (tx) => {
         const now = this.clock.now();
-        return tx.create(CatalogItem, { ...fields, createdAt: now, updatedAt: now });
+        return tx.create(CatalogItem, { ...fields, hot: fields.hot ?? false, createdAt: now, updatedAt: now });
       });
       await this.changed(item.id);
       return item;
@@ -66,14 +66,15 @@ export class CatalogService {
     }
   }
 
-  /** A full replace (the contract's update takes a whole CatalogItemInput); stock is set as given. */
+  /** A full replace (the contract's update takes a whole CatalogItemInput); stock is set as given; `hot` only when given. */
   async update(em: EntityManager, id: string, input: ItemFields): Promise<CatalogItem> {
     const fields = this.validated(input);
     try {
       const updated = await transaction(em.fork(), async (tx) => {
         const item = isUuid(id) ? await tx.findOne(CatalogItem, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
         if (!item) throw new ItemNotFoundError(id);
-        return Object.assign(item, fields, { updatedAt: this.clock.now() });
+        const { hot, ...replaced } = fields;
+        return Object.assign(item, replaced, hot == null ? {} : { hot }, { updatedAt: this.clock.now() });
       });
       await this.changed(updated.id);
       return updated;

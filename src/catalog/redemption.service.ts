@@ -35,6 +35,7 @@ import { expiryWarningText } from '../notifications/notification.texts';
 import { groupBy } from '../platform/graphql/batch-loader';
 import { isAvailable, newCouponCode, QUICK_MAX_SHARE, QUICK_MIN_SHARE, QUICK_TARGET_SHARE, redeemFingerprint } from './catalog.rules';
 import { transaction } from '../platform/db/transaction';
+import type { RedemptionGate } from './flash-sale.gate';
 import { DAY_MS } from '../platform/time';
 import { touchLastActive } from '../members';
 
@@ -93,11 +94,13 @@ export const PAYMENT_TIMEOUT_REASON = 'payment timeout';
 /**
  * What other domains add to a redemption, wired at the composition root (this domain knows
  * none of them): `recorded` runs inside the redemption's transaction, just before the stock
- * update; `soldOut` after a redemption that took an item's last unit has committed.
+ * update; `soldOut` after a redemption that took an item's last unit has committed;
+ * `unitsReturned` after a cancel or a released hold gave an item's stock back (committed).
  */
 export interface RedemptionHooks {
   recorded?(tx: EntityManager, redemption: Redemption): Promise<void>;
   soldOut?(itemId: string): Promise<void>;
+  unitsReturned?(itemId: string): Promise<void>;
 }
 
 export class RedemptionService {
@@ -113,6 +116,8 @@ export class RedemptionService {
       /** PENDING_PAYMENT lasts this long (PAYMENT_WINDOW_SECONDS). */
       paymentWindowSeconds: number;
       hooks?: RedemptionHooks;
+      /** Flash sales: admits or refuses a hot item's redemption before any transaction (flash-sale.gate.ts). */
+      gate?: RedemptionGate;
     },
   ) {}
 
@@ -129,7 +134,8 @@ export class RedemptionService {
       for (const listener of this.attempts) listener(attempt);
     };
     try {
-      const result = await this.redeemOnce(em, memberId, input, seen);
+      const once = () => this.redeemOnce(em, memberId, input, seen);
+      const result = await (this.deps.gate ? this.deps.gate.through(memberId, input, once) : once());
       report(result.duplicate ? 'duplicate' : 'ok', result.duplicate ? 0 : result.redemption.pointsSpent);
       return result;
     } catch (error) {
@@ -288,7 +294,7 @@ export class RedemptionService {
       throw new ForbiddenError();
     }
 
-    return this.deps.ledger.inTransaction(em, async (w) => {
+    const cancelled = await this.deps.ledger.inTransaction(em, async (w) => {
       const member = await w.lockMember(found.memberId);
       const redemption = await lockRedemption(w.tx, id);
       if (redemption.status === RedemptionStatus.CANCELLED) return redemption;
@@ -301,6 +307,8 @@ export class RedemptionService {
       await this.release(w, member, redemption, coupons, { source: `${principal.role}:${principal.subject}`, reason });
       return redemption;
     });
+    await this.deps.hooks?.unitsReturned?.(cancelled.itemId);
+    return cancelled;
   }
 
   /**
@@ -378,13 +386,15 @@ export class RedemptionService {
    * next run looks again. Returns whether it released the hold.
    */
   async releaseUnpaid(em: EntityManager, id: string, memberId: string): Promise<boolean> {
-    return this.deps.ledger.inTransaction(em, async (w) => {
+    let itemId: string | null = null;
+    const released = await this.deps.ledger.inTransaction(em, async (w) => {
       const [free] = await w.tx.execute<{ id: string }[]>('select id from member where id = ? for update skip locked', [memberId]);
       if (!free) return false;
       const member = await w.lockMember(memberId);
       const redemption = await lockRedemption(w.tx, id);
       if (redemption.status !== RedemptionStatus.PENDING_PAYMENT || !redemption.paymentDueBy || redemption.paymentDueBy > w.now) return false;
       await this.release(w, member, redemption, await lockCoupons(w.tx, id), { source: 'system:payment-timeout', reason: PAYMENT_TIMEOUT_REASON });
+      itemId = redemption.itemId;
       const item = await w.tx.findOneOrFail(CatalogItem, { id: redemption.itemId });
       await this.deps.notifications.record(w.tx, w.now, [
         {
@@ -397,6 +407,8 @@ export class RedemptionService {
       ]);
       return true;
     });
+    if (itemId) await this.deps.hooks?.unitsReturned?.(itemId);
+    return released;
   }
 
   async markShipped(em: EntityManager, id: string, trackingInput: string): Promise<Redemption> {
