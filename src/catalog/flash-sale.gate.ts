@@ -21,7 +21,9 @@ import { LimitExceededError, OutOfStockError } from './catalog.errors';
  * redemption transaction, which checks everything again: PostgreSQL stays the truth.
  *
  * The one rule that keeps this safe: the gate may let through more than PostgreSQL will accept
- * (that costs a transaction that fails as it would have without the gate), never less. So:
+ * (that costs a transaction that fails as it would have without the gate), never less once the
+ * requests it admitted are answered (while one is under way its unit is held, as PostgreSQL's
+ * row would be). So:
  * - a winner whose transaction fails (insufficient points, a cap, frozen, …) gives its admission
  *   back; one refused for stock gives it back only up to the stock PostgreSQL reported;
  * - the counters are rebuilt from PostgreSQL at start, when Redis comes back (it may have come
@@ -30,7 +32,12 @@ import { LimitExceededError, OutOfStockError } from './catalog.errors';
  * - a rebuild gives each item a new generation: an admission from before it is not given back
  *   (the rebuild already read what PostgreSQL holds), so rebuilds and give-backs never count a
  *   unit twice;
- * - Redis down or slow: the gate steps aside (PostgreSQL answers alone, as without the gate).
+ * - Redis down or slow: the gate steps aside (PostgreSQL answers alone, as without the gate);
+ * - an instance that dies between an admission and its answer holds that unit until the next
+ *   rebuild (its restart is one).
+ *
+ * A member who fails for several reasons may get another of them than without the gate (sold
+ * out rather than frozen); each code the gate gives is one the transaction gives, with its message.
  *
  * Every instance shares the counters (they live in Redis). Each instance keeps the list of hot
  * item ids in memory so a normal redemption costs no Redis round trip; an edit anywhere
