@@ -104,6 +104,15 @@ const HOT_SET = '{flash}:hot';
 const CHANGED_TOPIC = 'FLASH_GATE_CHANGED';
 /** The redemption transaction checks the same bounds; outside them the gate lets it answer. */
 const KEY_MAX = 128;
+/**
+ * Admitted redemptions of one item that run their transaction at once on an instance; the others
+ * wait their turn here. They all end on the item's row (the stock UPDATE), so more at once add no
+ * throughput: they only queue on its lock, each holding a pool connection and its member's row,
+ * and on a busy machine (an event loop full of refusals, so every lock is held longer) the last
+ * of the queue passes statement_timeout and fails SERVICE_UNAVAILABLE (measured: 55 of 1,000
+ * winners at 50 connections before this cap, `npm run bench -- flash`). Waiting here holds nothing.
+ */
+export const WINNERS_AT_ONCE = 8;
 
 /** What a request asks the gate for (the redeem input). */
 export interface AdmissionRequest {
@@ -135,6 +144,8 @@ export class FlashSaleGate implements RedemptionGate {
   private stopped = false;
   /** Warn once per outage, not once per request of a flash sale. */
   private redisDown = false;
+  /** Per hot item: admitted redemptions running their transaction, and those waiting for a turn. */
+  private readonly turns = new Map<string, { running: number; waiting: (() => void)[] }>();
 
   constructor(
     private readonly deps: { redis: RedisClients; orm: MikroORM; clock: Clock; log: Logger; pubSub: RedisPubSubAdapter },
@@ -178,15 +189,33 @@ export class FlashSaleGate implements RedemptionGate {
     const admission = await this.admit(memberId, request);
     if (!admission) return redeem();
     let result: T;
+    const done = await this.turn(admission.itemId);
     try {
       result = await redeem();
     } catch (error) {
       await this.giveBack(admission, error);
       throw error;
+    } finally {
+      done();
     }
     // A replay returns the first redemption and takes nothing: the admission goes back.
     if (result.duplicate) await this.giveBack(admission, null);
     return result;
+  }
+
+  /** Waits until fewer than WINNERS_AT_ONCE admitted redemptions of the item run here; resolves with the release. */
+  private async turn(itemId: string): Promise<() => void> {
+    let line = this.turns.get(itemId);
+    if (!line) this.turns.set(itemId, (line = { running: 0, waiting: [] }));
+    const queue = line;
+    if (queue.running >= WINNERS_AT_ONCE) await new Promise<void>((resolve) => queue.waiting.push(resolve));
+    else queue.running += 1;
+    return () => {
+      // The slot passes straight to the next in line (running stays the same), or is freed.
+      const next = queue.waiting.shift();
+      if (next) next();
+      else if (--queue.running === 0) this.turns.delete(itemId);
+    };
   }
 
   /** Null: not guarded (not hot, malformed input the service refuses, Redis away); throws the refusal. */

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { startApp, type GraphQLResponse, type TestApp } from '../support/app';
 import { expectReconciled } from '../support/ledger';
 import { freePort, OwnRedis } from '../support/own-redis';
+import { WINNERS_AT_ONCE } from '../../src/catalog/flash-sale.gate';
 import { tokens } from '../support/tokens';
 import { countQueries, createItem, fund, itemById, itemInput, memberWith, newKey, redeem, updateItemRaw } from './support';
 
@@ -186,6 +187,30 @@ describe('flash-sale gate', async () => {
       ),
       { numRuns: 12 },
     );
+  });
+
+  it(`runs at most ${WINNERS_AT_ONCE} admitted transactions of one item at once per instance; the rest wait their turn and all succeed`, async () => {
+    // An instance with a pool wide enough to run every winner at once, so only the gate can hold them back.
+    const wide = await startApp({ sharing: api, env: { DATABASE_POOL_MAX: '40' } });
+    try {
+      const members = await Promise.all(Array.from({ length: 30 }, () => memberWith(api, 100)));
+      const item = await hotItem({ stock: 30 });
+      await expect.poll(() => wide.app.services.flashGate.guards(item.id), { timeout: 5000 }).toBe(true);
+      const { result, queries } = await countQueries(wide, () => Promise.all(members.map((m) => redeem(wide, m.token, { itemId: item.id }))));
+      expect(codesOf(result)).toEqual({ OK: 30 });
+      // Transactions open at once, from the statements in the order they completed.
+      let open = 0;
+      let most = 0;
+      for (const q of queries) {
+        if (/^\s*begin\b/i.test(q)) most = Math.max(most, ++open);
+        if (/^\s*(commit|rollback)\b/i.test(q)) open -= 1;
+      }
+      expect(queries.filter((q) => /^\s*begin\b/i.test(q))).toHaveLength(30);
+      expect(most).toBeGreaterThan(1);
+      expect(most).toBeLessThanOrEqual(WINNERS_AT_ONCE);
+    } finally {
+      await wide.stop();
+    }
   });
 
   describe('across instances', async () => {
