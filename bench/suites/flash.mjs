@@ -163,6 +163,10 @@ function summarizeRun(outcomes, wallMs) {
     codes,
     sold: sold.length,
     sellOutMs: sold.length >= UNITS ? sold[UNITS - 1].at : NaN,
+    // The shape of the sale: when half and nine tenths of the units were sold, and when the first OUT_OF_STOCK came.
+    halfSoldMs: sold.length >= UNITS / 2 ? sold[UNITS / 2 - 1].at : NaN,
+    ninetyPercentSoldMs: sold.length >= (UNITS * 9) / 10 ? sold[(UNITS * 9) / 10 - 1].at : NaN,
+    firstSoldOutMs: Math.min(...outcomes.filter((o) => o.code === 'OUT_OF_STOCK').map((o) => o.at)),
     lastOkMs: sold.length ? sold[sold.length - 1].at : NaN,
     allAnsweredMs: wallMs,
     latencyMs: { p50: quantile(all, 0.5), p99: quantile(all, 0.99) },
@@ -315,7 +319,8 @@ export async function run(ctx) {
       log(`measuring round ${r + 1}, ${target}: ${REQUESTS} requests for ${UNITS} units over ${connections} connections`);
       const result = await runOne(item, target, REQUESTS, true);
       runs.push({ target, round: r + 1, ...result });
-      log(`  ${target}: sold ${result.sold} (sold out at ${(result.sellOutMs / 1000).toFixed(2)} s), all answered in ${(result.allAnsweredMs / 1000).toFixed(2)} s; ` +
+      log(`  ${target}: sold ${result.sold} (half at ${(result.halfSoldMs / 1000).toFixed(2)} s, 90 % at ${(result.ninetyPercentSoldMs / 1000).toFixed(2)} s, ` +
+        `the first OUT_OF_STOCK at ${(result.firstSoldOutMs / 1000).toFixed(2)} s, sold out at ${(result.sellOutMs / 1000).toFixed(2)} s), all answered in ${(result.allAnsweredMs / 1000).toFixed(2)} s; ` +
         `${result.transactions.begins} redemption transactions (BEGIN), ${result.transactions.pg} PostgreSQL transactions (pg_stat_database), ${result.transactions.statements} statements; ` +
         `refusals p50 ${result.refusalsMs.p50.toFixed(1)} ms p99 ${result.refusalsMs.p99.toFixed(1)} ms; ${JSON.stringify(result.codes)}`);
     }
