@@ -284,6 +284,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     acceptUpgrade: (req) => upgradeOriginAllowed(config.corsOrigins, req),
   });
   let shuttingDown = false;
+  // A gauge read from the gate's own count at scrape time (it counts from the process's start, as a counter would).
+  new Gauge({
+    name: 'loyalty_flash_gate_rebuilds',
+    help: 'Flash-sale gate rebuilds from PostgreSQL asked for on this instance since it started, by reason (start, redis-back, missing, edit, returned)',
+    labelNames: ['reason'],
+    registers: [metrics.registry],
+    collect() {
+      for (const [reason, count] of services.flashGate.rebuilds) this.labels(reason).set(count);
+    },
+  });
   new Gauge({ name: 'loyalty_ws_connections', help: 'Open WebSocket connections on this instance', registers: [metrics.registry], collect() { this.set(ws.wss.clients.size); } });
   // Readiness for Prometheus even when nothing probes /readyz; a scrape only reads the last result.
   const readinessTimer = setInterval(() => void checkReadiness(orm, redis.command, shuttingDown).then((r) => readinessMetrics.record(r)), config.businessGaugesIntervalMs);

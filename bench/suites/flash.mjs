@@ -301,6 +301,9 @@ export async function run(ctx) {
       pgTransactions = (await xacts(url)) - xactBefore;
     }
     const summary = summarizeRun(outcomes, wallMs);
+    // The gate's rebuilds so far, by reason (/metrics): a rebuild mid-run resets the counter while requests are admitted.
+    const metricsText = await (await fetch(`${server.url}/metrics`)).text();
+    summary.gateRebuilds = Object.fromEntries([...metricsText.matchAll(/^loyalty_flash_gate_rebuilds\{reason="([^"]+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]));
     return { ...summary, transactions: { ...transactionsIn(statements), pg: pgTransactions }, serverCpuMicrosPerRequest: (cpuAfter.cpuMicros - cpuBefore.cpuMicros) / total, profileFile: options.cpuProfile && measured ? profileFile : null };
   };
 
@@ -322,7 +325,7 @@ export async function run(ctx) {
       log(`  ${target}: sold ${result.sold} (half at ${(result.halfSoldMs / 1000).toFixed(2)} s, 90 % at ${(result.ninetyPercentSoldMs / 1000).toFixed(2)} s, ` +
         `the first OUT_OF_STOCK at ${(result.firstSoldOutMs / 1000).toFixed(2)} s, sold out at ${(result.sellOutMs / 1000).toFixed(2)} s), all answered in ${(result.allAnsweredMs / 1000).toFixed(2)} s; ` +
         `${result.transactions.begins} redemption transactions (BEGIN), ${result.transactions.pg} PostgreSQL transactions (pg_stat_database), ${result.transactions.statements} statements; ` +
-        `refusals p50 ${result.refusalsMs.p50.toFixed(1)} ms p99 ${result.refusalsMs.p99.toFixed(1)} ms; ${JSON.stringify(result.codes)}`);
+        `refusals p50 ${result.refusalsMs.p50.toFixed(1)} ms p99 ${result.refusalsMs.p99.toFixed(1)} ms; ${JSON.stringify(result.codes)}; gate rebuilds so far ${JSON.stringify(result.gateRebuilds)}`);
     }
   }
 

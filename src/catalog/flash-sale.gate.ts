@@ -144,6 +144,8 @@ export class FlashSaleGate implements RedemptionGate {
   private stopped = false;
   /** Warn once per outage, not once per request of a flash sale. */
   private redisDown = false;
+  /** Rebuilds started, by why (`start`, `redis-back`, `missing`, `edit`, `returned`): for /metrics, so an operator sees them. */
+  readonly rebuilds = new Map<string, number>();
   /** Per hot item: admitted redemptions running their transaction, and those waiting for a turn. */
   private readonly turns = new Map<string, { running: number; waiting: (() => void)[] }>();
 
@@ -166,7 +168,7 @@ export class FlashSaleGate implements RedemptionGate {
   async start(): Promise<void> {
     this.stopListening = await this.deps.pubSub.listen(CHANGED_TOPIC, () => void this.reloadHotSet());
     this.deps.redis.command.on('ready', this.onRedisBack);
-    await this.rebuild().catch((error: unknown) => this.deps.log.warn({ err: error }, 'flash-sale gate: build at start failed'));
+    await this.rebuild('start').catch((error: unknown) => this.deps.log.warn({ err: error }, 'flash-sale gate: build at start failed'));
   }
 
   stop(): void {
@@ -177,7 +179,7 @@ export class FlashSaleGate implements RedemptionGate {
 
   private readonly onRedisBack = () => {
     this.redisDown = false;
-    void this.rebuild().catch((error: unknown) => this.deps.log.warn({ err: error }, 'flash-sale gate: rebuild after Redis came back failed'));
+    void this.rebuild('redis-back').catch((error: unknown) => this.deps.log.warn({ err: error }, 'flash-sale gate: rebuild after Redis came back failed'));
   };
 
   /** Whether this instance guards the item's redemptions (tests wait for another instance's edit to arrive). */
@@ -244,7 +246,7 @@ export class FlashSaleGate implements RedemptionGate {
       case 'missing':
         // Flagged hot here but no counters: Redis lost them, or the item is not hot any more
         // (another instance's edit not yet heard). Either way a rebuild settles it.
-        void this.rebuild().catch((error: unknown) => this.deps.log.warn({ err: error }, 'flash-sale gate: rebuild failed'));
+        void this.rebuild('missing').catch((error: unknown) => this.deps.log.warn({ err: error }, 'flash-sale gate: rebuild failed'));
         return null;
       default:
         return null;
@@ -271,7 +273,7 @@ export class FlashSaleGate implements RedemptionGate {
   async itemChanged(itemId: string): Promise<void> {
     try {
       const [row] = await this.deps.orm.em.fork().execute<{ hot: boolean }[]>('select hot from catalog_item where id = ?', [itemId]);
-      if (row?.hot || this.hot.has(itemId)) await this.rebuild();
+      if (row?.hot || this.hot.has(itemId)) await this.rebuild('edit');
     } catch (error) {
       this.afterCommitFailed(error, itemId);
     }
@@ -283,7 +285,7 @@ export class FlashSaleGate implements RedemptionGate {
    */
   async unitsReturned(itemId: string): Promise<void> {
     try {
-      if (this.hot.has(itemId) || (await this.redis.sismember(HOT_SET, itemId)) === 1) await this.rebuild();
+      if (this.hot.has(itemId) || (await this.redis.sismember(HOT_SET, itemId)) === 1) await this.rebuild('returned');
     } catch (error) {
       this.afterCommitFailed(error, itemId);
     }
@@ -298,7 +300,8 @@ export class FlashSaleGate implements RedemptionGate {
    * Rebuilds every hot item's counters from PostgreSQL. Runs after the one in progress (whose
    * reads may predate the caller's commit); callers arriving while one waits share it.
    */
-  rebuild(): Promise<void> {
+  rebuild(reason = 'asked'): Promise<void> {
+    this.rebuilds.set(reason, (this.rebuilds.get(reason) ?? 0) + 1);
     if (!this.waiting) {
       const next = this.current
         .catch(() => undefined)
