@@ -246,6 +246,9 @@ describe('flash-sale gate', async () => {
     expect(queries.length).toBeGreaterThan(0);
     await api.app.services.flashGate.rebuild();
     expect(await gateOf(api, item.id)).toBe(0);
+    // An operator sees why the gate was rebuilt.
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    expect(Number(/^loyalty_flash_gate_rebuilds\{reason="missing"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
     // The winners' keys and counts came back too: a winner's retry is answered by PostgreSQL with its redemption.
     expect(await redis.hget(`{flash:${item.id}}:members`, members[0].id)).toBe('1');
     const again = await countQueries(api, () => redeem(api, members[3].token, { itemId: item.id }));
