@@ -98,7 +98,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   });
   // Flash sales: hot items' redemptions are admitted in Redis first; the counters follow every
   // committed change of stock that did not come through the gate (admin edits, cancellations).
-  const flashGate = new FlashSaleGate({ redis, orm, clock, log, pubSub });
+  const flashGate = new FlashSaleGate({ redis, orm, clock, log, pubSub, winnersAtOnce: config.flashSale.winnersAtOnce });
   catalog.onChange((itemId) => flashGate.itemChanged(itemId));
   return {
     health: new ProgramHealthService({ orm, clock, stats, log }),

@@ -104,15 +104,15 @@ const HOT_SET = '{flash}:hot';
 const CHANGED_TOPIC = 'FLASH_GATE_CHANGED';
 /** The redemption transaction checks the same bounds; outside them the gate lets it answer. */
 const KEY_MAX = 128;
-/**
- * Admitted redemptions of one item that run their transaction at once on an instance; the others
- * wait their turn here. They all end on the item's row (the stock UPDATE), so more at once add no
- * throughput: they only queue on its lock, each holding a pool connection and its member's row,
- * and on a busy machine (an event loop full of refusals, so every lock is held longer) the last
- * of the queue passes statement_timeout and fails SERVICE_UNAVAILABLE (measured: 55 of 1,000
- * winners at 50 connections before this cap, `npm run bench -- flash`). Waiting here holds nothing.
+/*
+ * Admitted redemptions of one item that run their transaction at once on an instance
+ * (FLASH_SALE_WINNERS_AT_ONCE, default DATABASE_POOL_MAX); the others wait their turn in the gate,
+ * holding no connection or lock. More than the pool only queue for a connection (past the pool's
+ * acquire timeout on a busy machine: SERVICE_UNAVAILABLE, 55 of 1,000 winners in one bench run)
+ * and on the item's row. Fewer than the pool starve the sale: the row is locked only for the last
+ * statement, so winners on different members overlap (8 at once sold 3x slower than 20,
+ * `npm run bench -- flash`).
  */
-export const WINNERS_AT_ONCE = 8;
 
 /** What a request asks the gate for (the redeem input). */
 export interface AdmissionRequest {
@@ -150,7 +150,7 @@ export class FlashSaleGate implements RedemptionGate {
   private readonly turns = new Map<string, { running: number; waiting: (() => void)[] }>();
 
   constructor(
-    private readonly deps: { redis: RedisClients; orm: MikroORM; clock: Clock; log: Logger; pubSub: RedisPubSubAdapter },
+    private readonly deps: { redis: RedisClients; orm: MikroORM; clock: Clock; log: Logger; pubSub: RedisPubSubAdapter; winnersAtOnce: number },
   ) {
     const redis = deps.redis.command;
     if (!('flashAdmit' in redis)) {
@@ -205,12 +205,12 @@ export class FlashSaleGate implements RedemptionGate {
     return result;
   }
 
-  /** Waits until fewer than WINNERS_AT_ONCE admitted redemptions of the item run here; resolves with the release. */
+  /** Waits until fewer than `winnersAtOnce` admitted redemptions of the item run here; resolves with the release. */
   private async turn(itemId: string): Promise<() => void> {
     let line = this.turns.get(itemId);
     if (!line) this.turns.set(itemId, (line = { running: 0, waiting: [] }));
     const queue = line;
-    if (queue.running >= WINNERS_AT_ONCE) await new Promise<void>((resolve) => queue.waiting.push(resolve));
+    if (queue.running >= this.deps.winnersAtOnce) await new Promise<void>((resolve) => queue.waiting.push(resolve));
     else queue.running += 1;
     return () => {
       // The slot passes straight to the next in line (running stays the same), or is freed.
