@@ -12,6 +12,7 @@ import { Migration20261129120000Payments } from './Migration20261129120000Paymen
 import { Migration20261129170000Lifecycle } from './Migration20261129170000Lifecycle';
 import { Migration20261129210000Experiments } from './Migration20261129210000Experiments';
 import { Migration20261130010000PurchaseCaps } from './Migration20261130010000PurchaseCaps';
+import { Migration20261130120000FlashSale } from './Migration20261130120000FlashSale';
 import { Migration20261130140000ExpiryJobs } from './Migration20261130140000ExpiryJobs';
 
 /** Applied in this order; never edit a migration that has shipped: add a new one. */
@@ -29,5 +30,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261129170000Lifecycle', class: Migration20261129170000Lifecycle },
   { name: 'Migration20261129210000Experiments', class: Migration20261129210000Experiments },
   { name: 'Migration20261130010000PurchaseCaps', class: Migration20261130010000PurchaseCaps },
+  { name: 'Migration20261130120000FlashSale', class: Migration20261130120000FlashSale },
   { name: 'Migration20261130140000ExpiryJobs', class: Migration20261130140000ExpiryJobs },
 ];

@@ -38,6 +38,7 @@ import { NotificationService } from './notifications/notification.service';
 import { JobRunner } from './jobs/runner';
 import { CatalogService } from './catalog/catalog.service';
 import { RedemptionService } from './catalog/redemption.service';
+import { FlashSaleGate } from './catalog/flash-sale.gate';
 import { LedgerEvents } from './ledger/ledger.events';
 import { LedgerWriters } from './ledger';
 import { LeaderboardStore } from './leaderboard/leaderboard.store';
@@ -107,9 +108,14 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   catalog.onChange(async () => {
     await recommendations.catalogChanged();
   });
-  const redemptions = new RedemptionService({ clock, writers, program, notifications, paymentWindowSeconds: config.payments.windowSeconds });
+  // Flash sales: hot items' redemptions are admitted in Redis first; the counters follow every
+  // committed change of stock that did not come through the gate (admin edits, cancellations).
+  const flashGate = new FlashSaleGate({ redis, orm, clock, log, pubSub, winnersAtOnce: config.flashSale.winnersAtOnce });
+  catalog.onChange((itemId) => flashGate.itemChanged(itemId));
+  const redemptions = new RedemptionService({ clock, writers, program, notifications, paymentWindowSeconds: config.payments.windowSeconds, gate: flashGate });
   redemptions.recorded.on(({ tx, redemption }) => recommendations.recordRedemption(tx, redemption));
   redemptions.soldOut.on(async () => void (await recommendations.catalogChanged()));
+  redemptions.unitsReturned.on(({ itemId }) => flashGate.unitsReturned(itemId));
   const rewards = new RewardService({ timeZone: config.timeZone, program });
   const challenges = new ChallengeService({ clock, timeZone: config.timeZone, rewards, notifications });
   const tasks = new TaskService({ clock, timeZone: config.timeZone, writers, rewards });
@@ -138,6 +144,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     catalog,
     recommendations,
     redemptions,
+    flashGate,
     leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     tasks,
@@ -245,7 +252,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   wireBusinessMetrics(services, business);
   const readinessMetrics = new ReadinessMetrics(metrics.registry);
   const jobs = new JobRunner({ orm, clock, services, pubSub, log, metrics, intervalMs: config.jobs.intervalMs });
-  await Promise.all([services.leaderboardFeed.start(), services.statsFeed.start(), services.health.start(config.businessGaugesIntervalMs)]);
+  await Promise.all([
+    services.leaderboardFeed.start(),
+    services.statsFeed.start(),
+    services.health.start(config.businessGaugesIntervalMs),
+    // Awaited: the first request of a flash sale already finds its counters.
+    services.flashGate.start(),
+  ]);
   // A board missing from Redis (new or flushed), or behind the ledger (an instance died between a
   // commit and its board update), is rebuilt from the ledger; the server does not wait for it.
   const startupRebuild = services.leaderboardRebuild
@@ -285,6 +298,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     acceptUpgrade: (req) => upgradeOriginAllowed(config.corsOrigins, req),
   });
   let shuttingDown = false;
+  // A gauge read from the gate's own count at scrape time (it counts from the process's start, as a counter would).
+  new Gauge({
+    name: 'loyalty_flash_gate_rebuilds',
+    help: 'Flash-sale gate rebuilds from PostgreSQL asked for on this instance since it started, by reason (start, redis-back, missing, edit, returned)',
+    labelNames: ['reason'],
+    registers: [metrics.registry],
+    collect() {
+      for (const [reason, count] of services.flashGate.rebuilds) this.labels(reason).set(count);
+    },
+  });
   new Gauge({ name: 'loyalty_ws_connections', help: 'Open WebSocket connections on this instance', registers: [metrics.registry], collect() { this.set(ws.wss.clients.size); } });
   // Readiness for Prometheus even when nothing probes /readyz; a scrape only reads the last result.
   const readinessTimer = setInterval(() => void checkReadiness(orm, redis.command, shuttingDown).then((r) => readinessMetrics.record(r)), config.businessGaugesIntervalMs);
@@ -456,6 +479,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         clearInterval(readinessTimer);
         await services.health.stop();
         services.leaderboardFeed.stop();
+        services.flashGate.stop();
         services.statsFeed.stop();
         await ws.close();
         // Process time, not the injected clock: the shutdown grace is measured on real timers (HttpDrain.settle).

@@ -15,6 +15,7 @@ import type { NotificationService } from './notifications/notification.service';
 import { catalogLoaders } from './catalog/catalog.loaders';
 import type { CatalogService } from './catalog/catalog.service';
 import type { RedemptionService } from './catalog/redemption.service';
+import type { FlashSaleGate } from './catalog/flash-sale.gate';
 import type { LedgerEvents } from './ledger/ledger.events';
 import type { LeaderboardStore } from './leaderboard/leaderboard.store';
 import type { LeaderboardRebuild } from './leaderboard/leaderboard.rebuild';
@@ -44,6 +45,7 @@ export interface Services {
   notifications: NotificationService;
   catalog: CatalogService;
   redemptions: RedemptionService;
+  flashGate: FlashSaleGate;
   events: LedgerEvents;
   leaderboard: LeaderboardStore;
   leaderboardRebuild: LeaderboardRebuild;

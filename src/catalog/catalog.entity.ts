@@ -31,7 +31,7 @@ export enum CouponStatus {
 @Index({ name: 'catalog_item_listing_idx', properties: ['pointsPrice', 'id'] })
 @Check({ name: 'catalog_item_values_check', expression: 'stock >= 0 and points_price >= 0 and (cash_price is null or cash_price >= 0)' })
 export class CatalogItem {
-  [OptionalProps]?: 'id' | 'cashPrice' | 'perMemberLimit' | 'availableFrom' | 'availableUntil' | 'imageUrl' | 'config';
+  [OptionalProps]?: 'id' | 'cashPrice' | 'perMemberLimit' | 'availableFrom' | 'availableUntil' | 'imageUrl' | 'config' | 'hot';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -78,6 +78,10 @@ export class CatalogItem {
 
   @Property({ type: 'boolean' })
   active!: boolean;
+
+  /** A flash sale: redemptions pass the Redis admission gate first (flash-sale.gate.ts). */
+  @Property({ type: 'boolean', default: false })
+  hot: boolean = false;
 
   /** Type-specific: COUPON {value, validDays}; VIP {level, days}. */
   @Property({ type: 'jsonb', nullable: true })

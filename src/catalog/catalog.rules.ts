@@ -19,6 +19,8 @@ export interface ItemFields {
   imageUrl?: string | null;
   config?: Record<string, unknown> | null;
   active?: boolean | null;
+  /** Null or absent: false on create, unchanged on update (an older admin tool never turns a flash sale off). */
+  hot?: boolean | null;
 }
 
 export type ItemProblem = { field: string; message: string };
@@ -49,7 +51,13 @@ export function configProblem(type: ItemType, config: Record<string, unknown> | 
 }
 
 /** Every field a catalog item must satisfy; the first problem found, or the normalized fields. */
-export type NormalizedItem = Omit<Required<ItemFields>, 'cashPrice' | 'active' | 'description' | 'tags'> & { cashPrice: string | null; active: boolean; description: string; tags: string[] };
+export type NormalizedItem = Omit<Required<ItemFields>, 'cashPrice' | 'active' | 'description' | 'tags' | 'hot'> & {
+  cashPrice: string | null;
+  active: boolean;
+  description: string;
+  tags: string[];
+  hot: boolean | null;
+};
 
 export function normalizeItem(input: ItemFields): { problem: ItemProblem } | { fields: NormalizedItem } {
   const sku = input.sku.trim();
@@ -95,6 +103,7 @@ export function normalizeItem(input: ItemFields): { problem: ItemProblem } | { f
       imageUrl,
       config: input.config ?? null,
       active: input.active ?? true,
+      hot: input.hot ?? null,
     },
   };
 }

@@ -56,7 +56,7 @@ export class CatalogService {
     try {
       return await transact(em.fork(), async ({ tx, afterCommit }) => {
         const now = this.clock.now();
-        const item = tx.create(CatalogItem, { ...fields, createdAt: now, updatedAt: now });
+        const item = tx.create(CatalogItem, { ...fields, hot: fields.hot ?? false, createdAt: now, updatedAt: now });
         afterCommit(() => this.changed(item.id));
         return item;
       });
@@ -66,7 +66,7 @@ export class CatalogService {
     }
   }
 
-  /** A full replace (the contract's update takes a whole CatalogItemInput); stock is set as given. */
+  /** A full replace (the contract's update takes a whole CatalogItemInput); stock is set as given; `hot` only when given. */
   async update(em: EntityManager, id: string, input: ItemFields): Promise<CatalogItem> {
     const fields = this.validated(input);
     try {
@@ -74,7 +74,9 @@ export class CatalogService {
         const item = isUuid(id) ? await tx.findOne(CatalogItem, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
         if (!item) throw new ItemNotFoundError(id);
         afterCommit(() => this.changed(item.id));
-        return Object.assign(item, fields, { updatedAt: this.clock.now() });
+        // `hot` left out of an update keeps its value: an older admin tool cannot end a flash sale by accident.
+        const { hot, ...replaced } = fields;
+        return Object.assign(item, replaced, hot == null ? {} : { hot }, { updatedAt: this.clock.now() });
       });
     } catch (error) {
       if (uniqueViolation(error) === 'catalog_item_sku_unique') throw new DuplicateSkuError(fields.sku);

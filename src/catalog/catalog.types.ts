@@ -36,6 +36,8 @@ export class CatalogItemType {
   @Field(() => Date, { nullable: true }) availableUntil!: Date | null;
   @Field(() => String, { nullable: true }) imageUrl!: string | null;
   @Field(() => Boolean) active!: boolean;
+  @Field(() => Boolean, { description: 'Added to the contract: a flash sale; redemptions are admitted by an atomic stock and per-member counter before their transaction.' })
+  hot!: boolean;
   /** Not exposed: type-specific settings, for admins' tools only through the input. */
   config!: Record<string, unknown> | null;
 }
@@ -71,6 +73,11 @@ export class CatalogItemInput {
   @Field(() => JSONScalar, { nullable: true, description: 'Type-specific settings: coupon value and validity, VIP level and days.' })
   config?: Record<string, unknown> | null;
   @Field(() => Boolean, { nullable: true, defaultValue: true }) active?: boolean | null;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Added to the contract: flag the item for a flash sale (see CatalogItem.hot). Omitted or null: false on create, unchanged on update.',
+  })
+  hot?: boolean | null;
 }
 
 @ObjectType('Coupon')
@@ -160,6 +167,7 @@ export function toItemType(item: CatalogItem): CatalogItemType {
     availableUntil: item.availableUntil,
     imageUrl: item.imageUrl,
     active: item.active,
+    hot: item.hot,
     config: item.config,
   });
 }

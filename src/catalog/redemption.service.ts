@@ -35,6 +35,7 @@ import { groupBy } from '../platform/graphql/batch-loader';
 import { isAvailable, newCouponCode, QUICK_MAX_SHARE, QUICK_MIN_SHARE, QUICK_TARGET_SHARE, redeemFingerprint } from './catalog.rules';
 import { transact } from '../platform/db/unit-of-work';
 import { Hook } from '../platform/hooks';
+import type { RedemptionGate } from './flash-sale.gate';
 import { DAY_MS } from '../platform/time';
 import { INSERT_REDEMPTION_SQL, REDEEM_READ_SQL, type RedeemReadRow } from './redemption.sql';
 
@@ -103,10 +104,12 @@ export class RedemptionService {
   /**
    * What other domains add to a redemption, wired at the composition root (this domain knows
    * none of them): `recorded` runs inside the redemption's transaction, just before the stock
-   * update; `soldOut` once a redemption that took an item's last unit has committed.
+   * update; `soldOut` once a redemption that took an item's last unit has committed;
+   * `unitsReturned` once a cancel or a released hold gave an item's stock back (committed).
    */
   readonly recorded = new Hook<RedemptionRecorded>();
   readonly soldOut = new Hook<{ itemId: string }>();
+  readonly unitsReturned = new Hook<{ itemId: string }>();
   /** Told about every redeem attempt once it is over (metrics); wired by the composition root. */
   readonly attempts: RedemptionListener[] = [];
 
@@ -118,6 +121,8 @@ export class RedemptionService {
       notifications: NotificationService;
       /** PENDING_PAYMENT lasts this long (PAYMENT_WINDOW_SECONDS). */
       paymentWindowSeconds: number;
+      /** Flash sales: admits or refuses a hot item's redemption before any transaction (flash-sale.gate.ts). */
+      gate?: RedemptionGate;
     },
   ) {}
 
@@ -134,7 +139,8 @@ export class RedemptionService {
       for (const listener of this.attempts) listener(attempt);
     };
     try {
-      const result = await this.redeemOnce(em, memberId, input, seen);
+      const once = () => this.redeemOnce(em, memberId, input, seen);
+      const result = await (this.deps.gate ? this.deps.gate.through(memberId, input, once) : once());
       report(result.duplicate ? 'duplicate' : 'ok', result.duplicate ? 0 : result.redemption.pointsSpent);
       return result;
     } catch (error) {
@@ -342,6 +348,7 @@ export class RedemptionService {
       const coupons = await lockCoupons(w.tx, id);
       if (coupons.some((c) => c.status === CouponStatus.USED)) throw new RedemptionStateError(id, 'already used', 'cancelled');
       await this.release(w, member, redemption, coupons, { source: `${principal.role}:${principal.subject}`, reason });
+      uow.afterCommit(() => this.unitsReturned.emit({ itemId: redemption.itemId }));
       return redemption;
     });
   }
@@ -430,6 +437,7 @@ export class RedemptionService {
       const redemption = await lockRedemption(w.tx, id);
       if (redemption.status !== RedemptionStatus.PENDING_PAYMENT || !redemption.paymentDueBy || redemption.paymentDueBy > w.now) return false;
       await this.release(w, member, redemption, await lockCoupons(w.tx, id), { source: 'system:payment-timeout', reason: PAYMENT_TIMEOUT_REASON });
+      uow.afterCommit(() => this.unitsReturned.emit({ itemId: redemption.itemId }));
       const item = await w.tx.findOneOrFail(CatalogItem, { id: redemption.itemId });
       await this.deps.notifications.record(w.tx, w.now, [
         {

@@ -62,6 +62,8 @@ const schema = z
       .default('')
       .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
       .pipe(z.array(z.url({ protocol: /^postgres(ql)?$/, message: 'each entry must be a postgres:// URL' }))),
+    /** Admitted redemptions of one hot item running their transaction at once per instance (default: DATABASE_POOL_MAX). */
+    FLASH_SALE_WINNERS_AT_ONCE: z.coerce.number().int().min(1).optional(),
     DATABASE_STATEMENT_TIMEOUT_MS: intFrom(5000, 100),
     DATABASE_CONNECT_TIMEOUT_MS: intFrom(2000, 100),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
@@ -161,6 +163,7 @@ function toConfig(env: z.output<typeof schema>) {
     port: env.PORT,
     databaseUrl: env.DATABASE_URL,
     databasePoolMax: env.DATABASE_POOL_MAX,
+    flashSale: { winnersAtOnce: env.FLASH_SALE_WINNERS_AT_ONCE ?? env.DATABASE_POOL_MAX },
     databaseReadUrls: env.DATABASE_READ_URLS,
     databaseTimeouts: { statementMs: env.DATABASE_STATEMENT_TIMEOUT_MS, connectMs: env.DATABASE_CONNECT_TIMEOUT_MS },
     redisUrl: env.REDIS_URL,

@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import net from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { Redis } from 'ioredis';
 import { startApp, type TestApp } from '../support/app';
 import { createMember, type CreatedMember } from '../support/factories';
 import { earn, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
+import { freePort, OwnRedis } from '../support/own-redis';
 
 /**
  * Redis stopped and restarted under a running instance. The machine's shared Redis serves the
@@ -16,61 +13,6 @@ import { tokens } from '../support/tokens';
  */
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-class OwnRedis {
-  private proc: ChildProcess | null = null;
-  constructor(readonly port: number) {}
-
-  get url() {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  get running() {
-    return this.proc !== null;
-  }
-
-  async start(): Promise<void> {
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    this.proc = proc;
-    proc.once('exit', () => {
-      if (this.proc === proc) this.proc = null;
-    });
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const probe = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        if ((await probe.ping()) === 'PONG') return;
-      } catch {
-        if (Date.now() > deadline) throw new Error(`redis-server on ${this.port} did not answer PING`);
-        await sleep(50);
-      } finally {
-        probe.disconnect();
-      }
-    }
-  }
-
-  async kill(): Promise<void> {
-    const proc = this.proc;
-    if (!proc) return;
-    this.proc = null;
-    const exited = once(proc, 'exit');
-    proc.kill('SIGKILL');
-    await exited;
-  }
-}
 
 const BALANCE_CHANGED = 'subscription { balanceChanged { memberId balance delta entry { type delta } } }';
 const LEADERBOARD_CHANGED = 'subscription { leaderboardChanged(period: ALL_TIME, first: 10) { totalMembers entries { rank score member { id } } } }';
