@@ -32,13 +32,25 @@ const OWN_TRANSACTION = {
 };
 const OWN_TRANSACTION_CALLS = [
   { selector: "CallExpression[callee.property.name='transactional']", message: 'Open transactions only through transact(work) (platform/db/unit-of-work.ts).' },
-  { selector: "CallExpression[callee.property.name=/^(begin|commit|rollback)$/][callee.object.name=/^(em|tx|orm)$/]", message: 'Open transactions only through transact(work) (platform/db/unit-of-work.ts).' },
+  {
+    selector: 'CallExpression[callee.property.name=/^(begin|commit|rollback)$/][callee.object.name=/^(em|tx|orm)$/]',
+    message: 'Open transactions only through transact(work) (platform/db/unit-of-work.ts).',
+  },
 ];
 
 const node = {
-  process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly',
-  performance: 'readonly', global: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
-  setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly',
+  process: 'readonly',
+  console: 'readonly',
+  Buffer: 'readonly',
+  URL: 'readonly',
+  fetch: 'readonly',
+  performance: 'readonly',
+  global: 'readonly',
+  setTimeout: 'readonly',
+  clearTimeout: 'readonly',
+  setInterval: 'readonly',
+  clearInterval: 'readonly',
+  setImmediate: 'readonly',
 };
 
 export default tseslint.config(

@@ -8,7 +8,10 @@ import { parseArgs } from 'node:util';
 import { environment, printTable, writeResults } from './lib/report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const suites = readdirSync(join(here, 'suites')).filter((f) => f.endsWith('.mjs')).map((f) => f.slice(0, -4)).sort();
+const suites = readdirSync(join(here, 'suites'))
+  .filter((f) => f.endsWith('.mjs'))
+  .map((f) => f.slice(0, -4))
+  .sort();
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -107,8 +110,10 @@ try {
   printTable(outcome.results, outcome.summary);
   const ratios = outcome.ratios ?? (outcome.ratio ? { '': outcome.ratio } : {});
   for (const [label, r] of Object.entries(ratios)) {
-    log(`${label ? `\n${label}: ` : '\n'}ratio graphql/baseline: req/s ${r.reqPerSec.toFixed(2)} (graphql serves ${(r.reqPerSec * 100).toFixed(0)}% of the baseline's throughput), p50 x${r.p50.toFixed(2)}, p99 x${r.p99.toFixed(2)}` +
-      (Number.isFinite(r.serverCpuPerRequest) ? `, server CPU per request x${r.serverCpuPerRequest.toFixed(2)}` : ''));
+    log(
+      `${label ? `\n${label}: ` : '\n'}ratio graphql/baseline: req/s ${r.reqPerSec.toFixed(2)} (graphql serves ${(r.reqPerSec * 100).toFixed(0)}% of the baseline's throughput), p50 x${r.p50.toFixed(2)}, p99 x${r.p99.toFixed(2)}` +
+        (Number.isFinite(r.serverCpuPerRequest) ? `, server CPU per request x${r.serverCpuPerRequest.toFixed(2)}` : ''),
+    );
   }
   if (outcome.notes?.length) log(`\n${outcome.notes.join('\n')}`);
   const failures = Object.values(outcome.summary).reduce((n, s) => n + s.non2xx + s.errors + s.timeouts + s.badBodies, 0);

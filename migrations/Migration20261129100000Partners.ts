@@ -24,14 +24,18 @@ export class Migration20261129100000Partners extends Migration {
     this.addSql(`alter table "purchase_reversal" enable trigger "purchase_reversal_append_only";`);
     this.addSql(`alter table "purchase_reversal" alter column "partner_id" drop default;`);
     this.addSql(`alter table "purchase_reversal" add constraint "purchase_reversal_key_unique" unique ("partner_id", "order_id", "refund_key");`);
-    this.addSql(`alter table "purchase_reversal" add constraint "purchase_reversal_order_foreign" foreign key ("partner_id", "order_id") references "purchase" ("partner_id", "order_id") on update restrict on delete restrict;`);
+    this.addSql(
+      `alter table "purchase_reversal" add constraint "purchase_reversal_order_foreign" foreign key ("partner_id", "order_id") references "purchase" ("partner_id", "order_id") on update restrict on delete restrict;`,
+    );
 
     this.addSql(`alter table "task_completion" add column "partner_id" text not null default '';`);
     this.addSql(`update "task_completion" c set "partner_id" = substr(e."source", 9) from "ledger_entry" e where e."id" = c."entry_id" and c."reference" is not null and e."source" like 'partner:%';`);
     this.addSql(`alter table "task_completion" drop constraint "task_completion_reference_unique";`);
     this.addSql(`alter table "task_completion" add constraint "task_completion_reference_unique" unique ("task_id", "partner_id", "reference");`);
 
-    this.addSql(`create table "partner_call" ("id" bigserial primary key, "partner_id" text not null, "operation_name" text null, "code" text not null, "duration_ms" double precision not null, "request_id" text not null, "at" timestamptz not null);`);
+    this.addSql(
+      `create table "partner_call" ("id" bigserial primary key, "partner_id" text not null, "operation_name" text null, "code" text not null, "duration_ms" double precision not null, "request_id" text not null, "at" timestamptz not null);`,
+    );
     this.addSql(`create index "partner_call_partner_at_idx" on "partner_call" ("partner_id", "at", "id");`);
     this.addSql(`create index "partner_call_at_idx" on "partner_call" ("at", "id");`);
   }

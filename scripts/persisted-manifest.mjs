@@ -41,7 +41,10 @@ function fragmentsUsed(definition, fragments, seen = new Set()) {
   return seen;
 }
 
-const documents = readdirSync(source).filter((f) => f.endsWith('.graphql')).sort().map((f) => parse(readFileSync(join(source, f), 'utf8')));
+const documents = readdirSync(source)
+  .filter((f) => f.endsWith('.graphql'))
+  .sort()
+  .map((f) => parse(readFileSync(join(source, f), 'utf8')));
 const definitions = documents.flatMap((d) => d.definitions);
 const fragments = new Map(definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
 const operations = [];

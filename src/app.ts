@@ -286,7 +286,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     else app(req, res);
   });
   const drain = new HttpDrain(httpServer);
-  const subscriptionsAtCap = new Counter({ name: 'loyalty_ws_subscriptions_refused_total', help: 'WebSocket operations refused because their socket had WS_MAX_SUBSCRIPTIONS running', registers: [metrics.registry] });
+  const subscriptionsAtCap = new Counter({
+    name: 'loyalty_ws_subscriptions_refused_total',
+    help: 'WebSocket operations refused because their socket had WS_MAX_SUBSCRIPTIONS running',
+    registers: [metrics.registry],
+  });
   const ws = startWsServer({
     httpServer,
     schema,
@@ -308,7 +312,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       for (const [reason, count] of services.flashGate.rebuilds) this.labels(reason).set(count);
     },
   });
-  new Gauge({ name: 'loyalty_ws_connections', help: 'Open WebSocket connections on this instance', registers: [metrics.registry], collect() { this.set(ws.wss.clients.size); } });
+  new Gauge({
+    name: 'loyalty_ws_connections',
+    help: 'Open WebSocket connections on this instance',
+    registers: [metrics.registry],
+    collect() {
+      this.set(ws.wss.clients.size);
+    },
+  });
   // Readiness for Prometheus even when nothing probes /readyz; a scrape only reads the last result.
   const readinessTimer = setInterval(() => void checkReadiness(orm, redis.command, shuttingDown).then((r) => readinessMetrics.record(r)), config.businessGaugesIntervalMs);
   readinessTimer.unref();

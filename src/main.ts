@@ -40,7 +40,9 @@ function printTokens(config: Config, url: string, memberId: string | undefined) 
   if (memberToken) lines.push(`  member app: http://localhost:5173/?api=${api}&token=${memberToken}`);
   lines.push(`  dashboard:  http://localhost:5174/?api=${api}&token=${mintToken(key, { role: 'admin', sub: 'admin-demo' })}`);
   lines.push('', `Try: curl -s ${url}/graphql -H 'content-type: application/json' -H "Authorization: Bearer <admin token>" -d '{"query":"{ tiers { name multiplier } }"}'`);
-  lines.push(`     curl -s ${url}/partner/graphql -H 'content-type: application/json' -H "Authorization: Bearer <partner token>" -d '{"documentId":"sha256:<id of MemberByExternalId>","variables":{"externalId":"demo-001"}}'   (README, "Partners")`);
+  lines.push(
+    `     curl -s ${url}/partner/graphql -H 'content-type: application/json' -H "Authorization: Bearer <partner token>" -d '{"documentId":"sha256:<id of MemberByExternalId>","variables":{"externalId":"demo-001"}}'   (README, "Partners")`,
+  );
   process.stdout.write(`\n${lines.join('\n')}\n\n`);
 }
 

@@ -28,7 +28,13 @@ function timeStatements() {
   const byShape = new Map();
   // The head of the text only: MikroORM inlines the values, so a batch's statement can be a
   // megabyte of JSON, and a regex over all of it was measurable CPU (and GC) of this process.
-  const shapeOf = (text) => text.slice(0, 400).replace(/\s+/g, ' ').replace(/'(?:[^']|'')*'?/g, '?').trim().slice(0, 90);
+  const shapeOf = (text) =>
+    text
+      .slice(0, 400)
+      .replace(/\s+/g, ' ')
+      .replace(/'(?:[^']|'')*'?/g, '?')
+      .trim()
+      .slice(0, 90);
   pg.Client.prototype.query = function query(config, values, callback) {
     const text = typeof config === 'string' ? config : config?.text;
     if (typeof text !== 'string') return original.call(this, config, values, callback);
@@ -40,10 +46,12 @@ function timeStatements() {
       s.ms += Number(process.hrtime.bigint() - started) / 1e6;
       byShape.set(shape, s);
     };
-    const wrap = (cb) => (...args) => {
-      done();
-      return cb(...args);
-    };
+    const wrap =
+      (cb) =>
+      (...args) => {
+        done();
+        return cb(...args);
+      };
     if (typeof values === 'function') return original.call(this, config, wrap(values));
     if (typeof callback === 'function') return original.call(this, config, values, wrap(callback));
     if (typeof config === 'object' && typeof config.callback === 'function') config.callback = wrap(config.callback);
@@ -128,7 +136,22 @@ async function main() {
   pubSub.close();
   await redis.close();
   await orm.close();
-  process.send({ type: 'done', job, result, ms, cpuMs: (cpu.user + cpu.system) / 1000, rssBefore, rssEnd: end.rss, peakRss, heapBefore, peakHeap, peakLiveHeap, majorGcs, vmHwm: vmHwmBytes(), statements: statements().slice(0, 8) });
+  process.send({
+    type: 'done',
+    job,
+    result,
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    rssBefore,
+    rssEnd: end.rss,
+    peakRss,
+    heapBefore,
+    peakHeap,
+    peakLiveHeap,
+    majorGcs,
+    vmHwm: vmHwmBytes(),
+    statements: statements().slice(0, 8),
+  });
 }
 
 main().then(

@@ -80,7 +80,9 @@ export async function alternate(targets, rounds, measureOne, log) {
       const result = await measureOne(target);
       results.push({ round, ...result });
       const cpu = result.serverCpuMicrosPerRequest != null ? `, server CPU ${result.serverCpuMicrosPerRequest.toFixed(0)} µs/req (${result.serverCpuPercent.toFixed(0)}% of a core)` : '';
-      log(`  round ${round}: ${target.name}: ${result.reqPerSec.toFixed(0)} req/s, p99 ${result.latencyMs.p99} ms${cpu}, non-2xx ${result.non2xx}, errors ${result.errors}, bad bodies ${result.badBodies}`);
+      log(
+        `  round ${round}: ${target.name}: ${result.reqPerSec.toFixed(0)} req/s, p99 ${result.latencyMs.p99} ms${cpu}, non-2xx ${result.non2xx}, errors ${result.errors}, bad bodies ${result.badBodies}`,
+      );
     }
   }
   return results;

@@ -106,7 +106,9 @@ export function printProfileDiff(a, b, log = (line) => process.stdout.write(`${l
   };
   const pa = perRequest(a.runs);
   const pb = perRequest(b.runs);
-  log(`\nper-run CPU profiles, busy (non-idle) samples × 1 ms per request: ${a.name} ${pa.total.toFixed(0)} µs, ${b.name} ${pb.total.toFixed(0)} µs (difference ${(pa.total - pb.total).toFixed(0)} µs)`);
+  log(
+    `\nper-run CPU profiles, busy (non-idle) samples × 1 ms per request: ${a.name} ${pa.total.toFixed(0)} µs, ${b.name} ${pb.total.toFixed(0)} µs (difference ${(pa.total - pb.total).toFixed(0)} µs)`,
+  );
   const keys = new Set([...pa.map.keys(), ...pb.map.keys()]);
   const rows = [...keys].map((k) => ({ k, a: pa.map.get(k) ?? 0, b: pb.map.get(k) ?? 0 })).map((r) => ({ ...r, d: r.a - r.b }));
   const line = (r) => `    ${r.d >= 0 ? '+' : ''}${r.d.toFixed(1).padStart(7)} µs  (${r.a.toFixed(1).padStart(7)} vs ${r.b.toFixed(1).padStart(7)})  ${r.k}`;

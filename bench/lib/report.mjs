@@ -15,11 +15,15 @@ export function printTable(results, summary, write = (s) => process.stdout.write
   const head = `${pad('target', w, true)} ${pad('round', 5, true)} ${pad('req/s', 9)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('cpu µs/req', 10)} ${pad('requests', 9)} ${pad('errors', 7)} ${pad('non-2xx', 8)} ${pad('bad body', 9)}`;
   const lines = [head, '-'.repeat(head.length)];
   for (const r of results) {
-    lines.push(`${pad(label(r), w, true)} ${pad(r.round, 5, true)} ${pad(fmt(r.reqPerSec, 0), 9)} ${pad(fmt(r.latencyMs.p50, 0), 8)} ${pad(fmt(r.latencyMs.p99, 0), 8)} ${pad(fmt(r.serverCpuMicrosPerRequest ?? NaN, 0), 10)} ${pad(r.requests, 9)} ${pad(r.errors + r.timeouts, 7)} ${pad(r.non2xx, 8)} ${pad(r.badBodies, 9)}`);
+    lines.push(
+      `${pad(label(r), w, true)} ${pad(r.round, 5, true)} ${pad(fmt(r.reqPerSec, 0), 9)} ${pad(fmt(r.latencyMs.p50, 0), 8)} ${pad(fmt(r.latencyMs.p99, 0), 8)} ${pad(fmt(r.serverCpuMicrosPerRequest ?? NaN, 0), 10)} ${pad(r.requests, 9)} ${pad(r.errors + r.timeouts, 7)} ${pad(r.non2xx, 8)} ${pad(r.badBodies, 9)}`,
+    );
   }
   lines.push('-'.repeat(head.length));
   for (const [target, s] of Object.entries(summary)) {
-    lines.push(`${pad(target, w, true)} ${pad('mean', 5, true)} ${pad(fmt(s.reqPerSec, 0), 9)} ${pad(fmt(s.latencyMs.p50, 1), 8)} ${pad(fmt(s.latencyMs.p99, 1), 8)} ${pad(fmt(s.serverCpuMicrosPerRequest ?? NaN, 0), 10)} ${pad(s.requests, 9)} ${pad(s.errors + s.timeouts, 7)} ${pad(s.non2xx, 8)} ${pad(s.badBodies, 9)}`);
+    lines.push(
+      `${pad(target, w, true)} ${pad('mean', 5, true)} ${pad(fmt(s.reqPerSec, 0), 9)} ${pad(fmt(s.latencyMs.p50, 1), 8)} ${pad(fmt(s.latencyMs.p99, 1), 8)} ${pad(fmt(s.serverCpuMicrosPerRequest ?? NaN, 0), 10)} ${pad(s.requests, 9)} ${pad(s.errors + s.timeouts, 7)} ${pad(s.non2xx, 8)} ${pad(s.badBodies, 9)}`,
+    );
   }
   write(`${lines.join('\n')}\n`);
 }

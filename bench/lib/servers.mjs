@@ -13,10 +13,12 @@ const STOP_TIMEOUT_MS = 10_000;
 export function startServer(ctx, name, file, env, { execArgv = [] } = {}) {
   const child = fork(file, [], { env, execArgv: [...process.execArgv, ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
   let exited = false;
-  const exit = new Promise((resolve) => child.once('exit', (code, signal) => {
-    exited = true;
-    resolve({ code, signal });
-  }));
+  const exit = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = true;
+      resolve({ code, signal });
+    }),
+  );
 
   const stop = async () => {
     if (exited) return;

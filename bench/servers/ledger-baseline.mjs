@@ -124,8 +124,7 @@ function send(res, status, payload) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
-const sendError = (res, e, path) =>
-  send(res, e.status, { errors: [{ message: e.message, ...(path ? { path: [path] } : {}), extensions: { ...e.details, code: e.code } }], data: null });
+const sendError = (res, e, path) => send(res, e.status, { errors: [{ message: e.message, ...(path ? { path: [path] } : {}), extensions: { ...e.details, code: e.code } }], data: null });
 
 function principalOf(header) {
   const match = BEARER.exec(header?.trim() ?? '');
@@ -189,8 +188,18 @@ const saveMember = (w, m) => w.q(SQL.saveMember, [m.balance, m.lifetimeEarned, m
 
 async function insertEntry(w, member, f) {
   const [entry] = await w.q(SQL.insertEntry, [
-    member.id, f.type, f.status, f.delta, f.balanceAfter, f.reference ?? null, f.source, f.description, f.expiresAt, w.now,
-    f.status === 'POSTED' ? w.now : null, f.idempotencyKey ?? null,
+    member.id,
+    f.type,
+    f.status,
+    f.delta,
+    f.balanceAfter,
+    f.reference ?? null,
+    f.source,
+    f.description,
+    f.expiresAt,
+    w.now,
+    f.status === 'POSTED' ? w.now : null,
+    f.idempotencyKey ?? null,
   ]);
   if (entry.status === 'POSTED') w.posted.push(entry);
   return entry;
@@ -304,11 +313,22 @@ async function earn(principal, input) {
     const [{ first_order }] = await w.q(SQL.firstOrder, [member.id]);
     const tier = tierFor(tiers, member.totalSpend);
     const facts = { occurredAt, category, tierLevel: tier.level, firstOrder: first_order, timeZone: config.timeZone };
-    const points = purchasePoints(amount, settings.pointsPerCurrencyUnit, tier.multiplier, rules.filter((r) => ruleApplies(r, facts)));
+    const points = purchasePoints(
+      amount,
+      settings.pointsPerCurrencyUnit,
+      tier.multiplier,
+      rules.filter((r) => ruleApplies(r, facts)),
+    );
     const held = amount.gt(settings.reviewThresholdAmount);
     const entry = await credit(w, member, {
-      type: 'PURCHASE', points, held, expiresAt: expiryFor(now, settings.validityDays), reference: orderId, source: sourceOf(principal),
-      description: `订单 ${orderId} 消费 ¥${amount.toFixed(2)}`, idempotencyKey: scope === '' ? orderId : `p:${scope.length}:${scope}:${orderId}`,
+      type: 'PURCHASE',
+      points,
+      held,
+      expiresAt: expiryFor(now, settings.validityDays),
+      reference: orderId,
+      source: sourceOf(principal),
+      description: `订单 ${orderId} 消费 ¥${amount.toFixed(2)}`,
+      idempotencyKey: scope === '' ? orderId : `p:${scope.length}:${scope}:${orderId}`,
     });
     await w.q(SQL.insertPurchase, [scope, orderId, member.id, amount.toFixed(2), category, occurredAt, entry.id, points, now]);
     if (!held) {
@@ -317,10 +337,18 @@ async function earn(principal, input) {
       await saveMember(w, member);
       const after = tierFor(tiers, member.totalSpend);
       if (after.level > before.level) {
-        await w.q(SQL.notification, [w.now, JSON.stringify([{
-          member_id: member.id, kind: 'TIER_CHANGE', title: `恭喜升级为${after.name}`,
-          body: `您已升级为${after.name}，消费积分享 ${Number(after.multiplier)} 倍。`, data: { fromLevel: before.level, toLevel: after.level },
-        }])]);
+        await w.q(SQL.notification, [
+          w.now,
+          JSON.stringify([
+            {
+              member_id: member.id,
+              kind: 'TIER_CHANGE',
+              title: `恭喜升级为${after.name}`,
+              body: `您已升级为${after.name}，消费积分享 ${Number(after.multiplier)} 倍。`,
+              data: { fromLevel: before.level, toLevel: after.level },
+            },
+          ]),
+        ]);
       }
       // Purchase hooks (src/tasks: SPEND and ORDERS challenges move in the earning's transaction).
       const running = await w.q(SQL.runningChallenges, [w.now, w.now]);
@@ -355,7 +383,12 @@ async function spend(principal, input) {
       return existing;
     }
     return debit(w, member, {
-      type: 'ADJUSTMENT', points: -delta, reference: idempotencyKey, source: sourceOf(principal), description: `人工调整: ${reason}`, idempotencyKey,
+      type: 'ADJUSTMENT',
+      points: -delta,
+      reference: idempotencyKey,
+      source: sourceOf(principal),
+      description: `人工调整: ${reason}`,
+      idempotencyKey,
     });
   });
   return { data: { adjustPoints: { delta: entry.delta, balanceAfter: entry.balance_after } } };

@@ -105,8 +105,7 @@ function send(res, status, payload) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
-const sendError = (res, e, path) =>
-  send(res, e.status, { errors: [{ message: e.message, ...(path ? { path: [path] } : {}), extensions: { ...e.details, code: e.code } }], data: null });
+const sendError = (res, e, path) => send(res, e.status, { errors: [{ message: e.message, ...(path ? { path: [path] } : {}), extensions: { ...e.details, code: e.code } }], data: null });
 
 function principalOf(header) {
   const match = BEARER.exec(header?.trim() ?? '');
@@ -154,8 +153,27 @@ async function lockMember(w, memberId) {
 /** LedgerWriter.debit: one statement (DEBIT_SQL). */
 async function debit(w, member, f) {
   const [row] = await w.q(SQL.debit, [
-    member.id, w.now, null, f.points, f.points, f.points, member.id, f.type, member.balance, f.reference, f.source, f.description, w.now, w.now, null,
-    f.points, false, member.lifetimeEarned, member.pointsDebt, member.totalSpend, w.now,
+    member.id,
+    w.now,
+    null,
+    f.points,
+    f.points,
+    f.points,
+    member.id,
+    f.type,
+    member.balance,
+    f.reference,
+    f.source,
+    f.description,
+    w.now,
+    w.now,
+    null,
+    f.points,
+    false,
+    member.lifetimeEarned,
+    member.pointsDebt,
+    member.totalSpend,
+    w.now,
   ]);
   if (row.entry_id == null) {
     throw new Refusal('INSUFFICIENT_POINTS', `Not enough points: ${f.points} needed, ${member.balance} available`, { needed: f.points, available: member.balance });
@@ -194,7 +212,9 @@ async function redeem(principal, input) {
   if (!UUID.test(itemId)) throw new Refusal('NOT_FOUND', `Catalog item ${itemId} not found`, { id: itemId });
   if (input.shippingAddress != null) throw badInput('the baseline only redeems VIRTUAL items', 'shippingAddress');
   const fingerprint = redeemFingerprint(itemId, quantity, null);
-  const { rows: [settings] } = await pool.query(SQL.settings);
+  const {
+    rows: [settings],
+  } = await pool.query(SQL.settings);
 
   const result = await inTransaction(async (w) => {
     const member = await lockMember(w, memberId);
@@ -209,26 +229,40 @@ async function redeem(principal, input) {
     const item = { ...row, availableFrom: row.available_from, availableUntil: row.available_until };
     if (!isAvailable(item, w.now)) throw new Refusal('ITEM_UNAVAILABLE', 'This item cannot be redeemed now', { itemId });
     if (item.type !== 'VIRTUAL') throw new Error('the baseline only redeems VIRTUAL items');
-    if (quantity > settings.maxQuantityPerRedemption) throw new Refusal('LIMIT_EXCEEDED', `At most ${settings.maxQuantityPerRedemption} units per redemption`, { limit: settings.maxQuantityPerRedemption });
+    if (quantity > settings.maxQuantityPerRedemption)
+      throw new Refusal('LIMIT_EXCEEDED', `At most ${settings.maxQuantityPerRedemption} units per redemption`, { limit: settings.maxQuantityPerRedemption });
     const { used, recent } = row;
     if (item.per_member_limit != null && used + quantity > item.per_member_limit) {
       throw new Refusal('LIMIT_EXCEEDED', `At most ${item.per_member_limit} per member (${used} already redeemed)`, { limit: item.per_member_limit });
     }
-    if (recent >= settings.redeemLimitPer30Min) throw new Refusal('RATE_LIMITED', `More than ${settings.redeemLimitPer30Min} redemptions in 30 minutes; try again later`, { limit: settings.redeemLimitPer30Min });
+    if (recent >= settings.redeemLimitPer30Min)
+      throw new Refusal('RATE_LIMITED', `More than ${settings.redeemLimitPer30Min} redemptions in 30 minutes; try again later`, { limit: settings.redeemLimitPer30Min });
     const cost = item.points_price * quantity;
     if (member.balance < cost) throw new Refusal('INSUFFICIENT_POINTS', `Not enough points: ${cost} needed, ${member.balance} available`, { needed: cost, available: member.balance });
     if (item.stock < quantity) throw new Refusal('OUT_OF_STOCK', `Not enough stock (${item.stock} left)`, { itemId, stock: item.stock });
 
     const redemptionId = randomUUID();
     const entry = await debit(w, member, {
-      type: 'REDEMPTION', points: cost, reference: redemptionId, source: `member:${memberId}`, description: `兑换 ${item.name} ×${quantity}`,
+      type: 'REDEMPTION',
+      points: cost,
+      reference: redemptionId,
+      source: `member:${memberId}`,
+      description: `兑换 ${item.name} ×${quantity}`,
     });
     const cashDue = item.cash_price == null ? null : (Number(item.cash_price) * quantity).toFixed(2);
     await w.q(SQL.insertRedemption, [w.now, memberId, redemptionId, memberId, item.id, quantity, cost, cashDue, 'COMPLETED', null, entry.id, idKey, fingerprint, null, null, w.now]);
-    await w.q(SQL.notification, [w.now, JSON.stringify([{
-      member_id: memberId, kind: 'REDEMPTION', title: '兑换成功', body: `您已使用${cost}积分兑换「${item.name}」×${quantity}。`,
-      data: { redemptionId, itemId: item.id, quantity, points: cost },
-    }])]);
+    await w.q(SQL.notification, [
+      w.now,
+      JSON.stringify([
+        {
+          member_id: memberId,
+          kind: 'REDEMPTION',
+          title: '兑换成功',
+          body: `您已使用${cost}积分兑换「${item.name}」×${quantity}。`,
+          data: { redemptionId, itemId: item.id, quantity, points: cost },
+        },
+      ]),
+    ]);
     await w.q(SQL.recRedemption, [item.id, localDate(w.now, config.timeZone), memberId, item.id, w.now, memberId, item.id, HISTORY_LIMIT * 2, item.id, item.id]);
     const [stock] = await w.q(SQL.takeStock, [quantity, w.now, item.id, quantity]);
     if (!stock) throw new Refusal('OUT_OF_STOCK', 'Not enough stock (0 left)', { itemId, stock: 0 });

@@ -109,7 +109,8 @@ async function timed(seconds, fn) {
 }
 
 const TALLY_EXPOSURES_SQL = 'select variant, sum(exposures)::int as n from experiment_exposure_tally where experiment_id = $1 group by variant';
-const TALLY_CONVERSIONS_SQL = 'select variant, sum(members)::int as members, sum(value_sum)::float8 as value_sum from experiment_metric_tally where experiment_id = $1 and metric = $2 group by variant';
+const TALLY_CONVERSIONS_SQL =
+  'select variant, sum(members)::int as members, sum(value_sum)::float8 as value_sum from experiment_metric_tally where experiment_id = $1 and metric = $2 group by variant';
 const EXPOSURES_SQL = 'select variant, count(*)::int as n from experiment_exposure where experiment_id = $1 group by variant';
 const CONVERSIONS_SQL = `select variant, count(*)::int as members, coalesce(sum(total), 0)::float8 as value_sum
   from (select variant, member_id, sum(value) as total from experiment_event where experiment_id = $1 and metric = $2 group by variant, member_id) per_member
@@ -129,7 +130,11 @@ export async function run(ctx) {
   if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(url).hostname)) throw new Error('the bench only runs against 127.0.0.1');
   let t = Date.now();
   const seedSteps = await seed(url);
-  log(`seeded in ${Date.now() - t} ms (${Object.entries(seedSteps).map(([k, v]) => `${k} ${v}`).join(', ')} ms): ${EVENTS.toLocaleString('en')} 'redeem' events of ${MEMBERS.toLocaleString('en')} exposed members, + ${(2 * NOISE_EVENTS).toLocaleString('en')} other events`);
+  log(
+    `seeded in ${Date.now() - t} ms (${Object.entries(seedSteps)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} ms): ${EVENTS.toLocaleString('en')} 'redeem' events of ${MEMBERS.toLocaleString('en')} exposed members, + ${(2 * NOISE_EVENTS).toLocaleString('en')} other events`,
+  );
 
   const orm = await openOrm(url, 2);
   const problems = [];
@@ -142,7 +147,7 @@ export async function run(ctx) {
     log(`counts: ${JSON.stringify(counts)}`);
     const events = counts.reduce((n, c) => n + c.conversions, 0);
     if (events !== 150_000 - 12_500) problems.push(`expected 137,500 converting members, got ${events}`);
-    const outcome = (await service.results(em, 'bench', 'redeem'));
+    const outcome = await service.results(em, 'bench', 'redeem');
     log(`results: srm p ${outcome.srmPValue}, significant ${outcome.significant}, winner ${outcome.winner}, B lift ${fmt(outcome.variants[1].lift * 100, 2)}% p ${outcome.variants[1].pValue}`);
 
     timings.app = await timed(seconds, () => service.counts(orm.em.fork(), experiment, 'redeem'));
@@ -177,7 +182,10 @@ export async function run(ctx) {
       const bare = async () => {
         const t = process.hrtime.bigint();
         for (let i = 0; i < WRITES / 2; i += 1) {
-          await c.query(`insert into experiment_event (experiment_id, member_id, variant, metric, value, created_at) values ($1, $2, 'A', 'bench-bare', 3, now())`, [EXPERIMENT_ID, ids[next++ - 150_001]]);
+          await c.query(`insert into experiment_event (experiment_id, member_id, variant, metric, value, created_at) values ($1, $2, 'A', 'bench-bare', 3, now())`, [
+            EXPERIMENT_ID,
+            ids[next++ - 150_001],
+          ]);
         }
         return Number(process.hrtime.bigint() - t) / 1e6 / (WRITES / 2);
       };
@@ -197,12 +205,20 @@ export async function run(ctx) {
 
   const row = (label, runs) => ({ label, runs: runs.length, p50: quantile(runs, 0.5), p95: quantile(runs, 0.95), max: runs[runs.length - 1] });
   const rows = [row('app: ExperimentService.counts (tallies)', timings.app), row('baseline: the same from the log (covering idx)', timings.log)];
-  const notes = [`experiments (${EVENTS.toLocaleString('en')} events; reads ${seconds} s each after one discarded run; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}):`];
-  for (const r of rows) notes.push(`  ${r.label.padEnd(46)} runs ${String(r.runs).padStart(5)}  p50 ${fmt(r.p50, 2).padStart(8)} ms  p95 ${fmt(r.p95, 2).padStart(8)} ms  max ${fmt(r.max, 2).padStart(8)} ms`);
+  const notes = [
+    `experiments (${EVENTS.toLocaleString('en')} events; reads ${seconds} s each after one discarded run; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}):`,
+  ];
+  for (const r of rows)
+    notes.push(`  ${r.label.padEnd(46)} runs ${String(r.runs).padStart(5)}  p50 ${fmt(r.p50, 2).padStart(8)} ms  p95 ${fmt(r.p95, 2).padStart(8)} ms  max ${fmt(r.max, 2).padStart(8)} ms`);
   const [app, fromLog] = rows;
   notes.push(`read ratio (p50): app / log ×${fmt(app.p50 / fromLog.p50, 4)} (the tallies answer ×${fmt(fromLog.p50 / app.p50, 0)} faster)`);
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  notes.push(`writes (${WRITES / 2} sequential, twice, alternating): track ${fmt(mean(timings.track), 2)} ms/event, bare event insert ${fmt(mean(timings.bare), 2)} ms/event: the tallies cost ×${fmt(mean(timings.track) / mean(timings.bare), 2)} per event`);
+  notes.push(
+    `writes (${WRITES / 2} sequential, twice, alternating): track ${fmt(mean(timings.track), 2)} ms/event, bare event insert ${fmt(mean(timings.bare), 2)} ms/event: the tallies cost ×${fmt(mean(timings.track) / mean(timings.bare), 2)} per event`,
+  );
   if (app.p95 >= AIM_MS) problems.push(`p95 ${fmt(app.p95)} ms is not under the ${AIM_MS} ms aim`);
   notes.push('(the request table above is empty: this suite sends no HTTP load)');
   return { description, results: [], summary: {}, timings: rows, writes: { track: timings.track, bare: timings.bare }, seedSteps, notes, problems };

@@ -45,7 +45,6 @@ const QUERIES = {
   balance: 'subscription { balanceChanged { memberId balance delta at entry { id type status delta balanceAfter reference source description expiresAt createdAt } } }',
 };
 
-
 /** Members from the lowest tier (total_spend 0); no earning rule; limits opened up (as the ledger suite does). */
 async function seed(url, count, now) {
   const ids = Array.from({ length: count }, () => randomUUID());
@@ -128,7 +127,9 @@ function procCpuMicros(pid) {
 
 function fdLimit() {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     return line ? Number(line.split(/\s+/)[3]) : null;
   } catch {
     return null;
@@ -166,7 +167,9 @@ async function measureTarget(ctx, { name, server, mode, url, specs, post, boardK
     heapPerSocket: (memAfter.heapUsed - memBefore.heapUsed) / ok,
     externalPerSocket: (memAfter.external - memBefore.external) / ok,
   };
-  log(`  ${name}: idle memory per socket: RSS ${(memory.rssPerSocket / 1024).toFixed(1)} KB, heap ${(memory.heapPerSocket / 1024).toFixed(1)} KB, external ${(memory.externalPerSocket / 1024).toFixed(1)} KB (after a full GC: ${memory.gc}); RSS ${(memBefore.rss / 2 ** 20).toFixed(0)} → ${(memAfter.rss / 2 ** 20).toFixed(0)} MB`);
+  log(
+    `  ${name}: idle memory per socket: RSS ${(memory.rssPerSocket / 1024).toFixed(1)} KB, heap ${(memory.heapPerSocket / 1024).toFixed(1)} KB, external ${(memory.externalPerSocket / 1024).toFixed(1)} KB (after a full GC: ${memory.gc}); RSS ${(memBefore.rss / 2 ** 20).toFixed(0)} → ${(memAfter.rss / 2 ** 20).toFixed(0)} MB`,
+  );
 
   // Earnings at a steady rate: earning n goes at start + n / rate, whatever the previous ones do.
   const commits = new Map(); // orderId → commit time (≈ the HTTP response)
@@ -330,8 +333,10 @@ async function measureTarget(ctx, { name, server, mode, url, specs, post, boardK
     non2xx: 0,
     badBodies: problems.closed,
   };
-  log(`  ${name}: ${result.earnings} earnings measured in ${seconds.toFixed(1)} s (incl. ${DRAIN_MS / 1000} s drain); ${boardPushes} board pushes (${result.boardBroadcasts} distinct boards), ${balancePushes}/${balanceExpected} balance pushes; ` +
-    `${result.reqPerSec.toFixed(0)} deliveries/s; server CPU ${result.serverCpuPercentOfACore.toFixed(0)}% of a core; clients ${result.clientCpuPercentOfACore.map((c) => `${c.toFixed(0)}%`).join(' + ')}`);
+  log(
+    `  ${name}: ${result.earnings} earnings measured in ${seconds.toFixed(1)} s (incl. ${DRAIN_MS / 1000} s drain); ${boardPushes} board pushes (${result.boardBroadcasts} distinct boards), ${balancePushes}/${balanceExpected} balance pushes; ` +
+      `${result.reqPerSec.toFixed(0)} deliveries/s; server CPU ${result.serverCpuPercentOfACore.toFixed(0)}% of a core; clients ${result.clientCpuPercentOfACore.map((c) => `${c.toFixed(0)}%`).join(' + ')}`,
+  );
   return result;
 }
 
@@ -342,9 +347,12 @@ export async function run(ctx) {
   const { mintToken } = dist('src/auth/jwt.js');
   const limit = fdLimit();
   const sockets = BOARD_SOCKETS + BALANCE_SOCKETS;
-  log(`setting up: database ${DATABASE}, ${BALANCE_SOCKETS} members; ${BOARD_SOCKETS} leaderboardChanged sockets + ${BALANCE_SOCKETS} balanceChanged sockets (one subscription per socket), ${EARN_RATE} earnings/s; open files limit ${limit}`);
+  log(
+    `setting up: database ${DATABASE}, ${BALANCE_SOCKETS} members; ${BOARD_SOCKETS} leaderboardChanged sockets + ${BALANCE_SOCKETS} balanceChanged sockets (one subscription per socket), ${EARN_RATE} earnings/s; open files limit ${limit}`,
+  );
   // Each server holds `sockets` fds (plus its own); each client child sockets / CLIENT_PROCESSES.
-  if (limit && limit < sockets + 500) throw new Error(`the open files limit (${limit}) is below the ${sockets} sockets a server must hold: raise it (ulimit -n ${sockets + 1000}) or lower BENCH_FANOUT_BOARD / BENCH_FANOUT_BALANCE`);
+  if (limit && limit < sockets + 500)
+    throw new Error(`the open files limit (${limit}) is below the ${sockets} sockets a server must hold: raise it (ulimit -n ${sockets + 1000}) or lower BENCH_FANOUT_BOARD / BENCH_FANOUT_BALANCE`);
 
   const setupStarted = Date.now();
   const { url: databaseUrl, migrations } = await freshDatabase(DATABASE);
@@ -360,7 +368,9 @@ export async function run(ctx) {
   const tokens = memberIds.map((id) => mintToken(config.jwt, { role: 'member', sub: id, expiresInSeconds: 3600 }));
   // Earnings are posted by an admin: partners reach earnPoints only through /partner/graphql.
   const admin = `Bearer ${mintToken(config.jwt, { role: 'admin', sub: 'bench-admin', expiresInSeconds: 3600 })}`;
-  log(`  migrated (${migrations.join(', ')}), seeded ${memberIds.length} members (lowest tier), minted their tokens; ws: at most ${config.ws.maxSubscriptions} subscriptions per socket, LEADERBOARD_COALESCE_MS ${config.leaderboard.coalesceMs}`);
+  log(
+    `  migrated (${migrations.join(', ')}), seeded ${memberIds.length} members (lowest tier), minted their tokens; ws: at most ${config.ws.maxSubscriptions} subscriptions per socket, LEADERBOARD_COALESCE_MS ${config.leaderboard.coalesceMs}`,
+  );
 
   // The sockets: board sockets carry member tokens round-robin (5 sockets per member with the
   // defaults); balance socket i belongs to member i, who earns.
@@ -486,28 +496,53 @@ export async function run(ctx) {
   notes.push(`load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after (${os.cpus().length} cores)`);
   notes.push(`message sizes (app, copied by the baseline): leaderboardChanged ${app.messageBytes.board} B, balanceChanged ${app.messageBytes.balance} B`);
   for (const r of results) {
-    notes.push(`${r.target}: ${r.sockets} sockets; ${f(r.earningsPostedPerSecond, 1)} earnings/s posted; board pushes ${r.boardPushes} (${f(r.boardPushesPerSecond)}/s, ${r.boardBroadcasts} distinct boards × up to ${BOARD_SOCKETS} sockets), latency (${r.boardLatencyMs.count} steady-state receipts; ${r.boardTailExcludedFromLatency} after the earnings stopped left out) p50 ${f(r.boardLatencyMs.p50)} / p90 ${f(r.boardLatencyMs.p90)} / p99 ${f(r.boardLatencyMs.p99)} / max ${f(r.boardLatencyMs.max)} ms; ` +
-      `balance pushes ${r.balancePushes} for ${r.balanceExpected} earnings (missing ${r.balanceMissing}; ${r.balanceUnmatched} for other entries, ${r.balanceDuplicates} duplicates, ${r.balanceFromWarmup} from warm-up earnings), latency from the HTTP response p50 ${f(r.balanceLatencyMs.p50)} / p90 ${f(r.balanceLatencyMs.p90)} / p99 ${f(r.balanceLatencyMs.p99)} / max ${f(r.balanceLatencyMs.max)} ms (negative: pushed before the response came back), from the request sent p50 ${f(r.balanceLatencyFromRequestSentMs.p50)} / p99 ${f(r.balanceLatencyFromRequestSentMs.p99)} ms; earnPoints response p50 ${f(r.earnResponseMs.p50)} / p99 ${f(r.earnResponseMs.p99)} ms`);
-    notes.push(`${r.target}: server CPU ${f(r.serverCpuMicros / 1000)} ms in ${f(r.seconds, 1)} s = ${f(r.serverCpuPercentOfACore)}% of a core, ${f(r.serverCpuMicrosPerRequest, 1)} µs per delivery (→ at most ~${f(1e6 / r.serverCpuMicrosPerRequest)} deliveries per core-second); ` +
-      `idle memory per socket: RSS ${f(r.memory.rssPerSocket / 1024, 1)} KB, JS heap ${f(r.memory.heapPerSocket / 1024, 1)} KB (RSS ${f(r.memory.rssBefore / 2 ** 20)} → ${f(r.memory.rssAfter / 2 ** 20)} MB)`);
+    notes.push(
+      `${r.target}: ${r.sockets} sockets; ${f(r.earningsPostedPerSecond, 1)} earnings/s posted; board pushes ${r.boardPushes} (${f(r.boardPushesPerSecond)}/s, ${r.boardBroadcasts} distinct boards × up to ${BOARD_SOCKETS} sockets), latency (${r.boardLatencyMs.count} steady-state receipts; ${r.boardTailExcludedFromLatency} after the earnings stopped left out) p50 ${f(r.boardLatencyMs.p50)} / p90 ${f(r.boardLatencyMs.p90)} / p99 ${f(r.boardLatencyMs.p99)} / max ${f(r.boardLatencyMs.max)} ms; ` +
+        `balance pushes ${r.balancePushes} for ${r.balanceExpected} earnings (missing ${r.balanceMissing}; ${r.balanceUnmatched} for other entries, ${r.balanceDuplicates} duplicates, ${r.balanceFromWarmup} from warm-up earnings), latency from the HTTP response p50 ${f(r.balanceLatencyMs.p50)} / p90 ${f(r.balanceLatencyMs.p90)} / p99 ${f(r.balanceLatencyMs.p99)} / max ${f(r.balanceLatencyMs.max)} ms (negative: pushed before the response came back), from the request sent p50 ${f(r.balanceLatencyFromRequestSentMs.p50)} / p99 ${f(r.balanceLatencyFromRequestSentMs.p99)} ms; earnPoints response p50 ${f(r.earnResponseMs.p50)} / p99 ${f(r.earnResponseMs.p99)} ms`,
+    );
+    notes.push(
+      `${r.target}: server CPU ${f(r.serverCpuMicros / 1000)} ms in ${f(r.seconds, 1)} s = ${f(r.serverCpuPercentOfACore)}% of a core, ${f(r.serverCpuMicrosPerRequest, 1)} µs per delivery (→ at most ~${f(1e6 / r.serverCpuMicrosPerRequest)} deliveries per core-second); ` +
+        `idle memory per socket: RSS ${f(r.memory.rssPerSocket / 1024, 1)} KB, JS heap ${f(r.memory.heapPerSocket / 1024, 1)} KB (RSS ${f(r.memory.rssBefore / 2 ** 20)} → ${f(r.memory.rssAfter / 2 ** 20)} MB)`,
+    );
   }
   for (const r of results) {
-    notes.push(`${r.target}: board latency from the close of the coalescing window (${r.boardLatencyFromWindowMs.count} receipts; ${r.boardWithoutWindow} of a window closed before the measured part) p50 ${f(r.boardLatencyFromWindowMs.p50)} / p90 ${f(r.boardLatencyFromWindowMs.p90)} / p99 ${f(r.boardLatencyFromWindowMs.p99)} / max ${f(r.boardLatencyFromWindowMs.max)} ms`);
+    notes.push(
+      `${r.target}: board latency from the close of the coalescing window (${r.boardLatencyFromWindowMs.count} receipts; ${r.boardWithoutWindow} of a window closed before the measured part) p50 ${f(r.boardLatencyFromWindowMs.p50)} / p90 ${f(r.boardLatencyFromWindowMs.p90)} / p99 ${f(r.boardLatencyFromWindowMs.p99)} / max ${f(r.boardLatencyFromWindowMs.max)} ms`,
+    );
   }
   // Issue 14's bar, each figure against the baseline of this same run.
-  notes.push(`issue 14, app vs baseline (same run): CPU per delivery ${f(app.serverCpuMicrosPerRequest, 1)} vs ${f(base.serverCpuMicrosPerRequest, 1)} µs = ×${f(ratio.serverCpuPerRequest, 2)} (aim ≤ ×3: ${ratio.serverCpuPerRequest <= 3 ? 'met' : 'NOT met'}); ` +
-    `idle RSS per socket ${f(app.memory.rssPerSocket / 1024, 1)} vs ${f(base.memory.rssPerSocket / 1024, 1)} KB = ×${f(ratio.memoryPerSocket, 2)} (aim ≤ 20 KB: ${app.memory.rssPerSocket <= 20 * 1024 ? 'met' : 'NOT met'}); ` +
-    `board p99 from the window's close ${f(app.boardLatencyFromWindowMs.p99)} vs ${f(base.boardLatencyFromWindowMs.p99)} ms = ×${f(ratio.boardP99FromWindow, 2)} (aim ≤ 100 ms: ${app.boardLatencyFromWindowMs.p99 <= 100 ? 'met' : 'NOT met'}); ` +
-    `less the earnings' own CPU (${f(earnCpuMicros / 1000, 2)} ms each, measured alone) ${f(appFanoutMicrosPerDelivery, 1)} µs = ×${f(ratio.fanoutCpuPerDelivery, 2)}; ` +
-    `board p99 from the commit ${f(app.boardLatencyMs.p99)} vs ${f(base.boardLatencyMs.p99)} ms = ×${f(ratio.boardP99FromCommit, 2)}; deliveries/s ×${f(ratio.reqPerSec, 2)}`);
-  notes.push(`aim (issue 5): deliveries/s ≥ 0.5 × baseline: ${f(ratio.reqPerSec, 2)} ${ratio.reqPerSec >= 0.5 ? 'met' : 'NOT met'} (both are offered the same load: see CPU per delivery for headroom, ×${f(ratio.serverCpuPerRequest, 1)}); ` +
-    `p99 < 250 ms: ${f(app.latencyMs.p99)} ms ${app.latencyMs.p99 < 250 ? 'met' : 'NOT met'}; < 50 KB per idle connection: ${f(app.memory.rssPerSocket / 1024, 1)} KB RSS ${app.memory.rssPerSocket < 50 * 1024 ? 'met' : 'NOT met'}`);
+  notes.push(
+    `issue 14, app vs baseline (same run): CPU per delivery ${f(app.serverCpuMicrosPerRequest, 1)} vs ${f(base.serverCpuMicrosPerRequest, 1)} µs = ×${f(ratio.serverCpuPerRequest, 2)} (aim ≤ ×3: ${ratio.serverCpuPerRequest <= 3 ? 'met' : 'NOT met'}); ` +
+      `idle RSS per socket ${f(app.memory.rssPerSocket / 1024, 1)} vs ${f(base.memory.rssPerSocket / 1024, 1)} KB = ×${f(ratio.memoryPerSocket, 2)} (aim ≤ 20 KB: ${app.memory.rssPerSocket <= 20 * 1024 ? 'met' : 'NOT met'}); ` +
+      `board p99 from the window's close ${f(app.boardLatencyFromWindowMs.p99)} vs ${f(base.boardLatencyFromWindowMs.p99)} ms = ×${f(ratio.boardP99FromWindow, 2)} (aim ≤ 100 ms: ${app.boardLatencyFromWindowMs.p99 <= 100 ? 'met' : 'NOT met'}); ` +
+      `less the earnings' own CPU (${f(earnCpuMicros / 1000, 2)} ms each, measured alone) ${f(appFanoutMicrosPerDelivery, 1)} µs = ×${f(ratio.fanoutCpuPerDelivery, 2)}; ` +
+      `board p99 from the commit ${f(app.boardLatencyMs.p99)} vs ${f(base.boardLatencyMs.p99)} ms = ×${f(ratio.boardP99FromCommit, 2)}; deliveries/s ×${f(ratio.reqPerSec, 2)}`,
+  );
+  notes.push(
+    `aim (issue 5): deliveries/s ≥ 0.5 × baseline: ${f(ratio.reqPerSec, 2)} ${ratio.reqPerSec >= 0.5 ? 'met' : 'NOT met'} (both are offered the same load: see CPU per delivery for headroom, ×${f(ratio.serverCpuPerRequest, 1)}); ` +
+      `p99 < 250 ms: ${f(app.latencyMs.p99)} ms ${app.latencyMs.p99 < 250 ? 'met' : 'NOT met'}; < 50 KB per idle connection: ${f(app.memory.rssPerSocket / 1024, 1)} KB RSS ${app.memory.rssPerSocket < 50 * 1024 ? 'met' : 'NOT met'}`,
+  );
   const problems = [];
   for (const r of results) {
     if (r.socketsFailed) problems.push(`${r.target}: ${r.socketsFailed} sockets failed to open`);
     if (r.failedEarnings) problems.push(`${r.target}: ${r.failedEarnings} earnings failed: ${r.failures.slice(0, 3).join('; ')}`);
     if (r.balanceMissing) problems.push(`${r.target}: ${r.balanceMissing} balanceChanged events never arrived`);
-    if (r.problems.closed) problems.push(`${r.target}: ${r.problems.closed} sockets closed by the server (codes ${JSON.stringify(r.problems.closeCodes)}): ${r.problems.firstErrors.slice(0, 3).join('; ')}`);
+    if (r.problems.closed)
+      problems.push(`${r.target}: ${r.problems.closed} sockets closed by the server (codes ${JSON.stringify(r.problems.closeCodes)}): ${r.problems.firstErrors.slice(0, 3).join('; ')}`);
   }
-  return { description, boardSockets: BOARD_SOCKETS, balanceSockets: BALANCE_SOCKETS, earnRate: EARN_RATE, clientProcesses: CLIENT_PROCESSES, queries: QUERIES, loadBefore, loadAfter, results, summary, ratio, notes, problems };
+  return {
+    description,
+    boardSockets: BOARD_SOCKETS,
+    balanceSockets: BALANCE_SOCKETS,
+    earnRate: EARN_RATE,
+    clientProcesses: CLIENT_PROCESSES,
+    queries: QUERIES,
+    loadBefore,
+    loadAfter,
+    results,
+    summary,
+    ratio,
+    notes,
+    problems,
+  };
 }

@@ -62,8 +62,15 @@ async function seed(url, members, items, now) {
       `insert into member (id, external_id, nickname, mobile, total_spend, balance, lifetime_earned, invite_code, joined_at, updated_at)
        select id, external_id, nickname, mobile, 0, balance, 0, invite_code, joined_at, joined_at
        from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::timestamptz[]) as r(id, external_id, nickname, mobile, balance, invite_code, joined_at)`,
-      [members.map((r) => r.id), members.map((r) => r.externalId), members.map((r) => r.nickname), members.map((r) => r.mobile), members.map((r) => r.balance),
-        members.map((r) => r.inviteCode), members.map((r) => r.joinedAt)],
+      [
+        members.map((r) => r.id),
+        members.map((r) => r.externalId),
+        members.map((r) => r.nickname),
+        members.map((r) => r.mobile),
+        members.map((r) => r.balance),
+        members.map((r) => r.inviteCode),
+        members.map((r) => r.joinedAt),
+      ],
     );
     await client.query(
       `insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, expires_at, created_at, posted_at, idempotency_key)
@@ -96,8 +103,7 @@ function transactionsIn(statements) {
 }
 
 /** PostgreSQL's own count of transactions committed and rolled back in the bench database. */
-const xacts = (url) =>
-  withClient(url, async (c) => Number((await c.query('select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()')).rows[0].n));
+const xacts = (url) => withClient(url, async (c) => Number((await c.query('select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()')).rows[0].n));
 /**
  * Backends report their counts at most once a second while busy and within 10 s once idle
  * (PostgreSQL 15's PGSTAT_IDLE_INTERVAL): wait that long around a run so the delta is complete.
@@ -121,22 +127,25 @@ async function fire({ url, total, connections, requestFor }) {
   const send = (req) =>
     new Promise((resolve) => {
       const sentAt = performance.now();
-      const r = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { ...req.headers, 'content-length': Buffer.byteLength(req.body) } }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const at = performance.now();
-          let code = 'BAD_BODY';
-          try {
-            const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            if (body.data?.redeem?.redemption?.status === 'COMPLETED' && !body.errors) code = 'OK';
-            else if (body.errors?.[0]?.extensions?.code) code = body.errors[0].extensions.code;
-          } catch {
-            // counted as a bad body
-          }
-          resolve({ code, status: res.statusCode, ms: at - sentAt, at: at - started });
-        });
-      });
+      const r = http.request(
+        { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { ...req.headers, 'content-length': Buffer.byteLength(req.body) } },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const at = performance.now();
+            let code = 'BAD_BODY';
+            try {
+              const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+              if (body.data?.redeem?.redemption?.status === 'COMPLETED' && !body.errors) code = 'OK';
+              else if (body.errors?.[0]?.extensions?.code) code = body.errors[0].extensions.code;
+            } catch {
+              // counted as a bad body
+            }
+            resolve({ code, status: res.statusCode, ms: at - sentAt, at: at - started });
+          });
+        },
+      );
       r.on('error', () => resolve({ code: 'ERROR', status: 0, ms: performance.now() - sentAt, at: performance.now() - started }));
       r.end(req.body);
     });
@@ -156,7 +165,10 @@ function summarizeRun(outcomes, wallMs) {
   const codes = {};
   for (const o of outcomes) codes[o.code] = (codes[o.code] ?? 0) + 1;
   const sold = outcomes.filter((o) => o.code === 'OK').sort((a, b) => a.at - b.at);
-  const refused = outcomes.filter((o) => REFUSALS.has(o.code)).map((o) => o.ms).sort((a, b) => a - b);
+  const refused = outcomes
+    .filter((o) => REFUSALS.has(o.code))
+    .map((o) => o.ms)
+    .sort((a, b) => a - b);
   const all = outcomes.map((o) => o.ms).sort((a, b) => a - b);
   const wins = sold.map((o) => o.ms).sort((a, b) => a - b);
   return {
@@ -185,15 +197,21 @@ async function afterRun(url, RECONCILIATION_SQL, members, items, gateStock) {
   const discrepancies = await withClient(url, async (c) => (await c.query(RECONCILIATION_SQL)).rows);
   if (discrepancies.length) problems.push(`reconciliation found ${discrepancies.length} discrepancies, e.g. ${JSON.stringify(discrepancies.slice(0, 3))}`);
   const seededStock = new Map(items.map((i) => [i.id, i.stock]));
-  const perItem = await withClient(url, async (c) => (await c.query(
-    `select ci.id, ci.sku, ci.stock, ci.hot, coalesce(sum(r.quantity), 0)::int as units, count(distinct r.member_id)::int as buyers,
+  const perItem = await withClient(
+    url,
+    async (c) =>
+      (
+        await c.query(
+          `select ci.id, ci.sku, ci.stock, ci.hot, coalesce(sum(r.quantity), 0)::int as units, count(distinct r.member_id)::int as buyers,
             coalesce(max(per.n), 0)::int as most_by_one
      from catalog_item ci
      left join redemption r on r.item_id = ci.id
      left join lateral (select count(*) as n from redemption r2 where r2.item_id = ci.id group by r2.member_id order by 1 desc limit 1) per on true
      where ci.id = any($1::uuid[]) group by ci.id order by ci.sku`,
-    [items.map((i) => i.id)],
-  )).rows);
+          [items.map((i) => i.id)],
+        )
+      ).rows,
+  );
   for (const row of perItem) {
     row.seeded = seededStock.get(row.id);
     row.oversold = Math.max(0, row.units - row.seeded);
@@ -205,17 +223,24 @@ async function afterRun(url, RECONCILIATION_SQL, members, items, gateStock) {
       if (counter !== row.stock) problems.push(`${row.sku}: the gate holds ${counter} units, PostgreSQL ${row.stock}`);
     }
   }
-  const points = await withClient(url, async (c) => (await c.query(
-    `select count(*)::int as mismatches
+  const points = await withClient(
+    url,
+    async (c) =>
+      (
+        await c.query(
+          `select count(*)::int as mismatches
      from member m
      join ledger_entry s on s.member_id = m.id and s.idempotency_key = 'bench-seed:' || m.id
      left join (select member_id, count(*)::int as n from redemption where status <> 'CANCELLED' group by member_id) r on r.member_id = m.id
      where m.balance <> s.delta - $1 * coalesce(r.n, 0)`,
-    [PRICE],
-  )).rows[0]);
-  const totals = await withClient(url, async (c) => (await c.query(
-    `select (select coalesce(sum(balance), 0)::bigint from member) as balances, (select coalesce(sum(points_spent), 0)::bigint from redemption) as spent`,
-  )).rows[0]);
+          [PRICE],
+        )
+      ).rows[0],
+  );
+  const totals = await withClient(
+    url,
+    async (c) => (await c.query(`select (select coalesce(sum(balance), 0)::bigint from member) as balances, (select coalesce(sum(points_spent), 0)::bigint from redemption) as spent`)).rows[0],
+  );
   const seeded = members.reduce((sum, m) => sum + m.balance, 0);
   const lost = seeded - Number(totals.balances) - Number(totals.spent);
   if (points.mismatches) problems.push(`${points.mismatches} members' balances differ from seeded − price × redemptions`);
@@ -233,7 +258,9 @@ export async function run(ctx) {
   const memberCount = options.members;
   const connections = options.connections;
 
-  log(`setting up: database ${DATABASE}, ${memberCount} members (every ${POOR_EVERY}th too poor for the item), per round one hot item and one plain item of ${UNITS} units at ${PRICE} points (limit ${PER_MEMBER_LIMIT} per member)`);
+  log(
+    `setting up: database ${DATABASE}, ${memberCount} members (every ${POOR_EVERY}th too poor for the item), per round one hot item and one plain item of ${UNITS} units at ${PRICE} points (limit ${PER_MEMBER_LIMIT} per member)`,
+  );
   ctx.onCleanup(`drop database ${DATABASE}`, () => (options.keepDatabase ? undefined : dropDatabase(DATABASE)));
   const { url } = await freshDatabase(DATABASE);
   const env = { ...process.env, DATABASE_URL: url, REDIS_PREFIX, LOG_LEVEL: 'silent', JOBS_ENABLED: 'false', BENCH_SQL_TRACE: '1' };
@@ -304,7 +331,12 @@ export async function run(ctx) {
     // The gate's rebuilds so far, by reason (/metrics): a rebuild mid-run resets the counter while requests are admitted.
     const metricsText = await (await fetch(`${server.url}/metrics`)).text();
     summary.gateRebuilds = Object.fromEntries([...metricsText.matchAll(/^loyalty_flash_gate_rebuilds\{reason="([^"]+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]));
-    return { ...summary, transactions: { ...transactionsIn(statements), pg: pgTransactions }, serverCpuMicrosPerRequest: (cpuAfter.cpuMicros - cpuBefore.cpuMicros) / total, profileFile: options.cpuProfile && measured ? profileFile : null };
+    return {
+      ...summary,
+      transactions: { ...transactionsIn(statements), pg: pgTransactions },
+      serverCpuMicrosPerRequest: (cpuAfter.cpuMicros - cpuBefore.cpuMicros) / total,
+      profileFile: options.cpuProfile && measured ? profileFile : null,
+    };
   };
 
   if (warmup) {
@@ -322,25 +354,37 @@ export async function run(ctx) {
       log(`measuring round ${r + 1}, ${target}: ${REQUESTS} requests for ${UNITS} units over ${connections} connections`);
       const result = await runOne(item, target, REQUESTS, true);
       runs.push({ target, round: r + 1, ...result });
-      log(`  ${target}: sold ${result.sold} (half at ${(result.halfSoldMs / 1000).toFixed(2)} s, 90 % at ${(result.ninetyPercentSoldMs / 1000).toFixed(2)} s, ` +
-        `the first OUT_OF_STOCK at ${(result.firstSoldOutMs / 1000).toFixed(2)} s, sold out at ${(result.sellOutMs / 1000).toFixed(2)} s), all answered in ${(result.allAnsweredMs / 1000).toFixed(2)} s; ` +
-        `${result.transactions.begins} redemption transactions (BEGIN), ${result.transactions.pg} PostgreSQL transactions (pg_stat_database), ${result.transactions.statements} statements; ` +
-        `refusals p50 ${result.refusalsMs.p50.toFixed(1)} ms p99 ${result.refusalsMs.p99.toFixed(1)} ms; ${JSON.stringify(result.codes)}; gate rebuilds so far ${JSON.stringify(result.gateRebuilds)}`);
+      log(
+        `  ${target}: sold ${result.sold} (half at ${(result.halfSoldMs / 1000).toFixed(2)} s, 90 % at ${(result.ninetyPercentSoldMs / 1000).toFixed(2)} s, ` +
+          `the first OUT_OF_STOCK at ${(result.firstSoldOutMs / 1000).toFixed(2)} s, sold out at ${(result.sellOutMs / 1000).toFixed(2)} s), all answered in ${(result.allAnsweredMs / 1000).toFixed(2)} s; ` +
+          `${result.transactions.begins} redemption transactions (BEGIN), ${result.transactions.pg} PostgreSQL transactions (pg_stat_database), ${result.transactions.statements} statements; ` +
+          `refusals p50 ${result.refusalsMs.p50.toFixed(1)} ms p99 ${result.refusalsMs.p99.toFixed(1)} ms; ${JSON.stringify(result.codes)}; gate rebuilds so far ${JSON.stringify(result.gateRebuilds)}`,
+      );
     }
   }
 
   const checked = await afterRun(url, RECONCILIATION_SQL, members, items, gateStock);
-  log(`  after the run: reconciliation ${checked.discrepancies === 0 ? 'clean' : `${checked.discrepancies} discrepancies`}; ` +
-    `per item stock + redeemed = seeded: ${checked.perItem.every((i) => i.stock + i.units === i.seeded) ? 'yes' : 'NO'} (oversold: ${Math.max(0, ...checked.perItem.map((i) => i.oversold))}); ` +
-    `balances = seeded − price × redemptions for every member: ${checked.balanceMismatches === 0 ? 'yes' : `NO (${checked.balanceMismatches})`}; points lost: ${checked.pointsLost}; ` +
-    `gate counters = PostgreSQL stock: ${checked.perItem.filter((i) => i.hot).every((i) => i.gate === i.stock) ? 'yes' : 'NO'}`);
+  log(
+    `  after the run: reconciliation ${checked.discrepancies === 0 ? 'clean' : `${checked.discrepancies} discrepancies`}; ` +
+      `per item stock + redeemed = seeded: ${checked.perItem.every((i) => i.stock + i.units === i.seeded) ? 'yes' : 'NO'} (oversold: ${Math.max(0, ...checked.perItem.map((i) => i.oversold))}); ` +
+      `balances = seeded − price × redemptions for every member: ${checked.balanceMismatches === 0 ? 'yes' : `NO (${checked.balanceMismatches})`}; points lost: ${checked.pointsLost}; ` +
+      `gate counters = PostgreSQL stock: ${checked.perItem.filter((i) => i.hot).every((i) => i.gate === i.stock) ? 'yes' : 'NO'}`,
+  );
 
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const byTarget = Object.fromEntries(TARGETS.map((t) => [t, runs.filter((r) => r.target === t)]));
   const summary = {};
   const results = runs.map((r) => ({
-    target: r.target, round: r.round, reqPerSec: REQUESTS / (r.allAnsweredMs / 1000), latencyMs: r.latencyMs, serverCpuMicrosPerRequest: r.serverCpuMicrosPerRequest,
-    requests: REQUESTS, errors: r.errors, timeouts: 0, non2xx: r.non2xx, badBodies: r.badBodies,
+    target: r.target,
+    round: r.round,
+    reqPerSec: REQUESTS / (r.allAnsweredMs / 1000),
+    latencyMs: r.latencyMs,
+    serverCpuMicrosPerRequest: r.serverCpuMicrosPerRequest,
+    requests: REQUESTS,
+    errors: r.errors,
+    timeouts: 0,
+    non2xx: r.non2xx,
+    badBodies: r.badBodies,
   }));
   const agg = {};
   for (const t of TARGETS) {
@@ -357,9 +401,14 @@ export async function run(ctx) {
       cpu: mean(rs.map((r) => r.serverCpuMicrosPerRequest)),
     };
     summary[t] = {
-      reqPerSec: REQUESTS / (agg[t].allAnsweredMs / 1000), latencyMs: { p50: mean(rs.map((r) => r.latencyMs.p50)), p99: mean(rs.map((r) => r.latencyMs.p99)) },
-      serverCpuMicrosPerRequest: agg[t].cpu, requests: REQUESTS * rs.length, errors: rs.reduce((n, r) => n + r.errors, 0), timeouts: 0,
-      non2xx: rs.reduce((n, r) => n + r.non2xx, 0), badBodies: rs.reduce((n, r) => n + r.badBodies, 0),
+      reqPerSec: REQUESTS / (agg[t].allAnsweredMs / 1000),
+      latencyMs: { p50: mean(rs.map((r) => r.latencyMs.p50)), p99: mean(rs.map((r) => r.latencyMs.p99)) },
+      serverCpuMicrosPerRequest: agg[t].cpu,
+      requests: REQUESTS * rs.length,
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+      timeouts: 0,
+      non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+      badBodies: rs.reduce((n, r) => n + r.badBodies, 0),
     };
   }
   const g = agg.gate;

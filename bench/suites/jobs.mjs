@@ -40,8 +40,7 @@ const BASELINE_BATCHES = 10;
 const THRESHOLDS = [1, 3, 7];
 
 /** Set-up, two scales (seed + two jobs + checks), teardown: at most 5 minutes. */
-export const budgetSeconds = () =>
-  Number(process.env.BENCH_JOBS_BUDGET_SECONDS) || (PHASES.includes('expiry') ? 295 : 0) + (PHASES.includes('lifecycle') ? 240 : 0);
+export const budgetSeconds = () => Number(process.env.BENCH_JOBS_BUDGET_SECONDS) || (PHASES.includes('expiry') ? 295 : 0) + (PHASES.includes('lifecycle') ? 240 : 0);
 
 const MB = (bytes) => (bytes == null ? NaN : bytes / 1024 / 1024);
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
@@ -201,8 +200,7 @@ async function tableUpdates(url) {
   });
 }
 
-const updatesSince = (before, after) =>
-  Object.fromEntries(Object.entries(after).map(([t, a]) => [t, { updates: a.updates - (before[t]?.updates ?? 0), hot: a.hot - (before[t]?.hot ?? 0) }]));
+const updatesSince = (before, after) => Object.fromEntries(Object.entries(after).map(([t, a]) => [t, { updates: a.updates - (before[t]?.updates ?? 0), hot: a.hot - (before[t]?.hot ?? 0) }]));
 
 const hotText = (updates) =>
   Object.entries(updates)
@@ -261,8 +259,10 @@ async function verify(url, expected, runs, reconciliationSql) {
       warnedMembers: (await one('select count(distinct member_id)::int as n from expiry_warning')).n,
       stillDue: (await one('select count(*)::int as n from points_lot where remaining > 0 and expires_at <= $1', [NOW])).n,
       expiredLots: (await one('select count(*)::int as n from points_lot where expired_at is not null')).n,
-      expiryEntries: (await one(`select count(*)::int as n, coalesce(-sum(delta), 0)::bigint::text as points from ledger_entry where type = 'EXPIRY'`)),
-      twice: (await one(`select count(*)::int as n from (select a.lot_id from lot_allocation a join ledger_entry e on e.id = a.entry_id where e.type = 'EXPIRY' group by a.lot_id having count(*) > 1) x`)).n,
+      expiryEntries: await one(`select count(*)::int as n, coalesce(-sum(delta), 0)::bigint::text as points from ledger_entry where type = 'EXPIRY'`),
+      twice: (
+        await one(`select count(*)::int as n from (select a.lot_id from lot_allocation a join ledger_entry e on e.id = a.entry_id where e.type = 'EXPIRY' group by a.lot_id having count(*) > 1) x`)
+      ).n,
       discrepancies,
       reconcileMs,
     };
@@ -275,8 +275,14 @@ async function verify(url, expected, runs, reconciliationSql) {
   check(facts.stillDue === 0, `${facts.stillDue} due lots were not expired`);
   check(facts.expiredLots === expected.due.lots, `expired lots: ${facts.expiredLots}, expected ${expected.due.lots}`);
   check(facts.twice === 0, `${facts.twice} lots were expired more than once`);
-  check(expiry.members === expected.due.members && facts.expiryEntries.n === expected.due.members, `EXPIRY entries: job ${expiry.members}, ledger ${facts.expiryEntries.n}, expected one per member with due lots (${expected.due.members})`);
-  check(String(expiry.points) === expected.due.points && facts.expiryEntries.points === expected.due.points, `expired points: job ${expiry.points}, ledger ${facts.expiryEntries.points}, expected ${expected.due.points}`);
+  check(
+    expiry.members === expected.due.members && facts.expiryEntries.n === expected.due.members,
+    `EXPIRY entries: job ${expiry.members}, ledger ${facts.expiryEntries.n}, expected one per member with due lots (${expected.due.members})`,
+  );
+  check(
+    String(expiry.points) === expected.due.points && facts.expiryEntries.points === expected.due.points,
+    `expired points: job ${expiry.points}, ledger ${facts.expiryEntries.points}, expected ${expected.due.points}`,
+  );
   check(facts.discrepancies.length === 0, `reconciliation: ${facts.discrepancies.length} discrepancies, e.g. ${JSON.stringify(facts.discrepancies.slice(0, 3))}`);
   return { problems, facts };
 }
@@ -288,7 +294,10 @@ export async function run(ctx) {
   const { RECONCILIATION_SQL } = dist('src/ledger/ledger.reconcile.js');
 
   const probe = loadConfig({ ...process.env, LOG_LEVEL: 'silent', REDIS_PREFIX });
-  for (const [name, raw] of [['DATABASE_URL', probe.databaseUrl], ['REDIS_URL', probe.redisUrl]]) {
+  for (const [name, raw] of [
+    ['DATABASE_URL', probe.databaseUrl],
+    ['REDIS_URL', probe.redisUrl],
+  ]) {
     const host = new URL(raw).hostname;
     if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) throw new Error(`${name} points at ${host}: the bench only runs against 127.0.0.1`);
   }
@@ -311,8 +320,12 @@ export async function run(ctx) {
     const seedSteps = await seed(url, scale);
     const seedMs = Date.now() - t;
     const expected = await expectations(url);
-    log(`  fresh database in ${migrateMs} ms, seeded in ${seedMs} ms (set-based SQL; ${Object.entries(seedSteps).map(([k, v]) => `${k} ${v}`).join(', ')} ms): ${expected.due.lots.toLocaleString('en')} lots of ${expected.due.members.toLocaleString('en')} members due, ` +
-      `${expected.warn.lots.toLocaleString('en')} lots of ${expected.warn.members.toLocaleString('en')} members inside the 7-day window (${expected.warn.warnings.toLocaleString('en')} warnings to send)`);
+    log(
+      `  fresh database in ${migrateMs} ms, seeded in ${seedMs} ms (set-based SQL; ${Object.entries(seedSteps)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')} ms): ${expected.due.lots.toLocaleString('en')} lots of ${expected.due.members.toLocaleString('en')} members due, ` +
+        `${expected.warn.lots.toLocaleString('en')} lots of ${expected.warn.members.toLocaleString('en')} members inside the 7-day window (${expected.warn.warnings.toLocaleString('en')} warnings to send)`,
+    );
 
     const runs = {};
     for (const job of JOBS) {
@@ -348,12 +361,16 @@ export async function run(ctx) {
       };
       rows.push(row);
       const waited = report.statements.reduce((n, st) => n + st.ms, 0);
-      log(`  ${job.padEnd(14)} ${fmt(row.seconds, 1).padStart(6)} s  ${fmt(row.handledPerSecond).padStart(8)} lots/s handled (${row.lotsHandled.toLocaleString('en')})  ` +
-        `${fmt(row.tablePerSecond).padStart(8)} lots/s of the table  child CPU ${fmt(row.cpuSeconds, 1)} s, waiting on SQL ${fmt(waited / 1000, 1)} s  RSS ${fmt(row.rssBeforeMb)} → peak ${fmt(row.peakRssMb)} MB (VmHWM ${fmt(row.vmHwmMb)} MB; heap ${fmt(row.heapBeforeMb)} → peak ${fmt(row.peakHeapMb)} MB, after major GCs ≤ ${fmt(row.peakLiveHeapMb)} MB)  ${JSON.stringify(report.result)}`);
+      log(
+        `  ${job.padEnd(14)} ${fmt(row.seconds, 1).padStart(6)} s  ${fmt(row.handledPerSecond).padStart(8)} lots/s handled (${row.lotsHandled.toLocaleString('en')})  ` +
+          `${fmt(row.tablePerSecond).padStart(8)} lots/s of the table  child CPU ${fmt(row.cpuSeconds, 1)} s, waiting on SQL ${fmt(waited / 1000, 1)} s  RSS ${fmt(row.rssBeforeMb)} → peak ${fmt(row.peakRssMb)} MB (VmHWM ${fmt(row.vmHwmMb)} MB; heap ${fmt(row.heapBeforeMb)} → peak ${fmt(row.peakHeapMb)} MB, after major GCs ≤ ${fmt(row.peakLiveHeapMb)} MB)  ${JSON.stringify(report.result)}`,
+      );
       for (const st of report.statements.slice(0, 4)) {
         log(`      ${fmt(st.ms / 1000, 1).padStart(6)} s ${fmt((st.ms / report.ms) * 100).padStart(3)}% of the run  ×${String(st.count).padEnd(4)} ${st.statement}`);
       }
-      log(`      baseline (the same statements on bare pg, ${base.batches} batches rolled back, just before): ${fmt(base.perSecond)} lots/s (${base.lots.toLocaleString('en')} lots in ${fmt(base.ms)} ms) → job/baseline ${fmt(row.ratio, 2)}`);
+      log(
+        `      baseline (the same statements on bare pg, ${base.batches} batches rolled back, just before): ${fmt(base.perSecond)} lots/s (${base.lots.toLocaleString('en')} lots in ${fmt(base.ms)} ms) → job/baseline ${fmt(row.ratio, 2)}`,
+      );
       log(`      row updates: ${hotText(updates)}`);
       row.sqlSeconds = waited / 1000;
       row.statements = report.statements;
@@ -367,8 +384,10 @@ export async function run(ctx) {
       }
     }
     const checked = await verify(url, expected, runs, RECONCILIATION_SQL);
-    log(`  checks: ${checked.problems.length ? `${checked.problems.length} FAILED` : 'all passed'} (reconciliation ${checked.facts.discrepancies.length} rows in ${checked.facts.reconcileMs} ms; ` +
-      `${checked.facts.notifications.toLocaleString('en')} warnings, ${checked.facts.expiredLots.toLocaleString('en')} lots expired once in ${checked.facts.expiryEntries.n.toLocaleString('en')} EXPIRY entries)`);
+    log(
+      `  checks: ${checked.problems.length ? `${checked.problems.length} FAILED` : 'all passed'} (reconciliation ${checked.facts.discrepancies.length} rows in ${checked.facts.reconcileMs} ms; ` +
+        `${checked.facts.notifications.toLocaleString('en')} warnings, ${checked.facts.expiredLots.toLocaleString('en')} lots expired once in ${checked.facts.expiryEntries.n.toLocaleString('en')} EXPIRY entries)`,
+    );
     problems.push(...checked.problems.map((p) => `${scale.label}: ${p}`));
     scales.push({ ...scale, migrateMs, seedMs, seedSteps, expected, facts: { ...checked.facts, discrepancies: checked.facts.discrepancies.length } });
     if (!last) await dropDatabase(DATABASE);
@@ -377,24 +396,32 @@ export async function run(ctx) {
   const lifecycleRows = PHASES.includes('lifecycle') ? await runLifecycle(ctx, RECONCILIATION_SQL, problems) : [];
 
   const notes = ['jobs (one child process per job and scale; lots/s = lots the job acted on ÷ its wall time):'];
-  notes.push(`${'scale'.padEnd(6)} ${'job'.padEnd(15)} ${'seconds'.padStart(8)} ${'lots'.padStart(9)} ${'lots/s'.padStart(8)} ${'base/s'.padStart(8)} ${'ratio'.padStart(6)} ${'table/s'.padStart(8)} ${'RSS start'.padStart(9)} ${'RSS end'.padStart(9)} ${'RSS peak'.padStart(9)} ${'VmHWM'.padStart(7)} ${'heap pk'.padStart(8)} ${'live pk'.padStart(8)}  HOT updates`);
+  notes.push(
+    `${'scale'.padEnd(6)} ${'job'.padEnd(15)} ${'seconds'.padStart(8)} ${'lots'.padStart(9)} ${'lots/s'.padStart(8)} ${'base/s'.padStart(8)} ${'ratio'.padStart(6)} ${'table/s'.padStart(8)} ${'RSS start'.padStart(9)} ${'RSS end'.padStart(9)} ${'RSS peak'.padStart(9)} ${'VmHWM'.padStart(7)} ${'heap pk'.padStart(8)} ${'live pk'.padStart(8)}  HOT updates`,
+  );
   for (const r of rows) {
-    notes.push(`${r.scale.padEnd(6)} ${r.job.padEnd(15)} ${fmt(r.seconds, 1).padStart(8)} ${String(r.lotsHandled).padStart(9)} ${fmt(r.handledPerSecond).padStart(8)} ${fmt(r.baseline.perSecond).padStart(8)} ${fmt(r.ratio, 2).padStart(6)} ${fmt(r.tablePerSecond).padStart(8)} ` +
-      `${fmt(r.rssBeforeMb).padStart(7)}MB ${fmt(r.rssEndMb).padStart(7)}MB ${fmt(r.peakRssMb).padStart(7)}MB ${fmt(r.vmHwmMb).padStart(5)}MB ${fmt(r.peakHeapMb).padStart(6)}MB ${fmt(r.peakLiveHeapMb).padStart(6)}MB  ${hotText(r.updates)}`);
+    notes.push(
+      `${r.scale.padEnd(6)} ${r.job.padEnd(15)} ${fmt(r.seconds, 1).padStart(8)} ${String(r.lotsHandled).padStart(9)} ${fmt(r.handledPerSecond).padStart(8)} ${fmt(r.baseline.perSecond).padStart(8)} ${fmt(r.ratio, 2).padStart(6)} ${fmt(r.tablePerSecond).padStart(8)} ` +
+        `${fmt(r.rssBeforeMb).padStart(7)}MB ${fmt(r.rssEndMb).padStart(7)}MB ${fmt(r.peakRssMb).padStart(7)}MB ${fmt(r.vmHwmMb).padStart(5)}MB ${fmt(r.peakHeapMb).padStart(6)}MB ${fmt(r.peakLiveHeapMb).padStart(6)}MB  ${hotText(r.updates)}`,
+    );
   }
   for (const job of JOBS) {
     const [small, large] = SCALES.map((s) => rows.find((r) => r.scale === s.label && r.job === job));
     if (!small || !large) continue;
-    notes.push(`${job}: ×${(large.lotsHandled / small.lotsHandled).toFixed(1)} lots → peak RSS ×${(large.peakRssMb / small.peakRssMb).toFixed(2)} ` +
-      `(+${fmt(large.peakRssMb - large.rssBeforeMb)} MB over its start at 1M vs +${fmt(small.peakRssMb - small.rssBeforeMb)} MB at 100k), heap after major GCs ${fmt(small.peakLiveHeapMb)} → ${fmt(large.peakLiveHeapMb)} MB, lots/s ×${(large.handledPerSecond / small.handledPerSecond).toFixed(2)}`);
+    notes.push(
+      `${job}: ×${(large.lotsHandled / small.lotsHandled).toFixed(1)} lots → peak RSS ×${(large.peakRssMb / small.peakRssMb).toFixed(2)} ` +
+        `(+${fmt(large.peakRssMb - large.rssBeforeMb)} MB over its start at 1M vs +${fmt(small.peakRssMb - small.rssBeforeMb)} MB at 100k), heap after major GCs ${fmt(small.peakLiveHeapMb)} → ${fmt(large.peakLiveHeapMb)} MB, lots/s ×${(large.handledPerSecond / small.handledPerSecond).toFixed(2)}`,
+    );
   }
   const slow = rows.filter((r) => r.scale === '1M' && r.handledPerSecond < 20_000);
   if (slow.length) notes.push(`below the 20,000 lots/s aim at 1M: ${slow.map((r) => `${r.job} ${fmt(r.handledPerSecond)} lots/s`).join(', ')}`);
   if (lifecycleRows.length) {
     notes.push(`member lifecycle at ${LIFECYCLE.label} (members/s = members the job decided or scored ÷ its wall time; baseline = one bare SQL statement reading the same rows, same run):`);
     for (const r of lifecycleRows) {
-      notes.push(`${r.job.padEnd(16)} ${fmt(r.seconds, 1).padStart(6)} s  ${String(r.handled).padStart(7)} members  ${fmt(r.perSecond).padStart(7)} members/s (${fmt(r.membersPerSecond)} of all members/s)  ` +
-        `baseline ${fmt(r.baselineMs)} ms → job/baseline ×${fmt(r.ratio, 1)}  RSS ${fmt(r.rssBeforeMb)} → peak ${fmt(r.peakRssMb)} MB, heap after major GCs ≤ ${fmt(r.peakLiveHeapMb)} MB`);
+      notes.push(
+        `${r.job.padEnd(16)} ${fmt(r.seconds, 1).padStart(6)} s  ${String(r.handled).padStart(7)} members  ${fmt(r.perSecond).padStart(7)} members/s (${fmt(r.membersPerSecond)} of all members/s)  ` +
+          `baseline ${fmt(r.baselineMs)} ms → job/baseline ×${fmt(r.ratio, 1)}  RSS ${fmt(r.rssBeforeMb)} → peak ${fmt(r.peakRssMb)} MB, heap after major GCs ≤ ${fmt(r.peakLiveHeapMb)} MB`,
+      );
     }
   }
   notes.push('(the request table above is empty: this suite sends no HTTP load)');
@@ -409,7 +436,11 @@ async function runLifecycle(ctx, reconciliationSql, problems) {
   const { url } = await freshDatabase(DATABASE);
   const steps = await seedLifecycle(url, LIFECYCLE.members, NOW);
   const expected = await lifecycleExpectations(url, NOW);
-  log(`  seeded in ${Date.now() - t} ms (${Object.entries(steps).map(([k, v]) => `${k} ${v}`).join(', ')} ms): ${expected.due.toLocaleString('en')} members due for evaluation, ${expected.active.toLocaleString('en')} active in 90 days`);
+  log(
+    `  seeded in ${Date.now() - t} ms (${Object.entries(steps)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} ms): ${expected.due.toLocaleString('en')} members due for evaluation, ${expected.active.toLocaleString('en')} active in 90 days`,
+  );
   const baselines = await lifecycleBaselines(url, NOW);
   const runs = {};
   const rows = [];
@@ -432,14 +463,18 @@ async function runLifecycle(ctx, reconciliationSql, problems) {
       statements: report.statements,
     };
     rows.push(row);
-    log(`  ${job.padEnd(16)} ${fmt(row.seconds, 1).padStart(6)} s  ${fmt(row.perSecond).padStart(7)} members/s (${handled.toLocaleString('en')})  baseline ${fmt(row.baselineMs)} ms (×${fmt(row.ratio, 1)})  ` +
-      `RSS ${fmt(row.rssBeforeMb)} → peak ${fmt(row.peakRssMb)} MB, live heap ≤ ${fmt(row.peakLiveHeapMb)} MB  ${JSON.stringify(report.result)}`);
+    log(
+      `  ${job.padEnd(16)} ${fmt(row.seconds, 1).padStart(6)} s  ${fmt(row.perSecond).padStart(7)} members/s (${handled.toLocaleString('en')})  baseline ${fmt(row.baselineMs)} ms (×${fmt(row.ratio, 1)})  ` +
+        `RSS ${fmt(row.rssBeforeMb)} → peak ${fmt(row.peakRssMb)} MB, live heap ≤ ${fmt(row.peakLiveHeapMb)} MB  ${JSON.stringify(report.result)}`,
+    );
     for (const st of report.statements.slice(0, 4)) {
       log(`      ${fmt(st.ms / 1000, 1).padStart(6)} s ${fmt((st.ms / report.ms) * 100).padStart(3)}% of the run  ×${String(st.count).padEnd(4)} ${st.statement}`);
     }
   }
   const checked = await verifyLifecycle(url, NOW, expected, runs, reconciliationSql);
-  log(`  checks: ${checked.problems.length ? `${checked.problems.length} FAILED: ${checked.problems.join('; ')}` : 'all passed'}; segments ${checked.bySegment.map((s) => `${s.segment} ${s.n}`).join(', ')}`);
+  log(
+    `  checks: ${checked.problems.length ? `${checked.problems.length} FAILED: ${checked.problems.join('; ')}` : 'all passed'}; segments ${checked.bySegment.map((s) => `${s.segment} ${s.n}`).join(', ')}`,
+  );
   problems.push(...checked.problems.map((p) => `lifecycle: ${p}`));
   return rows;
 }

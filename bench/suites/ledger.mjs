@@ -40,7 +40,6 @@ const HOT_BALANCE = 10_000_000;
 const SEED_VALIDITY_DAYS = 730;
 const FIRST_ORDER_BONUS = 100;
 
-
 /** spread members (lifetime spends over all four tiers), one hot member per round, two for the checks. */
 function memberRows(spread, hot, now) {
   const rows = [];
@@ -140,11 +139,27 @@ async function checkAnswers(targets, { check, tiers, partner, admin, earnRequest
   const tier = [...tiers].reverse().find((t) => new Decimal(check[0].totalSpend).gte(t.min_spend));
   const points = new Decimal('9.99').times(tier.multiplier).ceil().toNumber() + FIRST_ORDER_BONUS;
   const steps = [
-    { name: 'earn (first order)', req: earnRequest(check[0].id, 'check-order-1', '9.99', admin), expect: { data: { earnPoints: { points, status: 'POSTED', member: { balance: START_BALANCE + points } } } } },
-    { name: 'the same earn again', req: earnRequest(check[0].id, 'check-order-1', '9.99', admin), expect: { data: { earnPoints: { points, status: 'POSTED', member: { balance: START_BALANCE + points } } } } },
-    { name: 'spend', req: spendRequest(check[0].id, 'check-spend-1', SPEND_POINTS, admin), expect: { data: { adjustPoints: { delta: -SPEND_POINTS, balanceAfter: START_BALANCE + points - SPEND_POINTS } } } },
+    {
+      name: 'earn (first order)',
+      req: earnRequest(check[0].id, 'check-order-1', '9.99', admin),
+      expect: { data: { earnPoints: { points, status: 'POSTED', member: { balance: START_BALANCE + points } } } },
+    },
+    {
+      name: 'the same earn again',
+      req: earnRequest(check[0].id, 'check-order-1', '9.99', admin),
+      expect: { data: { earnPoints: { points, status: 'POSTED', member: { balance: START_BALANCE + points } } } },
+    },
+    {
+      name: 'spend',
+      req: spendRequest(check[0].id, 'check-spend-1', SPEND_POINTS, admin),
+      expect: { data: { adjustPoints: { delta: -SPEND_POINTS, balanceAfter: START_BALANCE + points - SPEND_POINTS } } },
+    },
     { name: 'spend beyond the balance', req: spendRequest(check[1].id, 'check-spend-2', START_BALANCE + 1, admin), code: 'INSUFFICIENT_POINTS' },
-    { name: 'a bad token', req: { ...earnRequest(check[1].id, 'check-order-2', '1.00', partner), headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-token' } }, code: 'UNAUTHENTICATED' },
+    {
+      name: 'a bad token',
+      req: { ...earnRequest(check[1].id, 'check-order-2', '1.00', partner), headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-token' } },
+      code: 'UNAUTHENTICATED',
+    },
     { name: 'a partner adjusting', req: spendRequest(check[1].id, 'check-spend-3', 1, partner), code: 'FORBIDDEN' },
   ];
   const traces = {};
@@ -169,8 +184,10 @@ async function checkAnswers(targets, { check, tiers, partner, admin, earnRequest
   }
   const difference = compareTraces(traces[a], traces[b]);
   if (difference) {
-    throw new Error(`${a} and ${b} did not send the same SQL (block ${difference.block}, statement ${difference.statement ?? '-'}):\n  ${a}: ${JSON.stringify(difference.left)}\n  ${b}: ${JSON.stringify(difference.right)}\n` +
-      'the app changed its statements: update servers/ledger-baseline.mjs (and the list in bench/README.md)');
+    throw new Error(
+      `${a} and ${b} did not send the same SQL (block ${difference.block}, statement ${difference.statement ?? '-'}):\n  ${a}: ${JSON.stringify(difference.left)}\n  ${b}: ${JSON.stringify(difference.right)}\n` +
+        'the app changed its statements: update servers/ledger-baseline.mjs (and the list in bench/README.md)',
+    );
   }
   log(`  both servers sent the same ${traces[a].length} statements (same transactions, same order; literals aside)`);
   return traces[a];
@@ -194,7 +211,9 @@ async function afterRun(name, url, prefix, redisUrl, RECONCILIATION_SQL) {
   const discrepancies = await reconcile(url, RECONCILIATION_SQL);
   if (discrepancies.length) problems.push(`${name}: reconciliation found ${discrepancies.length} discrepancies, e.g. ${JSON.stringify(discrepancies.slice(0, 3))}`);
   const stats = await withClient(url, async (c) => {
-    const { rows: [entries] } = await c.query(
+    const {
+      rows: [entries],
+    } = await c.query(
       `select count(*) filter (where type = 'PURCHASE')::int as earns,
               count(*) filter (where type = 'ADJUSTMENT' and delta < 0)::int as spends,
               count(*) filter (where status = 'HELD')::int as held,
@@ -202,7 +221,9 @@ async function afterRun(name, url, prefix, redisUrl, RECONCILIATION_SQL) {
               coalesce(sum(delta) filter (where status = 'POSTED' and type in ('PURCHASE', 'REWARD', 'REVERSAL')), 0)::bigint as scored
        from ledger_entry`,
     );
-    const { rows: [others] } = await c.query(
+    const {
+      rows: [others],
+    } = await c.query(
       `select (select count(*)::int from notification) as notifications, (select count(*)::int from lot_allocation) as allocations,
               (select min(balance) from member) as min_balance`,
     );
@@ -290,7 +311,9 @@ export async function run(ctx) {
   const spread = rows.filter((r) => r.kind === 'spread');
   const hot = rows.filter((r) => r.kind === 'hot');
   const check = rows.filter((r) => r.kind === 'check');
-  log(`  migrated both in ${((migrated - setupStarted) / 1000).toFixed(1)} s (${app.migrations.join(', ')}); seeded ${rows.length} members in ${((seeded - migrated) / 1000).toFixed(1)} s, each with a ${START_BALANCE.toLocaleString('en')}-point (hot: ${HOT_BALANCE.toLocaleString('en')}) ADJUSTMENT entry + lot, in both databases; both reconcile`);
+  log(
+    `  migrated both in ${((migrated - setupStarted) / 1000).toFixed(1)} s (${app.migrations.join(', ')}); seeded ${rows.length} members in ${((seeded - migrated) / 1000).toFixed(1)} s, each with a ${START_BALANCE.toLocaleString('en')}-point (hot: ${HOT_BALANCE.toLocaleString('en')}) ADJUSTMENT entry + lot, in both databases; both reconcile`,
+  );
   log(`  program_settings: earn_limit_per_hour = 1000000000 (no rate limit), review_threshold_amount = 999999999999.99 (nothing held); one earning rule: first order +${FIRST_ORDER_BONUS}`);
 
   // Tokens minted once (as the identity provider would). Earnings and spends by an admin: partners
@@ -351,7 +374,9 @@ export async function run(ctx) {
   // Bad bodies are counted by autocannon; the first few of each are kept to say what went wrong.
   const badSamples = [];
   const verifyBody = (body) => {
-    const good = !body.includes('"errors"') && ((body.startsWith('{"data":{"earnPoints":{"points":') && body.includes('"status":"POSTED"')) || body.startsWith(`{"data":{"adjustPoints":{"delta":-${SPEND_POINTS},`));
+    const good =
+      !body.includes('"errors"') &&
+      ((body.startsWith('{"data":{"earnPoints":{"points":') && body.includes('"status":"POSTED"')) || body.startsWith(`{"data":{"adjustPoints":{"delta":-${SPEND_POINTS},`));
     if (!good && badSamples.length < 10) badSamples.push(body.slice(0, 300));
     return good;
   };
@@ -393,7 +418,9 @@ export async function run(ctx) {
     after[name] = await afterRun(name, urls[name], PREFIXES[name], config.redisUrl, RECONCILIATION_SQL);
     problems.push(...after[name].problems);
     const s = after[name].stats;
-    log(`  after the run, ${name}: reconciliation ${after[name].discrepancies === 0 ? 'clean' : `${after[name].discrepancies} discrepancies`}; ${s.earns} earnings, ${s.spends} spends, ${s.held} held, ${s.expiries} expiries, ${s.notifications} notifications, lowest balance ${s.min_balance}; ALL_TIME board ${s.boardMembers} members, sum ${s.boardScoreSum} = ledger ${s.scored}`);
+    log(
+      `  after the run, ${name}: reconciliation ${after[name].discrepancies === 0 ? 'clean' : `${after[name].discrepancies} discrepancies`}; ${s.earns} earnings, ${s.spends} spends, ${s.held} held, ${s.expiries} expiries, ${s.notifications} notifications, lowest balance ${s.min_balance}; ALL_TIME board ${s.boardMembers} members, sum ${s.boardScoreSum} = ledger ${s.scored}`,
+    );
   }
   if (badSamples.length) log(`  bad bodies seen (first ${badSamples.length}):\n    ${badSamples.join('\n    ')}`);
 
@@ -412,8 +439,10 @@ export async function run(ctx) {
     };
     const share = ratios[scenario].reqPerSec;
     const meets = share >= 0.5 && s.graphql.latencyMs.p99 < 50;
-    notes.push(`${scenario}: aim (graphql ≥ 0.5 × the baseline's req/s, graphql p99 < 50 ms): ${meets ? 'met' : 'NOT met'} — ` +
-      `${Number.isFinite(share) ? `${(share * 100).toFixed(0)}%` : 'n/a'} of the baseline, graphql p99 ${s.graphql.latencyMs.p99.toFixed(0)} ms (baseline p99 ${s.baseline.latencyMs.p99.toFixed(0)} ms)`);
+    notes.push(
+      `${scenario}: aim (graphql ≥ 0.5 × the baseline's req/s, graphql p99 < 50 ms): ${meets ? 'met' : 'NOT met'} — ` +
+        `${Number.isFinite(share) ? `${(share * 100).toFixed(0)}%` : 'n/a'} of the baseline, graphql p99 ${s.graphql.latencyMs.p99.toFixed(0)} ms (baseline p99 ${s.baseline.latencyMs.p99.toFixed(0)} ms)`,
+    );
   }
   return {
     description,

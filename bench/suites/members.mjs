@@ -23,7 +23,6 @@ const QUERY = '{ me { nickname tier { name } balance } }';
 const FLOOR_QUERY = '{ __typename }';
 const SAMPLE = 25;
 
-
 /** Valid members: uuid ids, unique 139xxxxxxxx mobiles and invite codes, spends over all tiers. */
 function memberRows(count, now) {
   const rows = [];
@@ -96,7 +95,11 @@ async function checkAnswers(targets, members, tiers, requestFor, log) {
         throw new Error(`${target.name} answered member ${i} wrongly: HTTP ${res.status} ${JSON.stringify(body)}; expected ${JSON.stringify(expected)}`);
       }
     }
-    const refused = await fetch(`${target.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-token' }, body: JSON.stringify({ query: QUERY }) });
+    const refused = await fetch(`${target.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-token' },
+      body: JSON.stringify({ query: QUERY }),
+    });
     const refusedBody = await refused.json();
     if (refusedBody.errors?.[0]?.extensions?.code !== 'UNAUTHENTICATED') {
       throw new Error(`${target.name} did not refuse a bad token: HTTP ${refused.status} ${JSON.stringify(refusedBody)}`);
@@ -148,10 +151,7 @@ export async function run(ctx) {
   const floorFor = (i) => ({ path: '/graphql', headers: headers[i % headers.length], body: floorBody });
 
   const here = (file) => fileURLToPath(new URL(file, import.meta.url));
-  const [graphql, baseline] = await Promise.all([
-    startServer(ctx, 'graphql', here('../servers/app.mjs'), env),
-    startServer(ctx, 'baseline', here('../servers/members-baseline.mjs'), env),
-  ]);
+  const [graphql, baseline] = await Promise.all([startServer(ctx, 'graphql', here('../servers/app.mjs'), env), startServer(ctx, 'baseline', here('../servers/members-baseline.mjs'), env)]);
   log(`  graphql at ${graphql.url} (pid ${graphql.pid}), baseline at ${baseline.url} (pid ${baseline.pid})`);
   await checkAnswers([graphql, baseline], members, tiers, requestFor, log);
   // The floor: the same app process, the same tokens, a document that reads nothing.

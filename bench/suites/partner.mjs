@@ -85,9 +85,16 @@ export async function run(ctx) {
   const adminHeaders = { 'content-type': 'application/json', authorization: token({ role: 'admin', sub: 'bench-admin' }) };
   const runTag = Date.now().toString(36);
   let order = 0;
-  const variables = opName === 'MemberByExternalId' ? (i) => ({ externalId: `bench-${(i % members.length) + 1}` }) : (i) => ({ input: { memberId: members[i % members.length], orderId: `b-${runTag}-${++order}`, amount: (5 + (i % 500) / 100).toFixed(2) } });
+  const variables =
+    opName === 'MemberByExternalId'
+      ? (i) => ({ externalId: `bench-${(i % members.length) + 1}` })
+      : (i) => ({ input: { memberId: members[i % members.length], orderId: `b-${runTag}-${++order}`, amount: (5 + (i % 500) / 100).toFixed(2) } });
   const requests = {
-    persisted: (i) => ({ path: '/partner/graphql', headers: partnerHeaders, body: JSON.stringify({ variables: variables(i), extensions: { persistedQuery: { version: 1, sha256Hash: operation.id } } }) }),
+    persisted: (i) => ({
+      path: '/partner/graphql',
+      headers: partnerHeaders,
+      body: JSON.stringify({ variables: variables(i), extensions: { persistedQuery: { version: 1, sha256Hash: operation.id } } }),
+    }),
     'free-form': (i) => ({ path: '/graphql', headers: adminHeaders, body: JSON.stringify({ query: operation.body, variables: variables(i) }) }),
   };
 
@@ -129,7 +136,15 @@ export async function run(ctx) {
     async (target) => {
       const file = join(profileDir, `partner-${stamp}-${target.name}-${profiles[target.name].length + 1}.cpuprofile`);
       const aroundMeasured = options.cpuProfile ? { before: () => server.profile(true), after: () => server.profile(false, file) } : null;
-      const result = await measure({ target, request: requests[target.name], verifyBody, connections: options.connections, warmupSeconds: options.warmup, durationSeconds: options.duration, aroundMeasured });
+      const result = await measure({
+        target,
+        request: requests[target.name],
+        verifyBody,
+        connections: options.connections,
+        warmupSeconds: options.warmup,
+        durationSeconds: options.duration,
+        aroundMeasured,
+      });
       if (options.cpuProfile) profiles[target.name].push({ file, requests: result.requests });
       return result;
     },
@@ -150,7 +165,9 @@ export async function run(ctx) {
     cpuMicrosPerRequest: Object.fromEntries(targets.map((t) => [t.name, median(results.filter((r) => r.target === t.name).map((r) => r.serverCpuMicrosPerRequest))])),
   };
   log(`  per round, persisted ÷ free-form: ${perRound.map((r) => `${r.reqPerSec.toFixed(2)} (CPU ×${r.serverCpuPerRequest.toFixed(2)})`).join(', ')}`);
-  log(`  MEDIAN: throughput ratio ${medians.reqPerSecRatio.toFixed(3)} (bar ≥ 0.90), CPU per request persisted ${medians.cpuMicrosPerRequest.persisted.toFixed(0)} µs vs free-form ${medians.cpuMicrosPerRequest['free-form'].toFixed(0)} µs (×${medians.serverCpuPerRequestRatio.toFixed(3)})`);
+  log(
+    `  MEDIAN: throughput ratio ${medians.reqPerSecRatio.toFixed(3)} (bar ≥ 0.90), CPU per request persisted ${medians.cpuMicrosPerRequest.persisted.toFixed(0)} µs vs free-form ${medians.cpuMicrosPerRequest['free-form'].toFixed(0)} µs (×${medians.serverCpuPerRequestRatio.toFixed(3)})`,
+  );
   if (options.cpuProfile) printProfileDiff({ name: 'persisted', runs: profiles.persisted }, { name: 'free-form', runs: profiles['free-form'] }, log, 20);
   const ratio = {
     reqPerSec: summary.persisted.reqPerSec / summary['free-form'].reqPerSec,

@@ -82,9 +82,12 @@ async function seed(url, memberCount) {
     await client.query(`insert into rec_item_daily select item_id, (created_at at time zone 'Asia/Shanghai')::date, count(*) from redemption group by 1, 2`);
     await client.query('analyze');
   });
-  const counts = await withClient(url, async (client) => (await client.query(
-    `select (select count(*) from catalog_item)::int as items, (select count(*) from redemption)::int as redemptions, (select count(*) from rec_co_redemption)::int as pairs`,
-  )).rows[0]);
+  const counts = await withClient(
+    url,
+    async (client) =>
+      (await client.query(`select (select count(*) from catalog_item)::int as items, (select count(*) from redemption)::int as redemptions, (select count(*) from rec_co_redemption)::int as pairs`))
+        .rows[0],
+  );
   return { members, counts };
 }
 
@@ -184,7 +187,10 @@ export async function run(ctx) {
         clearing = setInterval(() => {
           if (busy) return;
           busy = true;
-          redis.unlink(...uncachedKeys).catch(() => undefined).finally(() => (busy = false));
+          redis
+            .unlink(...uncachedKeys)
+            .catch(() => undefined)
+            .finally(() => (busy = false));
         }, 100);
       }
       const file = join(profileDir, `recs-${stamp}-${target.name}-${profiles[target.name].length + 1}.cpuprofile`);
@@ -217,5 +223,15 @@ export async function run(ctx) {
     p99: summary[name].latencyMs.p99 / summary.me.latencyMs.p99,
     serverCpuPerRequest: summary[name].serverCpuMicrosPerRequest / summary.me.serverCpuMicrosPerRequest,
   });
-  return { description, query: RECS, baselineQuery: ME, items: ITEMS, members: members.length, clients: CLIENTS, results, summary, ratios: { 'recs (cached) vs me': ratio('recs'), 'recs (uncached) vs me': ratio('recs-uncached') } };
+  return {
+    description,
+    query: RECS,
+    baselineQuery: ME,
+    items: ITEMS,
+    members: members.length,
+    clients: CLIENTS,
+    results,
+    summary,
+    ratios: { 'recs (cached) vs me': ratio('recs'), 'recs (uncached) vs me': ratio('recs-uncached') },
+  };
 }

@@ -49,14 +49,20 @@ const SPREAD_STOCK = 1_000_000;
 const HOT_STOCK = 10_000_000;
 const CHECK_PRICE = 10;
 
-
 function memberRows(count, now) {
   const rows = [];
   const add = (kind, i, balance) => {
     const n = rows.length;
     rows.push({
-      kind, id: randomUUID(), externalId: `bench-${kind}-${i}`, nickname: `会员${String(n).padStart(5, '0')}`, mobile: `139${String(n).padStart(8, '0')}`,
-      totalSpend: (((n * 7_919_003) % 3_000_000) / 100).toFixed(2), balance, inviteCode: inviteCode(3_000_000 + n), joinedAt: new Date(now - (count + 2 - n) * 60_000),
+      kind,
+      id: randomUUID(),
+      externalId: `bench-${kind}-${i}`,
+      nickname: `会员${String(n).padStart(5, '0')}`,
+      mobile: `139${String(n).padStart(8, '0')}`,
+      totalSpend: (((n * 7_919_003) % 3_000_000) / 100).toFixed(2),
+      balance,
+      inviteCode: inviteCode(3_000_000 + n),
+      joinedAt: new Date(now - (count + 2 - n) * 60_000),
     });
   };
   for (let i = 0; i < count; i++) add('load', i, START_BALANCE);
@@ -87,8 +93,16 @@ async function seed(url, members, items, now) {
        select id, external_id, nickname, mobile, total_spend, balance, 0, invite_code, joined_at, joined_at
        from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::int[], $7::text[], $8::timestamptz[])
          as r(id, external_id, nickname, mobile, total_spend, balance, invite_code, joined_at)`,
-      [members.map((r) => r.id), members.map((r) => r.externalId), members.map((r) => r.nickname), members.map((r) => r.mobile),
-        members.map((r) => r.totalSpend), members.map((r) => r.balance), members.map((r) => r.inviteCode), members.map((r) => r.joinedAt)],
+      [
+        members.map((r) => r.id),
+        members.map((r) => r.externalId),
+        members.map((r) => r.nickname),
+        members.map((r) => r.mobile),
+        members.map((r) => r.totalSpend),
+        members.map((r) => r.balance),
+        members.map((r) => r.inviteCode),
+        members.map((r) => r.joinedAt),
+      ],
     );
     await client.query(
       `insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, expires_at, created_at, posted_at, idempotency_key)
@@ -143,7 +157,11 @@ async function checkAnswers(targets, { check, checkItems, redeemRequest, admin }
     { name: 'one more of it', req: () => redeemRequest(rich, lastOne.id, 'check-3'), code: 'OUT_OF_STOCK' },
     { name: 'a sold-out item', req: () => redeemRequest(rich, soldOut.id, 'check-4'), code: 'OUT_OF_STOCK' },
     { name: 'beyond the balance', req: () => redeemRequest(poor, normal.id, 'check-5'), code: 'INSUFFICIENT_POINTS' },
-    { name: 'a bad token', req: () => ({ ...redeemRequest(rich, normal.id, 'check-6'), headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-token' } }), code: 'UNAUTHENTICATED' },
+    {
+      name: 'a bad token',
+      req: () => ({ ...redeemRequest(rich, normal.id, 'check-6'), headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-token' } }),
+      code: 'UNAUTHENTICATED',
+    },
     { name: 'an admin redeeming', req: () => ({ ...redeemRequest(rich, normal.id, 'check-7'), headers: { 'content-type': 'application/json', authorization: admin } }), code: 'FORBIDDEN' },
   ];
   const traces = {};
@@ -168,8 +186,10 @@ async function checkAnswers(targets, { check, checkItems, redeemRequest, admin }
   const [a, b] = targets.map((t) => t.name);
   const difference = compareTraces(traces[a], traces[b]);
   if (difference) {
-    throw new Error(`${a} and ${b} did not send the same SQL (block ${difference.block}, statement ${difference.statement ?? '-'}):\n  ${a}: ${JSON.stringify(difference.left)}\n  ${b}: ${JSON.stringify(difference.right)}\n` +
-      'the app changed its statements: update servers/redeem-baseline.mjs (and the list in bench/README.md)');
+    throw new Error(
+      `${a} and ${b} did not send the same SQL (block ${difference.block}, statement ${difference.statement ?? '-'}):\n  ${a}: ${JSON.stringify(difference.left)}\n  ${b}: ${JSON.stringify(difference.right)}\n` +
+        'the app changed its statements: update servers/redeem-baseline.mjs (and the list in bench/README.md)',
+    );
   }
   log(`  both servers sent the same ${traces[a].length} statements (same transactions, same order; literals aside)`);
   return traces[a];
@@ -192,7 +212,9 @@ async function afterRun(name, url, RECONCILIATION_SQL) {
   const discrepancies = await reconcile(url, RECONCILIATION_SQL);
   if (discrepancies.length) problems.push(`${name}: reconciliation found ${discrepancies.length} discrepancies, e.g. ${JSON.stringify(discrepancies.slice(0, 3))}`);
   const stats = await withClient(url, async (c) => {
-    const { rows: [s] } = await c.query(
+    const {
+      rows: [s],
+    } = await c.query(
       `select (select count(*)::int from redemption) as redemptions,
               (select count(*)::int from redemption where status <> 'COMPLETED') as not_completed,
               (select count(*)::int from ledger_entry where type = 'REDEMPTION') as redemption_entries,
@@ -215,7 +237,8 @@ async function afterRun(name, url, RECONCILIATION_SQL) {
     problems.push(`${name}: ${stats.redemptions} redemptions but ${stats.redemption_entries} REDEMPTION entries (${stats.matched_entries} matching)`);
   }
   if (stats.notifications !== stats.redemptions) problems.push(`${name}: ${stats.redemptions} redemptions but ${stats.notifications} REDEMPTION notifications`);
-  if (stats.stock_mismatches || stats.negative_stock) problems.push(`${name}: stock + redeemed units differ from the seeded stock on ${stats.stock_mismatches} items (${stats.negative_stock} negative)`);
+  if (stats.stock_mismatches || stats.negative_stock)
+    problems.push(`${name}: stock + redeemed units differ from the seeded stock on ${stats.stock_mismatches} items (${stats.negative_stock} negative)`);
   return { discrepancies: discrepancies.length, stats, problems };
 }
 
@@ -275,7 +298,9 @@ export async function run(ctx) {
   const hotItems = items.filter((r) => r.kind === 'hot');
   const bySku = (sku) => items.find((r) => r.sku === sku);
   const checkItems = { normal: bySku('bench-check-normal'), lastOne: bySku('bench-check-last-one'), soldOut: bySku('bench-check-sold-out') };
-  log(`  migrated both in ${((migrated - setupStarted) / 1000).toFixed(1)} s; seeded ${members.length} members (${START_BALANCE.toLocaleString('en')} points each: ADJUSTMENT entry + lot) and ${items.length} VIRTUAL items (${PRICE} points; stock ${SPREAD_STOCK.toLocaleString('en')}, hot ${HOT_STOCK.toLocaleString('en')}) in ${((seeded - migrated) / 1000).toFixed(1)} s, in both databases; both reconcile`);
+  log(
+    `  migrated both in ${((migrated - setupStarted) / 1000).toFixed(1)} s; seeded ${members.length} members (${START_BALANCE.toLocaleString('en')} points each: ADJUSTMENT entry + lot) and ${items.length} VIRTUAL items (${PRICE} points; stock ${SPREAD_STOCK.toLocaleString('en')}, hot ${HOT_STOCK.toLocaleString('en')}) in ${((seeded - migrated) / 1000).toFixed(1)} s, in both databases; both reconcile`,
+  );
   log('  program_settings: redeem_limit_per_30min = 1000000000, max_quantity_per_redemption = 1000 (no limit refuses)');
 
   // Tokens minted once, one per member (a member token is that member's): requests rotate over them.
@@ -350,7 +375,15 @@ export async function run(ctx) {
         const profiled = options.cpuProfile && profiles[target.name];
         const file = profiled ? join(profileDir, `redeem-${stamp}-${target.name}-${scenario.name}-${round + 1}.cpuprofile`) : null;
         const aroundMeasured = profiled ? { before: () => target.profile(true), after: () => target.profile(false, file) } : null;
-        const result = await measure({ target, request: requestsFor(itemFor[scenario.name](round)), verifyBody, connections, warmupSeconds: options.warmup, durationSeconds: options.duration, aroundMeasured });
+        const result = await measure({
+          target,
+          request: requestsFor(itemFor[scenario.name](round)),
+          verifyBody,
+          connections,
+          warmupSeconds: options.warmup,
+          durationSeconds: options.duration,
+          aroundMeasured,
+        });
         if (profiled) profiles[target.name].push({ file, requests: result.requests });
         return result;
       },
@@ -367,7 +400,9 @@ export async function run(ctx) {
     after[name] = await afterRun(name, urls[name], RECONCILIATION_SQL);
     problems.push(...after[name].problems);
     const s = after[name].stats;
-    log(`  after the run, ${name}: reconciliation ${after[name].discrepancies === 0 ? 'clean' : `${after[name].discrepancies} discrepancies`}; ${s.redemptions} redemptions = ${s.redemption_entries} REDEMPTION entries (${s.matched_entries} matching) = ${s.notifications} notifications; stock + redeemed = seeded on every item: ${s.stock_mismatches === 0 && s.negative_stock === 0 ? 'yes' : 'NO'}; ${s.hot_units} units of the hot items; lowest balance ${s.min_balance}`);
+    log(
+      `  after the run, ${name}: reconciliation ${after[name].discrepancies === 0 ? 'clean' : `${after[name].discrepancies} discrepancies`}; ${s.redemptions} redemptions = ${s.redemption_entries} REDEMPTION entries (${s.matched_entries} matching) = ${s.notifications} notifications; stock + redeemed = seeded on every item: ${s.stock_mismatches === 0 && s.negative_stock === 0 ? 'yes' : 'NO'}; ${s.hot_units} units of the hot items; lowest balance ${s.min_balance}`,
+    );
   }
   if (badSamples.length) log(`  bad bodies seen (first ${badSamples.length}):\n    ${badSamples.join('\n    ')}`);
   if (options.cpuProfile) printProfileDiff({ name: 'graphql', runs: profiles.graphql }, { name: 'baseline', runs: profiles.baseline }, log, 25);
@@ -389,14 +424,18 @@ export async function run(ctx) {
     });
     ratios[scenario] = against(s.baseline);
     ratios[`${scenario} (baseline = one hot-row UPDATE)`] = against(s['hot-row']);
-    notes.push(`${scenario}: against the physical limit: graphql ${s.graphql.reqPerSec.toFixed(0)} redemptions/s (p99 ${s.graphql.latencyMs.p99.toFixed(0)} ms), ` +
-      `same-statement baseline ${s.baseline.reqPerSec.toFixed(0)}/s (p99 ${s.baseline.latencyMs.p99.toFixed(0)} ms, ratio ${(s.graphql.reqPerSec / s.baseline.reqPerSec).toFixed(2)}), ` +
-      `one hot-row UPDATE ${s['hot-row'].reqPerSec.toFixed(0)}/s (p99 ${s['hot-row'].latencyMs.p99.toFixed(0)} ms, ratio ${(s.graphql.reqPerSec / s['hot-row'].reqPerSec).toFixed(3)})`);
+    notes.push(
+      `${scenario}: against the physical limit: graphql ${s.graphql.reqPerSec.toFixed(0)} redemptions/s (p99 ${s.graphql.latencyMs.p99.toFixed(0)} ms), ` +
+        `same-statement baseline ${s.baseline.reqPerSec.toFixed(0)}/s (p99 ${s.baseline.latencyMs.p99.toFixed(0)} ms, ratio ${(s.graphql.reqPerSec / s.baseline.reqPerSec).toFixed(2)}), ` +
+        `one hot-row UPDATE ${s['hot-row'].reqPerSec.toFixed(0)}/s (p99 ${s['hot-row'].latencyMs.p99.toFixed(0)} ms, ratio ${(s.graphql.reqPerSec / s['hot-row'].reqPerSec).toFixed(3)})`,
+    );
     const share = ratios[scenario].reqPerSec;
     const p99 = s.graphql.latencyMs.p99;
     const aim = scenario === 'spread-half' ? `graphql p99 < 50 ms at half load (and ≥ ${aims[scenario]} × baseline)` : `graphql ≥ ${aims[scenario]} × the baseline's req/s`;
     const meets = share >= aims[scenario] && (scenario !== 'spread-half' || p99 < 50);
-    notes.push(`${scenario}: aim (${aim}): ${meets ? 'met' : 'NOT met'} — ${(share * 100).toFixed(0)}% of the baseline, graphql p99 ${p99.toFixed(0)} ms (baseline p99 ${s.baseline.latencyMs.p99.toFixed(0)} ms)`);
+    notes.push(
+      `${scenario}: aim (${aim}): ${meets ? 'met' : 'NOT met'} — ${(share * 100).toFixed(0)}% of the baseline, graphql p99 ${p99.toFixed(0)} ms (baseline p99 ${s.baseline.latencyMs.p99.toFixed(0)} ms)`,
+    );
   }
   return {
     description,

@@ -108,7 +108,8 @@ export class CatalogItem {
 })
 @Check({ name: 'redemption_quantity_check', expression: 'quantity > 0 and points_spent >= 0' })
 export class Redemption {
-  [OptionalProps]?: 'id' | 'cashDue' | 'shippingAddress' | 'trackingNumber' | 'refundEntryId' | 'cancelReason' | 'shippedAt' | 'cancelledAt' | 'vipDays' | 'paymentDueBy' | 'paymentReference' | 'paidAt';
+  [OptionalProps]?:
+    'id' | 'cashDue' | 'shippingAddress' | 'trackingNumber' | 'refundEntryId' | 'cancelReason' | 'shippedAt' | 'cancelledAt' | 'vipDays' | 'paymentDueBy' | 'paymentReference' | 'paidAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();

@@ -22,9 +22,15 @@ export function catalogLoaders(em: EntityManager, clock: Clock, redemptions: Red
       () => ({ rows: [], limit: 0 }),
     ),
     /** Member.coupons: one statement for every member shown (the status filter is applied per field). */
-    memberCoupons: batchByArgs<null, Coupon[]>(async (memberIds) => redemptions.couponsOf(em, memberIds), () => []),
+    memberCoupons: batchByArgs<null, Coupon[]>(
+      async (memberIds) => redemptions.couponsOf(em, memberIds),
+      () => [],
+    ),
     /** Member.vip: one statement for every member shown. */
-    memberVip: batchByArgs<null, MemberVip | null>(async (memberIds) => redemptions.vipOf(em, memberIds), () => null),
+    memberVip: batchByArgs<null, MemberVip | null>(
+      async (memberIds) => redemptions.vipOf(em, memberIds),
+      () => null,
+    ),
     itemById: new DataLoader<string, CatalogItem | null>(async (ids) => {
       const rows = await em.find(CatalogItem, { id: { $in: ids.filter(isUuid) } });
       const byId = new Map(rows.map((r) => [r.id, r]));

@@ -61,10 +61,7 @@ export class CatalogResolver {
     const now = ctx.clock.now();
     // Nothing to load when no member could redeem it (the limit is checked below, with the usage).
     if (!memberId || !availableToMember(item, 0, now)) return false;
-    const [member, used] = await Promise.all([
-      ctx.loaders.memberById.load(memberId),
-      item.perMemberLimit == null ? 0 : ctx.loaders.memberItemUsage.load(`${memberId}|${item.id}`),
-    ]);
+    const [member, used] = await Promise.all([ctx.loaders.memberById.load(memberId), item.perMemberLimit == null ? 0 : ctx.loaders.memberItemUsage.load(`${memberId}|${item.id}`)]);
     return isRedeemable(item, member, used, now);
   }
 

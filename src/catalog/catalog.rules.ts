@@ -192,9 +192,15 @@ export function newCouponCode(): string {
 export function redeemFingerprint(itemId: string, quantity: number, shippingAddress: unknown): string {
   const canonical = (value: unknown): unknown =>
     value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
+      ? Object.fromEntries(
+          Object.keys(value)
+            .sort()
+            .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+        )
       : Array.isArray(value)
         ? value.map(canonical)
         : value;
-  return createHash('sha256').update(JSON.stringify([itemId, quantity, canonical(shippingAddress ?? null)])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([itemId, quantity, canonical(shippingAddress ?? null)]))
+    .digest('hex');
 }

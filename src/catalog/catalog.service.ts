@@ -90,10 +90,12 @@ export class CatalogService {
     if (!isUuid(id)) throw new ItemNotFoundError(id);
     return transact(em.fork(), async ({ tx, afterCommit }) => {
       // The same ceiling as create and update (and far from the int column's overflow, which would be a 500).
-      const [row] = await tx.execute<Record<string, unknown>[]>(
-        'update catalog_item set stock = stock + ?, updated_at = ? where id = ? and stock <= ? returning *',
-        [quantity, this.clock.now(), id, MAX_STOCK - quantity],
-      );
+      const [row] = await tx.execute<Record<string, unknown>[]>('update catalog_item set stock = stock + ?, updated_at = ? where id = ? and stock <= ? returning *', [
+        quantity,
+        this.clock.now(),
+        id,
+        MAX_STOCK - quantity,
+      ]);
       if (!row) {
         const [existing] = await tx.execute<{ stock: number }[]>('select stock from catalog_item where id = ?', [id]);
         if (!existing) throw new ItemNotFoundError(id);

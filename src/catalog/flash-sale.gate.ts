@@ -149,9 +149,7 @@ export class FlashSaleGate implements RedemptionGate {
   /** Per hot item: admitted redemptions running their transaction, and those waiting for a turn. */
   private readonly turns = new Map<string, { running: number; waiting: (() => void)[] }>();
 
-  constructor(
-    private readonly deps: { redis: RedisClients; orm: MikroORM; clock: Clock; log: Logger; pubSub: RedisPubSubAdapter; winnersAtOnce: number },
-  ) {
+  constructor(private readonly deps: { redis: RedisClients; orm: MikroORM; clock: Clock; log: Logger; pubSub: RedisPubSubAdapter; winnersAtOnce: number }) {
     const redis = deps.redis.command;
     if (!('flashAdmit' in redis)) {
       redis.defineCommand('flashAdmit', { numberOfKeys: 3, lua: ADMIT });
@@ -346,8 +344,22 @@ export class FlashSaleGate implements RedemptionGate {
       if (keys.length) multi.hset(keysKey, ...keys);
       return multi.exec();
     });
-    for (const gone of previous.filter((id) => !ids.includes(id))) writes.push(this.redis.multi().del(...itemKeys(gone)).exec());
-    writes.push((ids.length ? this.redis.multi().del(HOT_SET).sadd(HOT_SET, ...ids) : this.redis.multi().del(HOT_SET)).exec());
+    for (const gone of previous.filter((id) => !ids.includes(id)))
+      writes.push(
+        this.redis
+          .multi()
+          .del(...itemKeys(gone))
+          .exec(),
+      );
+    writes.push(
+      (ids.length
+        ? this.redis
+            .multi()
+            .del(HOT_SET)
+            .sadd(HOT_SET, ...ids)
+        : this.redis.multi().del(HOT_SET)
+      ).exec(),
+    );
     for (const results of await Promise.all(writes)) {
       const failed = (results ?? []).find(([error]) => error)?.[0];
       if (failed) throw failed;

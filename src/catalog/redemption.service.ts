@@ -164,14 +164,7 @@ export class RedemptionService {
       const member = await w.lockMember(memberId);
       // One read for the key, the item and the member's counts (REDEEM_READ_SQL); the checks below
       // keep their order, so every refusal is the one it always was.
-      const [read] = await w.tx.execute<RedeemReadRow[]>(REDEEM_READ_SQL, [
-        input.itemId,
-        input.itemId,
-        new Date(w.now.getTime() - 30 * 60_000),
-        memberId,
-        memberId,
-        key,
-      ]);
+      const [read] = await w.tx.execute<RedeemReadRow[]>(REDEEM_READ_SQL, [input.itemId, input.itemId, new Date(w.now.getTime() - 30 * 60_000), memberId, memberId, key]);
       if (read.previous_id) {
         if (read.previous_hash !== fingerprint) throw new ConflictError('This idempotencyKey was already used for another redemption', { idempotencyKey: key });
         const previous = await w.tx.findOneOrFail(Redemption, { id: read.previous_id });
@@ -279,10 +272,12 @@ export class RedemptionService {
       await this.recorded.emit({ tx: w.tx, redemption });
       // Stock last: the item's row is locked only from here to commit, so a flash sale's hot
       // row is held for one statement, not for the whole redemption.
-      const [stock] = await w.tx.execute<{ stock: number }[]>(
-        'update catalog_item set stock = stock - ?, updated_at = ? where id = ? and stock >= ? returning stock',
-        [quantity, w.now, item.id, quantity],
-      );
+      const [stock] = await w.tx.execute<{ stock: number }[]>('update catalog_item set stock = stock - ?, updated_at = ? where id = ? and stock >= ? returning stock', [
+        quantity,
+        w.now,
+        item.id,
+        quantity,
+      ]);
       if (!stock) throw new OutOfStockError(item.id, 0);
       if (stock.stock === 0) uow.afterCommit(() => this.soldOut.emit({ itemId: item.id }));
       return { redemption, memberId, remainingPoints: member.balance, duplicate: false };
@@ -545,16 +540,17 @@ export class RedemptionService {
       [now, memberId],
     );
     if (!member) throw new NotFoundError('Member', memberId);
-    const rows = member.balance > 0
-      ? await em.execute<(Record<string, unknown> & { used: number })[]>(
-          `select ci.*, coalesce((select sum(r.quantity) from redemption r where r.member_id = ? and r.item_id = ci.id and r.status <> 'CANCELLED'), 0)::int as used
+    const rows =
+      member.balance > 0
+        ? await em.execute<(Record<string, unknown> & { used: number })[]>(
+            `select ci.*, coalesce((select sum(r.quantity) from redemption r where r.member_id = ? and r.item_id = ci.id and r.status <> 'CANCELLED'), 0)::int as used
            from catalog_item ci
            where ci.active and ci.stock >= 1 and ci.points_price between ? and ?
              and (ci.available_from is null or ci.available_from <= ?) and (ci.available_until is null or ci.available_until > ?)
            order by abs(ci.points_price - ?), ci.points_price, ci.id limit ?`,
-          [memberId, Math.ceil(member.balance * QUICK_MIN_SHARE), Math.floor(member.balance * QUICK_MAX_SHARE), now, now, member.balance * QUICK_TARGET_SHARE, first],
-        )
-      : [];
+            [memberId, Math.ceil(member.balance * QUICK_MIN_SHARE), Math.floor(member.balance * QUICK_MAX_SHARE), now, now, member.balance * QUICK_TARGET_SHARE, first],
+          )
+        : [];
     const options = rows.map(({ used, ...row }) => {
       const item = em.map(CatalogItem, row);
       const withinLimit = item.perMemberLimit == null || used < item.perMemberLimit;
@@ -564,7 +560,11 @@ export class RedemptionService {
       'select remaining, expires_at from points_lot where member_id = ? and remaining > 0 and expires_at > ? and expires_at <= ?',
       [memberId, now, new Date(now.getTime() + QUICK_WARNING_DAYS * DAY_MS)],
     );
-    const soon = expirySummary(lots.map((l) => ({ remaining: l.remaining, expiresAt: new Date(l.expires_at) })), now, QUICK_WARNING_DAYS);
+    const soon = expirySummary(
+      lots.map((l) => ({ remaining: l.remaining, expiresAt: new Date(l.expires_at) })),
+      now,
+      QUICK_WARNING_DAYS,
+    );
     const expiryWarning = soon.points > 0 && soon.earliestExpiry ? expiryWarningText(soon.points, daysUntil(now, soon.earliestExpiry), member.language) : null;
     return { balance: member.balance, options, expiryWarning };
   }

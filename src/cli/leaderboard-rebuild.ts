@@ -19,7 +19,11 @@ async function run() {
   try {
     const store = new LeaderboardStore({ redis, clock: systemClock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
     const counts = await new LeaderboardRebuild({ store, orm, clock: systemClock, timeZone: config.timeZone, log }).rebuildAll();
-    process.stdout.write(`rebuilt: ${Object.entries(counts).map(([k, n]) => `${k} ${n} members`).join(', ')}\n`);
+    process.stdout.write(
+      `rebuilt: ${Object.entries(counts)
+        .map(([k, n]) => `${k} ${n} members`)
+        .join(', ')}\n`,
+    );
   } finally {
     await redis.close();
     await orm.close();

@@ -5,7 +5,6 @@ import { DAY_MS } from '../platform/time';
 /** A demo item as written here: cash prices as text ("49.00"); seed.ts turns them into Decimals. */
 export type DemoItem = Omit<ItemFields, 'cashPrice'> & { cashPrice?: string | null };
 
-
 /**
  * The demo mall for `npm start`: a realistic catalog across categories and all four item types,
  * some points + cash, some limited per member, one limited-time and one coming-soon item, and

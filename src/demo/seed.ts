@@ -30,9 +30,27 @@ export interface DemoMember {
 
 export const DEMO_MEMBERS: DemoMember[] = [
   { mobile: '13800000001', nickname: '小明', externalId: 'demo-001', totalSpend: '320.00', orders: ['128.00', '192.00'], checkIn: true, claims: ['complete-profile', 'share-mall'] },
-  { mobile: '13800000002', nickname: '小红', externalId: 'demo-002', totalSpend: '1860.50', orders: ['399.00', '1261.50', '200.00'], checkIn: true, claims: ['follow-official-account'], reported: ['write-review'] },
+  {
+    mobile: '13800000002',
+    nickname: '小红',
+    externalId: 'demo-002',
+    totalSpend: '1860.50',
+    orders: ['399.00', '1261.50', '200.00'],
+    checkIn: true,
+    claims: ['follow-official-account'],
+    reported: ['write-review'],
+  },
   { mobile: '13800000003', nickname: '阿强', externalId: 'demo-003', totalSpend: '7420.00', orders: ['2999.00', '3421.00', '1000.00'], reported: ['weekly-purchase'] },
-  { mobile: '13800000004', nickname: 'Lily', externalId: 'demo-004', totalSpend: '26888.88', orders: ['8888.88', '9999.00', '8001.00'], checkIn: true, claims: ['share-mall'], reported: ['write-review', 'weekly-purchase'] },
+  {
+    mobile: '13800000004',
+    nickname: 'Lily',
+    externalId: 'demo-004',
+    totalSpend: '26888.88',
+    orders: ['8888.88', '9999.00', '8001.00'],
+    checkIn: true,
+    claims: ['share-mall'],
+    reported: ['write-review', 'weekly-purchase'],
+  },
   { mobile: '13800000005', nickname: '王芳', externalId: 'demo-005', totalSpend: '0.00', orders: [], invitedBy: 'demo-001', checkIn: true },
 ];
 

@@ -1,13 +1,7 @@
 import { Arg, Authorized, Ctx, Float, Mutation, Query, Resolver } from 'type-graphql';
 import type { Context } from '../context';
 import { requireMemberId, Role } from '../auth/principal';
-import {
-  ExperimentInput,
-  ExperimentResultsType,
-  ExperimentType,
-  toExperimentType,
-  VariantAssignmentType,
-} from './experiment.types';
+import { ExperimentInput, ExperimentResultsType, ExperimentType, toExperimentType, VariantAssignmentType } from './experiment.types';
 
 @Resolver()
 export class ExperimentResolver {
@@ -25,11 +19,7 @@ export class ExperimentResolver {
 
   @Authorized(Role.ADMIN)
   @Query(() => ExperimentResultsType)
-  async experimentResults(
-    @Arg('key', () => String) key: string,
-    @Arg('metric', () => String, { nullable: true }) metric: string | null,
-    @Ctx() ctx: Context,
-  ): Promise<ExperimentResultsType> {
+  async experimentResults(@Arg('key', () => String) key: string, @Arg('metric', () => String, { nullable: true }) metric: string | null, @Ctx() ctx: Context): Promise<ExperimentResultsType> {
     const { experiment, ...results } = await ctx.services.experiments.results(ctx.em, key, metric);
     return { ...results, experiment: toExperimentType(experiment) };
   }

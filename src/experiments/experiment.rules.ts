@@ -184,7 +184,10 @@ export function experimentOutcome(counts: readonly VariantCounts[], weights: rea
     const lift = control.exposures > 0 && c.exposures > 0 && controlRate > 0 ? (conversionRate - controlRate) / controlRate : null;
     return { ...base, lift, ...twoProportionTest(control.conversions, control.exposures, c.conversions, c.exposures) };
   });
-  const srm = srmPValue(counts.map((c) => c.exposures), weights);
+  const srm = srmPValue(
+    counts.map((c) => c.exposures),
+    weights,
+  );
   const alpha = SIGNIFICANCE_LEVEL / Math.max(counts.length - 1, 1);
   const splitOk = srm !== null && srm >= SRM_LEVEL;
   const decisive = splitOk ? variants.slice(1).filter((v) => v.pValue !== null && v.pValue < alpha) : [];

@@ -89,9 +89,7 @@ export class ExperimentService {
   async create(em: EntityManager, input: ExperimentFields, createdBy: string): Promise<Experiment> {
     const fields = validated(input);
     try {
-      return await transact(em.fork(), async ({ tx }) =>
-        tx.create(Experiment, { ...fields, status: ExperimentStatus.DRAFT, createdAt: this.deps.clock.now(), createdBy }),
-      );
+      return await transact(em.fork(), async ({ tx }) => tx.create(Experiment, { ...fields, status: ExperimentStatus.DRAFT, createdAt: this.deps.clock.now(), createdBy }));
     } catch (error) {
       if (uniqueViolation(error) === 'experiment_key_unique') throw new DuplicateExperimentError(fields.key);
       throw error;
@@ -109,10 +107,7 @@ export class ExperimentService {
   }
 
   private async transition(em: EntityManager, key: string, from: ExperimentStatus, to: ExperimentStatus, column: 'started_at' | 'stopped_at', action: 'start' | 'stop'): Promise<Experiment> {
-    const rows = await em.execute<Record<string, unknown>[]>(
-      `update experiment set status = ?, ${column} = ? where key = ? and status = ? returning *`,
-      [to, this.deps.clock.now(), key, from],
-    );
+    const rows = await em.execute<Record<string, unknown>[]>(`update experiment set status = ?, ${column} = ? where key = ? and status = ? returning *`, [to, this.deps.clock.now(), key, from]);
     if (rows[0]) return em.map(Experiment, rows[0]);
     const current = await em.findOne(Experiment, { key });
     if (!current) throw new ExperimentNotFoundError(key);
@@ -139,7 +134,8 @@ export class ExperimentService {
   async variantFor(em: EntityManager, key: string, memberId: string): Promise<Assignment> {
     const experiment = await this.live(em, key);
     const control = experiment.variants[0];
-    const index = experiment.status === ExperimentStatus.RUNNING ? assignVariant({ key: experiment.key, weights: experiment.variants.map((v) => v.weight), trafficShare: experiment.trafficShare }, memberId) : -1;
+    const index =
+      experiment.status === ExperimentStatus.RUNNING ? assignVariant({ key: experiment.key, weights: experiment.variants.map((v) => v.weight), trafficShare: experiment.trafficShare }, memberId) : -1;
     if (index < 0) return { experimentKey: experiment.key, variant: control.key, payload: control.payload ?? null, inExperiment: false };
     const variant = experiment.variants[index];
     // Only while still running (a stop that committed first wins) and only for a member that
@@ -202,7 +198,14 @@ export class ExperimentService {
     if (!experiment) throw new ExperimentNotFoundError(key);
     const metric = metricInput == null ? experiment.primaryMetric : checkKey(metricInput, 'metric');
     const counts = await this.cachedCounts(em, experiment, metric);
-    return { experiment, metric, ...experimentOutcome(counts, experiment.variants.map((v) => v.weight)) };
+    return {
+      experiment,
+      metric,
+      ...experimentOutcome(
+        counts,
+        experiment.variants.map((v) => v.weight),
+      ),
+    };
   }
 
   private cachedCounts(em: EntityManager, experiment: Experiment, metric: string): Promise<VariantCounts[]> {
@@ -226,10 +229,9 @@ export class ExperimentService {
    * EXPERIMENT_TALLY_SHARDS rows per variant, read by primary key, whatever the number of events.
    */
   async counts(em: EntityManager, experiment: Experiment, metric: string): Promise<VariantCounts[]> {
-    const exposures = await em.execute<{ variant: string; n: number }[]>(
-      'select variant, sum(exposures)::int as n from experiment_exposure_tally where experiment_id = ? group by variant',
-      [experiment.id],
-    );
+    const exposures = await em.execute<{ variant: string; n: number }[]>('select variant, sum(exposures)::int as n from experiment_exposure_tally where experiment_id = ? group by variant', [
+      experiment.id,
+    ]);
     const conversions = await em.execute<{ variant: string; members: number; value_sum: number }[]>(
       'select variant, sum(members)::int as members, sum(value_sum)::float8 as value_sum from experiment_metric_tally where experiment_id = ? and metric = ? group by variant',
       [experiment.id, metric],

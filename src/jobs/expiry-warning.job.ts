@@ -136,9 +136,7 @@ export function warningsOf(rows: ClaimRow[], now: Date): { payloads: ExpiryWarni
 export class ExpiryWarningJob {
   readonly name = 'expiry-warning';
 
-  constructor(
-    private readonly deps: { orm: MikroORM; clock: Clock; pubSub: PubSub; program: ProgramService; batchSize?: number },
-  ) {}
+  constructor(private readonly deps: { orm: MikroORM; clock: Clock; pubSub: PubSub; program: ProgramService; batchSize?: number }) {}
 
   async run(stop?: AbortSignal): Promise<WarningRunResult> {
     const now = this.deps.clock.now();

@@ -27,9 +27,7 @@ export class ExpiryJob {
   /** The job's writers publish what they post (EXPIRY entries) through `events`, after each batch commits. */
   private readonly writers: LedgerWriters;
 
-  constructor(
-    private readonly deps: { orm: MikroORM; clock: Clock; events: LedgerEvents; batchSize?: number },
-  ) {
+  constructor(private readonly deps: { orm: MikroORM; clock: Clock; events: LedgerEvents; batchSize?: number }) {
     this.writers = new LedgerWriters({ clock: deps.clock, events: deps.events });
   }
 

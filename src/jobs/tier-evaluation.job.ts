@@ -18,7 +18,7 @@ export class TierEvaluationJob {
   async run(): Promise<EvaluationResult & { batches: number }> {
     const result = { members: 0, kept: 0, graced: 0, reminded: 0, lowered: 0, batches: 0 };
     if (!(await this.deps.tiers.anyDue(this.deps.orm.em.fork()))) return result;
-    for (let cursor: string | null = NIL_UUID; cursor; ) {
+    for (let cursor: string | null = NIL_UUID; cursor;) {
       cursor = await this.deps.tiers.evaluateBatch(this.deps.orm.em.fork(), cursor, this.deps.batchSize ?? 1000, result);
       if (cursor) result.batches += 1;
     }

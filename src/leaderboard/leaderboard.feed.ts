@@ -70,9 +70,7 @@ export class LeaderboardFeed {
   private readonly latest = new Map<PeriodKind, ComputedBoard>();
   private stopListening: (() => void) | null = null;
 
-  constructor(
-    private readonly deps: { leaderboard: LeaderboardStore; pubSub: RedisPubSubAdapter; orm: MikroORM; tierCache: TierCache; log: Logger; coalesceMs: number },
-  ) {}
+  constructor(private readonly deps: { leaderboard: LeaderboardStore; pubSub: RedisPubSubAdapter; orm: MikroORM; tierCache: TierCache; log: Logger; coalesceMs: number }) {}
 
   async start(): Promise<void> {
     this.stopListening = await this.deps.pubSub.listen(LEDGER_MOVED_TOPIC, () => {
@@ -117,11 +115,14 @@ export class LeaderboardFeed {
 
   private schedule(kind: PeriodKind): void {
     if (this.timers.has(kind)) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(kind);
-      const windowClosedAt = boardComputed.hasSubscribers ? performance.timeOrigin + performance.now() : 0;
-      void this.compute(kind, [...(this.subscribers.get(kind) ?? [])], windowClosedAt);
-    }, this.latest.has(kind) ? this.deps.coalesceMs : 0);
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(kind);
+        const windowClosedAt = boardComputed.hasSubscribers ? performance.timeOrigin + performance.now() : 0;
+        void this.compute(kind, [...(this.subscribers.get(kind) ?? [])], windowClosedAt);
+      },
+      this.latest.has(kind) ? this.deps.coalesceMs : 0,
+    );
     timer.unref();
     this.timers.set(kind, timer);
   }
@@ -153,10 +154,9 @@ export class LeaderboardFeed {
     const ids = board.entries.map((e) => e.memberId);
     const [rows, tiers] = await Promise.all([
       ids.length
-        ? em.execute<{ id: string; nickname: string; tier_level: number }[]>(
-            'select id, nickname, tier_level from member where id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
-            [JSON.stringify(ids)],
-          )
+        ? em.execute<{ id: string; nickname: string; tier_level: number }[]>('select id, nickname, tier_level from member where id in (select jsonb_array_elements_text(?::jsonb)::uuid)', [
+            JSON.stringify(ids),
+          ])
         : [],
       this.deps.tierCache.get(em),
     ]);

@@ -174,7 +174,10 @@ export class LeaderboardStore {
     if (scores.length) pipeline.rename(staging, key);
     else pipeline.del(key);
     pipeline.set(`${key}:at`, this.deps.clock.now().toISOString());
-    pipeline.set(`${key}:sum`, scores.reduce((sum, [, score]) => sum + score, 0));
+    pipeline.set(
+      `${key}:sum`,
+      scores.reduce((sum, [, score]) => sum + score, 0),
+    );
     this.expire(pipeline, key, period);
     await pipeline.exec();
   }

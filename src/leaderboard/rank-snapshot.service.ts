@@ -17,10 +17,12 @@ export class RankSnapshotService {
     const now = this.deps.clock.now();
     const tz = this.deps.timeZone;
     const dates = Array.from({ length: days }, (_, i) => localDate(addLocalDays(now, i - days + 1, tz), tz));
-    const rows = await lagTolerant(em).execute<{ day: string; rank: number }[]>(
-      'select day, rank from rank_snapshot where member_id = ? and period = ? and day >= ? and day <= ?',
-      [memberId, kind, dates[0], dates[dates.length - 1]],
-    );
+    const rows = await lagTolerant(em).execute<{ day: string; rank: number }[]>('select day, rank from rank_snapshot where member_id = ? and period = ? and day >= ? and day <= ?', [
+      memberId,
+      kind,
+      dates[0],
+      dates[dates.length - 1],
+    ]);
     const byDay = new Map(rows.map((r) => [r.day, r.rank]));
     return dates.map((date) => ({ date, rank: byDay.get(date) ?? null }));
   }

@@ -14,14 +14,7 @@ import type { MemberService } from '../members/member.service';
 import type { ProgramService } from '../program/program.service';
 import type { EarningRuleService } from './earning-rule.service';
 import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
-import {
-  EarnRateLimitedError,
-  EntryNotFoundError,
-  EntryNotHeldError,
-  IdempotencyConflictError,
-  OrderConflictError,
-  OrderNotFoundError,
-} from './ledger.errors';
+import { EarnRateLimitedError, EntryNotFoundError, EntryNotHeldError, IdempotencyConflictError, OrderConflictError, OrderNotFoundError } from './ledger.errors';
 import { capWindow, expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
 import type { LedgerWriters } from './ledger.writers';
 import { EARN_READ_SQL, SPENDABLE_BALANCE_SQL } from './ledger.sql';
@@ -98,8 +91,7 @@ function requireText(value: string, field: string, max = TEXT_MAX): string {
   return text;
 }
 
-const earnStatusOf = (entry: EntryRow): EarnResult['status'] =>
-  entry.status === LedgerEntryStatus.POSTED ? 'POSTED' : entry.status === LedgerEntryStatus.HELD ? 'HELD_FOR_REVIEW' : 'REJECTED';
+const earnStatusOf = (entry: EntryRow): EarnResult['status'] => (entry.status === LedgerEntryStatus.POSTED ? 'POSTED' : entry.status === LedgerEntryStatus.HELD ? 'HELD_FOR_REVIEW' : 'REJECTED');
 
 /**
  * A purchase counted as posted (earned, or approved after review), told inside its own unit of
@@ -151,11 +143,7 @@ export class LedgerService {
     }
     if (!isUuid(input.memberId)) throw new MemberNotFoundError(input.memberId);
 
-    const [settings, tiers, rules] = await Promise.all([
-      this.deps.program.settings(em),
-      this.deps.members.tierValues(em),
-      this.deps.earningRules.activeRules(em),
-    ]);
+    const [settings, tiers, rules] = await Promise.all([this.deps.program.settings(em), this.deps.members.tierValues(em), this.deps.earningRules.activeRules(em)]);
 
     const scope = partnerScopeOf(principal);
     const attempt = () =>
@@ -187,7 +175,12 @@ export class LedgerService {
 
         const tier = heldTierOf(tiers, member.tierLevel);
         const facts = { occurredAt, category, tierLevel: tier.level, segment: member.segment, firstOrder: first_order, timeZone: this.deps.timeZone };
-        const points = purchasePoints(input.amount, settings.pointsPerCurrencyUnit, tier.multiplier, rules.filter((r) => ruleApplies(r, facts)));
+        const points = purchasePoints(
+          input.amount,
+          settings.pointsPerCurrencyUnit,
+          tier.multiplier,
+          rules.filter((r) => ruleApplies(r, facts)),
+        );
         // Rate × tier × rule multipliers can take a large amount past the integer columns: bad input, not a 500.
         if (Math.max(points, member.balance + points, member.lifetimeEarned + points) > POINTS_MAX) {
           throw new BadInputError(`amount earns ${points} points, more than a balance can hold (${POINTS_MAX})`, 'amount');
@@ -314,20 +307,25 @@ export class LedgerService {
         await w.saveMember(member);
       } else if (earned.status === LedgerEntryStatus.HELD) {
         // A refunded order that was still under review never earned anything: its hold is rejected.
-        [entry] = await w.tx.execute<EntryRow[]>(
-          `update ledger_entry set status = 'REJECTED', review_note = ? where id = ? returning *`,
-          [`订单退款: ${reason}`, earned.id],
-        );
+        [entry] = await w.tx.execute<EntryRow[]>(`update ledger_entry set status = 'REJECTED', review_note = ? where id = ? returning *`, [`订单退款: ${reason}`, earned.id]);
       }
       const shortfall = toReverse - forgive - covered;
-      await w.tx.execute(
-        'update purchase set refunded_amount = ?, points_reversed = points_reversed + ?, points_forgiven = points_forgiven + ? where partner_id = ? and order_id = ?',
-        [refunded.plus(refundNow).toFixed(2), toReverse, forgive, scope, orderId],
-      );
-      await w.tx.execute(
-        'insert into purchase_reversal (partner_id, order_id, refund_key, amount, entry_id, points_reversed, shortfall) values (?, ?, ?, ?, ?, ?, ?)',
-        [scope, orderId, refundKey, refundNow.toFixed(2), entry.id, covered, shortfall],
-      );
+      await w.tx.execute('update purchase set refunded_amount = ?, points_reversed = points_reversed + ?, points_forgiven = points_forgiven + ? where partner_id = ? and order_id = ?', [
+        refunded.plus(refundNow).toFixed(2),
+        toReverse,
+        forgive,
+        scope,
+        orderId,
+      ]);
+      await w.tx.execute('insert into purchase_reversal (partner_id, order_id, refund_key, amount, entry_id, points_reversed, shortfall) values (?, ?, ?, ?, ?, ?, ?)', [
+        scope,
+        orderId,
+        refundKey,
+        refundNow.toFixed(2),
+        entry.id,
+        covered,
+        shortfall,
+      ]);
       return { entry, memberId: member.id, pointsReversed: covered, shortfall };
     });
   }

@@ -98,7 +98,7 @@ export class ReverseEarnInput {
   amount?: Decimal | null;
   @Field(() => String, {
     nullable: true,
-    description: 'The partner\'s id of this refund: a repeated reverseEarn with the same refundId returns the first result. Without it, a repeat with the same orderId and amount does.',
+    description: "The partner's id of this refund: a repeated reverseEarn with the same refundId returns the first result. Without it, a repeat with the same orderId and amount does.",
   })
   refundId?: string | null;
 }

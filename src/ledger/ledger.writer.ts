@@ -148,7 +148,17 @@ export class LedgerWriter {
    * expireDue then finds already done.
    */
   async lockMember(memberId: string): Promise<LockedMember> {
-    const [row] = await this.rows<{ id: string; status: MemberStatus; balance: number; lifetime_earned: number; points_debt: number; total_spend: string; tier_level: number; segment: string | null; has_due: boolean }>(
+    const [row] = await this.rows<{
+      id: string;
+      status: MemberStatus;
+      balance: number;
+      lifetime_earned: number;
+      points_debt: number;
+      total_spend: string;
+      tier_level: number;
+      segment: string | null;
+      has_due: boolean;
+    }>(
       `select id, status, balance, lifetime_earned, points_debt, total_spend, tier_level, segment,
               exists (select 1 from points_lot l where l.member_id = member.id and l.remaining > 0 and l.expires_at <= ?) as has_due
        from member where id = ? for update`,
@@ -173,13 +183,20 @@ export class LedgerWriter {
   }
 
   async saveMember(member: LockedMember): Promise<void> {
-    await this.tx.execute(
-      'update member set balance = ?, lifetime_earned = ?, points_debt = ?, total_spend = ?, updated_at = ? where id = ?',
-      [member.balance, member.lifetimeEarned, member.pointsDebt, member.totalSpend, this.now, member.id],
-    );
+    await this.tx.execute('update member set balance = ?, lifetime_earned = ?, points_debt = ?, total_spend = ?, updated_at = ? where id = ?', [
+      member.balance,
+      member.lifetimeEarned,
+      member.pointsDebt,
+      member.totalSpend,
+      this.now,
+      member.id,
+    ]);
   }
 
-  private async insertEntry(member: LockedMember, fields: EntryFields & { type: LedgerEntryType; status: LedgerEntryStatus; delta: number; balanceAfter: number; expiresAt: Date | null }): Promise<EntryRow> {
+  private async insertEntry(
+    member: LockedMember,
+    fields: EntryFields & { type: LedgerEntryType; status: LedgerEntryStatus; delta: number; balanceAfter: number; expiresAt: Date | null },
+  ): Promise<EntryRow> {
     const [entry] = await this.rows<EntryRow>(
       `insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, expires_at, created_at, posted_at, idempotency_key)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
@@ -203,10 +220,13 @@ export class LedgerWriter {
   }
 
   private async insertLot(member: LockedMember, entryId: string, points: number, expiresAt: Date | null): Promise<string> {
-    const [lot] = await this.rows<{ id: string }>(
-      'insert into points_lot (member_id, entry_id, amount, remaining, expires_at) values (?, ?, ?, ?, ?) returning id',
-      [member.id, entryId, points, points, expiresAt],
-    );
+    const [lot] = await this.rows<{ id: string }>('insert into points_lot (member_id, entry_id, amount, remaining, expires_at) values (?, ?, ?, ?, ?) returning id', [
+      member.id,
+      entryId,
+      points,
+      points,
+      expiresAt,
+    ]);
     return lot.id;
   }
 
@@ -287,17 +307,34 @@ export class LedgerWriter {
       }
     }
     if (reason === null) return { entry: await this.credit(member, fields), granted };
-    await this.tx.execute(
-      'insert into reward_cap_hit (member_id, type, source, reference, requested, granted, reason, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
-      [member.id, fields.type, fields.source, fields.reference ?? null, fields.points, granted, reason, this.now],
-    );
+    await this.tx.execute('insert into reward_cap_hit (member_id, type, source, reference, requested, granted, reason, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)', [
+      member.id,
+      fields.type,
+      fields.source,
+      fields.reference ?? null,
+      fields.points,
+      granted,
+      reason,
+      this.now,
+    ]);
     if (granted > 0) {
       return { entry: await this.credit(member, { ...fields, points: granted, description: `${fields.description} (已达${reason}, 原${fields.points}积分)` }), granted };
     }
     const [entry] = await this.rows<EntryRow>(
       `insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, expires_at, created_at, idempotency_key, review_note)
        values (?, ?, 'REJECTED', ?, ?, ?, ?, ?, null, ?, ?, ?) returning *`,
-      [member.id, fields.type, fields.points, member.balance, fields.reference ?? null, fields.source, `${fields.description} (已达${reason}, 未发放)`, this.now, fields.idempotencyKey ?? null, reason],
+      [
+        member.id,
+        fields.type,
+        fields.points,
+        member.balance,
+        fields.reference ?? null,
+        fields.source,
+        `${fields.description} (已达${reason}, 未发放)`,
+        this.now,
+        fields.idempotencyKey ?? null,
+        reason,
+      ],
     );
     return { entry, granted: 0 };
   }
@@ -305,10 +342,12 @@ export class LedgerWriter {
   /** Posts a HELD entry that a reviewer approved: from now on it is an ordinary credit. */
   async postHeld(member: LockedMember, held: EntryRow, expiresAt: Date | null): Promise<EntryRow> {
     member.balance += held.delta;
-    const [entry] = await this.rows<EntryRow>(
-      `update ledger_entry set status = 'POSTED', balance_after = ?, expires_at = ?, posted_at = ? where id = ? and status = 'HELD' returning *`,
-      [member.balance, expiresAt, this.now, held.id],
-    );
+    const [entry] = await this.rows<EntryRow>(`update ledger_entry set status = 'POSTED', balance_after = ?, expires_at = ?, posted_at = ? where id = ? and status = 'HELD' returning *`, [
+      member.balance,
+      expiresAt,
+      this.now,
+      held.id,
+    ]);
     this.posted.push(entry);
     await this.afterCredit(member, entry, held.delta, expiresAt);
     return entry;
@@ -407,14 +446,8 @@ export class LedgerWriter {
     const entry = await this.insertEntry(member, { ...fields, type: LedgerEntryType.REFUND, status: LedgerEntryStatus.POSTED, delta: total, balanceAfter: member.balance, expiresAt: earliest });
     if (live.length) {
       const back = json(live.map((t) => ({ lot_id: t.lot_id, amount: t.amount })));
-      await this.tx.execute(
-        `update points_lot p set remaining = p.remaining + a.amount from jsonb_to_recordset(?::jsonb) as a(lot_id bigint, amount int) where p.id = a.lot_id`,
-        [back],
-      );
-      await this.tx.execute(
-        `insert into lot_allocation (entry_id, lot_id, amount) select ?, a.lot_id, -a.amount from jsonb_to_recordset(?::jsonb) as a(lot_id bigint, amount int)`,
-        [entry.id, back],
-      );
+      await this.tx.execute(`update points_lot p set remaining = p.remaining + a.amount from jsonb_to_recordset(?::jsonb) as a(lot_id bigint, amount int) where p.id = a.lot_id`, [back]);
+      await this.tx.execute(`insert into lot_allocation (entry_id, lot_id, amount) select ?, a.lot_id, -a.amount from jsonb_to_recordset(?::jsonb) as a(lot_id bigint, amount int)`, [entry.id, back]);
     }
     if (lapsedPoints > 0) await this.insertLot(member, entry.id, lapsedPoints, graceExpiry);
     await this.saveMember(member);
@@ -440,10 +473,17 @@ export class LedgerWriter {
    * points expired per member; the entries go to `posted`, for events after commit.
    */
   async expireDueBatch(after: { expiresAt: Date; id: string }, limit: number): Promise<{ read: number; lots: number; last: { expiresAt: Date; id: string } | null; expired: Map<string, number> }> {
-    const rows = await this.rows<EntryRow & { read: number; lots: number; last_expires_at: Date | string | null; last_id: string | null }>(
-      EXPIRE_DUE_BATCH_SQL,
-      [this.now, after.expiresAt, after.id, limit, this.now, this.now, this.now, this.now, this.now],
-    );
+    const rows = await this.rows<EntryRow & { read: number; lots: number; last_expires_at: Date | string | null; last_id: string | null }>(EXPIRE_DUE_BATCH_SQL, [
+      this.now,
+      after.expiresAt,
+      after.id,
+      limit,
+      this.now,
+      this.now,
+      this.now,
+      this.now,
+      this.now,
+    ]);
     const expired = new Map<string, number>();
     const [head] = rows;
     const last = head.last_id === null ? null : { expiresAt: new Date(head.last_expires_at!), id: head.last_id };

@@ -16,7 +16,6 @@ import {
   toTierStatusType,
 } from './lifecycle.types';
 
-
 /** Private to the member and admins: src/auth/member-access.ts guards these fields (other members, and partners through hiddenFromPartners). */
 @Resolver(() => MemberType)
 export class MemberLifecycleResolver {

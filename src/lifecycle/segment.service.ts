@@ -71,7 +71,7 @@ export class SegmentService {
     });
 
     // Members scored now, in keyset batches: segment by the rules, write what changed.
-    for (let cursor = NIL_UUID; ; ) {
+    for (let cursor = NIL_UUID; ;) {
       const batch = await transact(em, async ({ tx }) => {
         const rows = await tx.execute<{ member_id: string; r: number; f: number; m: number; joined_at: string; segment: string | null }[]>(
           // The batch first (a range of member_rfm's key), then its members by primary key.
@@ -85,11 +85,14 @@ export class SegmentService {
           previous: row.segment,
           segment: segmentOf(row, Math.floor((now.getTime() - new Date(row.joined_at).getTime()) / DAY_MS)),
         }));
-        await tx.execute(
-          `update member_rfm x set segment = a.segment from jsonb_to_recordset(?::jsonb) as a(member_id uuid, segment text) where x.member_id = a.member_id`,
-          [JSON.stringify(assigned)],
+        await tx.execute(`update member_rfm x set segment = a.segment from jsonb_to_recordset(?::jsonb) as a(member_id uuid, segment text) where x.member_id = a.member_id`, [
+          JSON.stringify(assigned),
+        ]);
+        result.changed += await this.writeChanges(
+          tx,
+          assigned.filter((a) => a.segment !== a.previous),
+          now,
         );
-        result.changed += await this.writeChanges(tx, assigned.filter((a) => a.segment !== a.previous), now);
         return rows;
       });
       result.active += batch.length;
@@ -108,7 +111,11 @@ export class SegmentService {
            order by m.id limit ? for update skip locked`,
           [batchSize],
         );
-        return this.writeChanges(tx, rows.map((r) => ({ ...r, segment: null })), now);
+        return this.writeChanges(
+          tx,
+          rows.map((r) => ({ ...r, segment: null })),
+          now,
+        );
       });
       result.changed += left;
       if (left < batchSize) break;
@@ -120,10 +127,7 @@ export class SegmentService {
   private async writeChanges(tx: EntityManager, changes: { member_id: string; previous: string | null; segment: string | null }[], now: Date): Promise<number> {
     if (changes.length === 0) return 0;
     const json = JSON.stringify(changes);
-    await tx.execute(
-      `update member m set segment = c.segment from jsonb_to_recordset(?::jsonb) as c(member_id uuid, segment text) where m.id = c.member_id`,
-      [json],
-    );
+    await tx.execute(`update member m set segment = c.segment from jsonb_to_recordset(?::jsonb) as c(member_id uuid, segment text) where m.id = c.member_id`, [json]);
     await tx.execute(
       `insert into segment_change (member_id, segment, previous, changed_at)
        select c.member_id, c.segment, c.previous, ? from jsonb_to_recordset(?::jsonb) as c(member_id uuid, segment text, previous text)`,

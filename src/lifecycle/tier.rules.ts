@@ -150,4 +150,3 @@ export function tierStatus<T extends LifecycleTier>(tiers: T[], held: HeldTier, 
     protectedUntil: protectedNow ? held.protectedUntil : null,
   };
 }
-

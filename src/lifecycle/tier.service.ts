@@ -120,10 +120,9 @@ export class TierLifecycleService {
    */
   async purchasePosted({ uow, writer: w, member }: PurchasePosted): Promise<void> {
     // Most purchases change nothing: the spend windows are summed only when they matter.
-    const [light] = await w.tx.execute<{ tier_spend_base: string; in_grace: boolean }[]>(
-      'select tier_spend_base::text, tier_grace_until is not null as in_grace from member where id = ?',
-      [member.id],
-    );
+    const [light] = await w.tx.execute<{ tier_spend_base: string; in_grace: boolean }[]>('select tier_spend_base::text, tier_grace_until is not null as in_grace from member where id = ?', [
+      member.id,
+    ]);
     const tiers = await this.deps.members.tierValues(w.tx);
     if (!light.in_grace && !upgradeTo(tiers, member.tierLevel, { lifetime: member.totalSpend, spendBase: light.tier_spend_base })) return;
     const [row] = await this.rows(w.tx, [member.id], w.now);
@@ -133,10 +132,7 @@ export class TierLifecycleService {
     const upgrade = upgradeTo(tiers, held.level, spend);
     if (upgrade) {
       const validUntil = addMonths(w.now, this.deps.settings.validityMonths);
-      await w.tx.execute(
-        'update member set tier_level = ?, tier_valid_until = ?, tier_grace_until = null, tier_grace_warned = false where id = ?',
-        [upgrade.level, validUntil, member.id],
-      );
+      await w.tx.execute('update member set tier_level = ?, tier_valid_until = ?, tier_grace_until = null, tier_grace_warned = false where id = ?', [upgrade.level, validUntil, member.id]);
       member.tierLevel = upgrade.level;
       const texts = tierUpgradedTexts(upgrade.name, Number(upgrade.multiplier), row.language);
       notes.push({ memberId: member.id, kind: NotificationKind.TIER_CHANGE, ...texts, data: { fromLevel: held.level, toLevel: upgrade.level } });
@@ -147,7 +143,13 @@ export class TierLifecycleService {
       if (!keep.kept) return;
       const validUntil = addMonths(w.now, this.deps.settings.validityMonths);
       await w.tx.execute('update member set tier_valid_until = ?, tier_grace_until = null, tier_grace_warned = false where id = ?', [validUntil, member.id]);
-      notes.push({ memberId: member.id, kind: NotificationKind.TIER_CHANGE, title: tierTitles(row.language).kept, body: tierKeptText(row.language), data: { kept: keep.by, validUntil: validUntil.toISOString() } });
+      notes.push({
+        memberId: member.id,
+        kind: NotificationKind.TIER_CHANGE,
+        title: tierTitles(row.language).kept,
+        body: tierKeptText(row.language),
+        data: { kept: keep.by, validUntil: validUntil.toISOString() },
+      });
       Object.assign(held, { validUntil, graceUntil: null, graceWarned: false });
     } else {
       return;
@@ -162,10 +164,11 @@ export class TierLifecycleService {
     if (due.length === 0) return;
     const settings = await this.deps.program.settings(w.tx);
     for (const tier of due) {
-      const [claimed] = await w.tx.execute<{ level: number }[]>(
-        'insert into tier_reward (member_id, level, rewarded_at) values (?, ?, ?) on conflict do nothing returning level',
-        [member.id, tier.level, w.now],
-      );
+      const [claimed] = await w.tx.execute<{ level: number }[]>('insert into tier_reward (member_id, level, rewarded_at) values (?, ?, ?) on conflict do nothing returning level', [
+        member.id,
+        tier.level,
+        w.now,
+      ]);
       if (!claimed) continue;
       const entry = await w.credit(member, {
         type: LedgerEntryType.REWARD,
@@ -215,7 +218,11 @@ export class TierLifecycleService {
       );
       if (claimed.length === 0) return;
       last = claimed[claimed.length - 1].id;
-      const rows = await this.rows(tx, claimed.map((c) => c.id), now);
+      const rows = await this.rows(
+        tx,
+        claimed.map((c) => c.id),
+        now,
+      );
       const updates: { id: string; level: number; valid_until: string | null; grace_until: string | null; grace_warned: boolean; spend_base: string }[] = [];
       const notes: NewNotification[] = [];
       for (const row of rows) {
@@ -225,7 +232,14 @@ export class TierLifecycleService {
         if (!decision) continue;
         const next = this.apply(held, spend, decision);
         result.members += 1;
-        updates.push({ id: row.id, level: next.held.level, valid_until: next.held.validUntil?.toISOString() ?? null, grace_until: next.held.graceUntil?.toISOString() ?? null, grace_warned: next.held.graceWarned, spend_base: next.spendBase });
+        updates.push({
+          id: row.id,
+          level: next.held.level,
+          valid_until: next.held.validUntil?.toISOString() ?? null,
+          grace_until: next.held.graceUntil?.toISOString() ?? null,
+          grace_warned: next.held.graceWarned,
+          spend_base: next.spendBase,
+        });
         notes.push(this.noteFor(tiers, row, held, decision, now));
         const counter = ({ KEEP: 'kept', GRACE: 'graced', GRACE_ENDING: 'reminded', LOWER: 'lowered' } as const)[decision.kind];
         result[counter] += 1;
@@ -308,7 +322,13 @@ export class TierLifecycleService {
         });
         await tx.flush();
         await this.deps.notifications.record(tx, now, [
-          { memberId, kind: NotificationKind.TIER_CHANGE, title: tierTitles(member.language).protection, body: protectionTexts(member.language).submitted, data: { protectionId: application.id, status: 'PENDING' } },
+          {
+            memberId,
+            kind: NotificationKind.TIER_CHANGE,
+            title: tierTitles(member.language).protection,
+            body: protectionTexts(member.language).submitted,
+            data: { protectionId: application.id, status: 'PENDING' },
+          },
         ]);
         return application;
       });
@@ -343,7 +363,13 @@ export class TierLifecycleService {
       Object.assign(found, { status, note, reviewedAt: now, reviewedBy: reviewer });
       const texts = protectionTexts(row.language);
       const notes: NewNotification[] = [
-        { memberId: found.memberId, kind: NotificationKind.TIER_CHANGE, title: tierTitles(row.language).protection, body: approve ? texts.approved : texts.rejected, data: { protectionId: found.id, status } },
+        {
+          memberId: found.memberId,
+          kind: NotificationKind.TIER_CHANGE,
+          title: tierTitles(row.language).protection,
+          body: approve ? texts.approved : texts.rejected,
+          data: { protectionId: found.id, status },
+        },
       ];
       if (approve) {
         const tiers = await this.deps.members.tierValues(tx);
@@ -351,10 +377,13 @@ export class TierLifecycleService {
         const from = held.validUntil && held.validUntil > now ? held.validUntil : now;
         const validUntil = addMonths(from, this.deps.settings.validityMonths);
         const level = Math.max(held.level, found.tierLevel);
-        await tx.execute(
-          'update member set tier_level = ?, tier_valid_until = ?, tier_protected_until = ?, tier_grace_until = null, tier_grace_warned = false, updated_at = ? where id = ?',
-          [level, validUntil, validUntil, now, found.memberId],
-        );
+        await tx.execute('update member set tier_level = ?, tier_valid_until = ?, tier_protected_until = ?, tier_grace_until = null, tier_grace_warned = false, updated_at = ? where id = ?', [
+          level,
+          validUntil,
+          validUntil,
+          now,
+          found.memberId,
+        ]);
         const next: HeldTier = { level, validUntil, graceUntil: null, graceWarned: false, protectedUntil: validUntil };
         this.publishAfterCommit(uow, [tierChangedPayload(found.memberId, tierStatus(tiers, next, spendOf(row), now))]);
       }

@@ -9,12 +9,38 @@ export enum MemberStatus {
 @Entity({ tableName: 'member' })
 @Index({ name: 'member_joined_at_id_idx', properties: ['joinedAt', 'id'] })
 @Index({ name: 'member_last_active_idx', properties: ['lastActiveAt'] })
-@Index({ name: 'member_tier_due_idx', properties: ['tierValidUntil', 'id'], expression: 'create index "member_tier_due_idx" on "member" ("tier_valid_until", "id") where "tier_grace_until" is null and "tier_valid_until" is not null' })
-@Index({ name: 'member_tier_grace_idx', properties: ['tierGraceUntil', 'id'], expression: 'create index "member_tier_grace_idx" on "member" ("tier_grace_until", "id") where "tier_grace_until" is not null' })
+@Index({
+  name: 'member_tier_due_idx',
+  properties: ['tierValidUntil', 'id'],
+  expression: 'create index "member_tier_due_idx" on "member" ("tier_valid_until", "id") where "tier_grace_until" is null and "tier_valid_until" is not null',
+})
+@Index({
+  name: 'member_tier_grace_idx',
+  properties: ['tierGraceUntil', 'id'],
+  expression: 'create index "member_tier_grace_idx" on "member" ("tier_grace_until", "id") where "tier_grace_until" is not null',
+})
 @Index({ name: 'member_segment_idx', properties: ['segment'], expression: 'create index "member_segment_idx" on "member" ("segment") where "segment" is not null' })
 @Check({ name: 'member_points_check', expression: 'balance >= 0 and points_debt >= 0' })
 export class Member {
-  [OptionalProps]?: 'id' | 'externalId' | 'status' | 'frozenReason' | 'totalSpend' | 'balance' | 'lifetimeEarned' | 'pointsDebt' | 'language' | 'referredBy' | 'lastActiveAt' | 'tierLevel' | 'tierValidUntil' | 'tierGraceUntil' | 'tierGraceWarned' | 'tierProtectedUntil' | 'tierSpendBase' | 'segment';
+  [OptionalProps]?:
+    | 'id'
+    | 'externalId'
+    | 'status'
+    | 'frozenReason'
+    | 'totalSpend'
+    | 'balance'
+    | 'lifetimeEarned'
+    | 'pointsDebt'
+    | 'language'
+    | 'referredBy'
+    | 'lastActiveAt'
+    | 'tierLevel'
+    | 'tierValidUntil'
+    | 'tierGraceUntil'
+    | 'tierGraceWarned'
+    | 'tierProtectedUntil'
+    | 'tierSpendBase'
+    | 'segment';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();

@@ -57,7 +57,11 @@ export function memberLoaders(em: EntityManager, tierCache: TierCache, clock: Cl
     memberById: new DataLoader<string, MemberRecord | null>(async (ids) => {
       const valid = ids.filter(isUuid);
       const rows =
-        valid.length === 0 ? [] : valid.length === 1 ? await runPrepared<MemberRecord>(em, MEMBER_RECORD, [clock.now(), valid[0]]) : await runPrepared<MemberRecord>(em, MEMBER_RECORDS, [clock.now(), valid]);
+        valid.length === 0
+          ? []
+          : valid.length === 1
+            ? await runPrepared<MemberRecord>(em, MEMBER_RECORD, [clock.now(), valid[0]])
+            : await runPrepared<MemberRecord>(em, MEMBER_RECORDS, [clock.now(), valid]);
       const byId = new Map(rows.map((m) => [m.id, m]));
       return ids.map((id) => byId.get(id) ?? null);
     }),

@@ -5,16 +5,7 @@ import { toConnection } from '../platform/graphql/connection';
 import { heldTierOf, maskMobile, nextTierProgress, upgradeSpendOf } from './member.rules';
 import { currentMember } from './current-member';
 import type { MemberRecord } from './member.loaders';
-import {
-  MemberConnection,
-  MemberFilter,
-  MemberType,
-  TierInput,
-  TierProgressType,
-  TierType,
-  toMemberType,
-  toTierType,
-} from './member.types';
+import { MemberConnection, MemberFilter, MemberType, TierInput, TierProgressType, TierType, toMemberType, toTierType } from './member.types';
 
 @Resolver(() => MemberType)
 export class MemberResolver {
@@ -54,7 +45,12 @@ export class MemberResolver {
     const page = await ctx.services.members.list(ctx.em, filter, first, after);
     const records = await ctx.loaders.memberById.loadMany(page.rows.map((m) => m.id));
     const byId = new Map(records.filter((r): r is MemberRecord => !!r && !(r instanceof Error)).map((r) => [r.id, r]));
-    const connection = toConnection(page.rows, page.limit, (m) => [m.joinedAt.toISOString(), m.id], (m) => toMemberType(byId.get(m.id)!));
+    const connection = toConnection(
+      page.rows,
+      page.limit,
+      (m) => [m.joinedAt.toISOString(), m.id],
+      (m) => toMemberType(byId.get(m.id)!),
+    );
     return { ...connection, totalCount: page.totalCount };
   }
 

@@ -22,7 +22,9 @@ export class TierCache {
     if (!this.entry || now - this.entry.loadedAt > TierCache.TTL_MS) {
       const tiers = em
         .find(Tier, {}, { orderBy: { level: 'asc' } })
-        .then((rows) => rows.map(({ id, level, name, minSpend, multiplier, benefits, keepByRecentSpend, upgradeBonus }) => ({ id, level, name, minSpend, multiplier, benefits, keepByRecentSpend, upgradeBonus })));
+        .then((rows) =>
+          rows.map(({ id, level, name, minSpend, multiplier, benefits, keepByRecentSpend, upgradeBonus }) => ({ id, level, name, minSpend, multiplier, benefits, keepByRecentSpend, upgradeBonus })),
+        );
       const entry: NonNullable<TierCache['entry']> = { loadedAt: now, tiers, shown: null };
       this.entry = entry;
       // The GraphQL shapes (Decimals and all) are built once per load, already sorted by level.

@@ -48,6 +48,10 @@ export function tierLoweredText(tierName: string, language: string): string {
 
 export function protectionTexts(language: string) {
   return english(language)
-    ? { submitted: 'Application received: we will contact you within 3 working days.', approved: 'Your tier protection was approved: your tier is valid for one more year.', rejected: 'Your tier protection application was not approved.' }
+    ? {
+        submitted: 'Application received: we will contact you within 3 working days.',
+        approved: 'Your tier protection was approved: your tier is valid for one more year.',
+        rejected: 'Your tier protection application was not approved.',
+      }
     : { submitted: '申请已提交,我们将在3个工作日内联系您', approved: '特殊保级申请已通过,等级有效期延长1年', rejected: '很抱歉,您的特殊保级申请未通过' };
 }

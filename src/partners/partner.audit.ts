@@ -25,9 +25,7 @@ export class PartnerAudit {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly deps: { orm: MikroORM; log: Logger; flushMs: number; onDropped: (rows: number) => void },
-  ) {}
+  constructor(private readonly deps: { orm: MikroORM; log: Logger; flushMs: number; onDropped: (rows: number) => void }) {}
 
   start(): void {
     this.timer ??= setInterval(() => void this.flush(), this.deps.flushMs);
@@ -55,12 +53,10 @@ export class PartnerAudit {
     while (this.buffer.length) {
       const rows = this.buffer.splice(0, BATCH);
       try {
-        await this.deps.orm.em
-          .getConnection()
-          .execute(
-            `insert into partner_call (partner_id, operation_name, code, duration_ms, request_id, at) values ${rows.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
-            rows.flatMap((r) => [r.partnerId, r.operationName, r.code, r.durationMs, r.requestId, r.at]),
-          );
+        await this.deps.orm.em.getConnection().execute(
+          `insert into partner_call (partner_id, operation_name, code, duration_ms, request_id, at) values ${rows.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+          rows.flatMap((r) => [r.partnerId, r.operationName, r.code, r.durationMs, r.requestId, r.at]),
+        );
       } catch (error) {
         this.deps.log.warn({ err: error, rows: rows.length }, 'partner audit write failed; retrying on the next flush');
         this.buffer.unshift(...rows);

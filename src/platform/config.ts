@@ -49,98 +49,107 @@ const partnerSchema = z.strictObject({
   burst: z.number().int().min(1).optional(),
 });
 
-const schema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    HOST: z.string().default('0.0.0.0'),
-    PORT: intFrom(4000),
-    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://root@127.0.0.1:5432/loyalty'),
-    DATABASE_POOL_MAX: intFrom(20, 1),
-    /** Read replicas (comma-separated URLs) for the reads that may lag: docs/scaling.md, "Read replicas". */
-    DATABASE_READ_URLS: z
-      .string()
-      .default('')
-      .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
-      .pipe(z.array(z.url({ protocol: /^postgres(ql)?$/, message: 'each entry must be a postgres:// URL' }))),
-    /** Admitted redemptions of one hot item running their transaction at once per instance (default: DATABASE_POOL_MAX). */
-    FLASH_SALE_WINNERS_AT_ONCE: z.coerce.number().int().min(1).optional(),
-    DATABASE_STATEMENT_TIMEOUT_MS: intFrom(5000, 100),
-    DATABASE_CONNECT_TIMEOUT_MS: intFrom(2000, 100),
-    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
-    /** Redis Cluster seed nodes (`host:port,host:port`): every Redis use goes to the cluster instead of REDIS_URL. */
-    REDIS_CLUSTER_NODES: z
-      .string()
-      .default('')
-      .transform((v) => v.split(',').map((n) => n.trim()).filter(Boolean))
-      .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'each entry must be host:port' }))),
-    /** Namespaces every key and channel, so several deployments (or test files) share one Redis. */
-    REDIS_PREFIX: z.string().default('loyalty:'),
-    JWT_SECRET: z.string().optional(),
-    /** The secret being rotated out: tokens signed with it are still accepted (SECURITY.md). */
-    JWT_SECRET_PREVIOUS: z.string().optional(),
-    JWT_PUBLIC_KEY: z.string().optional(),
-    JWT_ISSUER: z.string().min(1).default('loyalty-bff'),
-    JWT_AUDIENCE: z.string().min(1).default('loyalty-api'),
-    JWT_MAX_AGE: durationSeconds('30d'),
-    JWT_CLOCK_TOLERANCE_SECONDS: intFrom(5, 0),
-    PROGRAM_TIMEZONE: z
-      .string()
-      .default('Asia/Shanghai')
-      .refine(isTimeZone, { message: 'not an IANA time zone' }),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    GRAPHQL_MAX_DEPTH: intFrom(10, 1),
-    GRAPHQL_MAX_ALIASES: intFrom(15, 0),
-    GRAPHQL_MAX_TOKENS: intFrom(3000, 100),
-    GRAPHQL_MAX_COST: intFrom(5000, 1),
-    WS_MAX_SUBSCRIPTIONS: intFrom(20, 1),
-    WS_INIT_TIMEOUT_MS: intFrom(3000, 100),
-    WS_MAX_CONNECTIONS_PER_PRINCIPAL: intFrom(10, 1),
-    WS_MAX_CONNECTIONS_PER_IP: intFrom(200, 1),
-    /** Behind a reverse proxy: take the client address from X-Forwarded-For (set by the proxy). */
-    TRUST_PROXY: bool(false),
-    JOBS_ENABLED: bool(true),
-    JOBS_INTERVAL_MS: intFrom(60_000, 100),
-    SHUTDOWN_GRACE_MS: intFrom(10_000, 0),
-    LEADERBOARD_COALESCE_MS: intFrom(500, 10),
-    LEADERBOARD_RETENTION_DAYS: intFrom(90, 1),
-    STATS_INTERVAL_MS: intFrom(5000, 100),
-    /** How often each instance recomputes the business gauges it serves on /metrics (one query). */
-    BUSINESS_GAUGES_INTERVAL_MS: intFrom(30_000, 1000),
-    PAYMENT_WINDOW_SECONDS: intFrom(900, 1),
-    PURCHASE_MAX_AGE_DAYS: intFrom(30, 0),
-    PURCHASE_MAX_FUTURE_SECONDS: intFrom(300, 0),
-    /** Browser origins allowed to call /graphql and open the socket (comma-separated; README, "Browsers and CORS"). */
-    CORS_ORIGINS: z
-      .string()
-      .optional()
-      .transform((text, ctx) => {
-        if (text === undefined) return undefined;
-        const origins = text.split(',').map((o) => o.trim()).filter(Boolean);
-        for (const origin of origins) {
-          if (!isOrigin(origin)) ctx.addIssue({ code: 'custom', message: `${origin} is not an origin (scheme://host[:port], no path)` });
-        }
-        return origins;
-      }),
-    /** Partners by partnerId: display name, allowed operations, rate overrides (README, "Partners"). */
-    PARTNERS: z
-      .string()
-      .default('{}')
-      .transform((text, ctx) => {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          ctx.addIssue({ code: 'custom', message: 'not JSON' });
-          return z.NEVER;
-        }
-      })
-      .pipe(z.record(z.string().min(1), partnerSchema)),
-    PARTNER_RATE_PER_SECOND: intFrom(100, 1),
-    PARTNER_RATE_BURST: intFrom(200, 1),
-    PARTNER_AUDIT_FLUSH_MS: intFrom(1000, 10),
-    APQ_TTL_SECONDS: intFrom(86_400, 1),
-    TIER_VALIDITY_MONTHS: intFrom(12, 1),
-    TIER_GRACE_MONTHS: intFrom(3, 1),
-  });
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: intFrom(4000),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://root@127.0.0.1:5432/loyalty'),
+  DATABASE_POOL_MAX: intFrom(20, 1),
+  /** Read replicas (comma-separated URLs) for the reads that may lag: docs/scaling.md, "Read replicas". */
+  DATABASE_READ_URLS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^postgres(ql)?$/, message: 'each entry must be a postgres:// URL' }))),
+  /** Admitted redemptions of one hot item running their transaction at once per instance (default: DATABASE_POOL_MAX). */
+  FLASH_SALE_WINNERS_AT_ONCE: z.coerce.number().int().min(1).optional(),
+  DATABASE_STATEMENT_TIMEOUT_MS: intFrom(5000, 100),
+  DATABASE_CONNECT_TIMEOUT_MS: intFrom(2000, 100),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  /** Redis Cluster seed nodes (`host:port,host:port`): every Redis use goes to the cluster instead of REDIS_URL. */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'each entry must be host:port' }))),
+  /** Namespaces every key and channel, so several deployments (or test files) share one Redis. */
+  REDIS_PREFIX: z.string().default('loyalty:'),
+  JWT_SECRET: z.string().optional(),
+  /** The secret being rotated out: tokens signed with it are still accepted (SECURITY.md). */
+  JWT_SECRET_PREVIOUS: z.string().optional(),
+  JWT_PUBLIC_KEY: z.string().optional(),
+  JWT_ISSUER: z.string().min(1).default('loyalty-bff'),
+  JWT_AUDIENCE: z.string().min(1).default('loyalty-api'),
+  JWT_MAX_AGE: durationSeconds('30d'),
+  JWT_CLOCK_TOLERANCE_SECONDS: intFrom(5, 0),
+  PROGRAM_TIMEZONE: z.string().default('Asia/Shanghai').refine(isTimeZone, { message: 'not an IANA time zone' }),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GRAPHQL_MAX_DEPTH: intFrom(10, 1),
+  GRAPHQL_MAX_ALIASES: intFrom(15, 0),
+  GRAPHQL_MAX_TOKENS: intFrom(3000, 100),
+  GRAPHQL_MAX_COST: intFrom(5000, 1),
+  WS_MAX_SUBSCRIPTIONS: intFrom(20, 1),
+  WS_INIT_TIMEOUT_MS: intFrom(3000, 100),
+  WS_MAX_CONNECTIONS_PER_PRINCIPAL: intFrom(10, 1),
+  WS_MAX_CONNECTIONS_PER_IP: intFrom(200, 1),
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For (set by the proxy). */
+  TRUST_PROXY: bool(false),
+  JOBS_ENABLED: bool(true),
+  JOBS_INTERVAL_MS: intFrom(60_000, 100),
+  SHUTDOWN_GRACE_MS: intFrom(10_000, 0),
+  LEADERBOARD_COALESCE_MS: intFrom(500, 10),
+  LEADERBOARD_RETENTION_DAYS: intFrom(90, 1),
+  STATS_INTERVAL_MS: intFrom(5000, 100),
+  /** How often each instance recomputes the business gauges it serves on /metrics (one query). */
+  BUSINESS_GAUGES_INTERVAL_MS: intFrom(30_000, 1000),
+  PAYMENT_WINDOW_SECONDS: intFrom(900, 1),
+  PURCHASE_MAX_AGE_DAYS: intFrom(30, 0),
+  PURCHASE_MAX_FUTURE_SECONDS: intFrom(300, 0),
+  /** Browser origins allowed to call /graphql and open the socket (comma-separated; README, "Browsers and CORS"). */
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined;
+      const origins = text
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean);
+      for (const origin of origins) {
+        if (!isOrigin(origin)) ctx.addIssue({ code: 'custom', message: `${origin} is not an origin (scheme://host[:port], no path)` });
+      }
+      return origins;
+    }),
+  /** Partners by partnerId: display name, allowed operations, rate overrides (README, "Partners"). */
+  PARTNERS: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().min(1), partnerSchema)),
+  PARTNER_RATE_PER_SECOND: intFrom(100, 1),
+  PARTNER_RATE_BURST: intFrom(200, 1),
+  PARTNER_AUDIT_FLUSH_MS: intFrom(1000, 10),
+  APQ_TTL_SECONDS: intFrom(86_400, 1),
+  TIER_VALIDITY_MONTHS: intFrom(12, 1),
+  TIER_GRACE_MONTHS: intFrom(3, 1),
+});
 
 export type Config = ReturnType<typeof toConfig>;
 

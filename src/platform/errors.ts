@@ -74,13 +74,7 @@ export class ServiceUnavailableError extends DomainError {
 }
 
 /** Errors raised by GraphQL itself before any resolver runs: the client sent a bad document. */
-const REQUEST_ERROR_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
-  'BAD_USER_INPUT',
-]);
+const REQUEST_ERROR_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'BAD_USER_INPUT']);
 
 /**
  * PostgreSQL text cannot hold U+0000, and MikroORM inlines values into the SQL text, so a NUL in a

@@ -28,10 +28,7 @@ export async function checkReadiness(orm: MikroORM, redis: Redis, shuttingDown: 
       return (showErrors && (error as Error).message) || 'unavailable';
     }
   };
-  const [postgres, redisCheck] = await Promise.all([
-    probe(() => orm.em.getConnection().execute('select 1')),
-    probe(() => redis.ping()),
-  ]);
+  const [postgres, redisCheck] = await Promise.all([probe(() => orm.em.getConnection().execute('select 1')), probe(() => redis.ping())]);
   const checks = { postgres, redis: redisCheck, shutdown: shuttingDown ? 'in progress' : 'ok' };
   return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
 }

@@ -12,13 +12,16 @@ const errSerializer = (error: unknown) => redactErrorFields(pino.stdSerializers.
  * `destination` is for tests that read what was logged.
  */
 export function createLogger(level: string, options: { pretty?: boolean; destination?: pino.DestinationStream } = {}): Logger {
-  return pino({
-    level,
-    base: { service: 'loyalty-bff' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    // A member's token or mobile must never reach the logs.
-    redact: ['req.headers.authorization', '*.authorization', '*.mobile', 'mobile'],
-    serializers: { err: errSerializer, error: errSerializer },
-    ...(options.pretty && !options.destination ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } } : {}),
-  }, options.destination);
+  return pino(
+    {
+      level,
+      base: { service: 'loyalty-bff' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // A member's token or mobile must never reach the logs.
+      redact: ['req.headers.authorization', '*.authorization', '*.mobile', 'mobile'],
+      serializers: { err: errSerializer, error: errSerializer },
+      ...(options.pretty && !options.destination ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } } : {}),
+    },
+    options.destination,
+  );
 }

@@ -66,9 +66,7 @@ export function fromLocal(year: number, month: number, day: number, timeZone: st
   // day (IANA zones never change twice within two days), the same one twice otherwise.
   const before = tzOffset(timeZone, new Date(wall - DAY_MS));
   const after = tzOffset(timeZone, new Date(wall + DAY_MS));
-  const valid = [before, after]
-    .map((offset) => wall - offset * MINUTE_MS)
-    .filter((instant) => wall - tzOffset(timeZone, new Date(instant)) * MINUTE_MS === instant);
+  const valid = [before, after].map((offset) => wall - offset * MINUTE_MS).filter((instant) => wall - tzOffset(timeZone, new Date(instant)) * MINUTE_MS === instant);
   // None: the clocks skipped this time; read it with the offset before the jump, which lands the
   // same distance past the jump (NY 02:30 EST is 03:30 EDT).
   return new Date(valid.length > 0 ? Math.min(...valid) : wall - before * MINUTE_MS);
@@ -85,7 +83,6 @@ export function addLocalDays(at: Date, days: number, timeZone: string): Date {
   const p = localParts(at, timeZone);
   return fromLocal(p.year, p.month, p.day + days, timeZone);
 }
-
 
 export const addDays = (at: Date, days: number): Date => new Date(at.getTime() + days * DAY_MS);
 

@@ -46,7 +46,7 @@ export class ComplianceReportType {
   @Field(() => [String]) violations!: string[];
 }
 
-@ObjectType('HealthCheck', { description: 'One of the seeds\' business thresholds with its current value; ok is false when its alert would fire.' })
+@ObjectType('HealthCheck', { description: "One of the seeds' business thresholds with its current value; ok is false when its alert would fire." })
 export class HealthCheckType {
   @Field(() => String) name!: string;
   @Field(() => Float) value!: number;

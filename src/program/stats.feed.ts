@@ -21,9 +21,7 @@ export class StatsFeed {
   private lastComputed = -Infinity;
   private stopListening: (() => void) | null = null;
 
-  constructor(
-    private readonly deps: { stats: StatsService; pubSub: RedisPubSubAdapter; orm: MikroORM; clock: Clock; log: Logger; intervalMs: number },
-  ) {}
+  constructor(private readonly deps: { stats: StatsService; pubSub: RedisPubSubAdapter; orm: MikroORM; clock: Clock; log: Logger; intervalMs: number }) {}
 
   async start(): Promise<void> {
     this.stopListening = await this.deps.pubSub.listen(LEDGER_MOVED_TOPIC, () => this.schedule());

@@ -109,10 +109,13 @@ export class StatsService {
     for (const d of days) {
       if (existing.has(d.day)) continue;
       const totals = await this.totals(primary(em), d.start, addLocalDays(d.start, 1, this.timeZone));
-      await em.execute(
-        'insert into stats_daily (day, issued, redeemed, expired, computed_at) values (?, ?, ?, ?, ?) on conflict (day) do nothing',
-        [d.day, totals.issued.toString(), totals.redeemed.toString(), totals.expired.toString(), now],
-      );
+      await em.execute('insert into stats_daily (day, issued, redeemed, expired, computed_at) values (?, ?, ?, ?, ?) on conflict (day) do nothing', [
+        d.day,
+        totals.issued.toString(),
+        totals.redeemed.toString(),
+        totals.expired.toString(),
+        now,
+      ]);
       written += 1;
     }
     return written;

@@ -15,9 +15,7 @@ export class RedisPubSubAdapter implements PubSub {
     private readonly redis: RedisClients,
     private readonly log: Logger,
   ) {
-    this.inner = redis.sharded
-      ? new RedisPubSub({ ...shardedClients(redis), messageEventName: 'smessage' })
-      : new RedisPubSub({ publisher: redis.publisher, subscriber: redis.subscriber });
+    this.inner = redis.sharded ? new RedisPubSub({ ...shardedClients(redis), messageEventName: 'smessage' }) : new RedisPubSub({ publisher: redis.publisher, subscriber: redis.subscriber });
   }
 
   private channel(routingKey: string, dynamicId?: unknown): string {

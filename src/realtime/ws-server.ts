@@ -100,8 +100,7 @@ export function startWsServer(options: WsServerOptions) {
     maxPayload: config.maxBodyBytes,
     // A refused upgrade gets 403 and never becomes a socket.
     verifyClient: options.acceptUpgrade
-      ? ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) =>
-          options.acceptUpgrade!(req) ? done(true) : done(false, 403, 'Forbidden origin')
+      ? ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => (options.acceptUpgrade!(req) ? done(true) : done(false, 403, 'Forbidden origin'))
       : undefined,
   });
   // Caps that hold against one client opening sockets in a loop: per address at once, per token subject after connection_init.

@@ -136,19 +136,21 @@ export function evaluate(options: EvalOptions = DEFAULT_EVAL): { rows: EvalRow[]
     const train = history.subarray(0, history.length - 1);
     const seen = new Set<number>();
     const recent: number[] = [];
-    for (let i = train.length - 1; i >= 0; i--) if (!seen.has(train[i])) {
-      seen.add(train[i]);
-      recent.push(train[i]);
-    }
+    for (let i = train.length - 1; i >= 0; i--)
+      if (!seen.has(train[i])) {
+        seen.add(train[i]);
+        recent.push(train[i]);
+      }
     for (const i of train) popularity[i]++;
     return recent;
   });
   for (const items of distinct) {
     for (const a of items) redeemers[a]++;
-    for (let x = 0; x < items.length; x++) for (let y = x + 1; y < items.length; y++) {
-      together[items[x] * n + items[y]]++;
-      together[items[y] * n + items[x]]++;
-    }
+    for (let x = 0; x < items.length; x++)
+      for (let y = x + 1; y < items.length; y++) {
+        together[items[x] * n + items[y]]++;
+        together[items[y] * n + items[x]]++;
+      }
   }
   // Each item's strongest neighbours, as the service's index range reads them.
   const neighbours = Array.from({ length: n }, (_, a) => {

@@ -194,7 +194,10 @@ function scratchFor(n: number) {
 export function rankCandidates(index: ItemIndex, popularity: ArrayLike<number>, signals: MemberSignals, limit: number): Ranked[] {
   const n = index.items.length;
   const { recency, content, collaborative, anchorOf, anchorWeight } = scratchFor(n);
-  const history = signals.history.slice(0, HISTORY_LIMIT).map((id) => index.position.get(id)).filter((i): i is number => i !== undefined);
+  const history = signals.history
+    .slice(0, HISTORY_LIMIT)
+    .map((id) => index.position.get(id))
+    .filter((i): i is number => i !== undefined);
   let totalRecency = 0;
   history.forEach((item, rank) => {
     recency[item] = RECENCY_DECAY ** rank;
@@ -202,7 +205,10 @@ export function rankCandidates(index: ItemIndex, popularity: ArrayLike<number>, 
   });
   totalRecency ||= 1;
 
-  index.contentScores(history.map((item) => ({ item, weight: recency[item] / totalRecency })), content);
+  index.contentScores(
+    history.map((item) => ({ item, weight: recency[item] / totalRecency })),
+    content,
+  );
 
   // The history item that contributed most to each candidate's collaborative score (its reason).
   for (const { anchor, itemId, together } of signals.neighbours) {
@@ -257,8 +263,7 @@ export function rankCandidates(index: ItemIndex, popularity: ArrayLike<number>, 
     let reasonCode: ReasonCode = strength >= REASON_FLOOR || coldStart ? strongest : 'FITS_BALANCE';
     const uses = affordable && signals.expiringPoints > 0 ? Math.min(item.pointsPrice, signals.expiringPoints) / signals.expiringPoints : 0;
     if (urgency > 0 && uses >= 0.5) reasonCode = 'USES_EXPIRING_POINTS';
-    const anchor =
-      reasonCode === 'POPULAR_WITH_SIMILAR_MEMBERS' ? (anchorOf[i] >= 0 ? anchorOf[i] : null) : reasonCode === 'SIMILAR_TO_HISTORY' ? similarAnchor(index, i, history) : null;
+    const anchor = reasonCode === 'POPULAR_WITH_SIMILAR_MEMBERS' ? (anchorOf[i] >= 0 ? anchorOf[i] : null) : reasonCode === 'SIMILAR_TO_HISTORY' ? similarAnchor(index, i, history) : null;
     return { item: i, score, reasonCode, anchor, affordable };
   });
 }
@@ -290,4 +295,3 @@ export function finalize(ranked: readonly Ranked[], eligible: (item: number) => 
     return ++nudges <= NUDGE_REASON_SLOTS ? r : { ...r, reasonCode: r.anchor != null ? 'SIMILAR_TO_HISTORY' : 'FITS_BALANCE' };
   });
 }
-

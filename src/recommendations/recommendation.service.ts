@@ -135,9 +135,7 @@ export class RecommendationService {
   private snapshot: Snapshot | null = null;
   private loading: Promise<Snapshot> | null = null;
 
-  constructor(
-    private readonly deps: { orm: MikroORM; redis: RedisClients; clock: Clock; log: Logger; timeZone: string },
-  ) {}
+  constructor(private readonly deps: { orm: MikroORM; redis: RedisClients; clock: Clock; log: Logger; timeZone: string }) {}
 
   private readonly versionKey = 'recs:catalog-version';
   private memberKey = (memberId: string) => `recs:member:${memberId}`;
@@ -152,15 +150,13 @@ export class RecommendationService {
     // A list shorter than MAX_RESULTS is all there was: it answers any first.
     if (cached && cached.version === version && (cached.entries.length >= first || cached.entries.length < MAX_RESULTS)) {
       const served = cached.entries.slice(0, first);
-      const state = await this.memberState(em, memberId, now, served.map((e) => e.itemId));
-      if (
-        state &&
-        state.status === 'ACTIVE' &&
-        state.balance === cached.balance &&
-        state.expiring === cached.expiring &&
-        state.language === cached.language &&
-        state.eligible.size === served.length
-      ) {
+      const state = await this.memberState(
+        em,
+        memberId,
+        now,
+        served.map((e) => e.itemId),
+      );
+      if (state && state.status === 'ACTIVE' && state.balance === cached.balance && state.expiring === cached.expiring && state.language === cached.language && state.eligible.size === served.length) {
         return served.map((e) => ({ ...e, item: state.eligible.get(e.itemId)! }));
       }
     }
@@ -188,10 +184,17 @@ export class RecommendationService {
     const soon = addDays(now, NUDGE_DAYS);
     const [snapshot, [profile]] = await Promise.all([
       this.currentSnapshot(version),
-      em.execute<{ status: string; language: string; balance: number; expiring: number; earliest: Date | string | null; history: string | null; pairs: string | null }[]>(
-        PROFILE_SQL,
-        [memberId, HISTORY_LIMIT, now, now, soon, now, soon, NEIGHBOURS_PER_ITEM, memberId],
-      ),
+      em.execute<{ status: string; language: string; balance: number; expiring: number; earliest: Date | string | null; history: string | null; pairs: string | null }[]>(PROFILE_SQL, [
+        memberId,
+        HISTORY_LIMIT,
+        now,
+        now,
+        soon,
+        now,
+        soon,
+        NEIGHBOURS_PER_ITEM,
+        memberId,
+      ]),
     ]);
     // A frozen (or unknown) member can redeem nothing: nothing to recommend.
     if (!profile || profile.status !== 'ACTIVE') return [];
@@ -217,7 +220,12 @@ export class RecommendationService {
     const { index, popularity } = snapshot;
     // Window transitions happen between catalog edits: the snapshot's items are re-checked at now.
     const ranked = rankCandidates(index, popularity, signals, CANDIDATE_POOL);
-    const live = await this.memberState(em, memberId, now, ranked.map((r) => index.items[r.item].id));
+    const live = await this.memberState(
+      em,
+      memberId,
+      now,
+      ranked.map((r) => index.items[r.item].id),
+    );
     const eligible = live?.eligible ?? new Map<string, ItemRow>();
     const served = finalize(ranked, (i) => eligible.has(index.items[i].id), MAX_RESULTS);
     const entries = served.map((r): Recommended => {
@@ -246,10 +254,18 @@ export class RecommendationService {
   /** Spendable balance, points expiring within 30 days, and which of `itemIds` the catalog calls redeemable for the member (balance apart), with their rows. */
   private async memberState(em: EntityManager, memberId: string, now: Date, itemIds: string[]): Promise<MemberState | null> {
     const soon = addDays(now, NUDGE_DAYS);
-    const [row] = await em.execute<{ status: string; language: string; balance: number; expiring: number; earliest: Date | string | null; items: string | null }[]>(
-      MEMBER_STATE_SQL,
-      [now, now, soon, now, soon, JSON.stringify(itemIds), now, now, memberId, memberId],
-    );
+    const [row] = await em.execute<{ status: string; language: string; balance: number; expiring: number; earliest: Date | string | null; items: string | null }[]>(MEMBER_STATE_SQL, [
+      now,
+      now,
+      soon,
+      now,
+      soon,
+      JSON.stringify(itemIds),
+      now,
+      now,
+      memberId,
+      memberId,
+    ]);
     if (!row) return null;
     const items = row.items ? (JSON.parse(row.items) as ItemRow[]) : [];
     return {
@@ -277,9 +293,9 @@ export class RecommendationService {
     const now = this.deps.clock.now();
     const since = localDate(addDays(now, -POPULAR_DAYS), this.deps.timeZone);
     const [rows, popular] = await Promise.all([
-      em.execute<{ id: string; name: string; category: string; tags: string[]; type: string; points_price: number; stock: number; active: boolean; available_from: Date | null; available_until: Date | null }[]>(
-        `select id, name, category, tags, type, points_price, stock, active, available_from, available_until from catalog_item where active order by id`,
-      ),
+      em.execute<
+        { id: string; name: string; category: string; tags: string[]; type: string; points_price: number; stock: number; active: boolean; available_from: Date | null; available_until: Date | null }[]
+      >(`select id, name, category, tags, type, points_price, stock, active, available_from, available_until from catalog_item where active order by id`),
       em.execute<{ item_id: string; n: number }[]>('select item_id, sum(redemptions)::int as n from rec_item_daily where day > ? group by item_id', [since]),
     ]);
     const items: RecItem[] = rows.map((r) => ({

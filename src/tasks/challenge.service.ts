@@ -58,7 +58,16 @@ export class ChallengeService {
     if (input.endsAt <= input.startsAt) throw new BadInputError('endsAt must be after startsAt', 'endsAt');
     const write = () =>
       transact(em.fork(), async ({ tx }) => {
-        const fields = { name, description, metric: input.metric, target: target.toFixed(2), rewardPoints: input.rewardPoints, startsAt: input.startsAt, endsAt: input.endsAt, updatedAt: this.deps.clock.now() };
+        const fields = {
+          name,
+          description,
+          metric: input.metric,
+          target: target.toFixed(2),
+          rewardPoints: input.rewardPoints,
+          startsAt: input.startsAt,
+          endsAt: input.endsAt,
+          updatedAt: this.deps.clock.now(),
+        };
         const challenge = await tx.findOne(Challenge, { code });
         if (challenge) return Object.assign(challenge, fields);
         return tx.create(Challenge, { code, ...fields });
@@ -71,12 +80,13 @@ export class ChallengeService {
   async challenges(em: EntityManager, memberId: string | null) {
     const now = this.deps.clock.now();
     const challenges = await em.find(Challenge, { startsAt: { $lte: now }, endsAt: { $gt: now } }, { orderBy: { endsAt: 'asc', code: 'asc' } });
-    const progress = memberId && challenges.length
-      ? await em.execute<{ challenge_id: string; current: string; completed_at: string | null }[]>(
-          'select challenge_id, current, completed_at from challenge_progress where member_id = ? and challenge_id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
-          [memberId, JSON.stringify(challenges.map((c) => c.id))],
-        )
-      : [];
+    const progress =
+      memberId && challenges.length
+        ? await em.execute<{ challenge_id: string; current: string; completed_at: string | null }[]>(
+            'select challenge_id, current, completed_at from challenge_progress where member_id = ? and challenge_id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
+            [memberId, JSON.stringify(challenges.map((c) => c.id))],
+          )
+        : [];
     const byId = new Map(progress.map((p) => [p.challenge_id, p]));
     return challenges.map((challenge) => {
       const mine = byId.get(challenge.id);
@@ -84,7 +94,6 @@ export class ChallengeService {
       return { challenge, current: current.toNumber(), progress: Decimal.min(1, current.div(challenge.target)).toNumber(), completed: !!mine?.completed_at };
     });
   }
-
 
   /** The ledger's "purchase posted": purchases move SPEND and ORDERS challenges. */
   async purchasePosted({ writer, member, purchase }: PurchasePosted): Promise<void> {

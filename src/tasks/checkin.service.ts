@@ -45,10 +45,11 @@ export class CheckInService {
   async checkInStatus(em: EntityManager, memberId: string) {
     const now = this.deps.clock.now();
     const { today, yesterday, monthPrefix } = localDayBounds(now, this.deps.timeZone);
-    const rows = await em.execute<{ day: string; streak: number }[]>(
-      'select day, streak from check_in where member_id = ? and (day >= ? or day = ?) order by day desc',
-      [memberId, `${monthPrefix}01`, yesterday],
-    );
+    const rows = await em.execute<{ day: string; streak: number }[]>('select day, streak from check_in where member_id = ? and (day >= ? or day = ?) order by day desc', [
+      memberId,
+      `${monthPrefix}01`,
+      yesterday,
+    ]);
     const last = rows[0] ?? null;
     const checkedInToday = last?.day === today;
     const holds = checkedInToday || last?.day === yesterday;
@@ -56,7 +57,10 @@ export class CheckInService {
       checkedInToday,
       streak: holds && last ? last.streak : 0,
       nextReward: nextCheckInReward(last, today, yesterday),
-      monthDays: rows.filter((r) => r.day.startsWith(monthPrefix)).map((r) => r.day).sort(),
+      monthDays: rows
+        .filter((r) => r.day.startsWith(monthPrefix))
+        .map((r) => r.day)
+        .sort(),
     };
   }
 }

@@ -38,12 +38,26 @@ export class ReferralService {
       const inviteePoints = settings.referralInviteePoints;
       const expiresAt = expiryFor(w.now, settings.validityDays);
       if (inviteePoints > 0) {
-        await w.cappedReward(invitee, { points: inviteePoints, expiresAt, reference: `referral:${created.id}`, source: 'system:referral', description: '受邀注册奖励' }, this.deps.rewards.capsOf(settings, w.now));
+        await w.cappedReward(
+          invitee,
+          { points: inviteePoints, expiresAt, reference: `referral:${created.id}`, source: 'system:referral', description: '受邀注册奖励' },
+          this.deps.rewards.capsOf(settings, w.now),
+        );
       }
       if (inviterPoints > 0) {
-        await w.cappedReward(inviter, { points: inviterPoints, expiresAt, reference: `referral:${created.id}`, source: 'system:referral', description: `邀请好友「${created.nickname}」奖励` }, this.deps.rewards.capsOf(settings, w.now));
+        await w.cappedReward(
+          inviter,
+          { points: inviterPoints, expiresAt, reference: `referral:${created.id}`, source: 'system:referral', description: `邀请好友「${created.nickname}」奖励` },
+          this.deps.rewards.capsOf(settings, w.now),
+        );
       }
-      await tx.execute('insert into referral (invitee_id, inviter_id, inviter_points, invitee_points, created_at) values (?, ?, ?, ?, ?)', [created.id, inviter.id, inviterPoints, inviteePoints, w.now]);
+      await tx.execute('insert into referral (invitee_id, inviter_id, inviter_points, invitee_points, created_at) values (?, ?, ?, ?, ?)', [
+        created.id,
+        inviter.id,
+        inviterPoints,
+        inviteePoints,
+        w.now,
+      ]);
     });
   }
 

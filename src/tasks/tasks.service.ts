@@ -62,10 +62,9 @@ export class TaskService {
     const now = this.deps.clock.now();
     const tasks = await em.find(Task, { active: true }, { orderBy: { createdAt: 'asc', code: 'asc' } });
     const done = memberId
-      ? await em.execute<{ task_id: string; period_key: string; n: number }[]>(
-          'select task_id, period_key, count(*) over (partition by task_id)::int as n from task_completion where member_id = ?',
-          [memberId],
-        )
+      ? await em.execute<{ task_id: string; period_key: string; n: number }[]>('select task_id, period_key, count(*) over (partition by task_id)::int as n from task_completion where member_id = ?', [
+          memberId,
+        ])
       : [];
     return tasks.map((task) => {
       const period = taskPeriodKey(task.frequency, now, this.deps.timeZone);
@@ -118,10 +117,15 @@ export class TaskService {
         const [done] = await w.tx.execute('select 1 from task_completion where member_id = ? and task_id = ? and period_key = ?', [memberId, task.id, period]);
         if (done) throw new AlreadyDoneError(task.frequency === TaskFrequency.ONCE ? 'This task is already done' : 'This task is already done for this period');
         const { entry, granted } = await this.deps.rewards.pay(w, member, task.points, task.code, `完成任务「${task.name}」`);
-        await w.tx.execute(
-          'insert into task_completion (member_id, task_id, period_key, partner_id, reference, entry_id, completed_at) values (?, ?, ?, ?, ?, ?, ?)',
-          [memberId, task.id, period, partnerId, reference, entry.id, w.now],
-        );
+        await w.tx.execute('insert into task_completion (member_id, task_id, period_key, partner_id, reference, entry_id, completed_at) values (?, ?, ?, ?, ?, ?, ?)', [
+          memberId,
+          task.id,
+          period,
+          partnerId,
+          reference,
+          entry.id,
+          w.now,
+        ]);
         await this.completed.emit({ writer: w, member });
         await touchLastActive(w.tx, memberId, w.now);
         return { task, pointsAwarded: granted, balance: member.balance };

@@ -113,10 +113,7 @@ describe('authorization', async () => {
       expect(await api.code(op, variables, alice.token), op).toBe('FORBIDDEN');
     }
     // Nothing happened: no member registered, alice still active, tier 1 untouched.
-    const data = await api.ok(
-      'query($id: ID!) { members(filter: { search: "sneaky" }) { totalCount } member(id: $id) { status } tiers { level name multiplier } }',
-      { id: alice.id },
-    );
+    const data = await api.ok('query($id: ID!) { members(filter: { search: "sneaky" }) { totalCount } member(id: $id) { status } tiers { level name multiplier } }', { id: alice.id });
     expect(data.members.totalCount).toBe(0);
     expect(data.member.status).toBe('ACTIVE');
     expect(data.tiers[0]).toEqual({ level: 1, name: '普通会员', multiplier: 1 });
@@ -165,8 +162,7 @@ describe('websocket authentication', async () => {
   it('closes a socket with an invalid token with 4403', async () => {
     expect(await closeCode(api.ws('not-a-jwt'))).toBe(4403);
     expect(await closeCode(api.ws(adminToken({ exp: nowSeconds() - 60 })))).toBe(4403);
-    expect(await closeCode(api.ws(alg({ alg: 'none', typ: 'JWT' }, { role: 'admin', sub: 'a', iss: jwtSettings.issuer, aud: jwtSettings.audience, exp: nowSeconds() + 60 }))))
-      .toBe(4403);
+    expect(await closeCode(api.ws(alg({ alg: 'none', typ: 'JWT' }, { role: 'admin', sub: 'a', iss: jwtSettings.issuer, aud: jwtSettings.audience, exp: nowSeconds() + 60 })))).toBe(4403);
     expect(await closeCode(api.ws(null, { connectionParams: { authorization: 42 } }))).toBe(4403);
   });
 

@@ -141,7 +141,11 @@ describe('field-level access to member-owned data', async () => {
   const item = await createItem(api, { pointsPrice: 10, stock: 100, type: 'PHYSICAL' });
   const virtualItem = await createItem(api, { pointsPrice: 10, stock: 100 });
   const bRedemption = (
-    await api.ok('mutation($i: RedeemInput!) { redeem(input: $i) { redemption { id } } }', { i: { itemId: item.id, idempotencyKey: 'b-1', shippingAddress: { name: '乙', phone: '13900000000', address: '上海' } } }, b.token)
+    await api.ok(
+      'mutation($i: RedeemInput!) { redeem(input: $i) { redemption { id } } }',
+      { i: { itemId: item.id, idempotencyKey: 'b-1', shippingAddress: { name: '乙', phone: '13900000000', address: '上海' } } },
+      b.token,
+    )
   ).redeem.redemption.id;
   let sequence = 0;
   const variables = () => ({ other: b.id, otherExternalId: `ext-${a.id.slice(0, 8)}`, item: virtualItem.id, key: `walk-${++sequence}`, otherRedemption: bRedemption });
@@ -178,7 +182,10 @@ describe('field-level access to member-owned data', async () => {
         const all = documentFor(path, owned, `${publics} ${privates.join(' ')}`);
         const check = (res: GraphQLResponse, document: string) => {
           const label = `${transport} ${document}\n${JSON.stringify(res).slice(0, 600)}`;
-          expect((res.errors ?? []).map((e) => e.extensions?.code), label).not.toContain('INTERNAL_SERVER_ERROR');
+          expect(
+            (res.errors ?? []).map((e) => e.extensions?.code),
+            label,
+          ).not.toContain('INTERNAL_SERVER_ERROR');
           return label;
         };
         if (all.kind === 'root') {

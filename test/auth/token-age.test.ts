@@ -26,7 +26,10 @@ describe('token age, iat and clock tolerance', async () => {
     new Promise<string | number>((resolve) => {
       const client = api.ws(token);
       client.on('closed', (event) => resolve((event as { code: number }).code));
-      void wsExecute(client, ME).then((res) => resolve(res.errors ? 'errors' : 'ok'), () => undefined);
+      void wsExecute(client, ME).then(
+        (res) => resolve(res.errors ? 'errors' : 'ok'),
+        () => undefined,
+      );
     });
 
   it.each([

@@ -3,22 +3,7 @@ import { startApp } from '../support/app';
 import { createMember } from '../support/factories';
 import { expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
-import {
-  ADDRESS,
-  DAY,
-  ITEM_FIELDS,
-  countQueries,
-  createItem,
-  createItemRaw,
-  fund,
-  itemById,
-  itemInput,
-  memberWith,
-  newCategory,
-  newSku,
-  redeemOk,
-  updateItemRaw,
-} from './support';
+import { ADDRESS, DAY, ITEM_FIELDS, countQueries, createItem, createItemRaw, fund, itemById, itemInput, memberWith, newCategory, newSku, redeemOk, updateItemRaw } from './support';
 
 const LIST = `query($filter: CatalogFilter, $first: Int, $after: String) {
   catalog(filter: $filter, first: $first, after: $after) {
@@ -269,7 +254,10 @@ describe('catalog', async () => {
       ];
       for (const [filter, predicate] of cases) {
         const found = await everything(tokens.admin(), filter);
-        expect(found.map((i) => i.id), JSON.stringify(filter)).toEqual(every.filter(predicate).map((i) => i.id));
+        expect(
+          found.map((i) => i.id),
+          JSON.stringify(filter),
+        ).toEqual(every.filter(predicate).map((i) => i.id));
         expect((await list(filter, { first: 1 })).totalCount).toBe(found.length);
       }
     });

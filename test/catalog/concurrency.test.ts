@@ -18,13 +18,12 @@ describe('concurrent redemptions', async () => {
   });
 
   const sql = (query: string, params: unknown[] = []) => api.app.orm.em.fork().execute(query, params);
-  const redemptionsOf = async (itemId: string) => (await sql(`select member_id, quantity, status from redemption where item_id = ?`, [itemId])) as { member_id: string; quantity: number; status: string }[];
+  const redemptionsOf = async (itemId: string) =>
+    (await sql(`select member_id, quantity, status from redemption where item_id = ?`, [itemId])) as { member_id: string; quantity: number; status: string }[];
 
   const ROUNDS = [1, 2, 3];
-  const balancesOf = async (ids: string[]) =>
-    new Map(((await sql(`select id, balance from member where id in (?)`, [ids])) as { id: string; balance: number }[]).map((r) => [r.id, r.balance]));
-  const entriesOf = async (memberId: string, type: string) =>
-    ((await sql(`select count(*)::int as n from ledger_entry where member_id = ? and type = ?`, [memberId, type])) as { n: number }[])[0].n;
+  const balancesOf = async (ids: string[]) => new Map(((await sql(`select id, balance from member where id in (?)`, [ids])) as { id: string; balance: number }[]).map((r) => [r.id, r.balance]));
+  const entriesOf = async (memberId: string, type: string) => ((await sql(`select count(*)::int as n from ledger_entry where member_id = ? and type = ?`, [memberId, type])) as { n: number }[])[0].n;
 
   it.each(ROUNDS)('sells a stock of 10 to exactly 10 of 100 members redeeming at once (round %i)', async () => {
     const members = await Promise.all(Array.from({ length: 100 }, () => memberWith(api, 100)));
@@ -40,9 +39,10 @@ describe('concurrent redemptions', async () => {
     expect(new Set(rows.map((r) => r.member_id))).toEqual(winners);
     const balances = await balancesOf(members.map((m) => m.id));
     for (const m of members) expect(balances.get(m.id), m.id).toBe(winners.has(m.id) ? 0 : 100);
-    const entries = (await sql(`select member_id, count(*)::int as n from ledger_entry where type = 'REDEMPTION' and member_id in (?) group by member_id`, [
-      members.map((m) => m.id),
-    ])) as { member_id: string; n: number }[];
+    const entries = (await sql(`select member_id, count(*)::int as n from ledger_entry where type = 'REDEMPTION' and member_id in (?) group by member_id`, [members.map((m) => m.id)])) as {
+      member_id: string;
+      n: number;
+    }[];
     expect(new Map(entries.map((e) => [e.member_id, e.n]))).toEqual(new Map([...winners].map((id) => [id, 1])));
   });
 
@@ -112,10 +112,7 @@ describe('concurrent redemptions', async () => {
     const r = await redeem(api, m.token, { itemId: item.id, shippingAddress: { line1: '杭州市西湖区' } });
     const id = r.data.redeem.redemption.id;
     const CANCEL = `mutation($id: ID!) { cancelRedemption(id: $id, reason: "重复点击") { status } }`;
-    const results = await Promise.all([
-      ...Array.from({ length: 3 }, () => api.gql(CANCEL, { id }, tokens.admin())),
-      ...Array.from({ length: 2 }, () => api.gql(CANCEL, { id }, m.token)),
-    ]);
+    const results = await Promise.all([...Array.from({ length: 3 }, () => api.gql(CANCEL, { id }, tokens.admin())), ...Array.from({ length: 2 }, () => api.gql(CANCEL, { id }, m.token))]);
     expect(results.map((x) => x.errors ?? x.data.cancelRedemption.status)).toEqual(Array(5).fill('CANCELLED'));
     expect(await balance(api, m.id)).toBe(1000);
     expect((await itemById(api, item.id)).stock).toBe(5);

@@ -250,7 +250,11 @@ describe('points + cash: paid before delivery', async () => {
       for (let round = 0; round < 20; round++) {
         const m = await memberWith(api, 100);
         const { redemption } = await redeemOk(api, m.token, { itemId: item.id, shippingAddress: ADDRESS });
-        const [cancelled, shipped] = await staggered(round, () => api.gql(CANCEL, { id: redemption.id }, m.token), () => api.gql(SHIP, { id: redemption.id }, tokens.admin()));
+        const [cancelled, shipped] = await staggered(
+          round,
+          () => api.gql(CANCEL, { id: redemption.id }, m.token),
+          () => api.gql(SHIP, { id: redemption.id }, tokens.admin()),
+        );
         expect([codeOf(shipped), codeOf(cancelled)].sort(), `round ${round}`).toEqual(['CONFLICT', 'OK']);
         const me = (await api.ok(ME, {}, m.token)).me;
         if (codeOf(shipped) === 'OK') expect(me).toMatchObject({ balance: 0, redemptions: { edges: [{ node: { status: 'SHIPPED' } }] } });
@@ -264,7 +268,11 @@ describe('points + cash: paid before delivery', async () => {
       for (let round = 0; round < 20; round++) {
         const m = await memberWith(api, 100);
         const { redemption } = await redeemOk(api, m.token, { itemId: item.id });
-        const [cancelled, used] = await staggered(round, () => api.gql(CANCEL, { id: redemption.id }, tokens.admin()), () => useAtTill(redemption.coupon.code));
+        const [cancelled, used] = await staggered(
+          round,
+          () => api.gql(CANCEL, { id: redemption.id }, tokens.admin()),
+          () => useAtTill(redemption.coupon.code),
+        );
         expect([codeOf(used), codeOf(cancelled)].sort(), `round ${round}`).toEqual(['CONFLICT', 'OK']);
         const me = (await api.ok(ME, {}, m.token)).me;
         if (codeOf(used) === 'OK') expect(me).toMatchObject({ balance: 0, coupons: [{ status: 'USED' }], redemptions: { edges: [{ node: { status: 'COMPLETED' } }] } });

@@ -3,23 +3,7 @@ import { startApp } from '../support/app';
 import { createMember } from '../support/factories';
 import { ENTRY_FIELDS, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
-import {
-  ADDRESS,
-  COUPON_FIELDS,
-  DAY,
-  MINUTE,
-  REDEMPTION_FIELDS,
-  balance,
-  createItem,
-  fund,
-  itemById,
-  memberWith,
-  newCategory,
-  newKey,
-  redeem,
-  redeemCode,
-  redeemOk,
-} from './support';
+import { ADDRESS, COUPON_FIELDS, DAY, MINUTE, REDEMPTION_FIELDS, balance, createItem, fund, itemById, memberWith, newCategory, newKey, redeem, redeemCode, redeemOk } from './support';
 
 const CODE = /^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}(-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}){3}$/;
 const QUICK = `query($first: Int) { quickRedeemOptions(first: $first) { balance expiryWarning options { item { id sku pointsPrice } canRedeem remainingAfter } } }`;
@@ -502,7 +486,7 @@ describe('redemption', async () => {
   });
 
   describe('member views and notifications', () => {
-    it('records a REDEMPTION notification per redemption, lists them newest first and marks only the member\'s own read', async () => {
+    it("records a REDEMPTION notification per redemption, lists them newest first and marks only the member's own read", async () => {
       const a = await memberWith(api, 10_000);
       const b = await memberWith(api, 10_000);
       const items = [await createItem(api, { name: '咖啡券' }), await createItem(api, { name: '电影票', type: 'PHYSICAL' }), await createItem(api, { name: '话费充值' })];
@@ -545,7 +529,7 @@ describe('redemption', async () => {
       expect(await api.code(NOTES, { first: 1, after: 'garbage' }, a.token)).toBe('BAD_USER_INPUT');
     });
 
-    it('lists a member\'s redemptions newest first, page by page, to the member and to admins only', async () => {
+    it("lists a member's redemptions newest first, page by page, to the member and to admins only", async () => {
       const m = await memberWith(api, 10_000);
       const item = await createItem(api, { stock: 20 });
       const ids: string[] = [];

@@ -35,17 +35,33 @@ describe('catalog smoke', async () => {
       tokens.admin(),
     );
     expect(paid.confirmRedemptionPayment).toMatchObject({ status: 'COMPLETED', paymentReference: 'pay-smoke-1', coupon: { value: '20.00', status: 'ACTIVE' } });
-    const again = await api.gql(`mutation($input: RedeemInput!) { redeem(input: $input) { redemption { id } remainingPoints } }`, { input: { itemId: coupon.id, quantity: 2, idempotencyKey: 'k1' } }, m.token);
+    const again = await api.gql(
+      `mutation($input: RedeemInput!) { redeem(input: $input) { redemption { id } remainingPoints } }`,
+      { input: { itemId: coupon.id, quantity: 2, idempotencyKey: 'k1' } },
+      m.token,
+    );
     expect(again.data.redeem.redemption.id).toBe(r1.data.redeem.redemption.id);
     const noAddress = await api.gql(`mutation($input: RedeemInput!) { redeem(input: $input) { remainingPoints } }`, { input: { itemId: physical.id, idempotencyKey: 'k2' } }, m.token);
     expect(noAddress.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    const shipped = await api.gql(`mutation($input: RedeemInput!) { redeem(input: $input) { redemption { id status } } }`, { input: { itemId: physical.id, idempotencyKey: 'k3', shippingAddress: { line1: '上海市徐汇区' } } }, m.token);
+    const shipped = await api.gql(
+      `mutation($input: RedeemInput!) { redeem(input: $input) { redemption { id status } } }`,
+      { input: { itemId: physical.id, idempotencyKey: 'k3', shippingAddress: { line1: '上海市徐汇区' } } },
+      m.token,
+    );
     expect(shipped.data.redeem.redemption.status).toBe('PENDING_SHIPMENT');
-    const out = await api.gql(`mutation($input: RedeemInput!) { redeem(input: $input) { remainingPoints } }`, { input: { itemId: physical.id, idempotencyKey: 'k4', shippingAddress: { line1: 'x' } } }, m.token);
+    const out = await api.gql(
+      `mutation($input: RedeemInput!) { redeem(input: $input) { remainingPoints } }`,
+      { input: { itemId: physical.id, idempotencyKey: 'k4', shippingAddress: { line1: 'x' } } },
+      m.token,
+    );
     expect(out.errors?.[0].extensions?.code).toBe('OUT_OF_STOCK');
     const cancel = await api.gql(`mutation($id: ID!) { cancelRedemption(id: $id, reason: "不想要了") { status } }`, { id: shipped.data.redeem.redemption.id }, m.token);
     expect(cancel.data.cancelRedemption.status).toBe('CANCELLED');
-    const me = await api.ok(`{ me { balance coupons { status } redemptions(first: 5) { edges { node { status item { name } } } } } catalog(first: 10) { totalCount edges { node { ${ITEM} } } } quickRedeemOptions { balance options { item { pointsPrice } canRedeem remainingAfter } expiryWarning } notifications(first: 5) { edges { node { kind title body } } } }`, {}, m.token);
+    const me = await api.ok(
+      `{ me { balance coupons { status } redemptions(first: 5) { edges { node { status item { name } } } } } catalog(first: 10) { totalCount edges { node { ${ITEM} } } } quickRedeemOptions { balance options { item { pointsPrice } canRedeem remainingAfter } expiryWarning } notifications(first: 5) { edges { node { kind title body } } } }`,
+      {},
+      m.token,
+    );
     expect(me.me.balance).toBe(400);
     expect(me.me.coupons).toHaveLength(2);
     expect(me.catalog.edges.map((e: any) => e.node.stock)).toEqual([1, 8]);

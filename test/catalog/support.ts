@@ -8,8 +8,7 @@ import { tokens } from '../support/tokens';
 export const DAY = 86_400_000;
 export const MINUTE = 60_000;
 
-export const ITEM_FIELDS =
-  'id sku name description category tags type pointsPrice cashPrice stock perMemberLimit availableFrom availableUntil imageUrl active';
+export const ITEM_FIELDS = 'id sku name description category tags type pointsPrice cashPrice stock perMemberLimit availableFrom availableUntil imageUrl active';
 export const COUPON_FIELDS = 'code value expiresAt status';
 export const REDEMPTION_FIELDS = `id quantity pointsSpent cashDue status trackingNumber createdAt item { id sku stock } member { id } coupon { ${COUPON_FIELDS} } coupons { ${COUPON_FIELDS} }`;
 

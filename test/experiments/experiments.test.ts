@@ -31,10 +31,42 @@ describe('experiments', async () => {
   it('admins create experiments; bad input is refused naming the field and writes nothing', async () => {
     const bad: [Record<string, unknown>, string][] = [
       [{ variants: [{ key: 'A', weight: 1 }] }, 'variants'],
-      [{ variants: [{ key: 'A', weight: 1 }, { key: 'A', weight: 1 }] }, 'variants[1].key'],
-      [{ variants: [{ key: 'A', weight: 1 }, { key: 'B', weight: 0 }] }, 'variants[1].weight'],
-      [{ variants: [{ key: 'A', weight: -1 }, { key: 'B', weight: 1 }] }, 'variants[0].weight'],
-      [{ variants: [{ key: 'A', weight: 1 }, { key: 'has space', weight: 1 }] }, 'variants[1].key'],
+      [
+        {
+          variants: [
+            { key: 'A', weight: 1 },
+            { key: 'A', weight: 1 },
+          ],
+        },
+        'variants[1].key',
+      ],
+      [
+        {
+          variants: [
+            { key: 'A', weight: 1 },
+            { key: 'B', weight: 0 },
+          ],
+        },
+        'variants[1].weight',
+      ],
+      [
+        {
+          variants: [
+            { key: 'A', weight: -1 },
+            { key: 'B', weight: 1 },
+          ],
+        },
+        'variants[0].weight',
+      ],
+      [
+        {
+          variants: [
+            { key: 'A', weight: 1 },
+            { key: 'has space', weight: 1 },
+          ],
+        },
+        'variants[1].key',
+      ],
       [{ trafficShare: 1.5 }, 'trafficShare'],
       [{ trafficShare: -0.1 }, 'trafficShare'],
       [{ key: '' }, 'key'],
@@ -244,10 +276,7 @@ describe('experiments', async () => {
        select md5('exp-skew-' || i)::uuid, 'skew-' || i, '会员' || i, '136' || lpad(i::text, 8, '0'), 'SK' || lpad(i::text, 8, '0'), 0, 0, now(), now()
        from generate_series(1, 300) i`,
     );
-    await em.execute(
-      `insert into experiment_exposure (experiment_id, member_id, variant, exposed_at) select ?, md5('exp-skew-' || i)::uuid, 'B', now() from generate_series(1, 300) i`,
-      [id],
-    );
+    await em.execute(`insert into experiment_exposure (experiment_id, member_id, variant, exposed_at) select ?, md5('exp-skew-' || i)::uuid, 'B', now() from generate_series(1, 300) i`, [id]);
     await seedTallies(id);
     api.clock.advance(5_001);
     const skewed = (await api.ok(RESULTS, { key: 'seeded' })).experimentResults;

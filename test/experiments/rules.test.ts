@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { jStat } from 'jstat';
-import {
-  assignVariant,
-  bucketHash,
-  bucketRanges,
-  chooseVariation,
-  experimentOutcome,
-  fnv1a32,
-  srmPValue,
-  twoProportionTest,
-  type BucketRange,
-} from '../../src/experiments/experiment.rules';
+import { assignVariant, bucketHash, bucketRanges, chooseVariation, experimentOutcome, fnv1a32, srmPValue, twoProportionTest, type BucketRange } from '../../src/experiments/experiment.rules';
 
 /*
  * Expected values copied from GrowthBook's language-agnostic SDK test cases:
@@ -41,24 +31,127 @@ const HASH_CASES: [string, string, 1 | 2, number][] = [
 
 // "getBucketRange": [name, [numVariations, coverage, weights], expected ranges]
 const BUCKET_RANGE_CASES: [string, [number, number, number[] | null], BucketRange[]][] = [
-  ['normal 50/50', [2, 1, null], [[0, 0.5], [0.5, 1]]],
-  ['reduced coverage', [2, 0.5, null], [[0, 0.25], [0.5, 0.75]]],
-  ['zero coverage', [2, 0, null], [[0, 0], [0.5, 0.5]]],
-  ['4 variations', [4, 1, null], [[0, 0.25], [0.25, 0.5], [0.5, 0.75], [0.75, 1]]],
-  ['uneven weights', [2, 1, [0.4, 0.6]], [[0, 0.4], [0.4, 1]]],
-  ['uneven weights, 3 variations', [3, 1, [0.2, 0.3, 0.5]], [[0, 0.2], [0.2, 0.5], [0.5, 1]]],
-  ['uneven weights, reduced coverage, 3 variations', [3, 0.2, [0.2, 0.3, 0.5]], [[0, 0.04], [0.2, 0.26], [0.5, 0.6]]],
-  ['negative coverage', [2, -0.2, null], [[0, 0], [0.5, 0.5]]],
-  ['coverage above 1', [2, 1.5, null], [[0, 0.5], [0.5, 1]]],
-  ['weights sum below 1', [2, 1, [0.4, 0.1]], [[0, 0.5], [0.5, 1]]],
-  ['weights sum above 1', [2, 1, [0.7, 0.6]], [[0, 0.5], [0.5, 1]]],
-  ['weights.length not equal to num variations', [4, 1, [0.4, 0.4, 0.2]], [[0, 0.25], [0.25, 0.5], [0.5, 0.75], [0.75, 1]]],
-  ['weights sum almost equals 1', [2, 1, [0.4, 0.5999]], [[0, 0.4], [0.4, 0.9999]]],
+  [
+    'normal 50/50',
+    [2, 1, null],
+    [
+      [0, 0.5],
+      [0.5, 1],
+    ],
+  ],
+  [
+    'reduced coverage',
+    [2, 0.5, null],
+    [
+      [0, 0.25],
+      [0.5, 0.75],
+    ],
+  ],
+  [
+    'zero coverage',
+    [2, 0, null],
+    [
+      [0, 0],
+      [0.5, 0.5],
+    ],
+  ],
+  [
+    '4 variations',
+    [4, 1, null],
+    [
+      [0, 0.25],
+      [0.25, 0.5],
+      [0.5, 0.75],
+      [0.75, 1],
+    ],
+  ],
+  [
+    'uneven weights',
+    [2, 1, [0.4, 0.6]],
+    [
+      [0, 0.4],
+      [0.4, 1],
+    ],
+  ],
+  [
+    'uneven weights, 3 variations',
+    [3, 1, [0.2, 0.3, 0.5]],
+    [
+      [0, 0.2],
+      [0.2, 0.5],
+      [0.5, 1],
+    ],
+  ],
+  [
+    'uneven weights, reduced coverage, 3 variations',
+    [3, 0.2, [0.2, 0.3, 0.5]],
+    [
+      [0, 0.04],
+      [0.2, 0.26],
+      [0.5, 0.6],
+    ],
+  ],
+  [
+    'negative coverage',
+    [2, -0.2, null],
+    [
+      [0, 0],
+      [0.5, 0.5],
+    ],
+  ],
+  [
+    'coverage above 1',
+    [2, 1.5, null],
+    [
+      [0, 0.5],
+      [0.5, 1],
+    ],
+  ],
+  [
+    'weights sum below 1',
+    [2, 1, [0.4, 0.1]],
+    [
+      [0, 0.5],
+      [0.5, 1],
+    ],
+  ],
+  [
+    'weights sum above 1',
+    [2, 1, [0.7, 0.6]],
+    [
+      [0, 0.5],
+      [0.5, 1],
+    ],
+  ],
+  [
+    'weights.length not equal to num variations',
+    [4, 1, [0.4, 0.4, 0.2]],
+    [
+      [0, 0.25],
+      [0.25, 0.5],
+      [0.5, 0.75],
+      [0.75, 1],
+    ],
+  ],
+  [
+    'weights sum almost equals 1',
+    [2, 1, [0.4, 0.5999]],
+    [
+      [0, 0.4],
+      [0.4, 0.9999],
+    ],
+  ],
 ];
 
 // "chooseVariation": [name, bucket, ranges, expected index]
-const even: BucketRange[] = [[0, 0.5], [0.5, 1]];
-const reduced: BucketRange[] = [[0, 0.25], [0.5, 0.75]];
+const even: BucketRange[] = [
+  [0, 0.5],
+  [0.5, 1],
+];
+const reduced: BucketRange[] = [
+  [0, 0.25],
+  [0.5, 0.75],
+];
 const CHOOSE_CASES: [string, number, BucketRange[], number][] = [
   ['even range, 0.2', 0.2, even, 0],
   ['even range, 0.4', 0.4, even, 0],
@@ -72,7 +165,16 @@ const CHOOSE_CASES: [string, number, BucketRange[], number][] = [
   ['reduced range, 0.8', 0.8, reduced, -1],
   ['reduced range, 0.25', 0.25, reduced, -1],
   ['reduced range, 0.5', 0.5, reduced, 1],
-  ['zero range', 0.5, [[0, 0.5], [0.5, 0.5], [0.5, 1]], 2],
+  [
+    'zero range',
+    0.5,
+    [
+      [0, 0.5],
+      [0.5, 0.5],
+      [0.5, 1],
+    ],
+    2,
+  ],
 ];
 
 const closeRanges = (actual: BucketRange[], expected: BucketRange[]) => {
@@ -84,7 +186,7 @@ const closeRanges = (actual: BucketRange[], expected: BucketRange[]) => {
 };
 
 /** 100,000 distinct, fixed member ids (uuid-shaped, as members' ids are): the test cannot flake. */
-const memberIds = (n: number) => Array.from({ length: n }, (_, i) => `${(i * 2654435761 % 4294967296).toString(16).padStart(8, '0')}-0000-4000-8000-${i.toString(16).padStart(12, '0')}`);
+const memberIds = (n: number) => Array.from({ length: n }, (_, i) => `${((i * 2654435761) % 4294967296).toString(16).padStart(8, '0')}-0000-4000-8000-${i.toString(16).padStart(12, '0')}`);
 
 describe('GrowthBook-compatible assignment', () => {
   it.each(HASH_CASES)('hash(%j, %j, v%i) = %f', (seed, value, version, expected) => {

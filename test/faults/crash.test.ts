@@ -16,7 +16,14 @@ describe('crash mid-redemption', () => {
     expect(tally.facts.notDone).toBe(0);
     expect(tally.succeeded).toBe(operations);
     expect(tally.facts.exitCode).toBe(0);
-    expect({ duplicates: tally.duplicates, lost: tally.lost, reconciliationOff: tally.reconciliationOff, leftovers: tally.leftovers, pointsOver: tally.facts.pointsOver, pointsUnder: tally.facts.pointsUnder }).toEqual({
+    expect({
+      duplicates: tally.duplicates,
+      lost: tally.lost,
+      reconciliationOff: tally.reconciliationOff,
+      leftovers: tally.leftovers,
+      pointsOver: tally.facts.pointsOver,
+      pointsUnder: tally.facts.pointsUnder,
+    }).toEqual({
       duplicates: 0,
       lost: 0,
       reconciliationOff: 0,

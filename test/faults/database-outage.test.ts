@@ -59,11 +59,7 @@ async function untilRecovered(limitMs = 8000): Promise<number> {
 describe('PostgreSQL unavailable', () => {
   it('cut: reads and money paths fail fast with retryable SERVICE_UNAVAILABLE, /readyz says 503, and the pool recovers', async () => {
     proxy.cut();
-    for (const run of [
-      () => api.gql(ME, {}, member.token),
-      () => earn(api, member.id, '10.00', { orderId: 'outage-cut-1' }),
-      () => api.gql(`mutation { checkIn { streak } }`, {}, member.token),
-    ]) {
+    for (const run of [() => api.gql(ME, {}, member.token), () => earn(api, member.id, '10.00', { orderId: 'outage-cut-1' }), () => api.gql(`mutation { checkIn { streak } }`, {}, member.token)]) {
       const { value: res, ms } = await timed(run);
       expect(res.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
       expect(res.errors?.[0].message).not.toMatch(/ECONN|select|insert|knex|pg/i);
@@ -87,9 +83,7 @@ describe('PostgreSQL unavailable', () => {
     // Pooled connections exist; now no byte moves in either direction.
     await api.ok(ME, {}, member.token);
     proxy.stall();
-    const results = await Promise.all(
-      [0, 1, 2].map(() => timed(() => api.gql(ME, {}, member.token))),
-    );
+    const results = await Promise.all([0, 1, 2].map(() => timed(() => api.gql(ME, {}, member.token))));
     for (const { value: res, ms } of results) {
       expect(res.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
       expect(ms).toBeLessThan(BOUND_MS);
@@ -130,7 +124,10 @@ describe('PostgreSQL unavailable', () => {
     proxy.restore();
     await untilRecovered();
     const ran = await api.app.jobs.runOnce();
-    expect(Object.values(ran).every((r) => !('error' in r) && !('skipped' in r)), JSON.stringify(ran)).toBe(true);
+    expect(
+      Object.values(ran).every((r) => !('error' in r) && !('skipped' in r)),
+      JSON.stringify(ran),
+    ).toBe(true);
   });
 
   it('a deadlock on a money path is retried inside the unit of work, not returned to the client', async () => {

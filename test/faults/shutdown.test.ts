@@ -22,6 +22,11 @@ describe('SIGTERM under load', () => {
       lateAnsweredWithConnectionClose: 10,
     });
     expect(tally.facts.shutdownMs).toBeLessThan(graceMs);
-    expect({ duplicates: tally.duplicates, lost: tally.lost, reconciliationOff: tally.reconciliationOff, leftovers: tally.leftovers }).toEqual({ duplicates: 0, lost: 0, reconciliationOff: 0, leftovers: 0 });
+    expect({ duplicates: tally.duplicates, lost: tally.lost, reconciliationOff: tally.reconciliationOff, leftovers: tally.leftovers }).toEqual({
+      duplicates: 0,
+      lost: 0,
+      reconciliationOff: 0,
+      leftovers: 0,
+    });
   });
 });

@@ -78,7 +78,6 @@ async function boardContent(api: TestApp, key: string): Promise<[string, number]
 
 const sortedPairs = (scores: Map<string, number>): [string, number][] => [...scores.entries()].sort(([a], [b]) => a.localeCompare(b));
 
-
 describe('leaderboard boards', async () => {
   const api = await startApp({ env: { LEADERBOARD_COALESCE_MS: '100' } });
 

@@ -92,8 +92,10 @@ async function earnOk(api: TestApp, memberId: string, amount: string) {
 }
 
 async function weeklyBoard(api: TestApp, first: number) {
-  return (await api.ok(`query($first: Int) { leaderboard(period: WEEKLY, first: $first) { totalMembers entries { rank score member { id nickname tierLevel } } } }`, { first }))
-    .leaderboard as Omit<BoardValue, 'period'>;
+  return (await api.ok(`query($first: Int) { leaderboard(period: WEEKLY, first: $first) { totalMembers entries { rank score member { id nickname tierLevel } } } }`, { first })).leaderboard as Omit<
+    BoardValue,
+    'period'
+  >;
 }
 
 /** Opens a raw graphql-transport-ws socket and resolves with its close code and the time it took. */

@@ -18,9 +18,18 @@ describe('leaderboard rules', () => {
   it.each([
     [[], []],
     [[100], [1]],
-    [[100, 90, 90, 80], [1, 2, 2, 4]],
-    [[5, 5, 5], [1, 1, 1]],
-    [[9, 8, 7], [1, 2, 3]],
+    [
+      [100, 90, 90, 80],
+      [1, 2, 2, 4],
+    ],
+    [
+      [5, 5, 5],
+      [1, 1, 1],
+    ],
+    [
+      [9, 8, 7],
+      [1, 2, 3],
+    ],
   ])('competitionRanks(%j) = %j', (scores, ranks) => {
     expect(competitionRanks(scores)).toEqual(ranks);
   });

@@ -11,9 +11,7 @@ describe('subscription fan-out', async () => {
     const members = await Promise.all(Array.from({ length: 4 }, () => createMember(api)));
     const query = 'subscription { leaderboardChanged(period: ALL_TIME, first: 5) { entries { rank score member { id } } } }';
     const received: number[] = members.map(() => 0);
-    members.forEach((m, i) =>
-      api.ws(m.token).subscribe({ query }, { next: () => void (received[i] += 1), error: () => {}, complete: () => {} }),
-    );
+    members.forEach((m, i) => api.ws(m.token).subscribe({ query }, { next: () => void (received[i] += 1), error: () => {}, complete: () => {} }));
     await vi.waitFor(() => expect(received.every((n) => n === 1)).toBe(true), { timeout: 5000 });
     const resolver = vi.spyOn(LeaderboardResolver.prototype, 'leaderboardChanged');
     await earn(api, members[0].id, '100');

@@ -7,16 +7,19 @@ import { tokens } from '../support/tokens';
 function nextEvent<T>(client: ReturnType<TestApp['ws']>, query: string, variables: Record<string, unknown> = {}) {
   const events: T[] = [];
   const waiters: ((value: T) => void)[] = [];
-  const dispose = client.subscribe<T>({ query, variables }, {
-    next: (value) => {
-      const data = value.data as T;
-      const waiter = waiters.shift();
-      if (waiter) waiter(data);
-      else events.push(data);
+  const dispose = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (value) => {
+        const data = value.data as T;
+        const waiter = waiters.shift();
+        if (waiter) waiter(data);
+        else events.push(data);
+      },
+      error: (error) => console.error('subscription error', JSON.stringify(error)),
+      complete: () => {},
     },
-    error: (error) => console.error('subscription error', JSON.stringify(error)),
-    complete: () => {},
-  });
+  );
   return { next: () => (events.length ? Promise.resolve(events.shift()!) : new Promise<T>((resolve) => waiters.push(resolve))), dispose };
 }
 

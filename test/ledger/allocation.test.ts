@@ -35,7 +35,10 @@ describe('lot allocation under concurrent spends', async () => {
 
         const results = await Promise.all(spends.map((points) => adjust(api, m.id, -points)));
         const codes = results.map((r) => (r.errors ? r.errors[0].extensions?.code : 'OK'));
-        expect(codes.every((c) => c === 'OK' || c === 'INSUFFICIENT_POINTS'), JSON.stringify(codes)).toBe(true);
+        expect(
+          codes.every((c) => c === 'OK' || c === 'INSUFFICIENT_POINTS'),
+          JSON.stringify(codes),
+        ).toBe(true);
         const spent = spends.filter((_, i) => codes[i] === 'OK').reduce((sum, p) => sum + p, 0);
 
         const [member] = await sql<{ balance: number }>('select balance from member where id = ?', [m.id]);
@@ -46,10 +49,7 @@ describe('lot allocation under concurrent spends', async () => {
 
         // FIFO: in expiry order (never-expiring last, then id), empty lots, at most one lot in
         // use, then untouched ones.
-        const lots = await sql<{ amount: number; remaining: number }>(
-          'select amount, remaining from points_lot where member_id = ? order by expires_at asc nulls last, id asc',
-          [m.id],
-        );
+        const lots = await sql<{ amount: number; remaining: number }>('select amount, remaining from points_lot where member_id = ? order by expires_at asc nulls last, id asc', [m.id]);
         const state = lots.map((l) => (l.remaining === 0 ? 'empty' : l.remaining === l.amount ? 'full' : 'partial')).join(' ');
         expect(state).toMatch(/^(empty ?)*(partial ?)?(full ?)*$/);
         expect(lots.reduce((sum, l) => sum + l.remaining, 0)).toBe(member.balance);

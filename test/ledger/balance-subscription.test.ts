@@ -60,7 +60,10 @@ describe('balanceChanged subscription', async () => {
     await api.app.jobs.runOnce();
     await sub.next();
     // Nothing more (no event for the held earning or the refused spend): the sentinel is next.
-    await sub.expectNothing(() => adjust(api, m.id, 1), (e) => e.entry.type === 'ADJUSTMENT' && e.delta === 1);
+    await sub.expectNothing(
+      () => adjust(api, m.id, 1),
+      (e) => e.entry.type === 'ADJUSTMENT' && e.delta === 1,
+    );
     expect(sub.events.slice(0, 5).map((e) => [e.entry.type, e.entry.status, e.delta, e.balance])).toEqual([
       ['PURCHASE', 'POSTED', 100, 100],
       ['ADJUSTMENT', 'POSTED', -30, 70],
@@ -84,7 +87,10 @@ describe('balanceChanged subscription', async () => {
     expect(await onA.next()).toMatchObject({ memberId: other.id, delta: 20 });
     expect(onA.events).toHaveLength(1);
     // And mine got nothing of theirs: my next event is my own sentinel.
-    await mine.expectNothing(() => adjust(api, m.id, 1), (e) => e.memberId === m.id && e.delta === 1);
+    await mine.expectNothing(
+      () => adjust(api, m.id, 1),
+      (e) => e.memberId === m.id && e.delta === 1,
+    );
   });
 
   it('admins subscribing to balanceChanged get FORBIDDEN (partners get no socket at all)', async () => {

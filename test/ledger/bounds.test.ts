@@ -102,9 +102,11 @@ describe('ledger bounds: backdating, integer overflow, refunded points', async (
       return res.data.redeem.redemption.id as string;
     }
     const lotsOf = async (memberId: string) =>
-      ((await sql(`select amount, remaining, expires_at from points_lot where member_id = ? order by id`, [memberId])) as { amount: number; remaining: number; expires_at: string }[]).map(
-        (l) => ({ amount: l.amount, remaining: l.remaining, expiresAt: new Date(l.expires_at).toISOString() }),
-      );
+      ((await sql(`select amount, remaining, expires_at from points_lot where member_id = ? order by id`, [memberId])) as { amount: number; remaining: number; expires_at: string }[]).map((l) => ({
+        amount: l.amount,
+        remaining: l.remaining,
+        expiresAt: new Date(l.expires_at).toISOString(),
+      }));
 
     it('points of a lapsed lot come back for the shorter of 30 days and their own validity, once: a redeem-and-cancel loop ends', async () => {
       const m = await createMember(api);

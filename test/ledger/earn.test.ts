@@ -33,8 +33,7 @@ describe('earnPoints', async () => {
 
   // A member with this much spend behind it: the tier it reached is held (issue 17: the tier is stored).
   const setSpend = (id: string, spend: string) => db.query('update member set total_spend = $1, tier_level = (select max(level) from tier where min_spend <= $1::numeric) where id = $2', [spend, id]);
-  const notifications = async (memberId: string) =>
-    (await db.query(`select kind, data from notification where member_id = $1 order by created_at, data->>'toLevel'`, [memberId])).rows;
+  const notifications = async (memberId: string) => (await db.query(`select kind, data from notification where member_id = $1 order by created_at, data->>'toLevel'`, [memberId])).rows;
 
   async function earnOk(memberId: string, amount: string, options: { orderId?: string; category?: string; occurredAt?: string } = {}) {
     const res = await earn(api, memberId, amount, options);
@@ -226,7 +225,18 @@ describe('earnPoints', async () => {
     it('lists rules, updates them whole, and an inactive rule no longer applies', async () => {
       const cat = uniqueCategory();
       const rule = await createRule({ name: '会员日', categories: [cat], multiplier: 3, bonusPoints: 1, weekdays: [3, 1, 1] });
-      expect(rule).toMatchObject({ name: '会员日', multiplier: 3, bonusPoints: 1, weekdays: [1, 3], categories: [cat], firstOrderOnly: false, minTierLevel: null, active: true, startsAt: null, endsAt: null });
+      expect(rule).toMatchObject({
+        name: '会员日',
+        multiplier: 3,
+        bonusPoints: 1,
+        weekdays: [1, 3],
+        categories: [cat],
+        firstOrderOnly: false,
+        minTierLevel: null,
+        active: true,
+        startsAt: null,
+        endsAt: null,
+      });
       const listed = (await api.ok(`{ earningRules { ${RULE_FIELDS} } }`, {}, tokens.admin())).earningRules;
       expect(listed).toContainEqual(rule);
 

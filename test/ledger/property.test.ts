@@ -80,7 +80,10 @@ describe('ledger invariants under random histories', async () => {
           }
           await expectReconciled(api);
         }
-        const rows = await orm.em.fork().execute<{ balance: number }[]>('select balance from member where id in (?, ?, ?)', members.map((m) => m.id));
+        const rows = await orm.em.fork().execute<{ balance: number }[]>(
+          'select balance from member where id in (?, ?, ?)',
+          members.map((m) => m.id),
+        );
         for (const row of rows) expect(row.balance).toBeGreaterThanOrEqual(0);
       }),
       // 100 histories of up to 14 steps (~700 reconciled steps) by default: the file was the suite's

@@ -240,7 +240,12 @@ describe('reverseEarn', async () => {
     const held = await earnOk(m.id, '15000.00');
     expect(held.status).toBe('HELD_FOR_REVIEW');
     const result = await reverseOk({ orderId: held.orderId });
-    expect(result).toMatchObject({ pointsReversed: 0, shortfall: 0, entry: { id: held.entry.id, type: 'PURCHASE', status: 'REJECTED' }, member: { balance: 10, totalSpend: '10.00', lifetimeEarned: 10 } });
+    expect(result).toMatchObject({
+      pointsReversed: 0,
+      shortfall: 0,
+      entry: { id: held.entry.id, type: 'PURCHASE', status: 'REJECTED' },
+      member: { balance: 10, totalSpend: '10.00', lifetimeEarned: 10 },
+    });
     expect(await api.code(APPROVE, { id: held.entry.id })).toBe('CONFLICT');
     expect(await reverseOk({ orderId: held.orderId })).toEqual(result);
     expect(rows(await view(m.id))).toEqual([

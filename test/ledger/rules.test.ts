@@ -15,7 +15,17 @@ describe('earning rules', () => {
     ['tier multiplier', '100.00', '1', '1.5', [], 150],
     ['tier multiplier, rounded up once at the end', '33.33', '1', '1.5', [], 50],
     ['points per unit and a rule multiplier', '100.00', '2', '1', [{ multiplier: '2', bonusPoints: 0 }], 400],
-    ['rules multiply together, bonuses add after rounding', '100.00', '1', '1', [{ multiplier: '1.5', bonusPoints: 10 }, { multiplier: '2', bonusPoints: 5 }], 315],
+    [
+      'rules multiply together, bonuses add after rounding',
+      '100.00',
+      '1',
+      '1',
+      [
+        { multiplier: '1.5', bonusPoints: 10 },
+        { multiplier: '2', bonusPoints: 5 },
+      ],
+      315,
+    ],
   ])('purchasePoints: %s', (_name, amount, perUnit, tier, rules, points) => {
     expect(purchasePoints(new Decimal(amount), perUnit, tier, rules)).toBe(points);
   });
@@ -88,10 +98,40 @@ describe('reversal, allocation and expiry rules', () => {
   it.each<[number, [string, number][], number]>([
     [0, [], 0],
     [50, [['a', 50]], 50],
-    [60, [['a', 50], ['b', 10]], 60],
-    [80, [['a', 50], ['b', 30]], 80],
-    [81, [['a', 50], ['b', 30], ['d', 1]], 81], // the empty lot is skipped
-    [200, [['a', 50], ['b', 30], ['d', 100]], 180], // short: covered says how much
+    [
+      60,
+      [
+        ['a', 50],
+        ['b', 10],
+      ],
+      60,
+    ],
+    [
+      80,
+      [
+        ['a', 50],
+        ['b', 30],
+      ],
+      80,
+    ],
+    [
+      81,
+      [
+        ['a', 50],
+        ['b', 30],
+        ['d', 1],
+      ],
+      81,
+    ], // the empty lot is skipped
+    [
+      200,
+      [
+        ['a', 50],
+        ['b', 30],
+        ['d', 100],
+      ],
+      180,
+    ], // short: covered says how much
   ])('allocate(%i) in the order given', (points, taken, covered) => {
     expect(allocate(lots, points)).toEqual({ allocations: taken.map(([lotId, amount]) => ({ lotId, amount })), covered });
   });

@@ -280,8 +280,7 @@ describe('spending and expiry', async () => {
       expect(pages).toEqual([true, true, false]);
       expect(seen).toEqual(ids);
 
-      const ofTypes = async (filter: Record<string, unknown>, first = 50, cursor: string | null = null) =>
-        (await api.ok(LEDGER, { id: m.id, first, after: cursor, filter })).member.ledger;
+      const ofTypes = async (filter: Record<string, unknown>, first = 50, cursor: string | null = null) => (await api.ok(LEDGER, { id: m.id, first, after: cursor, filter })).member.ledger;
       expect((await ofTypes({ types: ['PURCHASE'] })).edges.map((e: any) => e.node.delta)).toEqual([30, 20, 10]);
       expect((await ofTypes({ types: ['ADJUSTMENT', 'EXPIRY'] })).edges.map((e: any) => e.node.delta)).toEqual([-7, 7, -5, 50]);
       expect((await ofTypes({ types: ['REVERSAL'] })).edges).toEqual([]);
@@ -331,7 +330,11 @@ describe('spending and expiry', async () => {
     expect((await view(other.id)).balance).toBe(0);
 
     const bad = async (input: Record<string, unknown>, token = tokens.admin()) =>
-      api.code(`mutation($input: AdjustPointsInput!) { adjustPoints(input: $input) { id } }`, { input: { memberId: m.id, delta: 1, reason: 'r', idempotencyKey: `k-${Math.random()}`, ...input } }, token);
+      api.code(
+        `mutation($input: AdjustPointsInput!) { adjustPoints(input: $input) { id } }`,
+        { input: { memberId: m.id, delta: 1, reason: 'r', idempotencyKey: `k-${Math.random()}`, ...input } },
+        token,
+      );
     expect(await bad({ delta: 0 })).toBe('BAD_USER_INPUT');
     expect(await bad({ reason: ' ' })).toBe('BAD_USER_INPUT');
     expect(await bad({ validDays: -1 })).toBe('BAD_USER_INPUT');

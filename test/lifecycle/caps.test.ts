@@ -45,7 +45,9 @@ describe('earning caps', async () => {
     expect(awarded.filter((p) => p === 0)).toHaveLength(10);
     expect(await balance(m)).toBe(95);
 
-    const hits = await db().execute<{ requested: number; granted: number; reason: string }[]>('select requested, granted, reason from reward_cap_hit where member_id = ? order by granted desc', [m.id]);
+    const hits = await db().execute<{ requested: number; granted: number; reason: string }[]>('select requested, granted, reason from reward_cap_hit where member_id = ? order by granted desc', [
+      m.id,
+    ]);
     expect(hits).toHaveLength(11);
     expect(hits[0]).toEqual({ requested: 10, granted: 5, reason: '每日奖励积分上限 95' });
     expect(hits.slice(1).every((h) => h.granted === 0 && h.reason === '每日奖励积分上限 95')).toBe(true);

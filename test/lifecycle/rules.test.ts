@@ -35,7 +35,10 @@ describe('tier lifecycle rules', () => {
     ['both short: the smaller gap', 3, { last12Months: '4000', last90Days: '2000' }, { kept: false, by: null, gap: '500' }],
     ['both short, the year closer', 3, { last12Months: '4900', last90Days: '0' }, { kept: false, by: null, gap: '100' }],
   ])('keepCheck: %s', (_name, level, spend, expected) => {
-    const check = keepCheck(TIERS.find((tier) => tier.level === level)!, spend);
+    const check = keepCheck(
+      TIERS.find((tier) => tier.level === level)!,
+      spend,
+    );
     expect({ ...check, gap: check.gap.toString() }).toEqual(expected);
   });
 });

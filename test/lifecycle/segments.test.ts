@@ -113,7 +113,11 @@ describe('RFM segments', async () => {
     // A member with no segment yet is not in any segment.
     const fresh = await createMember(api);
     expect((await earn(api, fresh.id, '100.00')).data.earnPoints.points).toBe(100);
-    await api.ok(`mutation($id: ID!, $input: EarningRuleInput!) { updateEarningRule(id: $id, input: $input) { id } }`, { id: rule.id, input: { name: '回归礼包', multiplier: 2, segments: ['at_risk'], active: false } }, tokens.admin());
+    await api.ok(
+      `mutation($id: ID!, $input: EarningRuleInput!) { updateEarningRule(id: $id, input: $input) { id } }`,
+      { id: rule.id, input: { name: '回归礼包', multiplier: 2, segments: ['at_risk'], active: false } },
+      tokens.admin(),
+    );
   });
 
   it('keeps the history of segment changes; a member with no purchase in 90 days leaves its segment', async () => {
@@ -132,10 +136,7 @@ describe('RFM segments', async () => {
     await run();
     expect(await segmentOfMember(members.A)).toBeNull();
     expect(await segmentOfMember(members.B)).not.toBeNull();
-    const history = await db().execute<{ segment: string | null; previous: string | null }[]>(
-      'select segment, previous from segment_change where member_id = ? order by id',
-      [members.A.id],
-    );
+    const history = await db().execute<{ segment: string | null; previous: string | null }[]>('select segment, previous from segment_change where member_id = ? order by id', [members.A.id]);
     expect(history[0]).toEqual({ segment: 'infrequent_big_spender', previous: null });
     expect(history.at(-1)).toMatchObject({ segment: null });
     expect(history.length).toBeGreaterThanOrEqual(2);

@@ -98,11 +98,14 @@ describe('tier lifecycle', async () => {
     await purchase(m, '1000.00');
     const client = api.ws(m.token);
     const events: any[] = [];
-    client.subscribe({ query: `subscription { tierChanged { tier { level } inGrace graceUntil validUntil keepSpend } }` }, {
-      next: (value) => events.push((value.data as any)?.tierChanged ?? value.errors),
-      error: (error) => events.push(error),
-      complete: () => undefined,
-    });
+    client.subscribe(
+      { query: `subscription { tierChanged { tier { level } inGrace graceUntil validUntil keepSpend } }` },
+      {
+        next: (value) => events.push((value.data as any)?.tierChanged ?? value.errors),
+        error: (error) => events.push(error),
+        complete: () => undefined,
+      },
+    );
     await untilSubscribed(api, `TIER_CHANGED:${m.id}`);
 
     api.clock.set(new Date(addMonths(t0, 12).getTime() + DAY));

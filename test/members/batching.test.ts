@@ -58,7 +58,13 @@ describe('Member.ledger, redemptions and coupons for many members', async () => 
 
     // The same as asking for each member alone.
     for (const m of members) {
-      const alone = (await api.ok(`query($id: ID!) { member(id: $id) { id ledger(first: 3) { edges { node { id delta } } pageInfo { hasNextPage } } redemptions(first: 2) { edges { node { id member { id } } } pageInfo { hasNextPage } } coupons { code } vip { level } } }`, { id: m.id }, admin)).member;
+      const alone = (
+        await api.ok(
+          `query($id: ID!) { member(id: $id) { id ledger(first: 3) { edges { node { id delta } } pageInfo { hasNextPage } } redemptions(first: 2) { edges { node { id member { id } } } pageInfo { hasNextPage } } coupons { code } vip { level } } }`,
+          { id: m.id },
+          admin,
+        )
+      ).member;
       expect(nodes.find((n: { id: string }) => n.id === m.id)).toEqual(alone);
       expect(alone.ledger.edges.length).toBe(3);
       for (const edge of alone.redemptions.edges) expect(edge.node.member.id).toBe(m.id);
@@ -66,12 +72,15 @@ describe('Member.ledger, redemptions and coupons for many members', async () => 
   });
 
   it('runs one statement per distinct arguments, and pages on with the cursor', async () => {
-    const { result, sql } = await statements(() => api.gql(`{ members(first: 20) { edges { node { id a: ledger(first: 1) { edges { cursor node { id } } } b: ledger(first: 2) { edges { node { id } } } } } } }`, {}, admin));
+    const { result, sql } = await statements(() =>
+      api.gql(`{ members(first: 20) { edges { node { id a: ledger(first: 1) { edges { cursor node { id } } } b: ledger(first: 2) { edges { node { id } } } } } } }`, {}, admin),
+    );
     expect(result.errors).toBeUndefined();
     expect(touching(sql, /\bledger_entry\b/)).toBe(2);
     const m = members[0];
     const first = (await api.ok(`query($id: ID!) { member(id: $id) { ledger(first: 1) { edges { cursor node { id } } } } }`, { id: m.id }, admin)).member.ledger.edges[0];
-    const next = (await api.ok(`query($id: ID!, $after: String) { member(id: $id) { ledger(first: 5, after: $after) { edges { node { id } } } } }`, { id: m.id, after: first.cursor }, admin)).member.ledger.edges;
+    const next = (await api.ok(`query($id: ID!, $after: String) { member(id: $id) { ledger(first: 5, after: $after) { edges { node { id } } } } }`, { id: m.id, after: first.cursor }, admin)).member
+      .ledger.edges;
     expect(next.map((e: { node: { id: string } }) => e.node.id)).not.toContain(first.node.id);
     expect(next.length).toBeGreaterThan(0);
     // A bad cursor is the client's error, for that field only.

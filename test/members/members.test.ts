@@ -232,7 +232,15 @@ describe('members', async () => {
 
     it('refuses a cursor it did not issue with BAD_USER_INPUT', async () => {
       const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-      for (const after of ['garbage', '', b64(['2026-03-02T02:00:00.000Z']), b64(['not a date', '00000000-0000-4000-8000-000000000000']), b64(['2026-03-02T02:00:00.000Z', 'not-a-uuid']), b64({ a: 1 }), b64([1, 2, 3])]) {
+      for (const after of [
+        'garbage',
+        '',
+        b64(['2026-03-02T02:00:00.000Z']),
+        b64(['not a date', '00000000-0000-4000-8000-000000000000']),
+        b64(['2026-03-02T02:00:00.000Z', 'not-a-uuid']),
+        b64({ a: 1 }),
+        b64([1, 2, 3]),
+      ]) {
         const res = await api.gql(MEMBERS, { after }, tokens.admin());
         expect(res.errors?.[0].extensions, after).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
       }

@@ -59,8 +59,23 @@ describe('tier rules', () => {
     ['no tiers', [], null],
     ['the standard set', TIERS, null],
     ['the lowest above 0', [{ level: 1, minSpend: '10' }], 'the lowest tier (level 1) must have minSpend 0'],
-    ['equal minSpend', [{ level: 1, minSpend: '0' }, { level: 2, minSpend: '0' }], 'minSpend must grow with level: level 2 must need more than level 1'],
-    ['out of order by level', [{ level: 2, minSpend: '100' }, { level: 1, minSpend: '0' }, { level: 3, minSpend: '50' }], 'minSpend must grow with level: level 3 must need more than level 2'],
+    [
+      'equal minSpend',
+      [
+        { level: 1, minSpend: '0' },
+        { level: 2, minSpend: '0' },
+      ],
+      'minSpend must grow with level: level 2 must need more than level 1',
+    ],
+    [
+      'out of order by level',
+      [
+        { level: 2, minSpend: '100' },
+        { level: 1, minSpend: '0' },
+        { level: 3, minSpend: '50' },
+      ],
+      'minSpend must grow with level: level 3 must need more than level 2',
+    ],
   ])('tierProblems: %s', (_name, tiers, problem) => {
     expect(tierProblems(tiers)).toBe(problem);
   });

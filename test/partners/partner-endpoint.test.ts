@@ -8,14 +8,7 @@ import { createMember } from '../support/factories';
 import { tokens } from '../support/tokens';
 import { expectReconciled } from '../support/ledger';
 import { operationName, partnerCall, partnerOperationIds, partnerPost } from '../support/partner';
-import {
-  MemberByExternalIdDocument,
-  MemberLedgerDocument,
-  PostPurchaseDocument,
-  RecordTaskCompletionDocument,
-  ReversePurchaseDocument,
-  UseCouponDocument,
-} from '../../schema/generated/graphql';
+import { MemberByExternalIdDocument, MemberLedgerDocument, PostPurchaseDocument, RecordTaskCompletionDocument, ReversePurchaseDocument, UseCouponDocument } from '../../schema/generated/graphql';
 
 /** acme: every operation; till: a till's two; tiny: a bucket of 2, refilled at 1/s. */
 const PARTNERS = JSON.stringify({
@@ -178,9 +171,13 @@ describe('orders belong to the partner that posted them', () => {
   it("shows members the partner's display name, never an admin's subject; admins see the stored source", async () => {
     const m = await createMember(api);
     await partnerCall(api, PostPurchaseDocument, purchase(m.id, 'SRC-1'), acme);
-    await api.ok('mutation($input: AdjustPointsInput!) { adjustPoints(input: $input) { id } }', {
-      input: { memberId: m.id, delta: 5, reason: '补偿', idempotencyKey: `src-${m.id}` },
-    }, tokens.admin('alice@ops'));
+    await api.ok(
+      'mutation($input: AdjustPointsInput!) { adjustPoints(input: $input) { id } }',
+      {
+        input: { memberId: m.id, delta: 5, reason: '补偿', idempotencyKey: `src-${m.id}` },
+      },
+      tokens.admin('alice@ops'),
+    );
     const query = 'query($id: ID!) { member(id: $id) { ledger { edges { node { type source } } } } }';
     const seen = async (token: string) => (await api.ok(query, { id: m.id }, token)).member.ledger.edges.map((e: { node: { type: string; source: string } }) => `${e.node.type}:${e.node.source}`);
     expect(await seen(m.token)).toEqual(['ADJUSTMENT:admin', 'PURCHASE:Acme 商城']);

@@ -46,8 +46,14 @@ describe('alert rules', () => {
     const cases = tests.flatMap((t) => t.alert_rule_test);
     for (const rule of rules) {
       const mine = cases.filter((c) => c.alertname === rule.alert);
-      expect(mine.some((c) => (c.exp_alerts ?? []).length > 0), `${rule.alert} fires in a test`).toBe(true);
-      expect(mine.some((c) => (c.exp_alerts ?? []).length === 0), `${rule.alert} stays quiet in a test`).toBe(true);
+      expect(
+        mine.some((c) => (c.exp_alerts ?? []).length > 0),
+        `${rule.alert} fires in a test`,
+      ).toBe(true);
+      expect(
+        mine.some((c) => (c.exp_alerts ?? []).length === 0),
+        `${rule.alert} stays quiet in a test`,
+      ).toBe(true);
     }
     expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(BUSINESS));
   });
@@ -83,7 +89,10 @@ describe('Grafana dashboard', () => {
   it('is an importable dashboard with a panel for every business metric', () => {
     expect(dashboard.uid).toBeTruthy();
     expect(dashboard.title).toBeTruthy();
-    const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr).join('\n');
+    const exprs = dashboard.panels
+      .flatMap((p) => p.targets ?? [])
+      .map((t) => t.expr)
+      .join('\n');
     for (const metric of [
       'loyalty_points_issued_total',
       'loyalty_points_redeemed_total',

@@ -84,7 +84,10 @@ describe('loadConfig', () => {
   it('reads the WebSocket caps and TRUST_PROXY', () => {
     expect(loadConfig({}).ws).toMatchObject({ maxConnectionsPerPrincipal: 10, maxConnectionsPerIp: 200 });
     expect(loadConfig({}).trustProxy).toBe(false);
-    expect(loadConfig({ WS_MAX_CONNECTIONS_PER_PRINCIPAL: '3', WS_MAX_CONNECTIONS_PER_IP: '7', TRUST_PROXY: 'true' })).toMatchObject({ ws: { maxConnectionsPerPrincipal: 3, maxConnectionsPerIp: 7 }, trustProxy: true });
+    expect(loadConfig({ WS_MAX_CONNECTIONS_PER_PRINCIPAL: '3', WS_MAX_CONNECTIONS_PER_IP: '7', TRUST_PROXY: 'true' })).toMatchObject({
+      ws: { maxConnectionsPerPrincipal: 3, maxConnectionsPerIp: 7 },
+      trustProxy: true,
+    });
   });
 
   it('refuses an unknown NODE_ENV', () => {

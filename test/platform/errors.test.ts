@@ -11,7 +11,10 @@ import { tokens } from '../support/tokens';
 const UPSERT = 'mutation($m: Decimal!) { upsertTier(input: { level: 5, name: "x", minSpend: $m, multiplier: 1 }) { level } }';
 
 function expectBadInput(res: GraphQLResponse, message?: RegExp) {
-  expect(res.errors?.map((e) => e.extensions?.code), JSON.stringify(res.errors)).toEqual(['BAD_USER_INPUT']);
+  expect(
+    res.errors?.map((e) => e.extensions?.code),
+    JSON.stringify(res.errors),
+  ).toEqual(['BAD_USER_INPUT']);
   if (message) expect(res.errors![0].message).toMatch(message);
 }
 
@@ -104,7 +107,10 @@ describe('errors through the API', async () => {
       }
       // The operator still sees what happened: the original error is logged.
       const logged = report.mock.calls.map((call) => String((call[0] as { err?: Error }).err?.message));
-      expect(logged.some((message) => /column .*nickname.* does not exist/.test(message)), JSON.stringify(logged)).toBe(true);
+      expect(
+        logged.some((message) => /column .*nickname.* does not exist/.test(message)),
+        JSON.stringify(logged),
+      ).toBe(true);
     } finally {
       await client.query('ALTER TABLE member RENAME COLUMN nick TO nickname');
       await client.end();
@@ -212,8 +218,21 @@ describe('formatError', () => {
   it('knows every contract code', () => {
     expect(Object.values(ErrorCode).sort()).toEqual(
       [
-        'UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'INSUFFICIENT_POINTS', 'OUT_OF_STOCK', 'ITEM_UNAVAILABLE', 'LIMIT_EXCEEDED',
-        'RATE_LIMITED', 'MEMBER_FROZEN', 'ALREADY_DONE', 'CONFLICT', 'SERVICE_UNAVAILABLE', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_ALLOWED',
+        'UNAUTHENTICATED',
+        'FORBIDDEN',
+        'BAD_USER_INPUT',
+        'NOT_FOUND',
+        'INSUFFICIENT_POINTS',
+        'OUT_OF_STOCK',
+        'ITEM_UNAVAILABLE',
+        'LIMIT_EXCEEDED',
+        'RATE_LIMITED',
+        'MEMBER_FROZEN',
+        'ALREADY_DONE',
+        'CONFLICT',
+        'SERVICE_UNAVAILABLE',
+        'PERSISTED_QUERY_NOT_FOUND',
+        'PERSISTED_QUERY_NOT_ALLOWED',
         'INTERNAL_SERVER_ERROR',
       ].sort(),
     );
@@ -243,7 +262,21 @@ describe('scalars', () => {
     expect(DateTimeScalar.parseValue('2026-01-31T16:00:00.123456z')).toEqual(new Date('2026-01-31T16:00:00.123Z'));
     expect(DateTimeScalar.parseValue('2028-02-29T12:00:00Z')).toEqual(new Date('2028-02-29T12:00:00Z'));
     expect(DateTimeScalar.parseLiteral(parseValue('"2026-01-31T16:00:00Z"'))).toEqual(new Date('2026-01-31T16:00:00Z'));
-    for (const bad of ['2026-01-31', '2026-01-31T16:00:00', '2026-01-31 16:00:00Z', 'now', '', '2026-13-01T00:00:00Z', '2026-02-30T00:00:00Z', '2027-02-29T00:00:00Z', '2026-04-31T10:00:00Z', '2026-01-31T24:00:00Z', '2026-01-31T23:60:00Z', 1769875200000, null]) {
+    for (const bad of [
+      '2026-01-31',
+      '2026-01-31T16:00:00',
+      '2026-01-31 16:00:00Z',
+      'now',
+      '',
+      '2026-13-01T00:00:00Z',
+      '2026-02-30T00:00:00Z',
+      '2027-02-29T00:00:00Z',
+      '2026-04-31T10:00:00Z',
+      '2026-01-31T24:00:00Z',
+      '2026-01-31T23:60:00Z',
+      1769875200000,
+      null,
+    ]) {
       badInput(() => DateTimeScalar.parseValue(bad));
     }
     badInput(() => DateTimeScalar.parseLiteral(parseValue('1769875200000')));
@@ -257,11 +290,11 @@ describe('scalars', () => {
     expect(DecimalScalar.serialize(new Decimal('0.1').plus('0.2'))).toBe('0.30');
     expect(DecimalScalar.serialize(new Decimal('123456789012.34'))).toBe('123456789012.34');
     expect(DecimalScalar.serialize(new Decimal('1e-7'))).not.toMatch(/e/i);
-    expect((DecimalScalar.parseValue('99.50')).equals('99.5')).toBe(true);
-    expect((DecimalScalar.parseValue(' -12.5 ')).toFixed()).toBe('-12.5');
-    expect((DecimalScalar.parseValue(12)).toFixed()).toBe('12');
-    expect((DecimalScalar.parseLiteral(parseValue('"0.10"'))).toFixed()).toBe('0.1');
-    expect((DecimalScalar.parseLiteral(parseValue('7'))).toFixed()).toBe('7');
+    expect(DecimalScalar.parseValue('99.50').equals('99.5')).toBe(true);
+    expect(DecimalScalar.parseValue(' -12.5 ').toFixed()).toBe('-12.5');
+    expect(DecimalScalar.parseValue(12).toFixed()).toBe('12');
+    expect(DecimalScalar.parseLiteral(parseValue('"0.10"')).toFixed()).toBe('0.1');
+    expect(DecimalScalar.parseLiteral(parseValue('7')).toFixed()).toBe('7');
     for (const bad of ['abc', '1e5', '', '.5', '5.', '1,5', '12345678901234567890', '1.1234567', 'NaN', NaN, Infinity, 0.1 + 0.2, true, null, {}]) {
       badInput(() => DecimalScalar.parseValue(bad));
     }

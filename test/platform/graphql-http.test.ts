@@ -125,9 +125,17 @@ describe('POST /graphql over node:http', async () => {
     });
 
     it('leaves errors raised while executing, and refusals before Apollo, as they were', async () => {
-      const anonymous = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+      const anonymous = await fetch(`${api.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
       expect(anonymous.status).toBe(401);
-      const csrf = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain', accept: 'application/json', authorization: `Bearer ${admin}` }, body: '{"query":"{ __typename }"}' });
+      const csrf = await fetch(`${api.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', accept: 'application/json', authorization: `Bearer ${admin}` },
+        body: '{"query":"{ __typename }"}',
+      });
       expect(csrf.status).toBe(400);
     });
   });

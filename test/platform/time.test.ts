@@ -133,9 +133,7 @@ for (const processZone of ['UTC', 'Asia/Shanghai', 'America/New_York']) {
       const monday = at('2026-10-19T04:00:00Z'); // Monday 19 Oct, 00:00 EDT
       const days = Array.from({ length: 15 }, (_, i) => addLocalDays(monday, i, 'America/New_York'));
       for (const day of days) expect(localParts(day, 'America/New_York')).toMatchObject({ hour: 0, minute: 0 });
-      expect(days.map((d) => localDate(d, 'America/New_York'))).toEqual(
-        Array.from({ length: 15 }, (_, i) => `2026-${i < 13 ? '10' : '11'}-${String(i < 13 ? 19 + i : i - 12).padStart(2, '0')}`),
-      );
+      expect(days.map((d) => localDate(d, 'America/New_York'))).toEqual(Array.from({ length: 15 }, (_, i) => `2026-${i < 13 ? '10' : '11'}-${String(i < 13 ? 19 + i : i - 12).padStart(2, '0')}`));
     });
   });
 }

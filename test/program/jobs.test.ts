@@ -76,7 +76,10 @@ describe('scheduled jobs', async () => {
 
   async function warningsOf(m: CreatedMember) {
     const data = await api.ok(`{ notifications(first: 100) { edges { node { kind title body data createdAt } } } }`, {}, m.token);
-    return data.notifications.edges.map((e: any) => e.node).filter((n: any) => n.kind === 'EXPIRY_WARNING').reverse();
+    return data.notifications.edges
+      .map((e: any) => e.node)
+      .filter((n: any) => n.kind === 'EXPIRY_WARNING')
+      .reverse();
   }
 
   const inDays = (days: number) => new Date(api.clock.now().getTime() + days * DAY).toISOString();
@@ -142,10 +145,9 @@ describe('scheduled jobs', async () => {
       expect(warnings[0]).toMatchObject({ body: '您有300积分将于2天后过期,快来兑换吧!', data: { points: 300, daysLeft: 2, threshold: 3 } });
       // Claimed at its band only: a lot's band only tightens as time moves on, so the wider
       // threshold is never asked about again for this lot.
-      const claimed = await em().execute<{ threshold: number }[]>(
-        'select w.threshold from expiry_warning w join points_lot l on l.id = w.lot_id where l.entry_id = ? order by w.threshold',
-        [entry.id],
-      );
+      const claimed = await em().execute<{ threshold: number }[]>('select w.threshold from expiry_warning w join points_lot l on l.id = w.lot_id where l.entry_id = ? order by w.threshold', [
+        entry.id,
+      ]);
       expect(claimed.map((c) => c.threshold)).toEqual([3]);
       // The tighter one still does, once, when the lot crosses it.
       api.clock.advance(1.25 * DAY);
@@ -301,7 +303,10 @@ describe('scheduled jobs', async () => {
       expect((await api.ok(`query($id: ID!) { member(id: $id) { balance } }`, { id: due.id })).member.balance).toBe(0);
       expect(await warningsOf(warned)).toHaveLength(1);
       const today = localDate(api.clock.now(), api.app.config.timeZone);
-      const ranks = await em().execute<{ period: string; rank: number; score: number }[]>('select period, rank, score from rank_snapshot where member_id = ? and day = ? order by period', [ranked.id, today]);
+      const ranks = await em().execute<{ period: string; rank: number; score: number }[]>('select period, rank, score from rank_snapshot where member_id = ? and day = ? order by period', [
+        ranked.id,
+        today,
+      ]);
       expect(ranks.map((r) => r.period)).toEqual(['ALL_TIME', 'MONTHLY', 'WEEKLY']);
       expect(ranks.every((r) => r.score === 88)).toBe(true);
       const [{ days }] = await em().execute<{ days: number }[]>('select count(*)::int as days from stats_daily where day < ? and day >= ?', [

@@ -32,9 +32,11 @@ describe('program settings', async () => {
   const updateOk = async (input: Record<string, unknown>, on: TestApp = api) => (await on.ok(UPDATE, { input })).updateProgramSettings;
   const read = async (on: TestApp = api) => (await on.ok(READ)).programSettings;
   const audits = async () =>
-    api.app.orm.em.fork().execute<{ id: string; changed_by: string; changed_at: Date | string; changes: Record<string, { from: unknown; to: unknown }> }[]>(
-      'select id, changed_by, changed_at, changes from program_settings_audit order by id',
-    );
+    api.app.orm.em
+      .fork()
+      .execute<{ id: string; changed_by: string; changed_at: Date | string; changes: Record<string, { from: unknown; to: unknown }> }[]>(
+        'select id, changed_by, changed_at, changes from program_settings_audit order by id',
+      );
   const lotsOf = async (memberId: string) =>
     api.app.orm.em.fork().execute<{ amount: number; expires_at: Date | string | null }[]>('select amount, expires_at from points_lot where member_id = ? order by id', [memberId]);
 
@@ -162,12 +164,7 @@ describe('program settings', async () => {
   it('concurrent patches of different fields on two instances both land, each audited once', async () => {
     other ??= await startApp({ sharing: api });
     const before = (await audits()).length;
-    await Promise.all([
-      updateOk({ earnLimitPerHour: 7 }),
-      updateOk({ redeemLimitPer30Min: 9 }, other),
-      updateOk({ maxQuantityPerRedemption: 3 }),
-      updateOk({ validityDays: 2000 }, other),
-    ]);
+    await Promise.all([updateOk({ earnLimitPerHour: 7 }), updateOk({ redeemLimitPer30Min: 9 }, other), updateOk({ maxQuantityPerRedemption: 3 }), updateOk({ validityDays: 2000 }, other)]);
     expect(await read()).toEqual({ ...DEFAULTS, earnLimitPerHour: 7, redeemLimitPer30Min: 9, maxQuantityPerRedemption: 3, validityDays: 2000 });
     const rows = (await audits()).slice(before);
     expect(rows.map((r) => Object.keys(r.changes)[0]).sort()).toEqual(['earnLimitPerHour', 'maxQuantityPerRedemption', 'redeemLimitPer30Min', 'validityDays']);
@@ -276,10 +273,9 @@ describe('program settings', async () => {
     api.clock.advance(2 * 365 * DAY);
     await api.app.jobs.runOnce();
     expect((await api.ok(`query($id: ID!) { member(id: $id) { balance } }`, { id: m.id })).member.balance).toBe(32);
-    const warnings = await api.app.orm.em.fork().execute<{ n: number }[]>(
-      `select count(*)::int as n from expiry_warning w join points_lot l on l.id = w.lot_id where l.member_id = ? and l.expires_at is null`,
-      [m.id],
-    );
+    const warnings = await api.app.orm.em
+      .fork()
+      .execute<{ n: number }[]>(`select count(*)::int as n from expiry_warning w join points_lot l on l.id = w.lot_id where l.member_id = ? and l.expires_at is null`, [m.id]);
     expect(warnings[0].n).toBe(0);
   });
 });

@@ -69,7 +69,12 @@ describe('shared frames: one execution and one serialization per event and audie
     const a1 = collect(api.ws(a.token), BALANCE, {}, 'balanceChanged');
     const a2 = collect(api.ws(a.token), BALANCE, {}, 'balanceChanged');
     const b1 = collect(api.ws(b.token), BALANCE, {}, 'balanceChanged');
-    for (const [sub, owner] of [[a1, a], [a2, a], [b1, b]] as const) expect(await sub.next()).toMatchObject({ memberId: owner.id, delta: 0 });
+    for (const [sub, owner] of [
+      [a1, a],
+      [a2, a],
+      [b1, b],
+    ] as const)
+      expect(await sub.next()).toMatchObject({ memberId: owner.id, delta: 0 });
     await untilSubscribed(api, `BALANCE:${a.id}`);
     await untilSubscribed(api, `BALANCE:${b.id}`);
 
@@ -81,7 +86,10 @@ describe('shared frames: one execution and one serialization per event and audie
     expect(encodedOf(encode, 'balanceChanged')).toBe(1);
 
     // Proof by sentinel that b received nothing of a's: b's next event is its own earning.
-    const sentinel = await b1.expectNothing(() => earn(api, b.id, '10'), (event) => event.memberId === b.id && event.delta === 10);
+    const sentinel = await b1.expectNothing(
+      () => earn(api, b.id, '10'),
+      (event) => event.memberId === b.id && event.delta === 10,
+    );
     expect(sentinel.memberId).toBe(b.id);
     expect([...a1.events, ...a2.events].every((e) => e.memberId === a.id)).toBe(true);
     expect([a1, a2, b1].flatMap((s) => s.errors)).toEqual([]);

@@ -161,7 +161,12 @@ describe('recommendations', async () => {
       'select item_id, other_item_id, members from rec_co_redemption where item_id in (?, ?) or other_item_id in (?, ?)',
       [a.id, b.id, a.id, b.id],
     );
-    expect(pairs.map((p) => [p.item_id, p.other_item_id, p.members]).sort()).toEqual([[a.id, b.id, 1], [b.id, a.id, 1]].sort());
+    expect(pairs.map((p) => [p.item_id, p.other_item_id, p.members]).sort()).toEqual(
+      [
+        [a.id, b.id, 1],
+        [b.id, a.id, 1],
+      ].sort(),
+    );
     // A second redemption of a counted item adds to its week, not to its pairs or redeemers.
     await redeemAs(member.token, a.id);
     expect((await sql<{ members: number }>('select members from rec_item_redeemers where item_id = ?', [a.id]))[0].members).toBe(1);

@@ -142,7 +142,10 @@ describe('Citus-ready: each money use case stays on one member’s shard, plus r
       for (const id of named) expect(ours.has(id), `another member's id in: ${s.sql}`).toBe(true);
       if (tables.some((t) => t in DISTRIBUTED) && named.size === 0) unrouted.push(s.sql);
     }
-    expect(unrouted.filter((s) => !KEYED_BY_ROW_ID.some((known) => s.startsWith(known))), 'statements reaching distributed rows with no member id').toEqual([]);
+    expect(
+      unrouted.filter((s) => !KEYED_BY_ROW_ID.some((known) => s.startsWith(known))),
+      'statements reaching distributed rows with no member id',
+    ).toEqual([]);
     expect([...result.writtenMembers].sort()).toEqual([...ours].sort());
     expect([...result.writtenShared].sort()).toEqual([...shared].sort());
     return unrouted;

@@ -105,7 +105,7 @@ describe('read replicas (DATABASE_READ_URLS): only lag-tolerant reads go there',
     await expectReconciled(api);
   });
 
-  it('ledger history pages: a query may read a lagging replica, a mutation\'s payload reads the primary', async () => {
+  it("ledger history pages: a query may read a lagging replica, a mutation's payload reads the primary", async () => {
     const m = await createMember(api);
     const LEDGER = 'edges { node { delta type } }';
 
@@ -119,10 +119,9 @@ describe('read replicas (DATABASE_READ_URLS): only lag-tolerant reads go there',
       );
       expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
       expect(res.data.earnPoints.member.ledger.edges).toEqual([{ node: { delta: 30, type: 'PURCHASE' } }]);
-      const refunded = await api.ok(
-        `mutation($input: ReverseEarnInput!) { reverseEarn(input: $input) { member { ledger(first: 5) { ${LEDGER} } } } }`,
-        { input: { orderId, amount: '10.00', reason: 'one item returned' } },
-      );
+      const refunded = await api.ok(`mutation($input: ReverseEarnInput!) { reverseEarn(input: $input) { member { ledger(first: 5) { ${LEDGER} } } } }`, {
+        input: { orderId, amount: '10.00', reason: 'one item returned' },
+      });
       expect(refunded.reverseEarn.member.ledger.edges).toEqual([{ node: { delta: -10, type: 'REVERSAL' } }, { node: { delta: 30, type: 'PURCHASE' } }]);
     });
     expect([...inMutation]).toEqual(['write']);

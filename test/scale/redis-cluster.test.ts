@@ -63,10 +63,14 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', async () => {
     const members = await Promise.all(Array.from({ length: 4 }, () => createMember(a)));
     for (const [i, m] of members.entries()) expect((await earn(i % 2 ? a : b, m.id, `${(i + 1) * 10}.00`)).errors).toBeUndefined();
     const read = async (on: TestApp, period: string) => (await on.ok(BOARD, { period })).leaderboard;
-    await until(async () => {
-      const board = await read(a, 'WEEKLY');
-      return members.every((m) => board.entries.some((e: any) => e.member.id === m.id));
-    }, 3000, 'board');
+    await until(
+      async () => {
+        const board = await read(a, 'WEEKLY');
+        return members.every((m) => board.entries.some((e: any) => e.member.id === m.id));
+      },
+      3000,
+      'board',
+    );
     const before = await Promise.all(['WEEKLY', 'MONTHLY', 'ALL_TIME'].map((p) => read(a, p)));
     const ours = before[0].entries.filter((e: any) => members.some((m) => m.id === e.member.id));
     expect(ours.map((e: any) => e.member.id)).toEqual([...members].reverse().map((m) => m.id));

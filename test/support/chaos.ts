@@ -61,8 +61,7 @@ export const outcomeOf = (reply: Reply): string =>
   reply.socketError ?? (reply.errors?.length ? String(reply.errors[0].extensions?.code ?? 'UNKNOWN') : reply.status === 200 ? 'OK' : `HTTP_${reply.status}`);
 
 /** Failures a client may retry with the same key: the server said so, or the request may not have arrived. */
-const retryable = (reply: Reply) =>
-  reply.socketError !== undefined || reply.errors?.[0]?.extensions?.retryable === true || reply.errors?.[0]?.extensions?.code === 'SERVICE_UNAVAILABLE';
+const retryable = (reply: Reply) => reply.socketError !== undefined || reply.errors?.[0]?.extensions?.retryable === true || reply.errors?.[0]?.extensions?.code === 'SERVICE_UNAVAILABLE';
 
 export function graphql(agent: http.Agent, url: string, query: string, variables: Record<string, unknown> = {}, token?: string, timeoutMs = 15_000): Promise<Reply> {
   const body = JSON.stringify({ query, variables });
@@ -191,14 +190,12 @@ async function audit(databaseUrl: string, database: string, fixture: Fixture, op
   await withDb(databaseUrl, async (db) => {
     const earnKeys = ops.filter((o) => o.kind === 'earn').map((o) => o.key);
     const redeemKeys = ops.filter((o) => o.kind === 'redeem').map((o) => o.key);
-    const purchases = await db.query<{ key: string; n: number }>(
-      `select reference as key, count(*)::int as n from ledger_entry where type = 'PURCHASE' and reference = any($1) group by reference`,
-      [earnKeys],
-    );
-    const redemptions = await db.query<{ key: string; n: number }>(
-      `select idempotency_key as key, count(*)::int as n from redemption where idempotency_key = any($1) group by idempotency_key`,
-      [redeemKeys],
-    );
+    const purchases = await db.query<{ key: string; n: number }>(`select reference as key, count(*)::int as n from ledger_entry where type = 'PURCHASE' and reference = any($1) group by reference`, [
+      earnKeys,
+    ]);
+    const redemptions = await db.query<{ key: string; n: number }>(`select idempotency_key as key, count(*)::int as n from redemption where idempotency_key = any($1) group by idempotency_key`, [
+      redeemKeys,
+    ]);
     const found = new Map([...purchases.rows, ...redemptions.rows].map((r) => [r.key, r.n]));
     for (const op of ops) {
       const n = found.get(op.key) ?? 0;
@@ -281,8 +278,7 @@ async function inFlightAt(url: string): Promise<number> {
 }
 
 /** What the server logged as unexpected (masked as INTERNAL_SERVER_ERROR for the client). */
-const unexpectedErrors = (server: ServerProcess) =>
-  server.logs.filter((l) => Number(l.level) >= 50).map((l) => String((l.err as { message?: string } | undefined)?.message ?? l.msg).slice(0, 160));
+const unexpectedErrors = (server: ServerProcess) => server.logs.filter((l) => Number(l.level) >= 50).map((l) => String((l.err as { message?: string } | undefined)?.message ?? l.msg).slice(0, 160));
 
 async function stopGracefully(server: ServerProcess): Promise<{ code: number | null; ms: number }> {
   const started = Date.now();
@@ -361,7 +357,11 @@ export async function sigtermScenario(options: { inFlight: number; late: number;
 
     // Requests that need PostgreSQL are held in flight: the proxy stalls until after the signal.
     st.proxy.stall();
-    const ops: Operation[] = Array.from({ length: options.inFlight }, (_, i) => ({ kind: i % 2 ? 'redeem' : 'earn', memberIndex: i % fixture.members.length, key: `chaos-term-${i}-${randomBytes(3).toString('hex')}` }));
+    const ops: Operation[] = Array.from({ length: options.inFlight }, (_, i) => ({
+      kind: i % 2 ? 'redeem' : 'earn',
+      memberIndex: i % fixture.members.length,
+      key: `chaos-term-${i}-${randomBytes(3).toString('hex')}`,
+    }));
     const inFlight = ops.map(async (op) => {
       tally.sent += 1;
       const reply = await send(busy, server.url, fixture, op);
@@ -372,7 +372,7 @@ export async function sigtermScenario(options: { inFlight: number; late: number;
       return reply;
     });
     // In flight: the server has received every one of them (its own gauge says so) and waits on PostgreSQL.
-    for (const deadline = Date.now() + 10_000; (await inFlightAt(server.url)) < options.inFlight && Date.now() < deadline; ) await sleep(20);
+    for (const deadline = Date.now() + 10_000; (await inFlightAt(server.url)) < options.inFlight && Date.now() < deadline;) await sleep(20);
     tally.facts.inFlightAtSignal = await inFlightAt(server.url);
     const signalledAt = Date.now();
     server.child.kill('SIGTERM');
@@ -421,7 +421,11 @@ export async function crashScenario(options: { clients: number; opsPerClient: nu
     let server = await st.start();
     const fixture = await prepare(agent, server.url, options.clients);
     const ops: Operation[] = fixture.members.flatMap((_, memberIndex) =>
-      Array.from({ length: options.opsPerClient }, (__, n) => ({ kind: n % 2 ? ('redeem' as const) : ('earn' as const), memberIndex, key: `chaos-crash-${memberIndex}-${n}-${randomBytes(3).toString('hex')}` })),
+      Array.from({ length: options.opsPerClient }, (__, n) => ({
+        kind: n % 2 ? ('redeem' as const) : ('earn' as const),
+        memberIndex,
+        key: `chaos-crash-${memberIndex}-${n}-${randomBytes(3).toString('hex')}`,
+      })),
     );
     // The burst: every client sends its operations one after another; the process dies meanwhile.
     let killed = false;
@@ -437,7 +441,7 @@ export async function crashScenario(options: { clients: number; opsPerClient: nu
       }),
     );
     const acknowledged = () => ops.filter((o) => o.acknowledged !== undefined).length;
-    for (const deadline = Date.now() + 20_000; acknowledged() < options.killAfter && Date.now() < deadline; ) await sleep(2);
+    for (const deadline = Date.now() + 20_000; acknowledged() < options.killAfter && Date.now() < deadline;) await sleep(2);
     killed = true;
     server.child.kill('SIGKILL');
     await Promise.all([burst, server.exited]);
@@ -479,7 +483,10 @@ export function formatTallies(tallies: Tally[]): string {
     String(t.sent),
     String(t.succeeded),
     String(t.retried),
-    codes.filter((c) => t.failed[c]).map((c) => `${c}: ${t.failed[c]}`).join(', ') || '—',
+    codes
+      .filter((c) => t.failed[c])
+      .map((c) => `${c}: ${t.failed[c]}`)
+      .join(', ') || '—',
     String(t.duplicates),
     String(t.lost),
     String(t.reconciliationOff),

@@ -29,9 +29,16 @@ export interface LocalCluster {
 async function freePort(): Promise<number> {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 25_000);
-    const ok = await Promise.all([port, port + 10_000].map((p) => new Promise<boolean>((resolve) => {
-      const server = createServer().once('error', () => resolve(false)).listen(p, '127.0.0.1', () => server.close(() => resolve(true)));
-    })));
+    const ok = await Promise.all(
+      [port, port + 10_000].map(
+        (p) =>
+          new Promise<boolean>((resolve) => {
+            const server = createServer()
+              .once('error', () => resolve(false))
+              .listen(p, '127.0.0.1', () => server.close(() => resolve(true)));
+          }),
+      ),
+    );
     if (ok.every(Boolean)) return port;
   }
 }
@@ -47,13 +54,33 @@ export async function startLocalCluster(): Promise<LocalCluster> {
   }
   const processes = new Map<number, ChildProcess>();
   for (const port of ports) {
-    const child = spawn('redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-      '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000',
-      // A replica may always take over (the test crashes masters on purpose), however late its last sync.
-      '--cluster-replica-validity-factor', '0',
-      '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local',
-    ], { stdio: 'ignore' });
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        '1000',
+        // A replica may always take over (the test crashes masters on purpose), however late its last sync.
+        '--cluster-replica-validity-factor',
+        '0',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--enable-debug-command',
+        'local',
+      ],
+      { stdio: 'ignore' },
+    );
     processes.set(port, child);
   }
   // A worker that exits without stop() (a crash, a timeout) does not leave the nodes running.
@@ -124,11 +151,14 @@ export async function startLocalCluster(): Promise<LocalCluster> {
       process.off('exit', killAll);
       for (const c of clients.values()) c.disconnect();
       await Promise.all(
-        [...processes.values()].map((child) => new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGKILL');
-        })),
+        [...processes.values()].map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve();
+              child.once('exit', () => resolve());
+              child.kill('SIGKILL');
+            }),
+        ),
       );
       rmSync(dir, { recursive: true, force: true });
     },

@@ -9,6 +9,5 @@ export const tokens = {
   partner: (partnerId = 'partner-test') => mintToken(jwtSettings, { role: 'partner', sub: partnerId, partnerId }),
   member: (memberId: string) => mintToken(jwtSettings, { role: 'member', sub: memberId }),
   /** Anything a hostile or broken client might send. */
-  raw: (claims: Record<string, unknown>, key: string = jwtSettings.key, options: jwt.SignOptions = {}) =>
-    jwt.sign(claims, key, { algorithm: 'HS256', ...options }),
+  raw: (claims: Record<string, unknown>, key: string = jwtSettings.key, options: jwt.SignOptions = {}) => jwt.sign(claims, key, { algorithm: 'HS256', ...options }),
 };

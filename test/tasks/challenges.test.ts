@@ -25,22 +25,31 @@ describe('challenges', async () => {
 
   let sequence = 0;
   async function challenge(month: number, metric: Metric, target: number, rewardPoints: number, window: { startsAt?: string; endsAt?: string } = {}) {
-    const input = { code: `c${month}-${metric.toLowerCase()}-${++sequence}`, name: `挑战${sequence}`, metric, target, rewardPoints, startsAt: window.startsAt ?? at(month, 1, 0), endsAt: window.endsAt ?? at(month, 20, 0) };
+    const input = {
+      code: `c${month}-${metric.toLowerCase()}-${++sequence}`,
+      name: `挑战${sequence}`,
+      metric,
+      target,
+      rewardPoints,
+      startsAt: window.startsAt ?? at(month, 1, 0),
+      endsAt: window.endsAt ?? at(month, 20, 0),
+    };
     return (await api.ok(UPSERT, { input })).upsertChallenge;
   }
   const mine = async (m: CreatedMember, code: string) => (await api.ok(CHALLENGES, {}, m.token)).challenges.find((c: any) => c.challenge.code === code);
-  const rewardsFor = async (m: CreatedMember, code: string) =>
-    (await api.ok(REWARDS, {}, m.token)).me.ledger.edges.map((e: any) => e.node).filter((e: any) => e.reference === `challenge:${code}`);
+  const rewardsFor = async (m: CreatedMember, code: string) => (await api.ok(REWARDS, {}, m.token)).me.ledger.edges.map((e: any) => e.node).filter((e: any) => e.reference === `challenge:${code}`);
   const earnOk = async (m: CreatedMember, amount: string) => {
     const res = await earn(api, m.id, amount);
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     return res.data.earnPoints;
   };
   const stored = async (code: string, memberId: string) => {
-    const rows = await api.app.orm.em.fork().execute<{ current: string; completed_at: Date | null; entry_id: string | null }[]>(
-      'select p.current, p.completed_at, p.entry_id from challenge_progress p join challenge c on c.id = p.challenge_id where c.code = ? and p.member_id = ?',
-      [code, memberId],
-    );
+    const rows = await api.app.orm.em
+      .fork()
+      .execute<{ current: string; completed_at: Date | null; entry_id: string | null }[]>(
+        'select p.current, p.completed_at, p.entry_id from challenge_progress p join challenge c on c.id = p.challenge_id where c.code = ? and p.member_id = ?',
+        [code, memberId],
+      );
     return rows[0] ?? null;
   };
 
@@ -189,10 +198,12 @@ describe('challenges', async () => {
       const c = await challenge(12, 'ORDERS', 1, 33);
       const m = await createMember(api);
       const events: any[] = [];
-      api.ws(m.token).subscribe(
-        { query: 'subscription { balanceChanged { delta balance entry { type reference } } }' },
-        { next: (v) => events.push((v.data as any)?.balanceChanged ?? v.errors), error: () => undefined, complete: () => undefined },
-      );
+      api
+        .ws(m.token)
+        .subscribe(
+          { query: 'subscription { balanceChanged { delta balance entry { type reference } } }' },
+          { next: (v) => events.push((v.data as any)?.balanceChanged ?? v.errors), error: () => undefined, complete: () => undefined },
+        );
       await untilSubscribed(api, `BALANCE:${m.id}`);
       await earnOk(m, '10');
       for (let i = 0; events.length < 2 && i < 100; i++) await sleep(20);
@@ -306,8 +317,20 @@ describe('challenges', async () => {
     it('creates, then updates by code keeping the id', async () => {
       const created = (await api.ok(UPSERT, { input: { ...base, code: 'upsert-me', target: 99.999 } })).upsertChallenge;
       expect(created).toMatchObject({ code: 'upsert-me', name: '消费挑战', description: '', metric: 'SPEND', target: 100, rewardPoints: 10, startsAt: '2030-01-01T00:00:00.000Z' });
-      const updated = (await api.ok(UPSERT, { input: { ...base, code: 'upsert-me', name: '下单挑战', description: '下单 5 笔', metric: 'ORDERS', target: 5, rewardPoints: 50, endsAt: '2030-03-01T00:00:00Z' } })).upsertChallenge;
-      expect(updated).toEqual({ id: created.id, code: 'upsert-me', name: '下单挑战', description: '下单 5 笔', metric: 'ORDERS', target: 5, rewardPoints: 50, startsAt: '2030-01-01T00:00:00.000Z', endsAt: '2030-03-01T00:00:00.000Z' });
+      const updated = (
+        await api.ok(UPSERT, { input: { ...base, code: 'upsert-me', name: '下单挑战', description: '下单 5 笔', metric: 'ORDERS', target: 5, rewardPoints: 50, endsAt: '2030-03-01T00:00:00Z' } })
+      ).upsertChallenge;
+      expect(updated).toEqual({
+        id: created.id,
+        code: 'upsert-me',
+        name: '下单挑战',
+        description: '下单 5 笔',
+        metric: 'ORDERS',
+        target: 5,
+        rewardPoints: 50,
+        startsAt: '2030-01-01T00:00:00.000Z',
+        endsAt: '2030-03-01T00:00:00.000Z',
+      });
     });
   });
 });

@@ -53,15 +53,26 @@ describe('demo gamification data', async () => {
 
     // The task wall, with the members' progress.
     const wall = (await api.ok('{ tasks { task { code frequency selfClaimable } completedThisPeriod completions nextResetAt } }', {}, tokenOf(xiaoming))).tasks;
-    expect(wall.map((t: any) => t.task.code).sort()).toEqual(demoTasks().map((t) => t.code).sort());
+    expect(wall.map((t: any) => t.task.code).sort()).toEqual(
+      demoTasks()
+        .map((t) => t.code)
+        .sort(),
+    );
     expect(wall.find((t: any) => t.task.code === 'complete-profile')).toMatchObject({ completedThisPeriod: true, completions: 1, nextResetAt: null });
     expect(wall.find((t: any) => t.task.code === 'write-review')).toMatchObject({ completedThisPeriod: false, completions: 0 });
     const lilyWall = (await api.ok('{ tasks { task { code } completedThisPeriod } }', {}, tokenOf(lily))).tasks;
-    expect(lilyWall.filter((t: any) => t.completedThisPeriod).map((t: any) => t.task.code).sort()).toEqual(['share-mall', 'weekly-purchase', 'write-review']);
+    expect(
+      lilyWall
+        .filter((t: any) => t.completedThisPeriod)
+        .map((t: any) => t.task.code)
+        .sort(),
+    ).toEqual(['share-mall', 'weekly-purchase', 'write-review']);
 
     // This month's spend challenge: moved by the demo orders.
     const challenge = async (id: string) =>
-      (await api.ok('{ challenges { challenge { code metric target rewardPoints startsAt endsAt } current progress completed } }', {}, tokenOf(id))).challenges.find((c: any) => c.challenge.metric === 'SPEND');
+      (await api.ok('{ challenges { challenge { code metric target rewardPoints startsAt endsAt } current progress completed } }', {}, tokenOf(id))).challenges.find(
+        (c: any) => c.challenge.metric === 'SPEND',
+      );
     const spend = await challenge(xiaoming);
     expect(spend).toMatchObject({ challenge: { target: 500, rewardPoints: 200 }, current: 320, progress: 0.64, completed: false });
     expect(Date.parse(spend.challenge.startsAt)).toBeLessThanOrEqual(api.clock.now().getTime());

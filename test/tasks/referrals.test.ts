@@ -37,10 +37,12 @@ describe('referrals', async () => {
     expect(await rewards(invitee)).toEqual([
       expect.objectContaining({ type: 'REWARD', status: 'POSTED', delta: 50, balanceAfter: 50, reference: `referral:${invitee.id}`, source: 'system:referral', expiresAt }),
     ]);
-    const lots = await api.app.orm.em.fork().execute<{ member_id: string; amount: number; remaining: number }[]>(
-      `select l.member_id, l.amount, l.remaining from points_lot l join ledger_entry e on e.id = l.entry_id where e.reference = ? order by l.amount`,
-      [`referral:${invitee.id}`],
-    );
+    const lots = await api.app.orm.em
+      .fork()
+      .execute<{ member_id: string; amount: number; remaining: number }[]>(
+        `select l.member_id, l.amount, l.remaining from points_lot l join ledger_entry e on e.id = l.entry_id where e.reference = ? order by l.amount`,
+        [`referral:${invitee.id}`],
+      );
     expect(lots).toEqual([
       { member_id: invitee.id, amount: 50, remaining: 50 },
       { member_id: inviter.id, amount: 100, remaining: 100 },

@@ -29,7 +29,9 @@ describe('gamification smoke', async () => {
     const tasks = await api.ok('{ tasks { task { code } completedThisPeriod completions nextResetAt } }', {}, m.token);
     expect(tasks.tasks.find((t: any) => t.task.code === 'share')).toMatchObject({ completedThisPeriod: true, completions: 1, nextResetAt: '2026-03-08T16:00:00.000Z' });
 
-    await api.ok(`mutation { upsertChallenge(input: { code: "spend500", name: "消费满500", metric: SPEND, target: 500, rewardPoints: 88, startsAt: "2026-03-01T00:00:00Z", endsAt: "2026-04-01T00:00:00Z" }) { code } }`);
+    await api.ok(
+      `mutation { upsertChallenge(input: { code: "spend500", name: "消费满500", metric: SPEND, target: 500, rewardPoints: 88, startsAt: "2026-03-01T00:00:00Z", endsAt: "2026-04-01T00:00:00Z" }) { code } }`,
+    );
     await Promise.all([earn(api, m.id, '300'), earn(api, m.id, '300')]);
     const ch = await api.ok('{ challenges { challenge { code } current progress completed } }', {}, m.token);
     expect(ch.challenges[0]).toEqual({ challenge: { code: 'spend500' }, current: 600, progress: 1, completed: true });

@@ -313,7 +313,15 @@ describe('tasks', async () => {
       const m = await createMember(api);
       await claim(m, t.code);
       const [entry] = await rewards(m);
-      expect(entry).toMatchObject({ type: 'REWARD', status: 'POSTED', delta: 12, balanceAfter: 12, reference: t.code, source: 'system:rewards', expiresAt: new Date(api.clock.now().getTime() + 365 * DAY).toISOString() });
+      expect(entry).toMatchObject({
+        type: 'REWARD',
+        status: 'POSTED',
+        delta: 12,
+        balanceAfter: 12,
+        reference: t.code,
+        source: 'system:rewards',
+        expiresAt: new Date(api.clock.now().getTime() + 365 * DAY).toISOString(),
+      });
       const lots = async (entryId: string) =>
         api.app.orm.em.fork().execute<{ amount: number; remaining: number; expires_at: Date }[]>('select amount, remaining, expires_at from points_lot where entry_id = ?', [entryId]);
       expect((await lots(entry.id)).map((l) => ({ ...l, expires_at: new Date(l.expires_at).toISOString() }))).toEqual([{ amount: 12, remaining: 12, expires_at: entry.expiresAt }]);
@@ -350,7 +358,10 @@ describe('tasks', async () => {
       await record(m, r.code, 'BC-1');
       // Sentinel: the next posting (another task) is the next event, so the replay sent none.
       const sentinel = await task({ frequency: 'DAILY', points: 7 });
-      await sub.expectNothing(() => record(m, sentinel.code, 'BC-2'), (e) => e.delta === 7 && e.balance === 32);
+      await sub.expectNothing(
+        () => record(m, sentinel.code, 'BC-2'),
+        (e) => e.delta === 7 && e.balance === 32,
+      );
       expect(sub.events).toHaveLength(4);
     });
 

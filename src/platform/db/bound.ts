@@ -9,7 +9,10 @@ import type { EntityManager, Knex } from '@mikro-orm/postgresql';
  * Driver errors come back unwrapped; platform/db/failures.ts reads their codes all the same.
  */
 export async function executeBound<T = Record<string, unknown>>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  const query = em.getConnection().getKnex().raw(sql, params as never[]);
+  const query = em
+    .getConnection()
+    .getKnex()
+    .raw(sql, params as never[]);
   const trx = em.getTransactionContext<Knex.Transaction>();
   if (trx) query.transacting(trx);
   const result = (await query) as { rows: T[] };

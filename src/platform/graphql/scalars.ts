@@ -4,8 +4,7 @@ import { GraphQLJSON } from 'graphql-scalars';
 
 export { Decimal };
 
-const invalid = (scalar: string, message: string) =>
-  new GraphQLError(`${scalar}: ${message}`, { extensions: { code: 'BAD_USER_INPUT' } });
+const invalid = (scalar: string, message: string) => new GraphQLError(`${scalar}: ${message}`, { extensions: { code: 'BAD_USER_INPUT' } });
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
