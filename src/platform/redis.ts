@@ -53,7 +53,7 @@ export function createRedis(url: string, prefix: string, clusterNodes: ClusterNo
     prefix,
     sharded: false,
     async close() {
-      await Promise.all([command, publisher, subscriber].map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all([command, publisher, subscriber].map(closeClient));
     },
   };
 }
@@ -82,9 +82,19 @@ function createCluster(nodes: ClusterNode[], prefix: string): RedisClients {
     prefix,
     sharded: true,
     async close() {
-      await Promise.all([command, publisher, subscriber].map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all([command, publisher, subscriber].map(closeClient));
     },
   };
+}
+
+/**
+ * QUIT lets the replies already asked for arrive. A client that is not connected (Redis down,
+ * reconnecting) would queue the QUIT until Redis comes back, and shutdown would wait for it
+ * forever: that one is cut instead (issue 15: SIGTERM must end, whatever Redis is doing).
+ */
+async function closeClient(client: Redis | Cluster): Promise<void> {
+  if (client.status !== 'ready') return void client.disconnect();
+  await client.quit().catch(() => client.disconnect());
 }
 
 export async function connectRedis(clients: RedisClients): Promise<void> {

@@ -145,6 +145,9 @@ describe('PostgreSQL unavailable', () => {
         attempts[name] += 1;
         // Detect the cycle well inside this file's short statement timeout (tests connect as a superuser).
         await tx.execute(`set local deadlock_timeout = '100ms'`);
+        // This test is about the deadlock, not the file's 600 ms statement timeout: on a loaded machine
+        // the waiting lock could otherwise time out (57014, not retried) before the cycle is found.
+        await tx.execute(`set local statement_timeout = '10s'`);
         await tx.execute('select id from member where id = ? for update', [first]);
         if (attempts[name] === 1) {
           arrive();
