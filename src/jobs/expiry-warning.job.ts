@@ -8,6 +8,7 @@ import { EXPIRY_WARNING_TOPIC, type ExpiryWarningPayload } from '../program/prog
 import { expiryWarningText, expiryWarningTitle } from '../notifications/notification.texts';
 import { transact } from '../platform/db/unit-of-work';
 import { executeBound } from '../platform/db/bound';
+import { publishAll } from '../realtime/pubsub';
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
@@ -156,9 +157,13 @@ export class ExpiryWarningJob {
         // Bound, not inlined: the JSON is the batch's largest value (see executeBound).
         if (batch.payloads.length) await executeBound(tx, NOTIFY_SQL, [now, batch.notifications]);
         // After commit only: a member is told what the database already says.
-        afterCommit(() => {
-          for (const payload of batch.payloads) this.deps.pubSub.publish(EXPIRY_WARNING_TOPIC, payload, payload.memberId);
-        });
+        // The batch's warnings together: one pipeline on Redis, each member's in claim order.
+        afterCommit(() =>
+          publishAll(
+            this.deps.pubSub,
+            batch.payloads.map((payload) => ({ routingKey: EXPIRY_WARNING_TOPIC, payload, dynamicId: payload.memberId })),
+          ),
+        );
         return { members: rows[0].members, last: rows[0].last, payloads: batch.payloads, lots: batch.lots };
       });
       result.warnings += payloads.length;
