@@ -103,7 +103,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   // (the delete is queued before the mutation answers); each redemption feeds the co-redemption
   // counts in its own transaction; catalog edits and sell-outs bump the version every instance checks.
   events.onCommit(async (posted) => {
-    await Promise.all([...new Set(posted.map((e) => e.member_id))].map((id) => recommendations.memberChanged(id)));
+    await recommendations.membersChanged([...new Set(posted.map((e) => e.member_id))]);
   });
   catalog.onChange(async () => {
     await recommendations.catalogChanged();

@@ -89,9 +89,11 @@ async function main() {
   await connectRedis(redis);
   const pubSub = new RedisPubSubAdapter(redis, log);
   const services = createServices({ clock, config, orm, redis, pubSub, log });
+  // BENCH_JOBS_*_BATCH (bench/suites/jobs.mjs): a batch size to try; undefined keeps the job's own.
+  const batch = (name) => (process.env[name] ? Number(process.env[name]) : undefined);
   const instance = {
-    'expiry-warning': () => new ExpiryWarningJob({ orm, clock, pubSub, program: services.program }),
-    expiry: () => new ExpiryJob({ orm, clock, events: services.events }),
+    'expiry-warning': () => new ExpiryWarningJob({ orm, clock, pubSub, program: services.program, batchSize: batch('BENCH_JOBS_WARNING_BATCH') }),
+    expiry: () => new ExpiryJob({ orm, clock, events: services.events, batchSize: batch('BENCH_JOBS_EXPIRY_BATCH') }),
     // As the runner builds them (src/jobs/runner.ts).
     'tier-evaluation': () => new TierEvaluationJob({ orm, tiers: services.tiers }),
     'rfm-segments': () => new RfmJob({ orm, segments: services.segments }),

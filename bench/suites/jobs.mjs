@@ -27,7 +27,9 @@ const SCALES = [
   { label: '100k', members: 20_000, lots: 100_000 },
   { label: '1M', members: 200_000, lots: 1_000_000 },
 ];
-/** BENCH_JOBS_SCALES=1M (default both): only some scales, for a quick trial on a busy machine. */
+/** Only on request (BENCH_JOBS_SCALES=200k): a step's trial that shows batch-size effects in a few minutes on a loaded machine. */
+const TRIAL_SCALES = [{ label: '200k', members: 40_000, lots: 200_000 }];
+/** BENCH_JOBS_SCALES=1M (default 100k,1M): only some scales, for a quick trial on a busy machine. */
 const SCALE_FILTER = (process.env.BENCH_JOBS_SCALES || SCALES.map((s) => s.label).join(',')).split(',').map((s) => s.trim());
 const JOBS = ['expiry-warning', 'expiry'];
 /** The bench's "now": the jobs run on a ManualClock set to it. */
@@ -36,6 +38,11 @@ const DAY_MS = 86_400_000;
 const CHILD_TIMEOUT_MS = 300_000;
 /** Batches the baseline runs (each rolled back): enough to average, few enough to leave the table as seeded. */
 const BASELINE_BATCHES = 10;
+/**
+ * BENCH_JOBS_WARNING_BATCH / BENCH_JOBS_EXPIRY_BATCH: another batch size for both the job and its
+ * baseline (default: the job's own constant), to tune it by measurement.
+ */
+const batchOverride = (name) => (process.env[name] ? Number(process.env[name]) : undefined);
 /** The reminder thresholds of a fresh database (the contract's defaults). */
 const THRESHOLDS = [1, 3, 7];
 
@@ -157,30 +164,32 @@ async function baseline(url, job) {
       const { CLAIM_BATCH_SQL, NOTIFY_SQL, WARNING_BATCH_MEMBERS, claimPlan, warningsOf } = dist('src/jobs/expiry-warning.job.js');
       const plan = claimPlan(NOW, THRESHOLDS);
       const [claim, notify] = [toPg(CLAIM_BATCH_SQL), toPg(NOTIFY_SQL)];
+      const size = batchOverride('BENCH_JOBS_WARNING_BATCH') ?? WARNING_BATCH_MEMBERS;
       let cursor = '00000000-0000-0000-0000-000000000000';
       while (batches < BASELINE_BATCHES) {
         await c.query('begin');
-        const { rows } = await c.query(claim, plan.params(cursor, WARNING_BATCH_MEMBERS));
+        const { rows } = await c.query(claim, plan.params(cursor, size));
         const batch = warningsOf(rows, NOW);
         if (batch.payloads.length) await c.query(notify, [NOW, batch.notifications]);
         await c.query('rollback');
         lots += batch.lots;
         batches += 1;
-        if (rows[0].members < WARNING_BATCH_MEMBERS) break;
+        if (rows[0].members < size) break;
         cursor = rows[0].last;
       }
     } else {
       const { EXPIRE_DUE_BATCH_SQL } = dist('src/ledger/ledger.writer.js');
       const { EXPIRY_BATCH_LOTS } = dist('src/jobs/expiry.job.js');
       const expire = toPg(EXPIRE_DUE_BATCH_SQL);
+      const size = batchOverride('BENCH_JOBS_EXPIRY_BATCH') ?? EXPIRY_BATCH_LOTS;
       let cursor = { expiresAt: new Date(0), id: '0' };
       while (batches < BASELINE_BATCHES) {
         await c.query('begin');
-        const { rows } = await c.query(expire, [NOW, cursor.expiresAt, cursor.id, EXPIRY_BATCH_LOTS, NOW, NOW, NOW, NOW, NOW]);
+        const { rows } = await c.query(expire, [NOW, cursor.expiresAt, cursor.id, size, NOW, NOW, NOW, NOW, NOW]);
         await c.query('rollback');
         lots += rows[0].lots;
         batches += 1;
-        if (rows[0].read < EXPIRY_BATCH_LOTS) break;
+        if (rows[0].read < size) break;
         cursor = { expiresAt: rows[0].last_expires_at, id: rows[0].last_id };
       }
     }
@@ -308,7 +317,7 @@ export async function run(ctx) {
   const rows = [];
   const problems = [];
   const scales = [];
-  const scalesToRun = SCALES.filter((s) => SCALE_FILTER.includes(s.label));
+  const scalesToRun = [...TRIAL_SCALES, ...SCALES].filter((s) => SCALE_FILTER.includes(s.label));
   for (const scale of PHASES.includes('expiry') ? scalesToRun : []) {
     const last = scale === scalesToRun[scalesToRun.length - 1];
     log(`\n${scale.label}: ${scale.lots.toLocaleString('en')} lots across ${scale.members.toLocaleString('en')} members`);

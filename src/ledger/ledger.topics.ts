@@ -1,5 +1,6 @@
 import type { PubSub } from 'type-graphql';
 import type { EntryRow } from './ledger.writer';
+import { publishAll } from '../realtime/pubsub';
 
 /** One channel per member: BALANCE:<memberId>. */
 export const BALANCE_TOPIC = 'BALANCE';
@@ -18,6 +19,10 @@ export function balanceEvent(entry: EntryRow): BalanceEventPayload {
 }
 
 /** Called after commit only: subscribers must never see a posting that was rolled back. */
+// All of a commit's postings at once (one pipeline on Redis: a job's batch posts thousands), in posting order.
 export function publishBalanceEvents(pubSub: PubSub, posted: EntryRow[]): void {
-  for (const entry of posted) pubSub.publish(BALANCE_TOPIC, balanceEvent(entry), entry.member_id);
+  publishAll(
+    pubSub,
+    posted.map((entry) => ({ routingKey: BALANCE_TOPIC, payload: balanceEvent(entry), dynamicId: entry.member_id })),
+  );
 }

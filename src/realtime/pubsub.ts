@@ -4,6 +4,23 @@ import type { Logger } from '../platform/logger';
 import type { Redis } from 'ioredis';
 import type { RedisClients } from '../platform/redis';
 
+/** One event to publish: what `PubSub.publish` takes. */
+export interface Publication {
+  routingKey: string;
+  payload: unknown;
+  dynamicId?: unknown;
+}
+
+/**
+ * Publishes a commit's events together (after commit, fire-and-forget like `publish`): in one
+ * pipeline on Redis, one by one on any other PubSub (an in-process one in a test).
+ */
+export function publishAll(pubSub: PubSub, publications: Publication[]): void {
+  if (publications.length === 0) return;
+  if (pubSub instanceof RedisPubSubAdapter) return pubSub.publishMany(publications);
+  for (const p of publications) pubSub.publish(p.routingKey, p.payload, p.dynamicId);
+}
+
 /**
  * type-graphql's PubSub over Redis, so an event published on one instance reaches
  * subscribers on every instance. Channels carry the deployment's key prefix.
@@ -29,6 +46,28 @@ export class RedisPubSubAdapter implements PubSub {
     this.inner.publish(this.channel(routingKey, dynamicId), payload).catch((error: unknown) => {
       this.log.warn({ err: error, routingKey }, 'publish failed');
     });
+  }
+
+  /**
+   * Many events of one commit (a job's batch) in one pipeline: one write to Redis and one reply to
+   * wait for, instead of a command and a promise per member. In order, as `publish` one by one
+   * would send them. On a cluster the channels live on different shards, so one by one there.
+   */
+  publishMany(publications: Publication[]): void {
+    if (this.redis.sharded) {
+      for (const p of publications) this.publish(p.routingKey, p.payload, p.dynamicId);
+      return;
+    }
+    const pipeline = this.redis.publisher.pipeline();
+    // graphql-redis-subscriptions' own serializer is JSON.stringify: subscribers parse the same text.
+    for (const p of publications) pipeline.publish(this.channel(p.routingKey, p.dynamicId), JSON.stringify(p.payload));
+    pipeline.exec().then(
+      (results) => {
+        const failed = results?.find(([error]) => error);
+        if (failed) this.log.warn({ err: failed[0], events: publications.length }, 'publish failed');
+      },
+      (error: unknown) => this.log.warn({ err: error, events: publications.length }, 'publish failed'),
+    );
   }
 
   subscribe(routingKey: string, dynamicId?: unknown): AsyncIterable<unknown> {

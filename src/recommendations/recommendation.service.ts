@@ -322,6 +322,17 @@ export class RecommendationService {
     return this.deps.redis.command.del(this.memberKey(memberId)).catch(() => undefined);
   }
 
+  /**
+   * The members of one commit (a job's batch: thousands) changed: one DEL of all their lists, one
+   * round trip instead of one per member. On a cluster the keys live in different slots, which one
+   * command may not span, so each is deleted on its own there.
+   */
+  membersChanged(memberIds: string[]): Promise<unknown> {
+    if (memberIds.length === 0) return Promise.resolve();
+    if (this.deps.redis.sharded) return Promise.all(memberIds.map((id) => this.memberChanged(id)));
+    return this.deps.redis.command.del(...memberIds.map(this.memberKey)).catch(() => undefined);
+  }
+
   /** A catalog edit or a stock-out: every cached list and every instance's snapshot is out of date. */
   catalogChanged(): Promise<unknown> {
     return this.deps.redis.command.incr(this.versionKey).catch((error: unknown) => this.deps.log.warn({ err: error }, 'recommendations version bump failed'));

@@ -244,6 +244,31 @@ describe('scheduled jobs', async () => {
       expect(left).toBe(0);
     });
 
+    it("an expiry batch tells every member of it after commit: each one's balance event (one pipeline) and each one's cached recommendations dropped (one DEL)", async () => {
+      const s = await standaloneRunner(api);
+      closers.push(() => s.close());
+      const members = await Promise.all(Array.from({ length: 3 }, () => createMember(api)));
+      for (const [i, m] of members.entries()) await adjust(api, m.id, 40 + i, { validDays: 1 });
+      const cached = members.map((m) => `recs:member:${m.id}`);
+      for (const key of cached) await s.redis.command.set(key, '[]');
+      const live = [];
+      for (const m of members.slice(0, 2)) {
+        live.push(collect(api.ws(m.token), 'subscription { balanceChanged { memberId balance delta entry { type } } }', {}, 'balanceChanged'));
+        await untilSubscribed(api, `BALANCE:${m.id}`);
+      }
+      api.clock.advance(1.5 * DAY);
+      // One batch for all three: the job's own RedisPubSubAdapter, as `npm run jobs` wires it.
+      const result = await new ExpiryJob({ orm: s.orm, clock: api.clock, events: s.services.events }).run();
+      expect(result.members).toBeGreaterThanOrEqual(3);
+      for (const [i, sub] of live.entries()) {
+        // The subscription answers with the current balance first (currentFirst), then what moves it.
+        expect(await sub.next()).toMatchObject({ memberId: members[i].id, balance: 40 + i });
+        expect(await sub.next()).toEqual({ memberId: members[i].id, balance: 0, delta: -(40 + i), entry: { type: 'EXPIRY' } });
+      }
+      await expect.poll(async () => s.redis.command.exists(...cached)).toBe(0);
+      await expectReconciled(api);
+    });
+
     it('a standalone runner (as `npm run jobs`) and two servers at once: one warning per member, pushed to the server socket', async () => {
       const s = await standaloneRunner(api);
       closers.push(() => s.close());
