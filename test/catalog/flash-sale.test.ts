@@ -4,6 +4,7 @@ import { startApp, type GraphQLResponse, type TestApp } from '../support/app';
 import { expectReconciled } from '../support/ledger';
 import { freePort, OwnRedis } from '../support/own-redis';
 import { tokens } from '../support/tokens';
+import { PERIODS } from '../../src/leaderboard/leaderboard.rules';
 import { countQueries, createItem, fund, itemById, itemInput, memberWith, newKey, redeem, updateItemRaw } from './support';
 
 /**
@@ -189,9 +190,10 @@ describe('flash-sale gate', async () => {
   });
 
   it('runs at most FLASH_SALE_WINNERS_AT_ONCE admitted transactions of one item at once per instance; the rest wait their turn and all succeed', async () => {
-    // A pool wide enough to run every winner at once, so only the gate can hold them back.
+    // A pool twice the gate's width, so only the gate can hold the winners back (and not 40
+    // connections: PostgreSQL's max_connections is shared with the test file running beside this one).
     const WINNERS_AT_ONCE = 6;
-    const wide = await startApp({ sharing: api, env: { DATABASE_POOL_MAX: '40', FLASH_SALE_WINNERS_AT_ONCE: String(WINNERS_AT_ONCE) } });
+    const wide = await startApp({ sharing: api, env: { DATABASE_POOL_MAX: String(2 * WINNERS_AT_ONCE), FLASH_SALE_WINNERS_AT_ONCE: String(WINNERS_AT_ONCE) } });
     try {
       const members = await Promise.all(Array.from({ length: 30 }, () => memberWith(api, 100)));
       const item = await hotItem({ stock: 30 });
@@ -279,6 +281,10 @@ describe('flash-sale gate with its own Redis, stopped and restarted', async () =
     // Back, and empty: the app reconnects and rebuilds the counters from PostgreSQL.
     const probe = api.app.redis.command;
     await expect.poll(async () => probe.hget(`{flash:${item.id}}:item`, 'stock').catch(() => null), { timeout: 10_000 }).toBe('0');
+    // The leaderboards are rebuilt on the same reconnect, from PostgreSQL too: wait until every board
+    // is back, or on a loaded machine that rebuild's query lands among the redemption's below.
+    const boards = api.app.services.leaderboard;
+    await expect.poll(async () => (await Promise.all(PERIODS.map((kind) => boards.exists(boards.periodNow(kind))))).every(Boolean), { timeout: 10_000 }).toBe(true);
     const { result, queries } = await countQueries(api, () => redeem(api, members[5].token, { itemId: item.id }));
     expect(result.errors?.[0].extensions?.code).toBe('OUT_OF_STOCK');
     expect(queries).toEqual([]);

@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startApp, wsExecute, type TestApp, untilSubscribed } from '../support/app';
 import { createMember, type CreatedMember } from '../support/factories';
 import { earn, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
+import { collect, type Collector } from '../support/ws';
 
 /**
  * Live boards, balances and stats over graphql-ws, across two instances that share the
@@ -22,56 +22,6 @@ const LEADERBOARD_CHANGED = `subscription($period: LeaderboardPeriod, $first: In
 const BALANCE_CHANGED = 'subscription { balanceChanged { memberId balance delta entry { type delta } } }';
 const STATS_UPDATED = 'subscription { programStatsUpdated { members activeMembers30d outstandingPoints pointsIssued30d redemptionRate at } }';
 
-interface Feed<T> {
-  events: { value: T; at: number }[];
-  errors: unknown[];
-  /** Resolves with the n-th event (1-based), woken by each arrival; rejects on an error or after `ms` (a bound, never a proof). */
-  nth(n: number, ms?: number): Promise<T>;
-  dispose(): void;
-}
-
-function collect<T>(client: Client, query: string, variables: Record<string, unknown>, field: string): Feed<T> {
-  const events: { value: T; at: number }[] = [];
-  const errors: unknown[] = [];
-  let wake: (() => void)[] = [];
-  const dispose = client.subscribe(
-    { query, variables },
-    {
-      next: (value) => {
-        if (value.errors) errors.push(value.errors);
-        else events.push({ value: (value.data as Record<string, T>)[field], at: Date.now() });
-        wake.splice(0).forEach((w) => w());
-      },
-      error: (error) => {
-        errors.push(error);
-        wake.splice(0).forEach((w) => w());
-      },
-      complete: () => undefined,
-    },
-  );
-  return {
-    events,
-    errors,
-    async nth(n, ms = 5000) {
-      const deadline = Date.now() + ms;
-      while (events.length < n) {
-        if (errors.length) throw new Error(`subscription failed: ${JSON.stringify(errors)}`);
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`only ${events.length} of ${n} events within ${ms} ms; errors: ${JSON.stringify(errors)}`);
-        let timer: NodeJS.Timeout | undefined;
-        await new Promise<void>((resolve) => {
-          wake.push(resolve);
-          timer = setTimeout(resolve, left);
-        });
-        clearTimeout(timer);
-      }
-      wake = [];
-      return events[n - 1].value;
-    },
-    dispose,
-  };
-}
-
 interface BoardValue {
   period: string;
   totalMembers: number;
@@ -79,7 +29,7 @@ interface BoardValue {
 }
 
 /** Waits until a member's balance channel is subscribed in Redis, so nothing published after is missed. */
-async function balanceFeed(api: TestApp, member: CreatedMember): Promise<Feed<any>> {
+async function balanceFeed(api: TestApp, member: CreatedMember): Promise<Collector<any>> {
   const feed = collect<any>(api.ws(member.token), BALANCE_CHANGED, {}, 'balanceChanged');
   await untilSubscribed(api, `BALANCE:${member.id}`);
   return feed;
@@ -130,8 +80,8 @@ describe('realtime: leaderboards, balances and stats over graphql-ws', async () 
       entries: [{ rank: 1, score: 120, member: { id: m.id, nickname: '跨实例', tierLevel: 1 } }],
     });
     // Coalesced: the push waits out the window, but not much longer.
-    expect(board.events[1].at - started).toBeGreaterThanOrEqual(COALESCE_MS - 50);
-    expect(board.events[1].at - started).toBeLessThan(COALESCE_MS + 4000);
+    expect(board.receivedAt[1] - started).toBeGreaterThanOrEqual(COALESCE_MS - 50);
+    expect(board.receivedAt[1] - started).toBeLessThan(COALESCE_MS + 4000);
     expect([...board.errors, ...balance.errors]).toEqual([]);
     board.dispose();
     balance.dispose();
@@ -165,7 +115,7 @@ describe('realtime: leaderboards, balances and stats over graphql-ws', async () 
     // on an idle machine: 1 or 2 pushes), never one per earning.
     expect(pushes.length).toBeLessThanOrEqual(Math.max(4, Math.ceil(burstMs / COALESCE_MS) + 2));
     expect(pushes.length).toBeLessThan(10);
-    const last = pushes.at(-1)!.value;
+    const last = pushes.at(-1)!;
     expect(last.totalMembers).toBe(10);
     expect(last.entries.map((e) => [e.rank, e.score, e.member.id])).toEqual(current.entries.map((e) => [e.rank, e.score, e.member.id]));
     // Member i earned (10 + i) + (100 + 7i) = 110 + 8i.
@@ -250,8 +200,8 @@ describe('realtime: leaderboards, balances and stats over graphql-ws', async () 
     expect(await xs.nth(1, 3000)).toMatchObject({ memberId: x.id, delta: 40 });
     await earnOk(api, y.id, '5');
     expect(await ys.nth(2, 3000)).toMatchObject({ memberId: y.id, delta: 5 });
-    expect(xs.events.slice(0, 1).map((e) => e.value.memberId)).toEqual([x.id]);
-    expect(ys.events.slice(0, 2).map((e) => e.value.memberId)).toEqual([y.id, y.id]);
+    expect(xs.events.slice(0, 1).map((e) => e.memberId)).toEqual([x.id]);
+    expect(ys.events.slice(0, 2).map((e) => e.memberId)).toEqual([y.id, y.id]);
     // There is no way to name another member's stream.
     const res = await wsExecute(apiB.ws(x.token), `subscription($id: ID!) { balanceChanged(memberId: $id) { memberId } }`, { id: y.id });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED' });
@@ -278,14 +228,14 @@ describe('realtime: leaderboards, balances and stats over graphql-ws', async () 
     }
     const movedFor = Date.now() - started;
     const expected = BigInt(first.outstandingPoints) + BigInt(points);
-    const deadline = Date.now() + STATS_INTERVAL_MS + 5000;
-    while (Date.now() < deadline && BigInt(stats.events.at(-1)!.value.outstandingPoints) !== expected) await sleep(50);
-    expect(stats.events.at(-1)!.value.outstandingPoints).toBe(String(expected));
+    // Woken by the push that shows every earning (a bound, not a sleep); it must be the last one.
+    await stats.until((e) => BigInt(e.outstandingPoints) === expected, STATS_INTERVAL_MS + 5000);
+    expect(stats.events.at(-1)!.outstandingPoints).toBe(String(expected));
     const pushes = stats.events.slice(1);
     expect(pushes.length).toBeGreaterThanOrEqual(1);
     expect(pushes.length).toBeLessThanOrEqual(Math.ceil(movedFor / STATS_INTERVAL_MS) + 2);
     // Recomputations start at least STATS_INTERVAL_MS apart; arrivals jitter by the computation's time.
-    for (let i = 2; i < stats.events.length; i++) expect(stats.events[i].at - stats.events[i - 1].at).toBeGreaterThan(STATS_INTERVAL_MS * 0.5);
+    for (let i = 2; i < stats.events.length; i++) expect(stats.receivedAt[i] - stats.receivedAt[i - 1]).toBeGreaterThan(STATS_INTERVAL_MS * 0.5);
     expect(stats.errors).toEqual([]);
     stats.dispose();
 
@@ -334,7 +284,7 @@ describe('realtime: leaderboards, balances and stats over graphql-ws', async () 
       // The socket stays up and the 20 stay live; completing one frees a place.
       feeds[0].dispose();
       // The completion reaches the server on its own schedule: retry until the place is free.
-      let next: Feed<BoardValue> | undefined;
+      let next: Collector<BoardValue> | undefined;
       await vi.waitFor(
         async () => {
           next?.dispose();

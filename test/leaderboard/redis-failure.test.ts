@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { Client } from 'graphql-ws';
 import { startApp, type TestApp } from '../support/app';
 import { createMember, type CreatedMember } from '../support/factories';
 import { earn, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
 import { freePort, OwnRedis } from '../support/own-redis';
+import { collect } from '../support/ws';
 
 /**
  * Redis stopped and restarted under a running instance. The machine's shared Redis serves the
@@ -17,38 +17,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const BALANCE_CHANGED = 'subscription { balanceChanged { memberId balance delta entry { type delta } } }';
 const LEADERBOARD_CHANGED = 'subscription { leaderboardChanged(period: ALL_TIME, first: 10) { totalMembers entries { rank score member { id } } } }';
 const LEADERBOARD = `query($period: LeaderboardPeriod) { leaderboard(period: $period, first: 10) { totalMembers entries { rank score member { id } } } }`;
-
-interface Feed {
-  events: any[];
-  errors: unknown[];
-  until(predicate: (event: any) => boolean, ms?: number): Promise<any>;
-}
-
-function collect(client: Client, query: string, field: string): Feed {
-  const events: any[] = [];
-  const errors: unknown[] = [];
-  client.subscribe(
-    { query },
-    {
-      next: (value) => (value.errors ? errors.push(value.errors) : events.push((value.data as Record<string, unknown>)[field])),
-      error: (error) => errors.push(error),
-      complete: () => undefined,
-    },
-  );
-  return {
-    events,
-    errors,
-    async until(predicate, ms = 8000) {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const found = events.find(predicate);
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error(`no matching event within ${ms} ms: ${JSON.stringify(events)}; errors: ${JSON.stringify(errors)}`);
-        await sleep(50);
-      }
-    },
-  };
-}
 
 async function subscribed(api: TestApp, member: CreatedMember, ms = 10_000) {
   const channel = `${api.redisPrefix}BALANCE:${member.id}`;
@@ -106,9 +74,9 @@ describe('Redis stopped and restarted under a running instance', async () => {
     await vi.waitFor(async () => expect(await boardScores(app)).toEqual({ [a.id]: 100 }), { timeout: 5000, interval: 50 });
 
     // Opened before the outage, never reconnected.
-    const balance = collect(app.ws(a.token), BALANCE_CHANGED, 'balanceChanged');
+    const balance = collect(app.ws(a.token), BALANCE_CHANGED, {}, 'balanceChanged');
     await subscribed(app, a);
-    const board = collect(app.ws(b.token), LEADERBOARD_CHANGED, 'leaderboardChanged');
+    const board = collect(app.ws(b.token), LEADERBOARD_CHANGED, {}, 'leaderboardChanged');
     await board.until((e) => e.totalMembers === 1);
 
     await own.kill();
@@ -149,7 +117,7 @@ describe('Redis stopped and restarted under a running instance', async () => {
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
 
     // A member who subscribes while Redis is down is served once it is back.
-    const lateBalance = collect(app.ws(b.token), BALANCE_CHANGED, 'balanceChanged');
+    const lateBalance = collect(app.ws(b.token), BALANCE_CHANGED, {}, 'balanceChanged');
 
     // Redis comes back, empty (no persistence).
     await own.start();

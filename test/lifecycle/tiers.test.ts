@@ -3,6 +3,7 @@ import { startApp, untilSubscribed } from '../support/app';
 import { createMember, type CreatedMember } from '../support/factories';
 import { earn, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
+import { collect } from '../support/ws';
 import { addMonths } from '../../src/lifecycle/tier.rules';
 import { daysUntil } from '../../src/ledger/ledger.rules';
 import { TierEvaluationJob } from '../../src/jobs/tier-evaluation.job';
@@ -96,23 +97,13 @@ describe('tier lifecycle', async () => {
     const t0 = api.clock.now();
     const m = await createMember(api);
     await purchase(m, '1000.00');
-    const client = api.ws(m.token);
-    const events: any[] = [];
-    client.subscribe(
-      { query: `subscription { tierChanged { tier { level } inGrace graceUntil validUntil keepSpend } }` },
-      {
-        next: (value) => events.push((value.data as any)?.tierChanged ?? value.errors),
-        error: (error) => events.push(error),
-        complete: () => undefined,
-      },
-    );
+    const tierChanged = collect(api.ws(m.token), `subscription { tierChanged { tier { level } inGrace graceUntil validUntil keepSpend } }`, {}, 'tierChanged');
     await untilSubscribed(api, `TIER_CHANGED:${m.id}`);
 
     api.clock.set(new Date(addMonths(t0, 12).getTime() + DAY));
     await job.run();
     const graceUntil = addMonths(addMonths(t0, 12), 3);
-    await expect.poll(() => events.length).toBe(1);
-    expect(events[0]).toEqual({ tier: { level: 2 }, inGrace: true, graceUntil: graceUntil.toISOString(), validUntil: addMonths(t0, 12).toISOString(), keepSpend: '1000.00' });
+    expect(await tierChanged.next()).toEqual({ tier: { level: 2 }, inGrace: true, graceUntil: graceUntil.toISOString(), validUntil: addMonths(t0, 12).toISOString(), keepSpend: '1000.00' });
     // Still silver in grace: 100 earns 100 × 1.2.
     expect(await purchase(m, '100.00')).toMatchObject({ points: 120, member: { tier: { level: 2 } } });
 
@@ -127,14 +118,13 @@ describe('tier lifecycle', async () => {
     await job.run();
     expect((await status(m)).tierStatus).toMatchObject({ tier: { level: 1 }, validUntil: null, inGrace: false, graceUntil: null, keepSpend: '0.00', qualifyingSpend: '100.00' });
     expect((await tierNotes(m)).at(-1)).toMatchObject({ title: '会员等级已调整', data: { fromLevel: 2, toLevel: 1 } });
-    await expect.poll(() => events.length).toBe(2);
-    expect(events[1]).toMatchObject({ tier: { level: 1 }, inGrace: false, validUntil: null });
+    expect(await tierChanged.next()).toMatchObject({ tier: { level: 1 }, inGrace: false, validUntil: null });
     // Climbing back counts the last 12 months and new spend, not the spend that failed to keep silver.
     expect((await status(m)).nextTier).toEqual({ spendNeeded: '900.00' });
     api.clock.advance(3_600_000);
     expect((await purchase(m, '900.00')).member.tier.level).toBe(2);
     expect((await tierNotes(m)).at(-1)).toMatchObject({ title: '恭喜升级为银卡会员', data: { fromLevel: 1, toLevel: 2 } });
-    await client.dispose();
+    tierChanged.dispose();
   });
 
   it('spending enough during grace keeps the tier at once', async () => {

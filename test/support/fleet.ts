@@ -18,6 +18,9 @@ export interface Fleet {
 }
 
 export async function startFleet(size: number, options: Omit<StartOptions, 'sharing'> = {}): Promise<Fleet> {
+  // Five connections per instance, not app.ts's ten: N pools share PostgreSQL's max_connections
+  // (100) with the other test file running at once (three instances at ten reached 30 alone).
+  options = { ...options, env: { DATABASE_POOL_MAX: '5', ...options.env } };
   const first = await startApp(options);
   const rest = await Promise.all(Array.from({ length: size - 1 }, () => startApp({ ...options, sharing: first })));
   const instances = [first, ...rest];

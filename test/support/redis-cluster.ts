@@ -45,6 +45,33 @@ async function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Resolves when redis-server logs that it accepts connections; fails if it exits first or after `timeoutMs`. */
+function untilReady(child: ChildProcess, port: number, timeoutMs: number): Promise<void> {
+  let output = '';
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`redis-server on ${port} did not start within ${timeoutMs} ms: ${output.slice(-500)}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) finish();
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => finish(new Error(`redis-server on ${port} exited (${code ?? signal}) before it was ready: ${output.slice(-500)}`));
+    function finish(error?: Error) {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.stderr!.off('data', onData);
+      child.off('exit', onExit);
+      // Keep draining its output: a full pipe would block the node's logging, and with it the node.
+      child.stdout!.resume();
+      child.stderr!.resume();
+      if (error) reject(error);
+      else resolve();
+    }
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
 export async function startLocalCluster(): Promise<LocalCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'loyalty-cluster-'));
   const ports: number[] = [];
@@ -79,7 +106,7 @@ export async function startLocalCluster(): Promise<LocalCluster> {
         '--enable-debug-command',
         'local',
       ],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     processes.set(port, child);
   }
@@ -90,17 +117,11 @@ export async function startLocalCluster(): Promise<LocalCluster> {
   process.once('exit', killAll);
   const clients = new Map(ports.map((port) => [port, new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null })]));
   for (const c of clients.values()) c.on('error', () => {});
-  for (const port of ports) {
-    for (let i = 0; ; i++) {
-      try {
-        await clients.get(port)!.ping();
-        break;
-      } catch {
-        if (i > 100) throw new Error(`redis-server on ${port} did not start`);
-        await sleep(20);
-      }
-    }
-  }
+  // Woken by each node's own "Ready to accept connections" line, not by a fixed number of pings:
+  // on a loaded machine six redis-servers starting at once took longer than the old ~2 s of polls.
+  // The bound only turns a node that never comes up into a clear failure.
+  await Promise.all(ports.map((port) => untilReady(processes.get(port)!, port, 30_000)));
+  await Promise.all(ports.map((port) => clients.get(port)!.ping()));
   const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' });
   if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
 
@@ -163,6 +184,7 @@ export async function startLocalCluster(): Promise<LocalCluster> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await cluster.untilHealthy();
+  // The first election after `--cluster create` is slower than a failover on a loaded machine.
+  await cluster.untilHealthy(30_000);
   return cluster;
 }

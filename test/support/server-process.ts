@@ -24,7 +24,10 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 20_00
   if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first`);
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    // Ten pooled connections (as test/support/app.ts), not the production default of twenty: two test
+    // files run at once and share PostgreSQL's max_connections (100) with everything else. A scenario
+    // that needs more says so in `env`.
+    env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATABASE_POOL_MAX: '10', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];

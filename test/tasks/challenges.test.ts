@@ -3,6 +3,7 @@ import { startApp, untilSubscribed } from '../support/app';
 import { createMember, type CreatedMember } from '../support/factories';
 import { balanceOf, earn, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
+import { collect } from '../support/ws';
 
 const UPSERT = 'mutation($input: ChallengeInput!) { upsertChallenge(input: $input) { id code name description metric target rewardPoints startsAt endsAt } }';
 const CHALLENGES = '{ challenges { challenge { id code metric target rewardPoints } current progress completed } }';
@@ -14,7 +15,6 @@ type Metric = 'SPEND' | 'ORDERS' | 'CHECK_INS' | 'TASKS';
  * Challenges are program-wide, so each test has its own window (a month of 2026 from the 1st
  * to the 20th, or a few days of it), and no test's events fall into another test's challenge.
  */
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const at = (month: number, day: number, hour = 4) => new Date(Date.UTC(2026, month - 1, day, hour)).toISOString();
 
 describe('challenges', async () => {
@@ -197,17 +197,12 @@ describe('challenges', async () => {
       api.clock.set(at(12, 6));
       const c = await challenge(12, 'ORDERS', 1, 33);
       const m = await createMember(api);
-      const events: any[] = [];
-      api
-        .ws(m.token)
-        .subscribe(
-          { query: 'subscription { balanceChanged { delta balance entry { type reference } } }' },
-          { next: (v) => events.push((v.data as any)?.balanceChanged ?? v.errors), error: () => undefined, complete: () => undefined },
-        );
+      const balance = collect(api.ws(m.token), 'subscription { balanceChanged { delta balance entry { type reference } } }', {}, 'balanceChanged');
       await untilSubscribed(api, `BALANCE:${m.id}`);
       await earnOk(m, '10');
-      for (let i = 0; events.length < 2 && i < 100; i++) await sleep(20);
-      expect(events).toEqual([
+      await balance.nth(2);
+      expect(balance.errors).toEqual([]);
+      expect(balance.events).toEqual([
         { delta: 10, balance: 10, entry: expect.objectContaining({ type: 'PURCHASE' }) },
         { delta: 33, balance: 43, entry: { type: 'REWARD', reference: `challenge:${c.code}` } },
       ]);

@@ -3,6 +3,7 @@ import { startApp, untilSubscribed } from '../support/app';
 import { createMember, uniqueMobile, type CreatedMember } from '../support/factories';
 import { balanceOf, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
+import { collect } from '../support/ws';
 
 const DAY = 86_400_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -161,16 +162,12 @@ describe('referrals', async () => {
 
   it('the rewards are published on balanceChanged and count on the leaderboard', async () => {
     const inviter = await createMember(api);
-    const client = api.ws(inviter.token);
-    const events: any[] = [];
-    client.subscribe(
-      { query: 'subscription { balanceChanged { memberId delta balance entry { type reference } } }' },
-      { next: (v) => events.push((v.data as any)?.balanceChanged ?? v.errors), error: () => undefined, complete: () => undefined },
-    );
+    const balance = collect(api.ws(inviter.token), 'subscription { balanceChanged { memberId delta balance entry { type reference } } }', {}, 'balanceChanged');
     await untilSubscribed(api, `BALANCE:${inviter.id}`);
     const invitee = await createMember(api, { inviteCode: inviter.inviteCode });
-    for (let i = 0; events.length === 0 && i < 100; i++) await sleep(20);
-    expect(events).toEqual([{ memberId: inviter.id, delta: 100, balance: 100, entry: { type: 'REWARD', reference: `referral:${invitee.id}` } }]);
+    await balance.nth(1);
+    expect(balance.errors).toEqual([]);
+    expect(balance.events).toEqual([{ memberId: inviter.id, delta: 100, balance: 100, entry: { type: 'REWARD', reference: `referral:${invitee.id}` } }]);
 
     let rank: any = null;
     for (let i = 0; i < 100 && !rank; i++) {
