@@ -3,6 +3,7 @@ import type { Clock } from '../platform/clock';
 import type { Logger } from '../platform/logger';
 import type { RedisClients } from '../platform/redis';
 import { BadInputError } from '../platform/errors';
+import { preparedFromKnex, runPrepared, type PreparedStatement } from '../platform/db/prepared';
 import { addDays, localDate } from '../platform/time';
 import { SPENDABLE_BALANCE_SQL } from '../ledger';
 import { daysUntil } from '../ledger/ledger.rules';
@@ -117,6 +118,20 @@ select ${MEMBER_COLUMNS},
    left join rec_item_redeemers ri on ri.item_id = c.other_item_id) as pairs
 from member m where m.id = ?`;
 
+/**
+ * Both reads as named prepared statements (issue 11): through knex each call sent ~2 KB of SQL
+ * with the values inlined, which PostgreSQL parsed and planned again; prepared, a connection
+ * plans each once and the driver binds the values. The `?` texts stay for a caller inside a
+ * transaction (a prepared read runs on its own pooled connection).
+ */
+const MEMBER_STATE = preparedFromKnex('recs_member_state_v1', MEMBER_STATE_SQL);
+const PROFILE = preparedFromKnex('recs_profile_v1', PROFILE_SQL);
+
+/** `statement` prepared outside a unit of work, through the ORM (same text, `?` placeholders) inside one. */
+function read<T>(em: EntityManager, statement: PreparedStatement, knexText: string, values: unknown[]): Promise<T[]> {
+  return em.isInTransaction() ? em.execute<T[]>(knexText, values) : runPrepared<T>(em, statement, values);
+}
+
 const CACHE_TTL_S = 600;
 /** Popularity (others' redemptions) may lag this much; the member's own moves never do. */
 const POPULARITY_REFRESH_MS = 5 * 60_000;
@@ -184,7 +199,7 @@ export class RecommendationService {
     const soon = addDays(now, NUDGE_DAYS);
     const [snapshot, [profile]] = await Promise.all([
       this.currentSnapshot(version),
-      em.execute<{ status: string; language: string; balance: number; expiring: number; earliest: Date | string | null; history: string | null; pairs: string | null }[]>(PROFILE_SQL, [
+      read<{ status: string; language: string; balance: number; expiring: number; earliest: Date | string | null; history: string | null; pairs: string | null }>(em, PROFILE, PROFILE_SQL, [
         memberId,
         HISTORY_LIMIT,
         now,
@@ -254,7 +269,7 @@ export class RecommendationService {
   /** Spendable balance, points expiring within 30 days, and which of `itemIds` the catalog calls redeemable for the member (balance apart), with their rows. */
   private async memberState(em: EntityManager, memberId: string, now: Date, itemIds: string[]): Promise<MemberState | null> {
     const soon = addDays(now, NUDGE_DAYS);
-    const [row] = await em.execute<{ status: string; language: string; balance: number; expiring: number; earliest: Date | string | null; items: string | null }[]>(MEMBER_STATE_SQL, [
+    const [row] = await read<{ status: string; language: string; balance: number; expiring: number; earliest: Date | string | null; items: string | null }>(em, MEMBER_STATE, MEMBER_STATE_SQL, [
       now,
       now,
       soon,

@@ -33,10 +33,24 @@ export async function runPrepared<T>(em: EntityManager, statement: PreparedState
   if (em.isInTransaction()) throw new Error(`${statement.name}: a prepared read runs outside a transaction`);
   const client = em.getKnex().client as unknown as KnexClient;
   const connection = await client.acquireConnection();
+  const started = Date.now();
   try {
     const result = await connection.query({ name: statement.name, text: statement.text, values });
+    // In the ORM's query log like every other statement (debug output, the tests' statement counts).
+    em.config.getLogger().logQuery({ query: statement.text, took: Date.now() - started, results: result.rows.length, level: 'info' });
     return result.rows as T[];
   } finally {
     void client.releaseConnection(connection);
   }
+}
+
+/**
+ * A statement written with knex's `?` placeholders (the shared SQL fragments, e.g. the spendable
+ * balance and the catalog's availability, are), numbered `$1`, `$2` … in order, so one text serves
+ * both the ORM and a prepared read. The text must hold no other `?` (no jsonb `?` operator, none in
+ * a literal or comment).
+ */
+export function preparedFromKnex(name: string, text: string): PreparedStatement {
+  let n = 0;
+  return { name, text: text.replace(/\?/g, () => `$${++n}`) };
 }
