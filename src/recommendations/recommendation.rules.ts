@@ -172,6 +172,48 @@ export interface MemberSignals {
   neighbours: readonly { anchor: string; itemId: string; together: number }[];
   /** Distinct redeemers per item (anchors and neighbours at least). */
   redeemers: ReadonlyMap<string, number>;
+  /** neighbours and redeemers already resolved to index positions; when given, used instead of them. */
+  resolved?: ResolvedNeighbours;
+}
+
+/**
+ * The co-redemption pairs by index position, one entry per pair in `neighbours` order (-1: not
+ * in the index), with both items' redeemer counts. The service fills it while reading the pairs
+ * (one id lookup per pair); resolving ids here costs four string-keyed Map operations per pair,
+ * ~8,000 per uncached request (issue 11).
+ */
+export interface ResolvedNeighbours {
+  length: number;
+  anchor: Int32Array;
+  item: Int32Array;
+  together: Float64Array;
+  anchorRedeemers: Float64Array;
+  itemRedeemers: Float64Array;
+}
+
+export function emptyNeighbours(capacity: number): ResolvedNeighbours {
+  return {
+    length: 0,
+    anchor: new Int32Array(capacity),
+    item: new Int32Array(capacity),
+    together: new Float64Array(capacity),
+    anchorRedeemers: new Float64Array(capacity),
+    itemRedeemers: new Float64Array(capacity),
+  };
+}
+
+/** The string-keyed signals as positions (the evaluation's path): a missing redeemer count falls back to `together`. */
+function resolveNeighbours(index: ItemIndex, signals: MemberSignals): ResolvedNeighbours {
+  const resolved = emptyNeighbours(signals.neighbours.length);
+  for (const { anchor, itemId, together } of signals.neighbours) {
+    const k = resolved.length++;
+    resolved.anchor[k] = index.position.get(anchor) ?? -1;
+    resolved.item[k] = index.position.get(itemId) ?? -1;
+    resolved.together[k] = together;
+    resolved.anchorRedeemers[k] = signals.redeemers.get(anchor) ?? together;
+    resolved.itemRedeemers[k] = signals.redeemers.get(itemId) ?? together;
+  }
+  return resolved;
 }
 
 export interface Ranked {
@@ -259,11 +301,13 @@ export function rankCandidates(index: ItemIndex, popularity: ArrayLike<number>, 
   );
 
   // The history item that contributed most to each candidate's collaborative score (its reason).
-  for (const { anchor, itemId, together } of signals.neighbours) {
-    const a = index.position.get(anchor);
-    const c = index.position.get(itemId);
-    if (a === undefined || c === undefined || a === c || recency[a] === 0) continue;
-    const norm = Math.sqrt((signals.redeemers.get(anchor) ?? together) * (signals.redeemers.get(itemId) ?? together)) || 1;
+  const pairs = signals.resolved ?? resolveNeighbours(index, signals);
+  for (let k = 0; k < pairs.length; k++) {
+    const a = pairs.anchor[k];
+    const c = pairs.item[k];
+    const together = pairs.together[k];
+    if (a < 0 || c < 0 || a === c || recency[a] === 0) continue;
+    const norm = Math.sqrt(pairs.anchorRedeemers[k] * pairs.itemRedeemers[k]) || 1;
     const contribution = (recency[a] / totalRecency) * (together / norm) * (together / (together + CO_SHRINK));
     collaborative[c] += contribution;
     if (contribution > anchorWeight[c]) [anchorOf[c], anchorWeight[c]] = [a, contribution];

@@ -9,7 +9,19 @@ import { SPENDABLE_BALANCE_SQL } from '../ledger';
 import { daysUntil } from '../ledger/ledger.rules';
 import { AVAILABLE_TO_MEMBER_SQL } from '../catalog';
 import { isAvailable } from '../catalog/catalog.rules';
-import { HISTORY_LIMIT, ItemIndex, MAX_RESULTS, NEIGHBOURS_PER_ITEM, NUDGE_DAYS, finalize, rankCandidates, type MemberSignals, type ReasonCode, type RecItem } from './recommendation.rules';
+import {
+  HISTORY_LIMIT,
+  ItemIndex,
+  MAX_RESULTS,
+  NEIGHBOURS_PER_ITEM,
+  NUDGE_DAYS,
+  emptyNeighbours,
+  finalize,
+  rankCandidates,
+  type MemberSignals,
+  type ReasonCode,
+  type RecItem,
+} from './recommendation.rules';
 import { reasonText } from './recommendation.texts';
 
 export interface Recommended {
@@ -242,23 +254,36 @@ export class RecommendationService {
     if (!profile || profile.status !== 'ACTIVE') return [];
     const state = { language: profile.language, balance: profile.balance, expiring: profile.expiring, earliest: profile.earliest ? new Date(profile.earliest) : null };
     const historyIds = profile.history ? (JSON.parse(profile.history) as string[]) : [];
-    const neighbours: MemberSignals['neighbours'][number][] = [];
-    const redeemers = new Map<string, number>();
+    const { index, popularity } = snapshot;
+    // The pairs by index position, each id looked up once. An item's redeemer count is the last
+    // one read for it (what a Map by id kept), so the figures are the string path's.
+    const historyAt = historyIds.map((id) => index.position.get(id) ?? -1);
+    const resolved = emptyNeighbours(HISTORY_LIMIT * NEIGHBOURS_PER_ITEM);
+    const redeemersAt = new Map<number, number>();
     parsePairs(profile.pairs ?? '', (rank, itemId, together, anchorMembers, itemMembers) => {
-      const anchor = historyIds[rank - 1];
-      neighbours.push({ anchor, itemId, together });
-      redeemers.set(anchor, anchorMembers);
-      redeemers.set(itemId, itemMembers);
+      if (resolved.length === resolved.anchor.length) return;
+      const k = resolved.length++;
+      const a = historyAt[rank - 1];
+      const c = index.position.get(itemId) ?? -1;
+      resolved.anchor[k] = a;
+      resolved.item[k] = c;
+      resolved.together[k] = together;
+      redeemersAt.set(a, anchorMembers);
+      redeemersAt.set(c, itemMembers);
     });
+    for (let k = 0; k < resolved.length; k++) {
+      resolved.anchorRedeemers[k] = redeemersAt.get(resolved.anchor[k])!;
+      resolved.itemRedeemers[k] = redeemersAt.get(resolved.item[k])!;
+    }
     const signals: MemberSignals = {
       balance: state.balance,
       expiringPoints: state.expiring,
       expiringInDays: state.earliest ? daysUntil(now, state.earliest) : null,
       history: historyIds,
-      neighbours,
-      redeemers,
+      neighbours: [],
+      redeemers: new Map(),
+      resolved,
     };
-    const { index, popularity } = snapshot;
     // Window transitions happen between catalog edits: the snapshot's items are re-checked at now.
     const ranked = rankCandidates(index, popularity, signals, CANDIDATE_POOL);
     const live = await this.memberState(
