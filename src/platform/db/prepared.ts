@@ -18,6 +18,9 @@ export interface PreparedStatement {
 interface PgConnection {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
+interface LoggedConnection {
+  executeQuery<R>(query: string, run: () => Promise<R>, context?: { connection?: { type: string } }): Promise<R>;
+}
 interface KnexClient {
   acquireConnection(): Promise<PgConnection>;
   releaseConnection(connection: PgConnection): Promise<unknown>;
@@ -31,13 +34,16 @@ interface KnexClient {
  */
 export async function runPrepared<T>(em: EntityManager, statement: PreparedStatement, values: unknown[]): Promise<T[]> {
   if (em.isInTransaction()) throw new Error(`${statement.name}: a prepared read runs outside a transaction`);
-  const client = em.getKnex().client as unknown as KnexClient;
+  // The primary, explicitly: a prepared read serves money (the balance), never a lagging replica.
+  const orm = em.getConnection('write');
+  const client = orm.getKnex().client as unknown as KnexClient;
   const connection = await client.acquireConnection();
-  const started = Date.now();
   try {
-    const result = await connection.query({ name: statement.name, text: statement.text, values });
-    // In the ORM's query log like every other statement (debug output, the tests' statement counts).
-    em.config.getLogger().logQuery({ query: statement.text, took: Date.now() - started, results: result.rows.length, level: 'info' });
+    // Through the ORM's own query logging (MikroORM's protected executeQuery): the statement is
+    // timed, logged at debug level like every other one, and visible to whatever observes the
+    // ORM's logger (test/scale/read-replicas.test.ts checks which pool each read used).
+    const logged = orm as unknown as LoggedConnection;
+    const result = await logged.executeQuery(statement.text, () => connection.query({ name: statement.name, text: statement.text, values }), { connection: { type: 'write' } });
     return result.rows as T[];
   } finally {
     void client.releaseConnection(connection);
