@@ -122,6 +122,32 @@ export class ItemIndex {
     return sum;
   }
 
+  /**
+   * The history item most like `item` by content: similarity(h, item) for every h, with `item`'s
+   * features spread once into a feature-indexed array instead of a features × features loop per
+   * pair (60 candidates × 50 history items were a third of the uncached request's own CPU). Same
+   * products summed in the same order (h's features), so the same figures as similarity().
+   */
+  mostSimilar(item: number, history: readonly number[]): { best: number | null; similarity: number } {
+    const dense = (this.denseScratch ??= new Float64Array(this.postings.length));
+    const features = this.vectors[item];
+    for (const f of features) dense[f.feature] = f.weight;
+    let best: number | null = null;
+    let bestSimilarity = 0;
+    for (const h of history) {
+      if (h === item) continue;
+      let sum = 0;
+      for (const f of this.vectors[h]) {
+        const w = dense[f.feature];
+        if (w !== 0) sum += f.weight * w;
+      }
+      if (sum > bestSimilarity) [best, bestSimilarity] = [h, sum];
+    }
+    for (const f of features) dense[f.feature] = 0;
+    return { best, similarity: bestSimilarity };
+  }
+  private denseScratch: Float64Array | null = null;
+
   /** Σ_h w_h · cosine(h, c) for every item c, in one pass over the profile's postings. */
   contentScores(profile: { item: number; weight: number }[], into: Float64Array): void {
     const merged = new Map<number, number>();
@@ -146,6 +172,48 @@ export interface MemberSignals {
   neighbours: readonly { anchor: string; itemId: string; together: number }[];
   /** Distinct redeemers per item (anchors and neighbours at least). */
   redeemers: ReadonlyMap<string, number>;
+  /** neighbours and redeemers already resolved to index positions; when given, used instead of them. */
+  resolved?: ResolvedNeighbours;
+}
+
+/**
+ * The co-redemption pairs by index position, one entry per pair in `neighbours` order (-1: not
+ * in the index), with both items' redeemer counts. The service fills it while reading the pairs
+ * (one id lookup per pair); resolving ids here costs four string-keyed Map operations per pair,
+ * ~8,000 per uncached request (issue 11).
+ */
+export interface ResolvedNeighbours {
+  length: number;
+  anchor: Int32Array;
+  item: Int32Array;
+  together: Float64Array;
+  anchorRedeemers: Float64Array;
+  itemRedeemers: Float64Array;
+}
+
+export function emptyNeighbours(capacity: number): ResolvedNeighbours {
+  return {
+    length: 0,
+    anchor: new Int32Array(capacity),
+    item: new Int32Array(capacity),
+    together: new Float64Array(capacity),
+    anchorRedeemers: new Float64Array(capacity),
+    itemRedeemers: new Float64Array(capacity),
+  };
+}
+
+/** The string-keyed signals as positions (the evaluation's path): a missing redeemer count falls back to `together`. */
+function resolveNeighbours(index: ItemIndex, signals: MemberSignals): ResolvedNeighbours {
+  const resolved = emptyNeighbours(signals.neighbours.length);
+  for (const { anchor, itemId, together } of signals.neighbours) {
+    const k = resolved.length++;
+    resolved.anchor[k] = index.position.get(anchor) ?? -1;
+    resolved.item[k] = index.position.get(itemId) ?? -1;
+    resolved.together[k] = together;
+    resolved.anchorRedeemers[k] = signals.redeemers.get(anchor) ?? together;
+    resolved.itemRedeemers[k] = signals.redeemers.get(itemId) ?? together;
+  }
+  return resolved;
 }
 
 export interface Ranked {
@@ -186,8 +254,30 @@ function scratchFor(n: number) {
 }
 
 /**
+ * log1p of each item's 7-day count and the scale (log1p of the largest), once per popularity
+ * array: the service's array lives as long as its catalog snapshot, so 10,000 log1p calls and a
+ * max pass per request become one per snapshot (issue 11). Keyed by the array itself, so a new
+ * snapshot (or the evaluation's array) gets its own; values as rankCandidates computed them inline.
+ */
+const popularityMemo = new WeakMap<object, { logPopularity: Float64Array; popularityScale: number }>();
+function popularityTerms(popularity: ArrayLike<number>, n: number): { logPopularity: Float64Array; popularityScale: number } {
+  const known = popularityMemo.get(popularity);
+  if (known && known.logPopularity.length === n) return known;
+  let popularityMax = 0;
+  const logPopularity = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    popularityMax = Math.max(popularityMax, popularity[i]);
+    logPopularity[i] = Math.log1p(popularity[i]);
+  }
+  const terms = { logPopularity, popularityScale: Math.log1p(popularityMax) || 1 };
+  popularityMemo.set(popularity, terms);
+  return terms;
+}
+
+/**
  * Scores every offered item for one member and returns the best `limit` (ties by item id, so
- * the same data gives the same list). `popularity` is aligned with index.items (7-day counts).
+ * the same data gives the same list). `popularity` is aligned with index.items (7-day counts)
+ * and read as a snapshot: its log terms are memoised per array, so it must not change once ranked with.
  * One pass over the catalog with no allocation per item and a bounded top-`limit` insert: a
  * 10,000-item catalog costs about a millisecond.
  */
@@ -211,19 +301,19 @@ export function rankCandidates(index: ItemIndex, popularity: ArrayLike<number>, 
   );
 
   // The history item that contributed most to each candidate's collaborative score (its reason).
-  for (const { anchor, itemId, together } of signals.neighbours) {
-    const a = index.position.get(anchor);
-    const c = index.position.get(itemId);
-    if (a === undefined || c === undefined || a === c || recency[a] === 0) continue;
-    const norm = Math.sqrt((signals.redeemers.get(anchor) ?? together) * (signals.redeemers.get(itemId) ?? together)) || 1;
+  const pairs = signals.resolved ?? resolveNeighbours(index, signals);
+  for (let k = 0; k < pairs.length; k++) {
+    const a = pairs.anchor[k];
+    const c = pairs.item[k];
+    const together = pairs.together[k];
+    if (a < 0 || c < 0 || a === c || recency[a] === 0) continue;
+    const norm = Math.sqrt(pairs.anchorRedeemers[k] * pairs.itemRedeemers[k]) || 1;
     const contribution = (recency[a] / totalRecency) * (together / norm) * (together / (together + CO_SHRINK));
     collaborative[c] += contribution;
     if (contribution > anchorWeight[c]) [anchorOf[c], anchorWeight[c]] = [a, contribution];
   }
 
-  let popularityMax = 0;
-  for (let i = 0; i < n; i++) popularityMax = Math.max(popularityMax, popularity[i]);
-  const popularityScale = Math.log1p(popularityMax) || 1;
+  const { logPopularity, popularityScale } = popularityTerms(popularity, n);
   const contentScale = WEIGHT_CONTENT / (maxOf(content) || 1);
   const collaborativeScale = WEIGHT_COLLABORATIVE / (maxOf(collaborative) || 1);
   const coldStart = history.length === 0;
@@ -239,7 +329,7 @@ export function rankCandidates(index: ItemIndex, popularity: ArrayLike<number>, 
     const price = prices[i];
     const fit = price <= signals.balance ? 1 : price <= signals.balance * SOON_SHARE ? FIT_SOON : 0;
     if (fit === 0) continue;
-    const base = collaborative[i] * collaborativeScale + content[i] * contentScale + (popularityWeight * Math.log1p(popularity[i])) / popularityScale;
+    const base = collaborative[i] * collaborativeScale + content[i] * contentScale + (popularityWeight * logPopularity[i]) / popularityScale;
     const nudge = fit === 1 ? Math.min(price, signals.expiringPoints) * nudgeScale : 0;
     const score = base * fit * (recency[i] > 0 ? REPEAT_FACTOR : 1) + nudge;
     if (top.length === limit && score <= top[limit - 1].score) continue;
@@ -270,12 +360,7 @@ export function rankCandidates(index: ItemIndex, popularity: ArrayLike<number>, 
 
 /** The history item most like `item` by content (another one when it was itself redeemed). */
 function similarAnchor(index: ItemIndex, item: number, history: number[]): number | null {
-  let best: number | null = null;
-  let bestSimilarity = 0;
-  for (const h of history) {
-    const similarity = index.similarity(h, item);
-    if (h !== item && similarity > bestSimilarity) [best, bestSimilarity] = [h, similarity];
-  }
+  const { best } = index.mostSimilar(item, history);
   return best ?? (history.includes(item) ? item : null);
 }
 

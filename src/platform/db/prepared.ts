@@ -49,3 +49,14 @@ export async function runPrepared<T>(em: EntityManager, statement: PreparedState
     void client.releaseConnection(connection);
   }
 }
+
+/**
+ * A statement written with knex's `?` placeholders (the shared SQL fragments, e.g. the spendable
+ * balance and the catalog's availability, are), numbered `$1`, `$2` … in order, so one text serves
+ * both the ORM and a prepared read. The text must hold no other `?` (no jsonb `?` operator, none in
+ * a literal or comment).
+ */
+export function preparedFromKnex(name: string, text: string): PreparedStatement {
+  let n = 0;
+  return { name, text: text.replace(/\?/g, () => `$${++n}`) };
+}
