@@ -19,7 +19,7 @@ interface PgConnection {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 interface LoggedConnection {
-  executeQuery<R>(query: string, run: () => Promise<R>, context?: { connection?: { type: string } }): Promise<R>;
+  executeQuery<R>(query: string, run: () => Promise<R>, context?: { connection?: { type: string }; params?: unknown[] }): Promise<R>;
 }
 interface KnexClient {
   acquireConnection(): Promise<PgConnection>;
@@ -43,7 +43,7 @@ export async function runPrepared<T>(em: EntityManager, statement: PreparedState
     // timed, logged at debug level like every other one, and visible to whatever observes the
     // ORM's logger (test/scale/read-replicas.test.ts checks which pool each read used).
     const logged = orm as unknown as LoggedConnection;
-    const result = await logged.executeQuery(statement.text, () => connection.query({ name: statement.name, text: statement.text, values }), { connection: { type: 'write' } });
+    const result = await logged.executeQuery(statement.text, () => connection.query({ name: statement.name, text: statement.text, values }), { connection: { type: 'write' }, params: values });
     return result.rows as T[];
   } finally {
     void client.releaseConnection(connection);
