@@ -37,7 +37,8 @@ import { transact } from '../platform/db/unit-of-work';
 import { Hook } from '../platform/hooks';
 import type { RedemptionGate } from './flash-sale.gate';
 import { DAY_MS } from '../platform/time';
-import { INSERT_REDEMPTION_SQL, REDEEM_READ_SQL, type RedeemReadRow } from './redemption.sql';
+import { REDEEM_STATEMENTS, type RedeemReadRow } from './redemption.sql';
+import { runPrepared } from '../platform/db/prepared';
 
 const KEY_MAX = 128;
 
@@ -164,7 +165,7 @@ export class RedemptionService {
       const member = await w.lockMember(memberId);
       // One read for the key, the item and the member's counts (REDEEM_READ_SQL); the checks below
       // keep their order, so every refusal is the one it always was.
-      const [read] = await w.tx.execute<RedeemReadRow[]>(REDEEM_READ_SQL, [input.itemId, input.itemId, new Date(w.now.getTime() - 30 * 60_000), memberId, memberId, key]);
+      const [read] = await runPrepared<RedeemReadRow>(w.tx, REDEEM_STATEMENTS.read, [input.itemId, input.itemId, new Date(w.now.getTime() - 30 * 60_000), memberId, memberId, key]);
       if (read.previous_id) {
         if (read.previous_hash !== fingerprint) throw new ConflictError('This idempotencyKey was already used for another redemption', { idempotencyKey: key });
         const previous = await w.tx.findOneOrFail(Redemption, { id: read.previous_id });
@@ -238,7 +239,7 @@ export class RedemptionService {
       });
       // Fulfilment first: a VIP redemption records its days in its own row.
       if (!awaitsPayment) await this.fulfil(w.tx, redemption, item, w.now);
-      await w.tx.execute(INSERT_REDEMPTION_SQL, [
+      await runPrepared(w.tx, REDEEM_STATEMENTS.insert, [
         w.now,
         memberId,
         redemption.id,
@@ -272,12 +273,7 @@ export class RedemptionService {
       await this.recorded.emit({ tx: w.tx, redemption });
       // Stock last: the item's row is locked only from here to commit, so a flash sale's hot
       // row is held for one statement, not for the whole redemption.
-      const [stock] = await w.tx.execute<{ stock: number }[]>('update catalog_item set stock = stock - ?, updated_at = ? where id = ? and stock >= ? returning stock', [
-        quantity,
-        w.now,
-        item.id,
-        quantity,
-      ]);
+      const [stock] = await runPrepared<{ stock: number }>(w.tx, REDEEM_STATEMENTS.takeStock, [quantity, w.now, item.id, quantity]);
       if (!stock) throw new OutOfStockError(item.id, 0);
       if (stock.stock === 0) uow.afterCommit(() => this.soldOut.emit({ itemId: item.id }));
       return { redemption, memberId, remainingPoints: member.balance, duplicate: false };

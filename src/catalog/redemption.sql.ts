@@ -1,4 +1,5 @@
 import { TOUCH_LAST_ACTIVE_SQL } from '../members';
+import { prepared } from '../platform/db/prepared';
 import type { ItemType } from './catalog.entity';
 
 /**
@@ -46,3 +47,19 @@ export interface RedeemReadRow {
 export const INSERT_REDEMPTION_SQL = `with touched as (${TOUCH_LAST_ACTIVE_SQL})
   insert into redemption (id, member_id, item_id, quantity, points_spent, cash_due, status, payment_due_by, entry_id, idempotency_key, request_hash, shipping_address, vip_days, created_at)
   values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)`;
+
+/**
+ * The stock, taken last and only if enough is left (the conditional UPDATE is the guarantee
+ * against overselling). Binds: quantity, at, itemId, quantity.
+ */
+export const TAKE_STOCK_SQL = 'update catalog_item set stock = stock - ?, updated_at = ? where id = ? and stock >= ? returning stock';
+
+/**
+ * The three statements above as named prepared statements (platform/db/prepared.ts): run on the
+ * transaction's connection with bound values, parsed once per connection (issue 14).
+ */
+export const REDEEM_STATEMENTS = {
+  read: prepared('catalog.redeem_read', REDEEM_READ_SQL),
+  insert: prepared('catalog.insert_redemption', INSERT_REDEMPTION_SQL),
+  takeStock: prepared('catalog.take_stock', TAKE_STOCK_SQL),
+};
