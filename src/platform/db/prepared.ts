@@ -27,6 +27,10 @@ interface KnexClient {
  * A statement written with `?` binds (the style of every SQL module) as a named prepared
  * statement with `$1`, `$2` … (the baselines number the same text the same way, so the SQL is
  * identical). Only for text with no `?` other than its binds (no jsonb `?` operators, no `??`).
+ * PostgreSQL replans a prepared statement after DDL, but one whose result columns come from `*`
+ * (DEBIT_SQL's `entry.*`) fails with "cached plan must not change result type" on a connection
+ * that prepared it before a migration changed that table's columns: such a migration ships with
+ * a restart of the instances.
  */
 export function prepared(name: string, sql: string): PreparedStatement {
   let n = 0;
