@@ -1,5 +1,5 @@
 import { TOUCH_LAST_ACTIVE_SQL } from '../members';
-import { prepared } from '../platform/db/prepared';
+import { preparedFromKnex } from '../platform/db/prepared';
 import type { ItemType } from './catalog.entity';
 
 /**
@@ -66,7 +66,7 @@ export const TAKE_STOCK_SQL = 'update catalog_item set stock = stock - ?, update
  * transaction's connection with bound values, parsed once per connection (issue 14).
  */
 export const REDEEM_STATEMENTS = {
-  read: prepared('catalog.redeem_read', REDEEM_READ_SQL),
-  insert: prepared('catalog.insert_redemption', INSERT_REDEMPTION_SQL),
-  takeStock: prepared('catalog.take_stock', TAKE_STOCK_SQL),
+  read: preparedFromKnex('catalog.redeem_read', REDEEM_READ_SQL),
+  insert: preparedFromKnex('catalog.insert_redemption', INSERT_REDEMPTION_SQL),
+  takeStock: preparedFromKnex('catalog.take_stock', TAKE_STOCK_SQL),
 };

@@ -4,20 +4,20 @@ import { MemberNotFoundError } from '../members';
 import { InsufficientPointsError } from './ledger.errors';
 import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
 import { CREDIT_SQL, DEBIT_SQL } from './ledger.sql';
-import { prepared, runPrepared } from '../platform/db/prepared';
+import { preparedFromKnex, runPrepared } from '../platform/db/prepared';
 
 /**
  * The two statements of every money path as named prepared statements (platform/db/prepared.ts,
  * issue 14): bound values on the transaction's connection, parsed once per connection, no ORM
  * formatting of twenty values per debit.
  */
-const LOCK_MEMBER = prepared(
+const LOCK_MEMBER = preparedFromKnex(
   'ledger.lock_member',
   `select id, status, balance, lifetime_earned, points_debt, total_spend, tier_level, segment,
               exists (select 1 from points_lot l where l.member_id = member.id and l.remaining > 0 and l.expires_at <= ?) as has_due
        from member where id = ? for update`,
 );
-const DEBIT = prepared('ledger.debit', DEBIT_SQL);
+const DEBIT = preparedFromKnex('ledger.debit', DEBIT_SQL);
 import { DAY_MS } from '../platform/time';
 
 /** A ledger_entry row as SQL returns it. */

@@ -2,10 +2,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { decodeTimeIdCursor, pageSize } from '../platform/graphql/connection';
 import { isUuid } from '../platform/ids';
 import { Notification, type NotificationKind } from './notification.entity';
-import { prepared, runPrepared } from '../platform/db/prepared';
+import { preparedFromKnex, runPrepared } from '../platform/db/prepared';
 
 /** Inside every money path's transaction: a named prepared statement (platform/db/prepared.ts, issue 14). */
-const RECORD = prepared(
+const RECORD = preparedFromKnex(
   'notifications.record',
   `insert into notification (id, member_id, kind, title, body, data, created_at)
        select gen_random_uuid(), n.member_id, n.kind, n.title, n.body, n.data, ? from jsonb_to_recordset(?::jsonb) as n(member_id uuid, kind text, title text, body text, data jsonb)`,

@@ -5,7 +5,7 @@ import { BadInputError } from '../platform/errors';
 import { ProgramSettings, ProgramSettingsAudit } from './program.entity';
 import { applyPatch, complianceViolations, settingsChanges, type SettingsPatch, type SettingsValues } from './program.rules';
 import { transact } from '../platform/db/unit-of-work';
-import { prepared, runPrepared } from '../platform/db/prepared';
+import { preparedFromKnex, runPrepared } from '../platform/db/prepared';
 
 const SETTINGS_SQL = `
   select points_per_currency_unit::text as "pointsPerCurrencyUnit", validity_days as "validityDays", reminder_days as "reminderDays",
@@ -16,7 +16,7 @@ const SETTINGS_SQL = `
          purchase_daily_cap as "purchaseDailyCap", purchase_monthly_cap as "purchaseMonthlyCap"
   from program_settings where id = 1`;
 /** Read before every money path: a named prepared statement (platform/db/prepared.ts, issue 14). */
-const SETTINGS = prepared('program.settings', SETTINGS_SQL);
+const SETTINGS = preparedFromKnex('program.settings', SETTINGS_SQL);
 
 const valuesOf = (s: ProgramSettings): SettingsValues => ({
   pointsPerCurrencyUnit: s.pointsPerCurrencyUnit,

@@ -4,7 +4,7 @@ import type { Logger } from '../platform/logger';
 import type { RedisClients } from '../platform/redis';
 import { BadInputError } from '../platform/errors';
 import { addDays, localDate } from '../platform/time';
-import { prepared, runPrepared } from '../platform/db/prepared';
+import { preparedFromKnex, runPrepared } from '../platform/db/prepared';
 import { SPENDABLE_BALANCE_SQL } from '../ledger';
 import { daysUntil } from '../ledger/ledger.rules';
 import { AVAILABLE_TO_MEMBER_SQL } from '../catalog';
@@ -16,7 +16,7 @@ import { reasonText } from './recommendation.texts';
  * Inside every redemption's transaction (RedemptionService.recorded): a named prepared statement
  * (platform/db/prepared.ts, issue 14), bound values on the transaction's connection.
  */
-const RECORD_REDEMPTION = prepared(
+const RECORD_REDEMPTION = preparedFromKnex(
   'recommendations.record_redemption',
   `with daily as (
          insert into rec_item_daily (item_id, day, redemptions) values (?, ?, 1)
