@@ -112,7 +112,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   // committed change of stock that did not come through the gate (admin edits, cancellations).
   const flashGate = new FlashSaleGate({ redis, orm, clock, log, pubSub, winnersAtOnce: config.flashSale.winnersAtOnce });
   catalog.onChange((itemId) => flashGate.itemChanged(itemId));
-  const redemptions = new RedemptionService({ clock, writers, program, notifications, paymentWindowSeconds: config.payments.windowSeconds, gate: flashGate });
+  const redemptions = new RedemptionService({ clock, writers, notifications, paymentWindowSeconds: config.payments.windowSeconds, gate: flashGate });
   redemptions.recorded.on(({ tx, redemption }) => recommendations.recordRedemption(tx, redemption));
   redemptions.soldOut.on(async () => void (await recommendations.catalogChanged()));
   redemptions.unitsReturned.on(({ itemId }) => flashGate.unitsReturned(itemId));

@@ -48,13 +48,6 @@ const KEY_MAX = 128;
 
 // ---- the statements (the app's text, literals → `$n`) ---------------------------------------
 const SQL = {
-  settings: `select points_per_currency_unit::text as "pointsPerCurrencyUnit", validity_days as "validityDays", reminder_days as "reminderDays",
-         earn_limit_per_hour as "earnLimitPerHour", review_threshold_amount::text as "reviewThresholdAmount",
-         redeem_limit_per_30min as "redeemLimitPer30Min", max_quantity_per_redemption as "maxQuantityPerRedemption",
-         referral_inviter_points as "referralInviterPoints", referral_invitee_points as "referralInviteePoints",
-         reward_daily_cap as "rewardDailyCap", reward_monthly_cap as "rewardMonthlyCap",
-         purchase_daily_cap as "purchaseDailyCap", purchase_monthly_cap as "purchaseMonthlyCap"
-  from program_settings where id = 1`,
   lockMember: `select id, status, balance, lifetime_earned, points_debt, total_spend, tier_level, segment,
               exists (select 1 from points_lot l where l.member_id = member.id and l.remaining > 0 and l.expires_at <= $1) as has_due
        from member where id = $2 for update`,
@@ -212,9 +205,6 @@ async function redeem(principal, input) {
   if (!UUID.test(itemId)) throw new Refusal('NOT_FOUND', `Catalog item ${itemId} not found`, { id: itemId });
   if (input.shippingAddress != null) throw badInput('the baseline only redeems VIRTUAL items', 'shippingAddress');
   const fingerprint = redeemFingerprint(itemId, quantity, null);
-  const {
-    rows: [settings],
-  } = await pool.query(SQL.settings);
 
   const result = await inTransaction(async (w) => {
     const member = await lockMember(w, memberId);
@@ -229,14 +219,14 @@ async function redeem(principal, input) {
     const item = { ...row, availableFrom: row.available_from, availableUntil: row.available_until };
     if (!isAvailable(item, w.now)) throw new Refusal('ITEM_UNAVAILABLE', 'This item cannot be redeemed now', { itemId });
     if (item.type !== 'VIRTUAL') throw new Error('the baseline only redeems VIRTUAL items');
-    if (quantity > settings.maxQuantityPerRedemption)
-      throw new Refusal('LIMIT_EXCEEDED', `At most ${settings.maxQuantityPerRedemption} units per redemption`, { limit: settings.maxQuantityPerRedemption });
+    // The program's two limits come with the read (REDEEM_READ_SQL), as in the app.
+    const { max_quantity_per_redemption: maxQuantity, redeem_limit_per_30min: rateLimit } = row;
+    if (quantity > maxQuantity) throw new Refusal('LIMIT_EXCEEDED', `At most ${maxQuantity} units per redemption`, { limit: maxQuantity });
     const { used, recent } = row;
     if (item.per_member_limit != null && used + quantity > item.per_member_limit) {
       throw new Refusal('LIMIT_EXCEEDED', `At most ${item.per_member_limit} per member (${used} already redeemed)`, { limit: item.per_member_limit });
     }
-    if (recent >= settings.redeemLimitPer30Min)
-      throw new Refusal('RATE_LIMITED', `More than ${settings.redeemLimitPer30Min} redemptions in 30 minutes; try again later`, { limit: settings.redeemLimitPer30Min });
+    if (recent >= rateLimit) throw new Refusal('RATE_LIMITED', `More than ${rateLimit} redemptions in 30 minutes; try again later`, { limit: rateLimit });
     const cost = item.points_price * quantity;
     if (member.balance < cost) throw new Refusal('INSUFFICIENT_POINTS', `Not enough points: ${cost} needed, ${member.balance} available`, { needed: cost, available: member.balance });
     if (item.stock < quantity) throw new Refusal('OUT_OF_STOCK', `Not enough stock (${item.stock} left)`, { itemId, stock: item.stock });

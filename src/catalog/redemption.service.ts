@@ -16,7 +16,6 @@ import type { LedgerWriter, LedgerWriters, LockedMember } from '../ledger';
 import { POINTS_MAX } from '../ledger/ledger.rules';
 import { uniqueViolation } from '../platform/db/orm';
 import { daysUntil, expirySummary } from '../ledger/ledger.rules';
-import type { ProgramService } from '../program/program.service';
 import type { NotificationService } from '../notifications/notification.service';
 import { NotificationKind } from '../notifications';
 import { CatalogItem, Coupon, CouponStatus, ItemType, MemberVip, Redemption, RedemptionStatus } from './catalog.entity';
@@ -37,7 +36,8 @@ import { transact } from '../platform/db/unit-of-work';
 import { Hook } from '../platform/hooks';
 import type { RedemptionGate } from './flash-sale.gate';
 import { DAY_MS } from '../platform/time';
-import { INSERT_REDEMPTION_SQL, REDEEM_READ_SQL, type RedeemReadRow } from './redemption.sql';
+import { REDEEM_STATEMENTS, type RedeemReadRow } from './redemption.sql';
+import { runPrepared } from '../platform/db/prepared';
 
 const KEY_MAX = 128;
 
@@ -117,7 +117,6 @@ export class RedemptionService {
     private readonly deps: {
       clock: Clock;
       writers: LedgerWriters;
-      program: ProgramService;
       notifications: NotificationService;
       /** PENDING_PAYMENT lasts this long (PAYMENT_WINDOW_SECONDS). */
       paymentWindowSeconds: number;
@@ -157,14 +156,12 @@ export class RedemptionService {
     if (!key || key.length > KEY_MAX) throw new BadInputError(`idempotencyKey must be 1 to ${KEY_MAX} characters`, 'idempotencyKey');
     if (!isUuid(input.itemId)) throw new ItemNotFoundError(input.itemId);
     const fingerprint = redeemFingerprint(input.itemId, quantity, input.shippingAddress);
-    const settings = await this.deps.program.settings(em);
-
     return transact(em, async (uow): Promise<RedeemResult> => {
       const w = this.deps.writers.of(uow);
       const member = await w.lockMember(memberId);
-      // One read for the key, the item and the member's counts (REDEEM_READ_SQL); the checks below
+      // One read for the key, the item, the member's counts and the program's limits (REDEEM_READ_SQL); the checks below
       // keep their order, so every refusal is the one it always was.
-      const [read] = await w.tx.execute<RedeemReadRow[]>(REDEEM_READ_SQL, [input.itemId, input.itemId, new Date(w.now.getTime() - 30 * 60_000), memberId, memberId, key]);
+      const [read] = await runPrepared<RedeemReadRow>(w.tx, REDEEM_STATEMENTS.read, [input.itemId, input.itemId, new Date(w.now.getTime() - 30 * 60_000), memberId, memberId, key]);
       if (read.previous_id) {
         if (read.previous_hash !== fingerprint) throw new ConflictError('This idempotencyKey was already used for another redemption', { idempotencyKey: key });
         const previous = await w.tx.findOneOrFail(Redemption, { id: read.previous_id });
@@ -188,8 +185,9 @@ export class RedemptionService {
       };
       seen.itemType = item.type;
       if (!isAvailable(item, w.now)) throw new ItemUnavailableError(item.id);
-      if (quantity > settings.maxQuantityPerRedemption) {
-        throw new LimitExceededError(`At most ${settings.maxQuantityPerRedemption} units per redemption`, settings.maxQuantityPerRedemption);
+      const { max_quantity_per_redemption: maxQuantity, redeem_limit_per_30min: rateLimit } = read;
+      if (quantity > maxQuantity) {
+        throw new LimitExceededError(`At most ${maxQuantity} units per redemption`, maxQuantity);
       }
       // The rate limit counts redemptions that happened or are under way: a refused attempt leaves no
       // row (its transaction rolls back) and a cancelled one gave everything back, so neither can be
@@ -198,7 +196,7 @@ export class RedemptionService {
       if (item.perMemberLimit != null && used + quantity > item.perMemberLimit) {
         throw new LimitExceededError(`At most ${item.perMemberLimit} per member (${used} already redeemed)`, item.perMemberLimit);
       }
-      if (recent >= settings.redeemLimitPer30Min) throw new RedeemRateLimitedError(settings.redeemLimitPer30Min);
+      if (recent >= rateLimit) throw new RedeemRateLimitedError(rateLimit);
       if (item.type === ItemType.PHYSICAL && !hasAddress(input.shippingAddress)) {
         throw new BadInputError('A physical item needs a shippingAddress', 'shippingAddress');
       }
@@ -238,7 +236,7 @@ export class RedemptionService {
       });
       // Fulfilment first: a VIP redemption records its days in its own row.
       if (!awaitsPayment) await this.fulfil(w.tx, redemption, item, w.now);
-      await w.tx.execute(INSERT_REDEMPTION_SQL, [
+      await runPrepared(w.tx, REDEEM_STATEMENTS.insert, [
         w.now,
         memberId,
         redemption.id,
@@ -272,12 +270,7 @@ export class RedemptionService {
       await this.recorded.emit({ tx: w.tx, redemption });
       // Stock last: the item's row is locked only from here to commit, so a flash sale's hot
       // row is held for one statement, not for the whole redemption.
-      const [stock] = await w.tx.execute<{ stock: number }[]>('update catalog_item set stock = stock - ?, updated_at = ? where id = ? and stock >= ? returning stock', [
-        quantity,
-        w.now,
-        item.id,
-        quantity,
-      ]);
+      const [stock] = await runPrepared<{ stock: number }>(w.tx, REDEEM_STATEMENTS.takeStock, [quantity, w.now, item.id, quantity]);
       if (!stock) throw new OutOfStockError(item.id, 0);
       if (stock.stock === 0) uow.afterCommit(() => this.soldOut.emit({ itemId: item.id }));
       return { redemption, memberId, remainingPoints: member.balance, duplicate: false };

@@ -4,6 +4,20 @@ import { MemberNotFoundError } from '../members';
 import { InsufficientPointsError } from './ledger.errors';
 import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
 import { CREDIT_SQL, DEBIT_SQL } from './ledger.sql';
+import { preparedFromKnex, runPrepared } from '../platform/db/prepared';
+
+/**
+ * The two statements of every money path as named prepared statements (platform/db/prepared.ts,
+ * issue 14): bound values on the transaction's connection, parsed once per connection, no ORM
+ * formatting of twenty values per debit.
+ */
+const LOCK_MEMBER = preparedFromKnex(
+  'ledger.lock_member',
+  `select id, status, balance, lifetime_earned, points_debt, total_spend, tier_level, segment,
+              exists (select 1 from points_lot l where l.member_id = member.id and l.remaining > 0 and l.expires_at <= ?) as has_due
+       from member where id = ? for update`,
+);
+const DEBIT = preparedFromKnex('ledger.debit', DEBIT_SQL);
 import { DAY_MS } from '../platform/time';
 
 /** A ledger_entry row as SQL returns it. */
@@ -148,7 +162,7 @@ export class LedgerWriter {
    * expireDue then finds already done.
    */
   async lockMember(memberId: string): Promise<LockedMember> {
-    const [row] = await this.rows<{
+    const [row] = await runPrepared<{
       id: string;
       status: MemberStatus;
       balance: number;
@@ -158,12 +172,7 @@ export class LedgerWriter {
       tier_level: number;
       segment: string | null;
       has_due: boolean;
-    }>(
-      `select id, status, balance, lifetime_earned, points_debt, total_spend, tier_level, segment,
-              exists (select 1 from points_lot l where l.member_id = member.id and l.remaining > 0 and l.expires_at <= ?) as has_due
-       from member where id = ? for update`,
-      [this.now, memberId],
-    );
+    }>(this.tx, LOCK_MEMBER, [this.now, memberId]);
     if (!row) throw new MemberNotFoundError(memberId);
     const member: LockedMember = {
       id: row.id,
@@ -384,7 +393,7 @@ export class LedgerWriter {
    */
   async debit(member: LockedMember, fields: DebitFields): Promise<{ entry: EntryRow; covered: number }> {
     if (!Number.isInteger(fields.points) || fields.points < 0) throw new Error(`debit of ${fields.points} points`);
-    const [row] = await this.rows<EntryRow & { entry_id: string | null; covered: number }>(DEBIT_SQL, [
+    const [row] = await runPrepared<EntryRow & { entry_id: string | null; covered: number }>(this.tx, DEBIT, [
       member.id,
       this.now,
       fields.preferLotId ?? null,

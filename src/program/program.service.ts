@@ -5,6 +5,7 @@ import { BadInputError } from '../platform/errors';
 import { ProgramSettings, ProgramSettingsAudit } from './program.entity';
 import { applyPatch, complianceViolations, settingsChanges, type SettingsPatch, type SettingsValues } from './program.rules';
 import { transact } from '../platform/db/unit-of-work';
+import { preparedFromKnex, runPrepared } from '../platform/db/prepared';
 
 const SETTINGS_SQL = `
   select points_per_currency_unit::text as "pointsPerCurrencyUnit", validity_days as "validityDays", reminder_days as "reminderDays",
@@ -14,6 +15,8 @@ const SETTINGS_SQL = `
          reward_daily_cap as "rewardDailyCap", reward_monthly_cap as "rewardMonthlyCap",
          purchase_daily_cap as "purchaseDailyCap", purchase_monthly_cap as "purchaseMonthlyCap"
   from program_settings where id = 1`;
+/** Read before every money path: a named prepared statement (platform/db/prepared.ts, issue 14). */
+const SETTINGS = preparedFromKnex('program.settings', SETTINGS_SQL);
 
 const valuesOf = (s: ProgramSettings): SettingsValues => ({
   pointsPerCurrencyUnit: s.pointsPerCurrencyUnit,
@@ -43,7 +46,7 @@ export class ProgramService {
    * entity), so a change is seen at once everywhere.
    */
   async settings(em: EntityManager): Promise<SettingsValues> {
-    const [row] = await em.execute<SettingsValues[]>(SETTINGS_SQL);
+    const [row] = await runPrepared<SettingsValues>(em, SETTINGS, []);
     return row;
   }
 

@@ -24,6 +24,28 @@ import {
 } from './recommendation.rules';
 import { reasonText } from './recommendation.texts';
 
+/**
+ * Inside every redemption's transaction (RedemptionService.recorded): a named prepared statement
+ * (platform/db/prepared.ts, issue 14), bound values on the transaction's connection.
+ */
+const RECORD_REDEMPTION = preparedFromKnex(
+  'recommendations.record_redemption',
+  `with daily as (
+         insert into rec_item_daily (item_id, day, redemptions) values (?, ?, 1)
+         on conflict (day, item_id) do update set redemptions = rec_item_daily.redemptions + 1),
+       first as (
+         insert into rec_member_item (member_id, item_id, first_at) values (?, ?, ?) on conflict do nothing returning item_id),
+       redeemers as (
+         insert into rec_item_redeemers (item_id, members) select item_id, 1 from first
+         on conflict (item_id) do update set members = rec_item_redeemers.members + 1),
+       others as (
+         select item_id from rec_member_item where member_id = ? and item_id <> ? and exists (select 1 from first)
+         order by first_at desc, item_id limit ?)
+       insert into rec_co_redemption (item_id, other_item_id, members)
+       select a, b, 1 from (select ?::uuid as a, item_id as b from others union all select item_id, ?::uuid from others) p order by a, b
+       on conflict (item_id, other_item_id) do update set members = rec_co_redemption.members + 1`,
+);
+
 export interface Recommended {
   itemId: string;
   score: number;
@@ -416,33 +438,17 @@ export class RecommendationService {
     // a redeemer and pairs the item with the member's recent ones, both directions of each pair in
     // key order so concurrent redemptions lock rows in one order. `others` reads the statement's
     // snapshot, which never holds the row `first` inserts (and skips this item anyway).
-    await tx.execute(
-      `with daily as (
-         insert into rec_item_daily (item_id, day, redemptions) values (?, ?, 1)
-         on conflict (day, item_id) do update set redemptions = rec_item_daily.redemptions + 1),
-       first as (
-         insert into rec_member_item (member_id, item_id, first_at) values (?, ?, ?) on conflict do nothing returning item_id),
-       redeemers as (
-         insert into rec_item_redeemers (item_id, members) select item_id, 1 from first
-         on conflict (item_id) do update set members = rec_item_redeemers.members + 1),
-       others as (
-         select item_id from rec_member_item where member_id = ? and item_id <> ? and exists (select 1 from first)
-         order by first_at desc, item_id limit ?)
-       insert into rec_co_redemption (item_id, other_item_id, members)
-       select a, b, 1 from (select ?::uuid as a, item_id as b from others union all select item_id, ?::uuid from others) p order by a, b
-       on conflict (item_id, other_item_id) do update set members = rec_co_redemption.members + 1`,
-      [
-        redemption.itemId,
-        localDate(redemption.createdAt, this.deps.timeZone),
-        redemption.memberId,
-        redemption.itemId,
-        redemption.createdAt,
-        redemption.memberId,
-        redemption.itemId,
-        HISTORY_LIMIT * 2,
-        redemption.itemId,
-        redemption.itemId,
-      ],
-    );
+    await runPrepared(tx, RECORD_REDEMPTION, [
+      redemption.itemId,
+      localDate(redemption.createdAt, this.deps.timeZone),
+      redemption.memberId,
+      redemption.itemId,
+      redemption.createdAt,
+      redemption.memberId,
+      redemption.itemId,
+      HISTORY_LIMIT * 2,
+      redemption.itemId,
+      redemption.itemId,
+    ]);
   }
 }

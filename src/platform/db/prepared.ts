@@ -5,8 +5,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
  * which inlines the values into the SQL text, so PostgreSQL parses and plans every call, and the
  * ORM and knex format every value on the way. A named statement is parsed once per connection
  * (the driver remembers which connections know it) and runs on the extended protocol with bound
- * values. Only for the few reads every screen makes (the member record); everything else stays
- * on the ORM.
+ * values. Only for the few statements every screen or money path makes (the member record, every
+ * statement of a redemption); everything else stays on the ORM.
  */
 export interface PreparedStatement {
   /** Unique per text: a connection that knows the name runs that text. */
@@ -26,17 +26,23 @@ interface KnexClient {
   releaseConnection(connection: PgConnection): Promise<unknown>;
 }
 
+/** The knex transaction MikroORM keeps on a transaction's EntityManager: its client holds the one connection. */
+interface KnexTransaction {
+  client: KnexClient;
+}
+
 /**
  * Runs `statement` on a connection of the ORM's own pool (same limits, timeouts and type parsers
- * as every other statement; nothing more to open or close). Outside a unit of work only: it does
- * not see a transaction's uncommitted writes, so a read inside `transaction()` uses the ORM.
+ * as every other statement; nothing more to open or close), or, inside a unit of work, on that
+ * transaction's own connection (knex's transaction client hands out only that one), so it sees
+ * the transaction's writes and takes its locks there (issue 14: the redemption's statements).
  * Failures are the driver's, which platform/db/failures.ts classifies as for any other statement.
  */
 export async function runPrepared<T>(em: EntityManager, statement: PreparedStatement, values: unknown[]): Promise<T[]> {
-  if (em.isInTransaction()) throw new Error(`${statement.name}: a prepared read runs outside a transaction`);
+  const trx = em.isInTransaction() ? em.getTransactionContext<KnexTransaction>() : undefined;
   // The primary, explicitly: a prepared read serves money (the balance), never a lagging replica.
   const orm = em.getConnection('write');
-  const client = orm.getKnex().client as unknown as KnexClient;
+  const client = trx ? trx.client : (orm.getKnex().client as unknown as KnexClient);
   const connection = await client.acquireConnection();
   try {
     // Through the ORM's own query logging (MikroORM's protected executeQuery): the statement is
@@ -46,7 +52,8 @@ export async function runPrepared<T>(em: EntityManager, statement: PreparedState
     const result = await logged.executeQuery(statement.text, () => connection.query({ name: statement.name, text: statement.text, values }), { connection: { type: 'write' }, params: values });
     return result.rows as T[];
   } finally {
-    void client.releaseConnection(connection);
+    // A transaction's connection is released by its commit or rollback.
+    if (!trx) void client.releaseConnection(connection);
   }
 }
 
@@ -54,7 +61,11 @@ export async function runPrepared<T>(em: EntityManager, statement: PreparedState
  * A statement written with knex's `?` placeholders (the shared SQL fragments, e.g. the spendable
  * balance and the catalog's availability, are), numbered `$1`, `$2` … in order, so one text serves
  * both the ORM and a prepared read. The text must hold no other `?` (no jsonb `?` operator, none in
- * a literal or comment).
+ * a literal or comment). The baselines number the same text the same way, so the SQL is identical.
+ * PostgreSQL replans a prepared statement after DDL, but one whose result columns come from `*`
+ * (DEBIT_SQL's `entry.*`) fails with "cached plan must not change result type" on a connection
+ * that prepared it before a migration changed that table's columns: such a migration ships with
+ * a restart of the instances.
  */
 export function preparedFromKnex(name: string, text: string): PreparedStatement {
   let n = 0;
