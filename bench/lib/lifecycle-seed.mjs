@@ -45,8 +45,8 @@ export async function seedLifecycle(url, members, now) {
          ), l as (
            insert into points_lot (member_id, entry_id, amount, remaining, expires_at) select member_id, id, delta, delta, null from e
          )
-         insert into purchase (order_id, member_id, amount, occurred_at, entry_id, points, created_at)
-         select e.idempotency_key, e.member_id, e.delta, e.created_at, e.id, e.delta, e.created_at from e`,
+         insert into purchase (partner_id, order_id, member_id, amount, occurred_at, entry_id, points, created_at)
+         select '', e.idempotency_key, e.member_id, e.delta, e.created_at, e.id, e.delta, e.created_at from e`,
         [members, now],
       ),
     );
