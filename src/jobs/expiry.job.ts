@@ -12,6 +12,9 @@ import { transact } from '../platform/db/unit-of-work';
  */
 export const EXPIRY_BATCH_LOTS = 2000;
 
+/** Walkers over disjoint key ranges of the due lots, at once: one per PostgreSQL core here (2). */
+export const EXPIRY_WALKERS = 2;
+
 export interface ExpiryRunResult {
   members: number;
   /** Lots expired. */
@@ -32,15 +35,47 @@ export class ExpiryJob {
   /** The job's writers publish what they post (EXPIRY entries) through `events`, after each batch commits. */
   private readonly writers: LedgerWriters;
 
-  constructor(private readonly deps: { orm: MikroORM; clock: Clock; events: LedgerEvents; batchSize?: number }) {
+  constructor(private readonly deps: { orm: MikroORM; clock: Clock; events: LedgerEvents; batchSize?: number; walkers?: number }) {
     this.writers = new LedgerWriters({ clock: deps.clock, events: deps.events });
   }
 
   async run(stop?: AbortSignal): Promise<ExpiryRunResult> {
     const now = this.deps.clock.now();
-    const batchSize = this.deps.batchSize ?? EXPIRY_BATCH_LOTS;
     const result: ExpiryRunResult = { members: 0, lots: 0, points: 0, batches: 0 };
-    let cursor: { expiresAt: Date; id: string } = { expiresAt: new Date(0), id: '0' };
+    const starts = await this.segmentStarts(now, this.deps.walkers ?? EXPIRY_WALKERS);
+    const ends = [...starts.slice(1), null];
+    await Promise.all(starts.map((start, i) => this.walk(now, start, ends[i], result, stop)));
+    return result;
+  }
+
+  /**
+   * Where each walker starts: the first key, then the due lots' quantiles. A batch is one
+   * statement PostgreSQL runs on one core, so one walker leaves the other core idle; walkers over
+   * consecutive key ranges keep both busy. They need no coordination: a batch expires every due
+   * lot of the members it locks, and skips members another batch holds (SKIP LOCKED), whose lots
+   * that batch expires, so a lot near a boundary is expired once whichever walker reaches it
+   * (test/ledger/concurrency.test.ts runs four jobs at once).
+   */
+  private async segmentStarts(now: Date, walkers: number): Promise<Key[]> {
+    const first: Key = { expiresAt: new Date(0), id: '0' };
+    if (walkers <= 1) return [first];
+    const em = this.deps.orm.em.fork();
+    const [{ due }] = await em.execute<{ due: number }[]>('select count(*)::int as due from points_lot where remaining > 0 and expires_at <= ?', [now]);
+    const starts = [first];
+    for (let i = 1; i < walkers; i++) {
+      const [at] = await em.execute<{ expires_at: Date; id: string }[]>('select expires_at, id from points_lot where remaining > 0 and expires_at <= ? order by expires_at, id offset ? limit 1', [
+        now,
+        Math.floor((due * i) / walkers),
+      ]);
+      if (at) starts.push({ expiresAt: new Date(at.expires_at), id: String(at.id) });
+    }
+    return starts;
+  }
+
+  /** Expires due lots in keyset batches from `from` until a batch's last key reaches `until` (null: the end). */
+  private async walk(now: Date, from: Key, until: Key | null, result: ExpiryRunResult, stop?: AbortSignal): Promise<void> {
+    const batchSize = this.deps.batchSize ?? EXPIRY_BATCH_LOTS;
+    let cursor = from;
     for (;;) {
       const em = this.deps.orm.em.fork();
       // The run's `now`, not the clock's: a lot is expired exactly when the due query said so.
@@ -52,8 +87,19 @@ export class ExpiryJob {
       for (const points of batch.expired.values()) result.points += points;
       result.batches += 1;
       if (batch.read < batchSize || batch.last === null || stop?.aborted) break;
+      if (until && !keyBefore(batch.last, until)) break;
       cursor = batch.last;
     }
-    return result;
   }
+}
+
+interface Key {
+  expiresAt: Date;
+  id: string;
+}
+
+/** (expires_at, id) order, as the due index keeps it; ids are bigint text. */
+function keyBefore(a: Key, b: Key): boolean {
+  if (a.expiresAt.getTime() !== b.expiresAt.getTime()) return a.expiresAt < b.expiresAt;
+  return BigInt(a.id) < BigInt(b.id);
 }

@@ -216,5 +216,17 @@ describe('ledger under concurrency', async () => {
       expect(balances).toEqual(members.map((_, i) => (i % 3 === 0 ? 6 : 7)));
       await expectEachLotExpiredOnce();
     });
+
+    it('one job walking the due lots in several key ranges at once leaves no due lot behind and writes one entry per member', async () => {
+      const { members, due, dueOf } = await membersWithDueLots(24);
+      api.clock.advance(2 * DAY);
+      // Batches of 2 over three walkers: many batches cross the walkers' boundaries.
+      const run = await new ExpiryJob({ orm: api.app.orm, clock: api.clock, events: api.app.services.events, batchSize: 2, walkers: 3 }).run();
+      expect(run.points).toBe(due);
+      expect(run.members).toBe(members.length);
+      const expiry = await expiryOf(members.map((m) => m.id));
+      for (const m of members) expect(expiry.get(m.id)).toMatchObject({ entries: 1, points: dueOf.get(m.id) });
+      await expectEachLotExpiredOnce();
+    });
   });
 });
