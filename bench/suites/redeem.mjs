@@ -23,7 +23,7 @@ import { startServer } from '../lib/servers.mjs';
 import { alternate, measure, summarize } from '../lib/load.mjs';
 import { printProfileDiff } from '../lib/profile.mjs';
 import { compareTraces } from '../lib/sql-trace.mjs';
-import { inviteCode } from '../lib/seed.mjs';
+import { inviteCode, seedFundedMembers } from '../lib/seed.mjs';
 
 export const description = 'redeem (one-click redemption), spread over 1,000 items and on one hot item (flash sale) — GraphQL app vs bare http+pg baseline running the same SQL';
 
@@ -88,31 +88,7 @@ async function seed(url, members, items, now) {
   const expiresAt = new Date(now + SEED_VALIDITY_DAYS * 86_400_000);
   await withClient(url, async (client) => {
     await client.query('begin');
-    await client.query(
-      `insert into member (id, external_id, nickname, mobile, total_spend, balance, lifetime_earned, invite_code, joined_at, updated_at)
-       select id, external_id, nickname, mobile, total_spend, balance, 0, invite_code, joined_at, joined_at
-       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::int[], $7::text[], $8::timestamptz[])
-         as r(id, external_id, nickname, mobile, total_spend, balance, invite_code, joined_at)`,
-      [
-        members.map((r) => r.id),
-        members.map((r) => r.externalId),
-        members.map((r) => r.nickname),
-        members.map((r) => r.mobile),
-        members.map((r) => r.totalSpend),
-        members.map((r) => r.balance),
-        members.map((r) => r.inviteCode),
-        members.map((r) => r.joinedAt),
-      ],
-    );
-    await client.query(
-      `insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, expires_at, created_at, posted_at, idempotency_key)
-       select id, 'ADJUSTMENT', 'POSTED', balance, balance, 'bench-seed', 'admin:bench-seed', '人工调整: 压测初始积分', $1, $2, $2, 'bench-seed:' || id from member`,
-      [expiresAt, seededAt],
-    );
-    await client.query(
-      `insert into points_lot (member_id, entry_id, amount, remaining, expires_at)
-       select member_id, id, delta, delta, expires_at from ledger_entry where idempotency_key like 'bench-seed:%'`,
-    );
+    await seedFundedMembers(client, members, { seededAt, expiresAt });
     await client.query(
       `insert into catalog_item (id, sku, name, description, category, tags, type, points_price, cash_price, stock, per_member_limit, available_from, available_until, image_url, active, config, created_at, updated_at)
        select id, sku, name, '压测商品', '数码', '{}', 'VIRTUAL', price, null, stock, null, null, null, null, true, null, $6, $6
