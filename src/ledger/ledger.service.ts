@@ -5,17 +5,20 @@ import { partnerScopeOf, type Principal } from '../auth/principal';
 import { BadInputError } from '../platform/errors';
 import { retryOnUniqueViolation } from '../platform/db/orm';
 import { transact, type UnitOfWork } from '../platform/db/unit-of-work';
+import { VersionedCache } from '../platform/db/config-version';
 import { Hook } from '../platform/hooks';
 import { isUuid } from '../platform/ids';
 import { MemberStatus } from '../members';
 import { MemberFrozenError, MemberNotFoundError } from '../members';
 import { heldTierOf } from '../members/member.rules';
 import type { MemberService } from '../members/member.service';
+import type { TierView } from '../members/tier.cache';
 import type { ProgramService } from '../program/program.service';
+import type { SettingsValues } from '../program/program.rules';
 import type { EarningRuleService } from './earning-rule.service';
 import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
 import { EarnRateLimitedError, EntryNotFoundError, EntryNotHeldError, IdempotencyConflictError, OrderConflictError, OrderNotFoundError } from './ledger.errors';
-import { capWindow, expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies } from './ledger.rules';
+import { capWindow, expiryFor, moneyProblem, POINTS_MAX, purchasePoints, reversalTarget, ruleApplies, type EarningRuleLike } from './ledger.rules';
 import type { LedgerWriters } from './ledger.writers';
 import { EARN_READ_SQL, SPENDABLE_BALANCE_SQL } from './ledger.sql';
 import { balanceEvent, type BalanceEventPayload } from './ledger.topics';
@@ -108,6 +111,7 @@ export interface PurchasePosted {
 export class LedgerService {
   /** Emitted inside the purchase's transaction; the ledger knows none of its listeners. */
   readonly purchasePosted = new Hook<PurchasePosted>();
+  private readonly terms = new VersionedCache<{ settings: SettingsValues; tiers: TierView[]; rules: EarningRuleLike[] }>();
 
   constructor(
     private readonly deps: {
@@ -143,13 +147,14 @@ export class LedgerService {
     }
     if (!isUuid(input.memberId)) throw new MemberNotFoundError(input.memberId);
 
-    const [settings, tiers, rules] = await Promise.all([this.deps.program.settings(em), this.deps.members.tierValues(em), this.deps.earningRules.activeRules(em)]);
-
     const scope = partnerScopeOf(principal);
     const attempt = () =>
       transact(em, async (uow) => {
         const w = this.deps.writers.of(uow);
         const member = await w.lockMember(input.memberId);
+        // The earning's terms as of the configuration version the lock just read: no round trip
+        // unless an admin changed settings, tiers or rules since the last earning (VersionedCache).
+        const { settings, tiers, rules } = await this.terms.get(w.configVersion, () => this.loadTerms(w.tx));
         // One read for the order, the hourly count and the first-order check (EARN_READ_SQL).
         // The hourly limit counts this partner's purchases of this member that earned or wait for
         // review: a partner posting junk (rejected on review) or another partner's traffic cannot
@@ -186,6 +191,10 @@ export class LedgerService {
           throw new BadInputError(`amount earns ${points} points, more than a balance can hold (${POINTS_MAX})`, 'amount');
         }
         const held = input.amount.gt(settings.reviewThresholdAmount);
+        // Saved by the credit's own member update (CREDIT_SQL), not by statements of their own:
+        // a posted purchase adds to lifetime spend (a held one on approval), and the member was active.
+        if (!held) member.totalSpend = Decimal.max(0, new Decimal(member.totalSpend).plus(input.amount)).toFixed(2);
+        member.activeAt = now;
         const fields = {
           points,
           expiresAt: expiryFor(now, settings.validityDays),
@@ -206,16 +215,23 @@ export class LedgerService {
           `insert into purchase (partner_id, order_id, member_id, amount, category, occurred_at, entry_id, points, points_capped_from, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           [scope, orderId, member.id, input.amount.toFixed(2), category, occurredAt, entry.id, granted, granted < points ? points : null, now],
         );
-        if (!held) {
-          await this.addSpend(w, member, input.amount);
+        if (held) await touchLastActive(w.tx, member.id, now);
+        else {
+          // Capped to 0 points: no credit ran, so spend and activity are saved here.
+          if (granted === 0) await w.saveMember(member);
           await this.purchasePosted.emit({ uow, writer: w, member, purchase: { orderId, amount: input.amount } });
         }
-        await touchLastActive(w.tx, member.id, now);
         return { entry, memberId: member.id, points: granted, status: earnStatusOf(entry), duplicate: false };
       });
 
     // Two members' transactions raced on one new orderId: the loser re-reads and gets CONFLICT.
     return retryOnUniqueViolation(['purchase_pkey', 'ledger_entry_idempotency_unique'], attempt);
+  }
+
+  /** What an earning reads from the program's configuration (cached per version, see earn). */
+  private async loadTerms(tx: EntityManager) {
+    const [settings, tiers, rules] = await Promise.all([this.deps.program.settings(tx), this.deps.members.tierValues(tx), this.deps.earningRules.activeRules(tx)]);
+    return { settings, tiers, rules };
   }
 
   /** Lifetime spend grows; upgrades are the lifecycle's purchase hook (issue 17), run right after. */

@@ -50,7 +50,7 @@ export const DEBIT_SQL = `with locked as (
  * A posted credit in ONE statement (issue 14): the entry, its lot and the member's cached
  * balance, instead of three round trips under the member's lock. Binds: memberId, type, points,
  * balanceAfter, reference, source, description, expiresAt, now, now, idempotencyKey, balance,
- * lifetimeEarned, pointsDebt, totalSpend, now, memberId.
+ * lifetimeEarned, pointsDebt, totalSpend, now, activeAt (null: last_active_at unchanged), memberId.
  */
 export const CREDIT_SQL = `with entry as (
     insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, expires_at, created_at, posted_at, idempotency_key)
@@ -58,7 +58,7 @@ export const CREDIT_SQL = `with entry as (
     returning *
   ),
   lot as (insert into points_lot (member_id, entry_id, amount, remaining, expires_at) select member_id, id, delta, delta, expires_at from entry returning id),
-  saved as (update member set balance = ?, lifetime_earned = ?, points_debt = ?, total_spend = ?, updated_at = ? where id = ?)
+  saved as (update member set balance = ?, lifetime_earned = ?, points_debt = ?, total_spend = ?, updated_at = ?, last_active_at = coalesce(?::timestamptz, last_active_at) where id = ?)
   select entry.*, lot.id as lot_id from entry, lot`;
 
 /**

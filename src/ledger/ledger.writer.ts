@@ -5,6 +5,7 @@ import { InsufficientPointsError } from './ledger.errors';
 import { LedgerEntryStatus, LedgerEntryType } from './ledger.entity';
 import { CREDIT_SQL, DEBIT_SQL } from './ledger.sql';
 import { preparedFromKnex, runPrepared } from '../platform/db/prepared';
+import { CONFIG_VERSION_SQL } from '../platform/db/config-version';
 
 /**
  * The two statements of every money path as named prepared statements (platform/db/prepared.ts,
@@ -14,7 +15,9 @@ import { preparedFromKnex, runPrepared } from '../platform/db/prepared';
 const LOCK_MEMBER = preparedFromKnex(
   'ledger.lock_member',
   `select id, status, balance, lifetime_earned, points_debt, total_spend, tier_level, segment,
-              exists (select 1 from points_lot l where l.member_id = member.id and l.remaining > 0 and l.expires_at <= ?) as has_due
+              tier_spend_base::text, tier_grace_until is not null as tier_in_grace,
+              exists (select 1 from points_lot l where l.member_id = member.id and l.remaining > 0 and l.expires_at <= ?) as has_due,
+              ${CONFIG_VERSION_SQL} as config_version
        from member where id = ? for update`,
 );
 const DEBIT = preparedFromKnex('ledger.debit', DEBIT_SQL);
@@ -50,6 +53,14 @@ export interface LockedMember {
   tierLevel: number;
   /** RFM segment key, for earning rules limited to segments. */
   segment: string | null;
+  /** The tier year's spend base and whether the tier is in grace (the lifecycle's purchase hook reads them; issue 17). */
+  tierSpendBase: string;
+  tierInGrace: boolean;
+  /**
+   * The member did something (earned on a purchase): the next statement that saves the member
+   * (a credit, saveMember) also sets last_active_at, instead of an UPDATE of its own (issue 14).
+   */
+  activeAt?: Date;
 }
 
 export interface EntryFields {
@@ -142,6 +153,12 @@ export const EXPIRE_DUE_BATCH_SQL = `with due as (
  */
 export class LedgerWriter {
   readonly posted: EntryRow[] = [];
+  /**
+   * The program's configuration version, as the member lock read it (platform/db/config-version.ts):
+   * what this unit of work loads from settings, tiers, rules and challenges is cached under it. Null
+   * until a member is locked.
+   */
+  configVersion: number | null = null;
 
   constructor(
     readonly tx: EntityManager,
@@ -171,9 +188,13 @@ export class LedgerWriter {
       total_spend: string;
       tier_level: number;
       segment: string | null;
+      tier_spend_base: string;
+      tier_in_grace: boolean;
       has_due: boolean;
+      config_version: number;
     }>(this.tx, LOCK_MEMBER, [this.now, memberId]);
     if (!row) throw new MemberNotFoundError(memberId);
+    this.configVersion = row.config_version;
     const member: LockedMember = {
       id: row.id,
       status: row.status,
@@ -183,6 +204,8 @@ export class LedgerWriter {
       totalSpend: row.total_spend,
       tierLevel: row.tier_level,
       segment: row.segment,
+      tierSpendBase: row.tier_spend_base,
+      tierInGrace: row.tier_in_grace,
     };
     if (row.has_due) {
       const expired = await this.expireDue([member.id]);
@@ -192,12 +215,13 @@ export class LedgerWriter {
   }
 
   async saveMember(member: LockedMember): Promise<void> {
-    await this.tx.execute('update member set balance = ?, lifetime_earned = ?, points_debt = ?, total_spend = ?, updated_at = ? where id = ?', [
+    await this.tx.execute('update member set balance = ?, lifetime_earned = ?, points_debt = ?, total_spend = ?, updated_at = ?, last_active_at = coalesce(?, last_active_at) where id = ?', [
       member.balance,
       member.lifetimeEarned,
       member.pointsDebt,
       member.totalSpend,
       this.now,
+      member.activeAt ?? null,
       member.id,
     ]);
   }
@@ -265,6 +289,7 @@ export class LedgerWriter {
       member.pointsDebt,
       member.totalSpend,
       this.now,
+      member.activeAt ?? null,
       member.id,
     ]);
     const { lot_id: lotId, ...entry } = row;

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { transact, type UnitOfWork } from '../platform/db/unit-of-work';
+import { VersionedCache } from '../platform/db/config-version';
 import type { PubSub } from 'type-graphql';
 import { LockMode } from '@mikro-orm/core';
 import type { Clock } from '../platform/clock';
@@ -94,6 +95,9 @@ export class TierLifecycleService {
     },
   ) {}
 
+  /** The tiers a purchase is checked against, per configuration version (platform/db/config-version.ts). */
+  private readonly tiers = new VersionedCache<TierView[]>();
+
   private async rows(em: EntityManager, memberIds: string[], now: Date): Promise<MemberTierRow[]> {
     return em.execute<MemberTierRow[]>(MEMBER_TIER_SQL, [new Date(now.getTime() - 90 * DAY_MS), addMonths(now, -12), JSON.stringify(memberIds)]);
   }
@@ -119,12 +123,10 @@ export class TierLifecycleService {
    * tier's bonus once), or keep a tier that is in grace.
    */
   async purchasePosted({ uow, writer: w, member }: PurchasePosted): Promise<void> {
-    // Most purchases change nothing: the spend windows are summed only when they matter.
-    const [light] = await w.tx.execute<{ tier_spend_base: string; in_grace: boolean }[]>('select tier_spend_base::text, tier_grace_until is not null as in_grace from member where id = ?', [
-      member.id,
-    ]);
-    const tiers = await this.deps.members.tierValues(w.tx);
-    if (!light.in_grace && !upgradeTo(tiers, member.tierLevel, { lifetime: member.totalSpend, spendBase: light.tier_spend_base })) return;
+    // Most purchases change nothing: the spend windows are summed only when they matter. The member
+    // lock read the spend base and grace; the tiers are this configuration version's (issue 14).
+    const tiers = await this.tiers.get(w.configVersion, () => this.deps.members.tierValues(w.tx));
+    if (!member.tierInGrace && !upgradeTo(tiers, member.tierLevel, { lifetime: member.totalSpend, spendBase: member.tierSpendBase })) return;
     const [row] = await this.rows(w.tx, [member.id], w.now);
     const held = heldOf(row);
     const spend = { ...spendOf(row), lifetime: member.totalSpend };

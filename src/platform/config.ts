@@ -102,6 +102,7 @@ const schema = z.object({
   WS_INIT_TIMEOUT_MS: intFrom(3000, 100),
   WS_MAX_CONNECTIONS_PER_PRINCIPAL: intFrom(10, 1),
   WS_MAX_CONNECTIONS_PER_IP: intFrom(200, 1),
+  WS_KEEPALIVE_MS: intFrom(30_000, 1000),
   /** Behind a reverse proxy: take the client address from X-Forwarded-For (set by the proxy). */
   TRUST_PROXY: bool(false),
   JOBS_ENABLED: bool(true),
@@ -200,6 +201,7 @@ function toConfig(env: z.output<typeof schema>) {
       initTimeoutMs: env.WS_INIT_TIMEOUT_MS,
       maxConnectionsPerPrincipal: env.WS_MAX_CONNECTIONS_PER_PRINCIPAL,
       maxConnectionsPerIp: env.WS_MAX_CONNECTIONS_PER_IP,
+      keepAliveMs: env.WS_KEEPALIVE_MS,
     },
     trustProxy: env.TRUST_PROXY,
     /** Largest GraphQL request body over HTTP, and so the largest WebSocket message. */

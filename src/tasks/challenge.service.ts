@@ -4,6 +4,7 @@ import type { Clock } from '../platform/clock';
 import { BadInputError } from '../platform/errors';
 import { retryOnUniqueViolation } from '../platform/db/orm';
 import { transact } from '../platform/db/unit-of-work';
+import { VersionedCache } from '../platform/db/config-version';
 import type { LedgerWriter, LockedMember, PurchasePosted } from '../ledger';
 import type { NotificationService } from '../notifications/notification.service';
 import { NotificationKind } from '../notifications';
@@ -31,6 +32,18 @@ type ChallengeEvent = { kind: 'purchase'; amount: Decimal } | { kind: 'check-in'
  * tasks: the events it listens to, wired in src/app.ts), inside that event's own transaction, and
  * crossing the target pays rewardPoints exactly once (completed_at is set under the member's lock).
  */
+/** A challenge as the event path reads it (timestamps as pg returns them). */
+interface ChallengeRow {
+  id: string;
+  code: string;
+  name: string;
+  metric: ChallengeMetric;
+  target: string;
+  reward_points: number;
+  starts_at: Date | string;
+  ends_at: Date | string;
+}
+
 export class ChallengeService {
   constructor(
     private readonly deps: {
@@ -40,6 +53,8 @@ export class ChallengeService {
       notifications: NotificationService;
     },
   ) {}
+
+  private readonly all = new VersionedCache<ChallengeRow[]>();
 
   /** Now, and the program's time zone: for callers that schedule by the program's calendar (the demo seed). */
   calendar(): { now: Date; timeZone: string } {
@@ -115,10 +130,11 @@ export class ChallengeService {
    * transaction (the member is locked): crossing the target pays rewardPoints exactly once.
    */
   private async advance(w: LedgerWriter, member: LockedMember, event: ChallengeEvent): Promise<void> {
-    const running = await w.tx.execute<{ id: string; code: string; name: string; metric: ChallengeMetric; target: string; reward_points: number }[]>(
-      'select id, code, name, metric, target, reward_points from challenge where starts_at <= ? and ends_at > ?',
-      [w.now, w.now],
-    );
+    // Every challenge, per configuration version (issue 14: one read per admin edit, not per event),
+    // the running ones picked by this event's time. Admins create a handful: the table stays small.
+    const all = await this.all.get(w.configVersion, () => w.tx.execute<ChallengeRow[]>('select id, code, name, metric, target, reward_points, starts_at, ends_at from challenge'));
+    const now = w.now.getTime();
+    const running = all.filter((c) => new Date(c.starts_at).getTime() <= now && new Date(c.ends_at).getTime() > now);
     for (const challenge of running) {
       const step = challengeIncrement(challenge.metric, event);
       if (step.lte(0)) continue;

@@ -12,9 +12,9 @@ interface Outcome {
 }
 
 /** Opens a graphql-ws socket as a hostile client would (raw, any headers) and sends connection_init. */
-function connect(api: TestApp, token: string | null, headers: Record<string, string> = {}): Promise<Outcome> {
+function connect(api: TestApp, token: string | null, headers: Record<string, string> = {}, options: { autoPong?: boolean } = {}): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(api.wsUrl, 'graphql-transport-ws', { headers });
+    const socket = new WebSocket(api.wsUrl, 'graphql-transport-ws', { headers, ...options });
     socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} })));
     // ws delivers each message as one Buffer (binaryType 'nodebuffer', the default).
     socket.on('message', (data) => {
@@ -35,6 +35,7 @@ const closed = (socket: WebSocket) =>
 describe('WebSocket connection caps', async () => {
   const api = await startApp({ env: { WS_MAX_CONNECTIONS_PER_PRINCIPAL: '2', WS_MAX_CONNECTIONS_PER_IP: '4' } });
   const proxied = await startApp({ sharing: api, env: { WS_MAX_CONNECTIONS_PER_PRINCIPAL: '50', WS_MAX_CONNECTIONS_PER_IP: '2', TRUST_PROXY: 'true' } });
+  const pinging = await startApp({ sharing: api, env: { WS_KEEPALIVE_MS: '1000' } });
   const a = await createMember(api);
   const b = await createMember(api);
 
@@ -98,5 +99,24 @@ describe('WebSocket connection caps', async () => {
       body: JSON.stringify({ query: `{ __typename } # ${big}` }),
     });
     expect(res.status).toBe(413);
+  });
+
+  it('pings each socket every WS_KEEPALIVE_MS, keeps one that answers and drops one that stops answering', async () => {
+    const pings = (socket: WebSocket, count: number) =>
+      new Promise<void>((resolve) => {
+        let seen = 0;
+        socket.on('ping', () => ++seen === count && resolve());
+      });
+    const answering = await connect(pinging, tokens.admin('alive'));
+    const silent = await connect(pinging, tokens.admin('silent'), {}, { autoPong: false });
+    expect([answering.result, silent.result]).toEqual(['ack', 'ack']);
+    const silentClosed = new Promise<number>((resolve) => silent.socket.once('close', (code) => resolve(code)));
+    // The silent socket is pinged, does not answer, and is terminated one interval later (no close frame: 1006).
+    await pings(silent.socket, 1);
+    expect(await silentClosed).toBe(1006);
+    // The answering socket has meanwhile been pinged twice and is still open.
+    await pings(answering.socket, 2);
+    expect(answering.socket.readyState).toBe(WebSocket.OPEN);
+    await closed(answering.socket);
   });
 });

@@ -82,7 +82,9 @@ describe('loadConfig', () => {
   });
 
   it('reads the WebSocket caps and TRUST_PROXY', () => {
-    expect(loadConfig({}).ws).toMatchObject({ maxConnectionsPerPrincipal: 10, maxConnectionsPerIp: 200 });
+    expect(loadConfig({}).ws).toMatchObject({ maxConnectionsPerPrincipal: 10, maxConnectionsPerIp: 200, keepAliveMs: 30_000 });
+    expect(loadConfig({ WS_KEEPALIVE_MS: '5000' }).ws.keepAliveMs).toBe(5000);
+    expect(problemsOf({ WS_KEEPALIVE_MS: '10' })[0]).toMatch(/^WS_KEEPALIVE_MS:/);
     expect(loadConfig({}).trustProxy).toBe(false);
     expect(loadConfig({ WS_MAX_CONNECTIONS_PER_PRINCIPAL: '3', WS_MAX_CONNECTIONS_PER_IP: '7', TRUST_PROXY: 'true' })).toMatchObject({
       ws: { maxConnectionsPerPrincipal: 3, maxConnectionsPerIp: 7 },

@@ -32,7 +32,7 @@ const DISTRIBUTED: Record<string, string> = {
   experiment_event: 'member_id',
   experiment_conversion: 'member_id',
 };
-const REFERENCE = new Set(['tier', 'program_settings', 'program_settings_audit', 'earning_rule', 'task', 'challenge', 'catalog_item', 'experiment', 'stats_daily']);
+const REFERENCE = new Set(['config_version', 'tier', 'program_settings', 'program_settings_audit', 'earning_rule', 'task', 'challenge', 'catalog_item', 'experiment', 'stats_daily']);
 const ITEM_KEYED = new Set(['rec_item_daily', 'rec_item_redeemers', 'rec_co_redemption']);
 /** Names after FROM/JOIN/INTO/UPDATE that are not tables: CTEs and subquery aliases of our SQL. */
 const NOT_TABLES = new Set(['set', 'select', 'due', 'others', 'lots', 'moved', 'picked', 'updated', 'inserted', 'locked', 'ranked', 'plan', 'total', 'entry', 'lot', 'first', 'lateral']);
