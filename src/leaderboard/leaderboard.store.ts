@@ -51,16 +51,18 @@ export class LeaderboardStore {
   }
 
   /**
-   * After commit: every posting's score change on the boards of its periods, one pipeline per
-   * board, all at once (a board and its `:at` share a hash slot; boards of different periods may
-   * live on different Redis Cluster shards, and a cluster pipeline stays within one).
+   * After commit: every posting's score change on the boards of its periods, in one pipeline (one
+   * write and one reply for all of an earning's boards, issue 14). On a Redis Cluster, one pipeline
+   * per board, all at once: a board and its `:at` share a hash slot, but boards of different periods
+   * may live on different shards, and a cluster pipeline stays within one.
    */
   async record(entries: ScoredEntry[]): Promise<void> {
     const boards = boardIncrements(entries, this.deps.timeZone);
     if (boards.size === 0) return;
     const now = this.deps.clock.now().toISOString();
+    const single = this.deps.redis.sharded ? null : this.redis.pipeline();
     const pipelines = [...boards].map(([key, { period, scores }]) => {
-      const pipeline = this.redis.pipeline();
+      const pipeline = single ?? this.redis.pipeline();
       let total = 0;
       for (const [memberId, delta] of scores) {
         pipeline.zincrby(key, delta, memberId);
@@ -77,7 +79,7 @@ export class LeaderboardStore {
       return pipeline;
     });
     try {
-      const results = (await Promise.all(pipelines.map((p) => p.exec()))).flatMap((r) => r ?? []);
+      const results = (await Promise.all([...new Set(pipelines)].map((p) => p.exec()))).flatMap((r) => r ?? []);
       const failed = results.find(([error]) => error)?.[0];
       if (failed) throw failed;
     } catch (error) {

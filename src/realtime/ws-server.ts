@@ -177,6 +177,9 @@ export function startWsServer(options: WsServerOptions) {
         // and the same role, and the same principal unless the operation is a public feed (shared-execution.ts).
         const audience = shared ? principal.role : `${principal.role}:${principal.subject}`;
         const socket = ctx.extra.socket;
+        // graphql-transport-ws `next`: {"id":…,"type":"next","payload":<the shared bytes>}; the part
+        // before the payload is this subscription's own, made once rather than per event.
+        const head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
         subscriptionTargets.set(contextValue, {
           key: `${valid.id}\u0000${payload.operationName ?? ''}\u0000${JSON.stringify(payload.variables ?? {})}\u0000${audience}`,
           deliver(bytes) {
@@ -187,8 +190,8 @@ export function startWsServer(options: WsServerOptions) {
               socket.close(1013, 'Client too slow: reconnect and resubscribe');
               return;
             }
-            // graphql-transport-ws `next`: {"id":…,"type":"next","payload":<the shared bytes>}, a text frame.
-            const frame = Buffer.concat([Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`), bytes, CLOSING_BRACE]);
+            // One text frame: ws writes it with its header in one writev.
+            const frame = Buffer.concat([head, bytes, CLOSING_BRACE], head.length + bytes.length + 1);
             // A socket whose last frames were all taken by the kernel is written without waiting;
             // a backed-up one is waited for (see subscribeShared).
             if (buffered === 0) return void socket.send(frame, TEXT);
