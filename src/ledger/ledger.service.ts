@@ -6,6 +6,7 @@ import { BadInputError } from '../platform/errors';
 import { retryOnUniqueViolation } from '../platform/db/orm';
 import { transact, type UnitOfWork } from '../platform/db/unit-of-work';
 import { VersionedCache } from '../platform/db/config-version';
+import { preparedFromKnex, runPrepared } from '../platform/db/prepared';
 import { Hook } from '../platform/hooks';
 import { isUuid } from '../platform/ids';
 import { MemberStatus } from '../members';
@@ -25,6 +26,13 @@ import { balanceEvent, type BalanceEventPayload } from './ledger.topics';
 import type { EntryRow, LedgerWriter, LockedMember } from './ledger.writer';
 import { DAY_MS } from '../platform/time';
 import { touchLastActive } from '../members';
+
+/** An earning's statements under the member's lock as named prepared statements (platform/db/prepared.ts, issue 14). */
+const EARN_READ = preparedFromKnex('ledger.earn_read', EARN_READ_SQL);
+const INSERT_PURCHASE = preparedFromKnex(
+  'ledger.insert_purchase',
+  'insert into purchase (partner_id, order_id, member_id, amount, category, occurred_at, entry_id, points, points_capped_from, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+);
 
 const TEXT_MAX = 500;
 const KEY_MAX = 128;
@@ -159,7 +167,7 @@ export class LedgerService {
         // The hourly limit counts this partner's purchases of this member that earned or wait for
         // review: a partner posting junk (rejected on review) or another partner's traffic cannot
         // lock the member out (issue 13).
-        const [read] = await w.tx.execute<(Omit<PurchaseRow, 'order_id'> & { order_id: string | null; recent: number; first_order: boolean })[]>(EARN_READ_SQL, [
+        const [read] = await runPrepared<Omit<PurchaseRow, 'order_id'> & { order_id: string | null; recent: number; first_order: boolean }>(w.tx, EARN_READ, [
           member.id,
           scope,
           new Date(now.getTime() - 3_600_000),
@@ -211,10 +219,7 @@ export class LedgerService {
           : await w.cappedPurchase(member, fields, capWindow(now, this.deps.timeZone, settings.purchaseDailyCap, settings.purchaseMonthlyCap));
         const entry = capped.entry;
         const granted = capped.granted;
-        await w.tx.execute(
-          `insert into purchase (partner_id, order_id, member_id, amount, category, occurred_at, entry_id, points, points_capped_from, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [scope, orderId, member.id, input.amount.toFixed(2), category, occurredAt, entry.id, granted, granted < points ? points : null, now],
-        );
+        await runPrepared(w.tx, INSERT_PURCHASE, [scope, orderId, member.id, input.amount.toFixed(2), category, occurredAt, entry.id, granted, granted < points ? points : null, now]);
         if (held) await touchLastActive(w.tx, member.id, now);
         else {
           // Capped to 0 points: no credit ran, so spend and activity are saved here.

@@ -21,6 +21,7 @@ const LOCK_MEMBER = preparedFromKnex(
        from member where id = ? for update`,
 );
 const DEBIT = preparedFromKnex('ledger.debit', DEBIT_SQL);
+const CREDIT = preparedFromKnex('ledger.credit', CREDIT_SQL);
 import { DAY_MS } from '../platform/time';
 
 /** A ledger_entry row as SQL returns it. */
@@ -272,7 +273,7 @@ export class LedgerWriter {
     member.balance += fields.points;
     if (EARNING.has(fields.type)) member.lifetimeEarned += fields.points;
     // Entry, lot and cached balance in one statement (CREDIT_SQL); the debt, if any, is paid after.
-    const [row] = await this.rows<EntryRow & { lot_id: string }>(CREDIT_SQL, [
+    const [row] = await runPrepared<EntryRow & { lot_id: string }>(this.tx, CREDIT, [
       member.id,
       fields.type,
       fields.points,
