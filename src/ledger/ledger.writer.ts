@@ -529,8 +529,8 @@ export class LedgerWriter {
    * advanceExpiryWatermark; `at` may be up to a millisecond earlier, a safe place to start.
    */
   async expiryWatermark(): Promise<{ at: Date; raw: string }> {
-    const [row] = await this.rows<{ expired_before: string | Date }>('select expired_before from expiry_watermark where id = 1');
-    const raw = row.expired_before instanceof Date ? row.expired_before.toISOString() : row.expired_before;
+    // As text, whatever the driver does with timestamptz: a Date would drop the microseconds, and the compare-and-set would never match.
+    const [{ raw }] = await this.rows<{ raw: string }>('select expired_before::text as raw from expiry_watermark where id = 1');
     return { at: new Date(raw), raw };
   }
 
