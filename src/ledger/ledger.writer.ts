@@ -560,7 +560,8 @@ export class LedgerWriter {
    *   snapshot, with an expiry between the old W and now − lag (an import racing a run's last
    *   statement). Its member's next money path still expires it (lockMember looks at the
    *   member's lots, not at W) and reads already subtract it (SPENDABLE_BALANCE_SQL); for the job
-   *   to post it, lower the row after such an import.
+   *   to post it, lower the row after such an import. The same after a bulk load with
+   *   session_replication_role = replica, which fires no trigger at all.
    * - Expiry (the job, lockMember's expireDue) and debits only lower `remaining`: never a problem.
    */
   async advanceExpiryWatermark(from: string): Promise<Date | null> {
