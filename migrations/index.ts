@@ -14,6 +14,7 @@ import { Migration20261129210000Experiments } from './Migration20261129210000Exp
 import { Migration20261130010000PurchaseCaps } from './Migration20261130010000PurchaseCaps';
 import { Migration20261130120000FlashSale } from './Migration20261130120000FlashSale';
 import { Migration20261130140000ExpiryJobs } from './Migration20261130140000ExpiryJobs';
+import { Migration20261130200000LotDueIndex } from './Migration20261130200000LotDueIndex';
 import { Migration20261130210000ConfigVersion } from './Migration20261130210000ConfigVersion';
 
 /** Applied in this order; never edit a migration that has shipped: add a new one. */
@@ -33,5 +34,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130010000PurchaseCaps', class: Migration20261130010000PurchaseCaps },
   { name: 'Migration20261130120000FlashSale', class: Migration20261130120000FlashSale },
   { name: 'Migration20261130140000ExpiryJobs', class: Migration20261130140000ExpiryJobs },
+  { name: 'Migration20261130200000LotDueIndex', class: Migration20261130200000LotDueIndex },
   { name: 'Migration20261130210000ConfigVersion', class: Migration20261130210000ConfigVersion },
 ];

@@ -24,9 +24,9 @@ export interface ExpiryRunResult {
 }
 
 /**
- * Expires lots whose time has come: one EXPIRY entry per member and run. Walks due lots in
- * (expires_at, id) keyset batches, so memory stays flat; each batch is one statement of the
- * ledger (`LedgerWriter.expireDueBatch`), which locks members with SKIP LOCKED, so several
+ * Expires lots whose time has come: one EXPIRY entry per member and run. Walks due lots from the
+ * expiry watermark on, in (expires_at, id) keyset batches, so memory stays flat; each batch is
+ * one statement of the ledger (`LedgerWriter.expireDueBatch`), which locks members with SKIP LOCKED, so several
  * instances can run it at once and each lot is expired exactly once (a member skipped here is
  * expired by the next run, or by its next money path, which expires due lots first).
  */
@@ -42,38 +42,47 @@ export class ExpiryJob {
   async run(stop?: AbortSignal): Promise<ExpiryRunResult> {
     const now = this.deps.clock.now();
     const result: ExpiryRunResult = { members: 0, lots: 0, points: 0, batches: 0 };
-    const starts = await this.segmentStarts(now, this.deps.walkers ?? EXPIRY_WALKERS);
+    // Lots before the watermark are all spent or expired (LedgerWriter.advanceExpiryWatermark):
+    // the walk starts there instead of re-reading that ever-growing tail, which the expiry index
+    // no longer leaves out (it is not partial on remaining > 0, so lot updates can be HOT).
+    const from = await transact(this.deps.orm.em.fork(), (uow) => this.writers.of(uow, now).expiryWatermark());
+    const starts = await this.segmentStarts(now, { expiresAt: from.at, id: '0' }, this.deps.walkers ?? EXPIRY_WALKERS);
     const ends = [...starts.slice(1), null];
-    await Promise.all(starts.map((start, i) => this.walk(now, start, ends[i], result, stop)));
+    const finished = await Promise.all(starts.map((start, i) => this.walk(now, start, ends[i], result, stop)));
+    // Only after every walker reached its end: a stopped run leaves due lots behind it. Lots left
+    // by SKIP LOCKED hold the watermark back; that statement sees them.
+    if (finished.every(Boolean)) await transact(this.deps.orm.em.fork(), (uow) => this.writers.of(uow, now).advanceExpiryWatermark(from.raw));
     return result;
   }
 
   /**
-   * Where each walker starts: the first key, then the due lots' quantiles. A batch is one
+   * Where each walker starts: the watermark, then the due lots' quantiles after it. A batch is one
    * statement PostgreSQL runs on one core, so one walker leaves the other core idle; walkers over
    * consecutive key ranges keep both busy. They need no coordination: a batch expires every due
    * lot of the members it locks, and skips members another batch holds (SKIP LOCKED), whose lots
    * that batch expires, so a lot near a boundary is expired once whichever walker reaches it
    * (test/ledger/concurrency.test.ts runs four jobs at once).
    */
-  private async segmentStarts(now: Date, walkers: number): Promise<Key[]> {
-    const first: Key = { expiresAt: new Date(0), id: '0' };
+  private async segmentStarts(now: Date, first: Key, walkers: number): Promise<Key[]> {
     if (walkers <= 1) return [first];
     const em = this.deps.orm.em.fork();
-    const [{ due }] = await em.execute<{ due: number }[]>('select count(*)::int as due from points_lot where remaining > 0 and expires_at <= ?', [now]);
+    const [{ due }] = await em.execute<{ due: number }[]>('select count(*)::int as due from points_lot where remaining > 0 and expires_at >= ? and expires_at <= ?', [first.expiresAt, now]);
     const starts = [first];
     for (let i = 1; i < walkers; i++) {
-      const [at] = await em.execute<{ expires_at: Date; id: string }[]>('select expires_at, id from points_lot where remaining > 0 and expires_at <= ? order by expires_at, id offset ? limit 1', [
-        now,
-        Math.floor((due * i) / walkers),
-      ]);
+      const [at] = await em.execute<{ expires_at: Date; id: string }[]>(
+        'select expires_at, id from points_lot where remaining > 0 and expires_at >= ? and expires_at <= ? order by expires_at, id offset ? limit 1',
+        [first.expiresAt, now, Math.floor((due * i) / walkers)],
+      );
       if (at) starts.push({ expiresAt: new Date(at.expires_at), id: String(at.id) });
     }
     return starts;
   }
 
-  /** Expires due lots in keyset batches from `from` until a batch's last key reaches `until` (null: the end). */
-  private async walk(now: Date, from: Key, until: Key | null, result: ExpiryRunResult, stop?: AbortSignal): Promise<void> {
+  /**
+   * Expires due lots in keyset batches from `from` until a batch's last key reaches `until` (null:
+   * the end). True when it got there, false when `stop` cut it short.
+   */
+  private async walk(now: Date, from: Key, until: Key | null, result: ExpiryRunResult, stop?: AbortSignal): Promise<boolean> {
     const batchSize = this.deps.batchSize ?? EXPIRY_BATCH_LOTS;
     let cursor = from;
     for (;;) {
@@ -81,13 +90,14 @@ export class ExpiryJob {
       // The run's `now`, not the clock's: a lot is expired exactly when the due query said so.
       // Counted after commit: a retried batch is counted once.
       const batch = await transact(em, (uow) => this.writers.of(uow, now).expireDueBatch(cursor, batchSize));
-      if (batch.read === 0) break;
+      if (batch.read === 0) return true;
       result.members += batch.expired.size;
       result.lots += batch.lots;
       for (const points of batch.expired.values()) result.points += points;
       result.batches += 1;
-      if (batch.read < batchSize || batch.last === null || stop?.aborted) break;
-      if (until && !keyBefore(batch.last, until)) break;
+      if (batch.read < batchSize || batch.last === null) return true;
+      if (until && !keyBefore(batch.last, until)) return true;
+      if (stop?.aborted) return false;
       cursor = batch.last;
     }
   }

@@ -84,8 +84,10 @@ export class LedgerEntry {
 /** Points from one credit; spending draws them down earliest-expiry first. */
 @Entity({ tableName: 'points_lot' })
 @Index({ name: 'points_lot_member_idx', properties: ['memberId', 'expiresAt'] })
-// The expiry job walks due lots in (expires_at, id) order.
-@Index({ name: 'points_lot_due_idx', expression: 'create index "points_lot_due_idx" on "points_lot" ("expires_at", "id") where "remaining" > 0' })
+// The expiry job walks lots in (expires_at, id) order from its watermark (ExpiryWatermark). Not
+// partial on remaining > 0: no index names remaining or expired_at, so emptying a lot can be a
+// HOT update (issue 14, migration Migration20261130200000LotDueIndex).
+@Index({ name: 'points_lot_expiry_idx', properties: ['expiresAt', 'id'] })
 @Check({ name: 'points_lot_remaining_check', expression: 'remaining >= 0 and remaining <= amount' })
 export class PointsLot {
   [OptionalProps]?: 'id' | 'expiresAt' | 'expiredAt';
@@ -113,6 +115,26 @@ export class PointsLot {
   /** Set when the expiry job (or a money path) expired what was left of it. */
   @Property({ type: 'timestamptz', nullable: true })
   expiredAt: Date | null = null;
+}
+
+/**
+ * Where the expiry walk starts (one row): every lot with expires_at < expiredBefore has
+ * remaining = 0. The expiry job raises it (LedgerWriter.advanceExpiryWatermark says when that is
+ * safe); triggers on points_lot lower it when a lot with points left is written below it.
+ */
+@Entity({ tableName: 'expiry_watermark' })
+@Check({ name: 'expiry_watermark_singleton', expression: 'id = 1' })
+export class ExpiryWatermark {
+  [OptionalProps]?: 'updatedAt';
+
+  @PrimaryKey({ type: 'integer', autoincrement: false })
+  id: number = 1;
+
+  @Property({ type: 'timestamptz' })
+  expiredBefore!: Date;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  updatedAt: Date | null = null;
 }
 
 /**

@@ -146,6 +146,25 @@ export const EXPIRE_DUE_BATCH_SQL = `with due as (
    select batch.read, batch.lots, batch.last_expires_at, batch.last_id, entries.* from batch left join entries on true`;
 
 /**
+ * How far behind the run's `now` the expiry watermark stays (see advanceExpiryWatermark): an
+ * hour, orders of magnitude above how long a money path's unit of work lasts (each statement is
+ * bounded by DATABASE_STATEMENT_TIMEOUT_MS, an idle transaction by twice that) and above the clock
+ * skew of instances. Its cost: each run re-reads the lots that expired in the last hour.
+ */
+export const EXPIRY_WATERMARK_LAG_MS = 3_600_000;
+
+/**
+ * Raises the watermark (binds: now, from, cap = now − lag, cap, from): to the earliest lot still due
+ * below the cap (a member the run skipped), else to the cap; only if it is still `from`, the value
+ * the run started at (compare-and-set: a lowering by the points_lot triggers, or a raise by
+ * another instance, since then makes this run's answer stale, and it leaves the row alone).
+ */
+const ADVANCE_EXPIRY_WATERMARK_SQL = `update expiry_watermark w set expired_before = c.at, updated_at = ?
+  from (select coalesce((select min(l.expires_at) from points_lot l where l.remaining > 0 and l.expires_at >= ?::timestamptz and l.expires_at < ?::timestamptz), ?::timestamptz) as at) c
+  where w.id = 1 and w.expired_before = ?::timestamptz and c.at > w.expired_before
+  returning w.expired_before`;
+
+/**
  * The only code that writes entries, lots, allocations and cached balances. One writer per
  * transaction; every method expects the member to be locked through `lockMember` first, so all
  * money paths take locks in one order: the member row, then its lots by id.
@@ -528,6 +547,53 @@ export class LedgerWriter {
       expired.set(entry.member_id, -entry.delta);
     }
     return { read: head.read, lots: head.lots, last, expired };
+  }
+
+  /**
+   * The expiry watermark: every lot with expires_at before it has remaining = 0, so the job's
+   * walk starts there. `raw` is PostgreSQL's own text (microseconds), for the compare-and-set of
+   * advanceExpiryWatermark; `at` may be up to a millisecond earlier, a safe place to start.
+   */
+  async expiryWatermark(): Promise<{ at: Date; raw: string }> {
+    // As text, whatever the driver does with timestamptz: a Date would drop the microseconds, and the compare-and-set would never match.
+    const [{ raw }] = await this.rows<{ raw: string }>('select expired_before::text as raw from expiry_watermark where id = 1');
+    return { at: new Date(raw), raw };
+  }
+
+  /**
+   * Raises the expiry watermark after a complete run of the job from `from` (the `raw` it read
+   * before walking) at `this.now`: to the earliest lot still due that the run left (a member
+   * another transaction held: SKIP LOCKED), else to now − EXPIRY_WATERMARK_LAG_MS. Returns the new
+   * value, or null when it stays (nothing to gain, or the row changed since `from`).
+   *
+   * Why the invariant "every lot with expires_at < W has remaining = 0" holds:
+   * - Raising. The run expired every due lot of every member it locked, and the new W is at most
+   *   the earliest lot still due (read after the run, under this statement's snapshot), so no lot
+   *   this statement can see is passed. The compare-and-set means W was not lowered meanwhile.
+   * - Writers that give a lot points follow one rule: the lot's expiry is at or after the
+   *   writer's own `now` (or null). Credits and adjustments (CREDIT_SQL: expiryFor(now, days > 0)
+   *   or null), approved held credits (postHeld: now + validity), refunds (refund: points go back
+   *   only to lots with expires_at > now; lapsed points come in a new lot at now + grace, grace
+   *   ≥ 0). A writer's `now` is read when its unit of work starts, and W stays an hour behind the
+   *   run's `now`: a writer whose transaction began before the run and commits after this
+   *   statement's snapshot (so the statement cannot see its lot) still writes at or above W,
+   *   unless it lasted over an hour or its clock is an hour behind the job's.
+   * - Writes that break the rule (an import or admin SQL with past expiries; tests or an operator
+   *   moving the clock backwards): the points_lot triggers (Migration20261130200000LotDueIndex)
+   *   lower W to the lot's expiry in the writer's own transaction, and the compare-and-set keeps
+   *   a run that started before it from raising W back over it. Left open: such a write whose
+   *   trigger ran while W was still below its lot and which commits after this statement's
+   *   snapshot, with an expiry between the old W and now − lag (an import racing a run's last
+   *   statement). Its member's next money path still expires it (lockMember looks at the
+   *   member's lots, not at W) and reads already subtract it (SPENDABLE_BALANCE_SQL); for the job
+   *   to post it, lower the row after such an import. The same after a bulk load with
+   *   session_replication_role = replica, which fires no trigger at all.
+   * - Expiry (the job, lockMember's expireDue) and debits only lower `remaining`: never a problem.
+   */
+  async advanceExpiryWatermark(from: string): Promise<Date | null> {
+    const cap = new Date(this.now.getTime() - EXPIRY_WATERMARK_LAG_MS);
+    const [row] = await this.rows<{ expired_before: string | Date }>(ADVANCE_EXPIRY_WATERMARK_SQL, [this.now, from, cap, cap, from]);
+    return row ? new Date(row.expired_before) : null;
   }
 
   /**
