@@ -300,8 +300,9 @@ export class LedgerService {
         const [ownLot] = await w.tx.execute<{ id: string; expired: number }[]>(
           `select l.id, coalesce((select sum(a.amount) from lot_allocation a join ledger_entry e on e.id = a.entry_id
                                   where a.lot_id = l.id and e.type = 'EXPIRY'), 0)::int as expired
-           from points_lot l where l.entry_id = ?`,
-          [earned.id],
+           from points_lot l where l.member_id = ? and l.entry_id = ?`,
+          // By member first: no index leads with entry_id, and a scan of every lot per refund grows with the program.
+          [member.id, earned.id],
         );
         // Points of this order that expired unspent were never used: a refund forgives them rather than making debt.
         forgive = Math.min(toReverse, Math.max(0, (ownLot?.expired ?? 0) - order.points_forgiven));

@@ -55,7 +55,6 @@ const KEYED_BY_ROW_ID = [
   'select member_id from purchase where partner_id = ? and order_id = ?',
   'select amount, entry_id, points_reversed, shortfall from purchase_reversal where partner_id = ? and order_id = ?',
   'select * from ledger_entry where id = ?',
-  'select l.id, coalesce((select sum(a.amount) from lot_allocation a join ledger_entry e on e.id = a.entry_id',
   'update purchase set refunded_amount = ?, points_reversed = points_reversed + ?, points_forgiven = points_forgiven + ? where partner_id = ? and order_id = ?',
   'insert into purchase_reversal (partner_id, order_id, refund_key, amount, entry_id, points_reversed, shortfall)',
   "select c.member_id, case when e.status = 'POSTED' then e.delta else 0 end as points from task_completion c join ledger_entry e on e.id = c.entry_id where c.task_id = ? and c.partner_id = ? and c.reference = ?",
