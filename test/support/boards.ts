@@ -1,3 +1,4 @@
+import type { PeriodKind } from '../../src/platform/time';
 import type { TestApp } from './app';
 import { tokens } from './tokens';
 import { collect } from './ws';
@@ -17,15 +18,22 @@ const BOARD_FEED = `subscription($period: LeaderboardPeriod, $first: Int) {
  * Boards are updated after a posting commits, off the request path (LedgerEvents.committed), so a
  * query right after the mutation may not show it yet. Instead of polling the query, this listens
  * to the leaderboard feed on a socket of its own: its first push is the board as it is now, and
- * every update applied later is followed by a push (LEDGER_MOVED is sent once the boards were
- * written). Woken by those pushes; `timeoutMs` only bounds the wait.
+ * every update applied later that changes the top 100 is followed by a push (LEDGER_MOVED is sent
+ * once the boards were written). `settled` runs on each push (it may query the API: the push says
+ * the writes before it are applied); `timeoutMs` only bounds the wait.
  */
-export async function untilBoard(api: TestApp, period: 'WEEKLY' | 'MONTHLY' | 'ALL_TIME', settled: (board: PushedBoard) => boolean, timeoutMs = 8000): Promise<PushedBoard> {
+export async function untilBoard(api: TestApp, period: PeriodKind, settled: (board: PushedBoard) => boolean | Promise<boolean>, timeoutMs = 8000): Promise<PushedBoard> {
   // A subject of its own: the witness never takes a place among the test's admin sockets (WS_MAX_CONNECTIONS_PER_PRINCIPAL).
   const client = api.ws(tokens.admin('board-witness'));
   const feed = collect<PushedBoard>(client, BOARD_FEED, { period, first: 100 }, 'leaderboardChanged');
+  const deadline = Date.now() + timeoutMs;
   try {
-    return await feed.until(settled, timeoutMs);
+    for (;;) {
+      const board = await feed.next(Math.max(1, deadline - Date.now())).catch((error: unknown) => {
+        throw new Error(`the ${period} board did not settle within ${timeoutMs} ms; last pushed: ${JSON.stringify(feed.events.at(-1))?.slice(0, 2000)} (${String(error)})`);
+      });
+      if (await settled(board)) return board;
+    }
   } finally {
     feed.dispose();
     await client.dispose();
