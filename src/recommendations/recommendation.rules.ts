@@ -55,7 +55,19 @@ export interface RecItem {
   offered: boolean;
 }
 
-/** Price bands double: 100-199, 200-399, ... so "coffee money" and "headphone money" differ. */
+/**
+ * An item's price band, a content feature (`b:<band>`), so that "coffee money" and "headphone
+ * money" differ. round(log2(points)): each band spans a factor of two, centred on a power of two
+ * rather than starting at one. Band n holds the prices from 2^(n - 0.5) up to 2^(n + 0.5), in whole
+ * points: 0-1 → 0, 2 → 1, 3-5 → 2, 6-11 → 3, ..., 46-90 → 6, 91-181 → 7, 182-362 → 8, 363-724 → 9,
+ * 725-1448 → 10 (no whole price sits on an edge: 2^(n + 0.5) is irrational). So 100 and 199 points
+ * are different bands (7, 8), 100 and 181 the same one.
+ * Why that is fine: the feature only asks whether two items share a band, and any split into
+ * factor-of-two bands groups prices within about 2x of each other, whichever power the edges sit
+ * at. Moving the edges to 100-199, 200-399, ... would regroup items and change the recommendation
+ * evaluation's figures, which were measured with these bands. The edges of bands 1-14 are a table
+ * test in test/recommendations/rules.test.ts.
+ */
 export function priceBand(points: number): number {
   return Math.round(Math.log2(Math.max(points, 1)));
 }

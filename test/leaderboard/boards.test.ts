@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { startApp, type TestApp } from '../support/app';
+import { untilBoard } from '../support/boards';
 import { createMember, type CreatedMember } from '../support/factories';
 import { adjust, earn, expectReconciled, newOrderId } from '../support/ledger';
 import { tokens } from '../support/tokens';
@@ -42,8 +43,8 @@ async function myRank(api: TestApp, member: CreatedMember, period: PeriodKind) {
   return (await api.ok(MY_RANK, { period }, member.token)).myRank as { period: string; rank: number; score: number; topPercent: number; pointsToNextRank: number | null } | null;
 }
 
-/** Boards are updated after commit, not before the mutation answers: wait for them to settle. */
-const settled = (check: () => Promise<void>, timeout = 5000) => vi.waitFor(check, { timeout, interval: 50 });
+/** For what no push of the feed announces (past periods' boards, a rebuild at start): polled. */
+const polled = (check: () => Promise<void>, timeout = 5000) => vi.waitFor(check, { timeout, interval: 50 });
 
 async function earnOk(api: TestApp, memberId: string, amount: string, orderId = newOrderId()): Promise<string> {
   const res = await earn(api, memberId, amount, { orderId });
@@ -81,6 +82,27 @@ const sortedPairs = (scores: Map<string, number>): [string, number][] => [...sco
 describe('leaderboard boards', async () => {
   const api = await startApp({ env: { LEADERBOARD_COALESCE_MS: '100' } });
 
+  /**
+   * Boards are updated after commit, not before the mutation answers: runs `check` (assertions
+   * through the API) when the feed first shows `period`'s board and again after each of its pushes
+   * (untilBoard), until it passes. If none does, its last failure is the error.
+   */
+  const settled = async (period: PeriodKind, check: () => Promise<void>) => {
+    let failure: unknown = null;
+    const passes = async () => {
+      try {
+        await check();
+        return true;
+      } catch (error) {
+        failure = error;
+        return false;
+      }
+    };
+    await untilBoard(api, period, passes).catch((timedOut: unknown) => {
+      throw failure ?? timedOut;
+    });
+  };
+
   it('orders members by score with competition ranks, totalMembers, nickname and tier through the loader', async () => {
     // Monday 2026-04-06 10:00 local: a week no other test touches.
     api.clock.set('2026-04-06T02:00:00Z');
@@ -96,7 +118,7 @@ describe('leaderboard boards', async () => {
     await earnOk(api, d.id, '300');
     await earnOk(api, e.id, '300');
 
-    await settled(async () => expect((await board(api, 'WEEKLY')).totalMembers).toBe(5));
+    await settled('WEEKLY', async () => expect((await board(api, 'WEEKLY')).totalMembers).toBe(5));
     const weekly = await board(api, 'WEEKLY', 10);
     expect(weekly.period).toBe('WEEKLY');
     expect(weekly.totalMembers).toBe(5);
@@ -157,7 +179,7 @@ describe('leaderboard boards', async () => {
     await earnOk(api, m2.id, '500');
     await earnOk(api, m3.id, '500');
     await earnOk(api, m4.id, '100');
-    await settled(async () => expect(await myRank(api, m4, 'WEEKLY')).not.toBeNull());
+    await settled('WEEKLY', async () => expect(await myRank(api, m4, 'WEEKLY')).not.toBeNull());
 
     expect(await myRank(api, m1, 'WEEKLY')).toEqual({ period: 'WEEKLY', rank: 1, score: 800, topPercent: 25, pointsToNextRank: null });
     expect(await myRank(api, m2, 'WEEKLY')).toEqual({ period: 'WEEKLY', rank: 2, score: 500, topPercent: 50, pointsToNextRank: 300 });
@@ -190,7 +212,7 @@ describe('leaderboard boards', async () => {
     await earnOk(api, s.id, '600');
     await earnOk(api, t.id, '50');
     const weekly = async () => (await board(api, 'WEEKLY')).entries.map((x) => [x.member.nickname, x.rank, x.score]);
-    await settled(async () =>
+    await settled('WEEKLY', async () =>
       expect(await weekly()).toEqual([
         ['R', 1, 700],
         ['S', 2, 600],
@@ -202,7 +224,7 @@ describe('leaderboard boards', async () => {
     const partial = await reverse(api, r1, '300');
     expect(partial.errors).toBeUndefined();
     expect(partial.data.reverseEarn).toMatchObject({ pointsReversed: 300, shortfall: 0, entry: { type: 'REVERSAL', delta: -300 } });
-    await settled(async () =>
+    await settled('WEEKLY', async () =>
       expect(await weekly()).toEqual([
         ['S', 1, 600],
         ['R', 2, 400],
@@ -220,7 +242,7 @@ describe('leaderboard boards', async () => {
     // after-commit path and Redis connection, so a (wrong) update from them would land first.
     const u = await createMember(api, { nickname: 'U' });
     await earnOk(api, u.id, '10');
-    await settled(async () => expect((await weekly()).map((row) => row[0])).toContain('U'));
+    await settled('WEEKLY', async () => expect((await weekly()).map((row) => row[0])).toContain('U'));
     expect(await weekly()).toEqual([
       ['S', 1, 600],
       ['R', 2, 400],
@@ -233,7 +255,7 @@ describe('leaderboard boards', async () => {
     // Refunding the rest of both orders takes R to 0: off every board, unranked.
     expect((await reverse(api, r1)).data.reverseEarn.pointsReversed).toBe(200);
     expect((await reverse(api, r2)).data.reverseEarn.pointsReversed).toBe(200);
-    await settled(async () =>
+    await settled('WEEKLY', async () =>
       expect(await weekly()).toEqual([
         ['S', 1, 600],
         ['T', 2, 50],
@@ -253,7 +275,7 @@ describe('leaderboard boards', async () => {
     api.clock.set('2026-05-10T15:59:00Z');
     const w = await createMember(api);
     await earnOk(api, w.id, '100');
-    await settled(async () => expect(await myRank(api, w, 'WEEKLY')).toMatchObject({ score: 100 }));
+    await settled('WEEKLY', async () => expect(await myRank(api, w, 'WEEKLY')).toMatchObject({ score: 100 }));
     expect(await api.app.redis.command.zscore('{lb:WEEKLY:2026-W19}', w.id)).toBe('100');
     // The board of a finished period lives LEADERBOARD_RETENTION_DAYS (90) past its end; ALL_TIME never expires.
     const weekEnd = new Date('2026-05-10T16:00:00Z').getTime();
@@ -267,7 +289,7 @@ describe('leaderboard boards', async () => {
     expect(await myRank(api, w, 'WEEKLY')).toBeNull();
     expect(await myRank(api, w, 'MONTHLY')).toMatchObject({ score: 100 });
     await earnOk(api, w.id, '40');
-    await settled(async () => expect(await myRank(api, w, 'WEEKLY')).toMatchObject({ rank: 1, score: 40 }));
+    await settled('WEEKLY', async () => expect(await myRank(api, w, 'WEEKLY')).toMatchObject({ rank: 1, score: 40 }));
     expect(await myRank(api, w, 'MONTHLY')).toMatchObject({ score: 140 });
     expect(await myRank(api, w, 'ALL_TIME')).toMatchObject({ score: 140 });
     expect(await api.app.redis.command.zscore('{lb:WEEKLY:2026-W19}', w.id)).toBe('100');
@@ -281,14 +303,14 @@ describe('leaderboard boards', async () => {
     api.clock.set('2026-06-30T15:59:00Z');
     const v = await createMember(api);
     await earnOk(api, v.id, '70');
-    await settled(async () => expect(await myRank(api, v, 'MONTHLY')).toMatchObject({ score: 70 }));
+    await settled('MONTHLY', async () => expect(await myRank(api, v, 'MONTHLY')).toMatchObject({ score: 70 }));
 
     // 2026-07-01 00:00 local = 2026-06-30 16:00 UTC.
     api.clock.set('2026-06-30T16:00:00Z');
     expect(await myRank(api, v, 'MONTHLY')).toBeNull();
     expect(await myRank(api, v, 'WEEKLY')).toMatchObject({ score: 70 });
     await earnOk(api, v.id, '30');
-    await settled(async () => expect(await myRank(api, v, 'MONTHLY')).toMatchObject({ rank: 1, score: 30 }));
+    await settled('MONTHLY', async () => expect(await myRank(api, v, 'MONTHLY')).toMatchObject({ rank: 1, score: 30 }));
     expect(await myRank(api, v, 'WEEKLY')).toMatchObject({ score: 100 });
     expect(await myRank(api, v, 'ALL_TIME')).toMatchObject({ score: 100 });
     expect(await api.app.redis.command.zscore('{lb:MONTHLY:2026-06}', v.id)).toBe('70');
@@ -306,9 +328,9 @@ describe('leaderboard boards', async () => {
     api.clock.set('2026-07-14T02:00:00Z');
     const second = await checkIn();
     expect(first).toBeGreaterThan(0);
-    await settled(async () => expect(await myRank(api, u, 'WEEKLY')).toMatchObject({ rank: 1, score: first + second }));
+    await settled('WEEKLY', async () => expect(await myRank(api, u, 'WEEKLY')).toMatchObject({ rank: 1, score: first + second }));
     await earnOk(api, u.id, '10');
-    await settled(async () => expect(await myRank(api, u, 'WEEKLY')).toMatchObject({ score: first + second + 10 }));
+    await settled('WEEKLY', async () => expect(await myRank(api, u, 'WEEKLY')).toMatchObject({ score: first + second + 10 }));
     await expectReconciled(api);
   });
 
@@ -321,12 +343,12 @@ describe('leaderboard boards', async () => {
     await api.app.jobs.runOnce(); // day 1: h has earned nothing
     api.clock.set('2026-08-04T02:00:00Z');
     await earnOk(api, h.id, '100');
-    await settled(async () => expect(await myRank(api, h, 'WEEKLY')).toMatchObject({ rank: 1 }));
+    await settled('WEEKLY', async () => expect(await myRank(api, h, 'WEEKLY')).toMatchObject({ rank: 1 }));
     await api.app.jobs.runOnce(); // day 2: first on the week
     const allTimeDay2 = (await myRank(api, h, 'ALL_TIME'))!.rank;
     api.clock.set('2026-08-05T02:00:00Z');
     await earnOk(api, k.id, '300');
-    await settled(async () => expect(await myRank(api, h, 'WEEKLY')).toMatchObject({ rank: 2 }));
+    await settled('WEEKLY', async () => expect(await myRank(api, h, 'WEEKLY')).toMatchObject({ rank: 2 }));
     await api.app.jobs.runOnce(); // day 3: k overtook h
     api.clock.set('2026-08-06T02:00:00Z'); // day 4: the job did not run
     api.clock.set('2026-08-07T02:00:00Z');
@@ -375,14 +397,15 @@ describe('leaderboard boards', async () => {
     });
     // This week and month: 50 earned - 100 refunded = -50, so x is not ranked there; ALL_TIME: 50.
     const expected = { live: [50, -50, -50], ledger: [50, -50, -50], shown: [50, null, null] };
-    await settled(async () => expect(await state()).toEqual(expected));
+    // Woken by ALL_TIME's pushes: x leaves the week's and the month's boards unranked, which no push shows.
+    await settled('ALL_TIME', async () => expect(await state()).toEqual(expected));
     await rebuild.rebuildAll();
     expect(await state()).toEqual(expected);
     for (const kind of ['MONTHLY', 'WEEKLY'] as const) expect((await board(api, kind)).entries.map((e) => e.member.id)).not.toContain(x.id);
     // Earning on adds up from the ledger's net, not from 0.
     await earnOk(api, x.id, '80');
     const after = { live: [130, 30, 30], ledger: [130, 30, 30], shown: [130, 30, 30] };
-    await settled(async () => expect(await state()).toEqual(after));
+    await settled('WEEKLY', async () => expect(await state()).toEqual(after));
     await rebuild.rebuildAll();
     expect(await state()).toEqual(after);
     // The earlier week keeps what was earned in it.
@@ -448,7 +471,8 @@ describe('leaderboard boards', async () => {
 
     // Every board the history touched (past periods too) equals the ledger's scores of its period.
     const live = new Map<string, [string, number][]>();
-    await settled(async () => {
+    // Polled: past periods have no feed, and the history's last operation need not change a current top 100.
+    await polled(async () => {
       for (const [key, period] of periods) {
         live.set(key, await boardContent(api, key));
         expect(live.get(key), `${key} (seed ${seed})`).toEqual(sortedPairs(await api.app.services.leaderboardRebuild.scoresFromLedger(period)));
@@ -477,7 +501,7 @@ describe('leaderboard boards', async () => {
     const keys = (['ALL_TIME', 'MONTHLY', 'WEEKLY'] as PeriodKind[]).map((kind) => boardKey(service.periodNow(kind)));
     const m = await createMember(api);
     await earnOk(api, m.id, '321');
-    await settled(async () => expect(await myRank(api, m, 'WEEKLY')).toMatchObject({ score: 321 }));
+    await settled('WEEKLY', async () => expect(await myRank(api, m, 'WEEKLY')).toMatchObject({ score: 321 }));
     const before = await Promise.all(keys.map((key) => boardContent(api, key)));
     const boardBefore = await board(api, 'ALL_TIME');
 
@@ -486,7 +510,8 @@ describe('leaderboard boards', async () => {
     expect(await api.app.redis.command.exists(...keys)).toBe(0);
 
     const other = await startApp({ sharing: api, env: { LEADERBOARD_COALESCE_MS: '100' } });
-    await settled(async () => expect(await Promise.all(keys.map((key) => boardContent(api, key)))).toEqual(before));
+    // Polled: the catch-up at start (LeaderboardRebuild.rebuildMissing) tells no client when it is done.
+    await polled(async () => expect(await Promise.all(keys.map((key) => boardContent(api, key)))).toEqual(before));
     const boardAfter = await board(other, 'ALL_TIME');
     expect(boardAfter.entries).toEqual(boardBefore.entries);
     expect(boardAfter.totalMembers).toBe(boardBefore.totalMembers);

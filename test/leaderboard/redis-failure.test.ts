@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { startApp, type TestApp } from '../support/app';
-import { createMember, type CreatedMember } from '../support/factories';
+import { startApp, type TestApp, untilSubscribed } from '../support/app';
+import { untilBoard } from '../support/boards';
+import { createMember } from '../support/factories';
 import { earn, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
 import { freePort, OwnRedis } from '../support/own-redis';
@@ -12,26 +13,9 @@ import { collect } from '../support/ws';
  * as after a failover to a fresh node) on a free port.
  */
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 const BALANCE_CHANGED = 'subscription { balanceChanged { memberId balance delta entry { type delta } } }';
 const LEADERBOARD_CHANGED = 'subscription { leaderboardChanged(period: ALL_TIME, first: 10) { totalMembers entries { rank score member { id } } } }';
 const LEADERBOARD = `query($period: LeaderboardPeriod) { leaderboard(period: $period, first: 10) { totalMembers entries { rank score member { id } } } }`;
-
-async function subscribed(api: TestApp, member: CreatedMember, ms = 10_000) {
-  const channel = `${api.redisPrefix}BALANCE:${member.id}`;
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      const [, count] = (await api.app.redis.publisher.pubsub('NUMSUB', channel)) as [string, number];
-      if (Number(count) > 0) return;
-    } catch {
-      // Redis is still coming back.
-    }
-    if (Date.now() > deadline) throw new Error(`${channel} not subscribed within ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 /** Runs a request and returns its result with how long it took. */
 async function timed<T>(run: () => Promise<T>): Promise<{ result: T; ms: number }> {
@@ -46,9 +30,29 @@ async function boardScores(api: TestApp, period = 'ALL_TIME'): Promise<Record<st
   return Object.fromEntries(res.data.leaderboard.entries.map((e: { score: number; member: { id: string } }) => [e.member.id, e.score]));
 }
 
-async function waitReady(api: TestApp, ms = 10_000) {
-  await vi.waitFor(() => expect(api.app.redis.command.status).toBe('ready'), { timeout: ms, interval: 50 });
+/**
+ * Resolves once the app's Redis command connection is `ready` again, or has dropped (`down`):
+ * woken by the connection's own event ('ready', 'close'), or at once if its status already says so.
+ */
+async function redisConnection(api: TestApp, state: 'ready' | 'down', ms = 10_000) {
+  const connection = api.app.redis.command;
+  const event = state === 'ready' ? 'ready' : 'close';
+  let listener: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      listener = () => resolve();
+      connection.once(event, listener);
+      if ((connection.status === 'ready') === (state === 'ready')) resolve();
+      timer = setTimeout(() => reject(new Error(`Redis connection not ${state} within ${ms} ms (status ${connection.status})`)), ms);
+    });
+  } finally {
+    if (listener) connection.off(event, listener);
+    clearTimeout(timer);
+  }
 }
+
+const waitReady = (api: TestApp) => redisConnection(api, 'ready');
 
 let redis: OwnRedis | null = null;
 let api: TestApp | null = null;
@@ -71,16 +75,17 @@ describe('Redis stopped and restarted under a running instance', async () => {
     const a = await createMember(app, { nickname: 'A' });
     const b = await createMember(app, { nickname: 'B' });
     expect((await earn(app, a.id, '100')).errors).toBeUndefined();
-    await vi.waitFor(async () => expect(await boardScores(app)).toEqual({ [a.id]: 100 }), { timeout: 5000, interval: 50 });
+    await untilBoard(app, 'ALL_TIME', (pushed) => pushed.entries.some((e) => e.member.id === a.id));
+    expect(await boardScores(app)).toEqual({ [a.id]: 100 });
 
     // Opened before the outage, never reconnected.
     const balance = collect(app.ws(a.token), BALANCE_CHANGED, {}, 'balanceChanged');
-    await subscribed(app, a);
+    await untilSubscribed(app, `BALANCE:${a.id}`, 10_000);
     const board = collect(app.ws(b.token), LEADERBOARD_CHANGED, {}, 'leaderboardChanged');
     await board.until((e) => e.totalMembers === 1);
 
     await own.kill();
-    await vi.waitFor(() => expect(app.app.redis.command.status).not.toBe('ready'), { timeout: 5000, interval: 20 });
+    await redisConnection(app, 'down');
 
     // Queries on PostgreSQL keep working.
     const me = await timed(() => app.gql(`{ me { id balance } }`, {}, a.token));
@@ -122,7 +127,8 @@ describe('Redis stopped and restarted under a running instance', async () => {
     // Redis comes back, empty (no persistence).
     await own.start();
     await waitReady(app);
-    // The boards catch up from the ledger, the outage's earnings included.
+    // The boards catch up from the ledger, the outage's earnings included. Polled: the catch-up
+    // (LeaderboardRebuild on 'ready') tells no client when it is done, no push and no event.
     await vi.waitFor(
       async () => {
         for (const period of ['ALL_TIME', 'MONTHLY', 'WEEKLY']) expect(await boardScores(app, period)).toEqual({ [a.id]: 150, [b.id]: 200 });
@@ -132,8 +138,8 @@ describe('Redis stopped and restarted under a running instance', async () => {
     expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
 
     // The subscriptions opened before the outage resume without reconnecting.
-    await subscribed(app, a);
-    await subscribed(app, b);
+    await untilSubscribed(app, `BALANCE:${a.id}`, 10_000);
+    await untilSubscribed(app, `BALANCE:${b.id}`, 10_000);
     expect((await earn(app, a.id, '25')).errors).toBeUndefined();
     expect(await balance.until((e) => e.delta === 25)).toMatchObject({ memberId: a.id, balance: 175, entry: { type: 'PURCHASE', delta: 25 } });
     // What was published while Redis was down is lost (the ledger has it), never replayed out of order;
@@ -155,15 +161,16 @@ describe('Redis stopped and restarted under a running instance', async () => {
     await waitReady(app);
     const c = await createMember(app, { nickname: 'C' });
     expect((await earn(app, c.id, '300')).errors).toBeUndefined();
-    await vi.waitFor(async () => expect((await boardScores(app))[c.id]).toBe(300), { timeout: 5000, interval: 50 });
+    await untilBoard(app, 'ALL_TIME', (pushed) => pushed.entries.some((e) => e.member.id === c.id));
+    expect((await boardScores(app))[c.id]).toBe(300);
     const before = await boardScores(app);
 
     await own.kill();
-    await vi.waitFor(() => expect(app.app.redis.command.status).not.toBe('ready'), { timeout: 5000, interval: 20 });
+    await redisConnection(app, 'down');
     await own.start();
     await waitReady(app);
 
-    // Each board is rebuilt in turn.
+    // Each board is rebuilt in turn (polled: the rebuild announces itself to no client).
     await vi.waitFor(
       async () => {
         expect(await boardScores(app)).toEqual(before);

@@ -88,4 +88,25 @@ describe('price bands', () => {
   ])('priceBand(%i) = %i', (points, band) => {
     expect(priceBand(points)).toBe(band);
   });
+
+  // Each band's lowest and highest whole price, as priceBand's comment lists them; one point past
+  // either end is the neighbouring band. Not 100-199, 200-399: 100 and 199 are bands 7 and 8.
+  it.each([
+    [1, 2, 2],
+    [2, 3, 5],
+    [3, 6, 11],
+    [4, 12, 22],
+    [5, 23, 45],
+    [6, 46, 90],
+    [7, 91, 181],
+    [8, 182, 362],
+    [9, 363, 724],
+    [10, 725, 1448],
+    [11, 1449, 2896],
+    [12, 2897, 5792],
+    [13, 5793, 11585],
+    [14, 11586, 23170],
+  ])('band %i holds %i to %i points', (band, lowest, highest) => {
+    expect([priceBand(lowest - 1), priceBand(lowest), priceBand(highest), priceBand(highest + 1)]).toEqual([band - 1, band, band, band + 1]);
+  });
 });

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app';
+import { untilBoard } from '../support/boards';
 import { startFleet } from '../support/fleet';
 import { createMember } from '../support/factories';
 import { adjust, earn, expectReconciled } from '../support/ledger';
+import { collect, type Collector } from '../support/ws';
 import { createItem, memberWith, redeem } from '../catalog/support';
 
 const DAY = 86_400_000;
@@ -43,12 +45,10 @@ describe('three instances behind a round-robin balancer', async () => {
 
   it('an earning posted on one instance is pushed to the member’s sockets on the two others', async () => {
     const m = await createMember(fleet.next());
-    const received = new Map<TestApp, any[]>();
+    const received = new Map<TestApp, Collector<{ memberId: string; balance: number; delta: number }>>();
     for (let i = 0; i < 3; i++) {
       const { client, on } = fleet.ws(m.token);
-      const events: any[] = [];
-      received.set(on, events);
-      client.subscribe({ query: BALANCE_CHANGED }, { next: (v) => events.push(v.data?.balanceChanged), error: () => {}, complete: () => {} });
+      received.set(on, collect(client, BALANCE_CHANGED, {}, 'balanceChanged'));
     }
     expect(received.size).toBe(3);
     // Every instance holds one subscriber on the member's channel before anything is posted.
@@ -58,8 +58,14 @@ describe('three instances behind a round-robin balancer', async () => {
     });
     const poster = fleet.next();
     expect((await earn(poster, m.id, '120.00')).errors).toBeUndefined();
-    await until(() => [...received.values()].every((events) => events.length >= 1));
-    for (const [on, events] of received) expect(events, on === poster ? 'poster' : 'other instance').toEqual([{ memberId: m.id, balance: 120, delta: 120 }]);
+    for (const [on, feed] of received) expect(await feed.next(), on === poster ? 'poster' : 'other instance').toEqual({ memberId: m.id, balance: 120, delta: 120 });
+    // Sentinel: a second earning is every socket's next event, so none was sent the first one twice.
+    expect((await earn(fleet.next(), m.id, '10.00')).errors).toBeUndefined();
+    for (const [on, feed] of received) {
+      expect(await feed.next(), on.url).toEqual({ memberId: m.id, balance: 130, delta: 10 });
+      expect(feed.errors).toEqual([]);
+      feed.dispose();
+    }
   });
 
   it('100 members redeeming a stock of 10 through all three instances at once: exactly 10 win', async () => {
@@ -81,11 +87,7 @@ describe('three instances behind a round-robin balancer', async () => {
   it('leaderboards read the same from every instance after earnings spread over all three', async () => {
     const members = await Promise.all(Array.from({ length: 9 }, () => createMember(fleet.next())));
     await Promise.all(members.map((m, i) => earn(fleet.next(), m.id, `${(i + 1) * 10 + 0.5}`)));
-    const boards = async () => Promise.all(fleet.instances.map((on) => on.ok(BOARD, { period: 'WEEKLY' })));
-    await until(async () => {
-      const [board] = await boards();
-      return members.every((m) => board.leaderboard.entries.some((e: any) => e.member.id === m.id));
-    });
+    await untilBoard(fleet.next(), 'WEEKLY', (board) => members.every((m) => board.entries.some((e) => e.member.id === m.id)));
     for (const period of ['WEEKLY', 'MONTHLY', 'ALL_TIME']) {
       const seen = await Promise.all(fleet.instances.map((on) => on.ok(BOARD, { period })));
       expect(seen[1], period).toEqual(seen[0]);

@@ -429,19 +429,24 @@ export async function crashScenario(options: { clients: number; opsPerClient: nu
     );
     // The burst: every client sends its operations one after another; the process dies meanwhile.
     let killed = false;
+    let answered = 0;
+    let enoughAnswered!: () => void;
+    const killTime = new Promise<void>((resolve) => (enoughAnswered = resolve));
     const burst = Promise.all(
       fixture.members.map(async (_, memberIndex) => {
         for (const op of ops.filter((o) => o.memberIndex === memberIndex)) {
           if (killed) return;
           tally.sent += 1;
           const reply = await send(agent, server.url, fixture, op);
-          if (outcomeOf(reply) === 'OK') acknowledge(op, reply);
-          else countFailure(tally, outcomeOf(reply));
+          if (outcomeOf(reply) === 'OK') {
+            acknowledge(op, reply);
+            if (++answered === options.killAfter) enoughAnswered();
+          } else countFailure(tally, outcomeOf(reply));
         }
       }),
     );
-    const acknowledged = () => ops.filter((o) => o.acknowledged !== undefined).length;
-    for (const deadline = Date.now() + 20_000; acknowledged() < options.killAfter && Date.now() < deadline;) await sleep(2);
+    // Woken by the killAfter-th answer itself (or by the burst ending short of it), not by polling.
+    await Promise.race([killTime, burst]);
     killed = true;
     server.child.kill('SIGKILL');
     await Promise.all([burst, server.exited]);

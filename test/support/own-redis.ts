@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import { Redis } from 'ioredis';
 
 /**
  * A private redis-server (no persistence: it comes back empty, as after a failover to a fresh
@@ -9,7 +8,32 @@ import { Redis } from 'ioredis';
  * The machine's shared Redis serves the other test files and is never stopped.
  */
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves when redis-server logs that it accepts connections; fails if it exits first or after `timeoutMs`. */
+export function untilReady(child: ChildProcess, port: number, timeoutMs: number): Promise<void> {
+  let output = '';
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`redis-server on ${port} did not start within ${timeoutMs} ms: ${output.slice(-500)}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) finish();
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => finish(new Error(`redis-server on ${port} exited (${code ?? signal}) before it was ready: ${output.slice(-500)}`));
+    function finish(error?: Error) {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.stderr!.off('data', onData);
+      child.off('exit', onExit);
+      // Keep draining its output: a full pipe would block the node's logging, and with it the node.
+      child.stdout!.resume();
+      child.stderr!.resume();
+      if (error) reject(error);
+      else resolve();
+    }
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,25 +59,13 @@ export class OwnRedis {
   }
 
   async start(): Promise<void> {
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     proc.once('exit', () => {
       if (this.proc === proc) this.proc = null;
     });
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const probe = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        if ((await probe.ping()) === 'PONG') return;
-      } catch {
-        if (Date.now() > deadline) throw new Error(`redis-server on ${this.port} did not answer PING`);
-        await sleep(50);
-      } finally {
-        probe.disconnect();
-      }
-    }
+    // Woken by its own "Ready to accept connections" line, not by polling PING.
+    await untilReady(proc, this.port, 10_000);
   }
 
   async kill(): Promise<void> {

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { untilReady } from './own-redis';
 
 /**
  * A private Redis Cluster for one test file: three masters and one replica each, on free
@@ -44,33 +45,6 @@ async function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolves when redis-server logs that it accepts connections; fails if it exits first or after `timeoutMs`. */
-function untilReady(child: ChildProcess, port: number, timeoutMs: number): Promise<void> {
-  let output = '';
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`redis-server on ${port} did not start within ${timeoutMs} ms: ${output.slice(-500)}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) finish();
-    };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => finish(new Error(`redis-server on ${port} exited (${code ?? signal}) before it was ready: ${output.slice(-500)}`));
-    function finish(error?: Error) {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.stderr!.off('data', onData);
-      child.off('exit', onExit);
-      // Keep draining its output: a full pipe would block the node's logging, and with it the node.
-      child.stdout!.resume();
-      child.stderr!.resume();
-      if (error) reject(error);
-      else resolve();
-    }
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
 
 export async function startLocalCluster(): Promise<LocalCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'loyalty-cluster-'));

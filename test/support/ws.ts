@@ -26,6 +26,8 @@ export interface Collector<T> {
    * failing if anything else arrives before it: proof that no other event was sent in between.
    */
   expectNothing(trigger: () => Promise<unknown>, isSentinel: (event: T) => boolean, timeoutMs?: number): Promise<T>;
+  /** The first error (GraphQL errors of a refused operation, or a transport error), waiting for it; fails after `timeoutMs`. */
+  failure(timeoutMs?: number): Promise<unknown>;
   dispose(): void;
 }
 
@@ -118,6 +120,11 @@ export function collect<T = any>(client: Client, query: string, variables: Recor
       const event = await next(timeoutMs);
       if (!isSentinel(event)) throw new Error(`expected nothing before the sentinel, got ${JSON.stringify(event)}`);
       return event;
+    },
+    async failure(timeoutMs = 5000) {
+      // Found before waitFor's own error check, so an error resolves this wait instead of failing it.
+      const first = () => (errors.length ? { error: errors[0] } : undefined);
+      return (await waitFor(first, timeoutMs, () => 'no error')).error;
     },
     dispose,
   };

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from 'decimal.js';
 import { startApp } from '../support/app';
+import { untilBoard } from '../support/boards';
 import { expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
 import { DEMO_MEMBERS, seedDemo } from '../../src/demo/seed';
 import { demoChallenges, demoTasks } from '../../src/demo/tasks';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('demo gamification data', async () => {
   const api = await startApp();
@@ -83,12 +82,9 @@ describe('demo gamification data', async () => {
     // A check-in today, a referral, and the boards.
     expect((await api.ok('{ checkInStatus { checkedInToday streak nextReward } }', {}, tokenOf(xiaoming))).checkInStatus).toEqual({ checkedInToday: true, streak: 1, nextReward: 7 });
     expect((await api.ok('{ referrals { invitee { nickname } pointsAwarded } }', {}, tokenOf(xiaoming))).referrals).toEqual([{ invitee: { nickname: '王芳' }, pointsAwarded: 100 }]);
-    let board: any = null;
-    for (let i = 0; i < 100; i++) {
-      board = (await api.ok('{ leaderboard(period: MONTHLY, first: 10) { totalMembers entries { rank member { nickname } } } }')).leaderboard;
-      if (board.totalMembers === 5) break;
-      await sleep(30);
-    }
+    // The boards are written after each posting commits: woken by the feed's push of the full board.
+    await untilBoard(api, 'MONTHLY', (pushed) => pushed.totalMembers >= 5);
+    const board = (await api.ok('{ leaderboard(period: MONTHLY, first: 10) { totalMembers entries { rank member { nickname } } } }')).leaderboard;
     expect(board.totalMembers).toBe(5);
     expect(board.entries[0]).toEqual({ rank: 1, member: { nickname: 'Lily' } });
     await expectReconciled(api);

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, untilSubscribed } from '../support/app';
+import { untilBoard } from '../support/boards';
 import { createMember, uniqueMobile, type CreatedMember } from '../support/factories';
 import { balanceOf, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
 import { collect } from '../support/ws';
 
 const DAY = 86_400_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const REGISTER = 'mutation($input: RegisterMemberInput!) { registerMember(input: $input) { id balance inviteCode } }';
 const REFERRALS = '{ referrals { invitee { id nickname } pointsAwarded createdAt } }';
 const REWARDS = '{ me { ledger(first: 20, filter: { types: [REWARD] }) { edges { node { id type status delta balanceAfter reference source description expiresAt } } } } }';
@@ -169,12 +169,9 @@ describe('referrals', async () => {
     expect(balance.errors).toEqual([]);
     expect(balance.events).toEqual([{ memberId: inviter.id, delta: 100, balance: 100, entry: { type: 'REWARD', reference: `referral:${invitee.id}` } }]);
 
-    let rank: any = null;
-    for (let i = 0; i < 100 && !rank; i++) {
-      rank = (await api.ok('{ myRank(period: WEEKLY) { score } }', {}, inviter.token)).myRank;
-      if (!rank) await sleep(20);
-    }
-    expect(rank).toEqual({ score: 100 });
+    // The boards are written after the posting commits: woken by the feed's push that shows the reward.
+    await untilBoard(api, 'WEEKLY', (board) => board.entries.some((e) => e.member.id === inviter.id));
+    expect((await api.ok('{ myRank(period: WEEKLY) { score } }', {}, inviter.token)).myRank).toEqual({ score: 100 });
     expect((await api.ok('{ myRank(period: ALL_TIME) { score } }', {}, invitee.token)).myRank).toEqual({ score: 50 });
   });
 });

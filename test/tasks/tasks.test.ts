@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { startApp, type TestApp, untilSubscribed } from '../support/app';
+import { untilBoard } from '../support/boards';
 import { createMember, type CreatedMember } from '../support/factories';
 import { balanceOf, expectReconciled } from '../support/ledger';
 import { tokens } from '../support/tokens';
 import { collect } from '../support/ws';
 
 const DAY = 86_400_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const UPSERT = 'mutation($input: TaskInput!) { upsertTask(input: $input) { id code name description points frequency selfClaimable active } }';
 const CLAIM = 'mutation($code: String!) { claimTask(code: $code) { task { code } pointsAwarded balance } }';
@@ -370,28 +370,17 @@ describe('tasks', async () => {
       const t = await task({ frequency: 'ONCE', selfClaimable: true, points: 900_000 });
       const m = await createMember(api);
       await claim(m, t.code);
-      for (const period of ['ALL_TIME', 'MONTHLY', 'WEEKLY']) {
-        const top = await until(async () => {
-          const board = (await api.ok(`query($p: LeaderboardPeriod) { leaderboard(period: $p, first: 1) { entries { rank score member { id } } } }`, { p: period })).leaderboard;
-          return board.entries[0]?.member.id === m.id ? board.entries[0] : null;
-        });
-        expect(top).toEqual({ rank: 1, score: 900_000, member: { id: m.id } });
+      for (const period of ['ALL_TIME', 'MONTHLY', 'WEEKLY'] as const) {
+        const pushed = await untilBoard(api, period, (board) => board.entries[0]?.member.id === m.id);
+        expect(pushed.entries[0]).toEqual({ rank: 1, score: 900_000, member: { id: m.id } });
+        // The query reads the same board as the feed pushed.
+        const board = (await api.ok(`query($p: LeaderboardPeriod) { leaderboard(period: $p, first: 1) { entries { rank score member { id } } } }`, { p: period })).leaderboard;
+        expect(board.entries).toEqual([pushed.entries[0]]);
       }
       expect((await api.ok('{ myRank(period: WEEKLY) { rank score } }', {}, m.token)).myRank).toEqual({ rank: 1, score: 900_000 });
     });
   });
 });
-
-/** Polls until `probe` returns something, for effects that follow a commit asynchronously. */
-async function until<T>(probe: () => Promise<T | null>, ms = 3000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value != null) return value;
-    if (Date.now() > deadline) throw new Error(`nothing within ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 const BALANCE_CHANGED = 'subscription { balanceChanged { memberId balance delta entry { id type status delta } } }';
 
