@@ -9,6 +9,7 @@ import { LedgerEntryResolver, LedgerResolver, MemberLedgerResolver } from './led
 import { CatalogResolver, MemberCatalogResolver, RedeemPayloadResolver, RedemptionResolver } from './catalog/catalog.resolver';
 import { NotificationResolver } from './notifications/notification.resolver';
 import { LeaderboardResolver } from './leaderboard/leaderboard.resolver';
+import type { LeaderboardValue } from './leaderboard/leaderboard.feed';
 import { ProgramResolver } from './program/program.resolver';
 import { ProgramStatsResolver } from './program/stats.resolver';
 import { TasksResolver } from './tasks/tasks.resolver';
@@ -60,7 +61,21 @@ export async function createSchema(pubSub: PubSub = offlinePubSub): Promise<Grap
   const missing = [BigIntScalar].filter((scalar) => !schema.getType(scalar.name));
   const complete = missing.length ? new GraphQLSchema({ ...config, types: [...config.types, ...missing] }) : schema;
   // Field-level access: another member's private fields are FORBIDDEN to a member token.
-  return guardMemberOwnedFields(complete);
+  return resolveBoardsAtOnce(guardMemberOwnedFields(complete));
+}
+
+/**
+ * type-graphql resolves a field with @Arg parameters through a promise (its argument validation is
+ * an async function, even with `validate: false`). leaderboardChanged's handler only hands on the
+ * board its feed computed (its body is synchronous), and a promise there would make each board event a microtask per socket
+ * instead of one synchronous execution shared by all of them (realtime/shared-execution.ts,
+ * issue 14's fan-out). Its arguments are the feed's (read by `subscribe`), not the resolver's.
+ */
+function resolveBoardsAtOnce(schema: GraphQLSchema): GraphQLSchema {
+  const field = schema.getSubscriptionType()?.getFields().leaderboardChanged;
+  // The handler itself, called synchronously (looked up per call: a test counts its calls).
+  if (field) field.resolve = (board: LeaderboardValue) => LeaderboardResolver.prototype.leaderboardChanged(board, null, null);
+  return schema;
 }
 
 /** The emitted SDL: sorted, so the committed file only changes when the API does. */

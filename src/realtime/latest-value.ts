@@ -7,12 +7,20 @@ export class LatestValueChannel<T> implements AsyncIterableIterator<T> {
   private pending: { value: T } | null = null;
   private waiting: ((result: IteratorResult<T>) => void) | null = null;
   private closed = false;
+  /**
+   * A consumer that can take a value at once, without a promise (shared-execution.ts writes a
+   * board straight to the socket). Asked only while the consumer waits in next(), so nothing it
+   * takes can overtake a value still on its way through next(); it returns false to let the value
+   * go through next() as usual (a result still executing, a backed-up socket).
+   */
+  direct: ((value: T) => boolean) | null = null;
 
   constructor(private readonly onClose: () => void = () => {}) {}
 
   push(value: T): void {
     if (this.closed) return;
     if (this.waiting) {
+      if (this.direct?.(value)) return;
       const resolve = this.waiting;
       this.waiting = null;
       resolve({ value, done: false });

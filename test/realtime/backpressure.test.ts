@@ -29,6 +29,7 @@ describe('subscribeShared on a backed-up socket', () => {
         sent.push(bytes.toString());
         return new Promise<void>((resolve) => (release = resolve));
       },
+      deliverNow: () => false,
     });
     const events = (await subscribeShared({ schema, document: parse('subscription { n }'), contextValue })) as AsyncIterableIterator<unknown>;
     const reading = events.next();
@@ -40,6 +41,54 @@ describe('subscribeShared on a backed-up socket', () => {
     release!();
     await expect.poll(() => sent).toEqual(['{"data":{"n":1}}', '{"data":{"n":3}}']);
 
+    release!();
+    await events.return!();
+    expect(await reading).toEqual({ done: true, value: undefined });
+  });
+
+  it('writes each event straight to a socket that is not backed up, in order, and falls back to waiting once it is', async () => {
+    const channel = new LatestValueChannel<{ n: number }>();
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({ name: 'Query', fields: { x: { type: GraphQLInt } } }),
+      subscription: new GraphQLObjectType({
+        name: 'Subscription',
+        fields: { n: { type: GraphQLInt, subscribe: () => channel, resolve: (event: { n: number }) => event.n } },
+      }),
+    });
+    const now: string[] = [];
+    const waited: string[] = [];
+    let backedUp = false;
+    let release: (() => void) | null = null;
+    const contextValue = {};
+    subscriptionTargets.set(contextValue, {
+      key: 'k',
+      deliver: (bytes) => {
+        waited.push(bytes.toString());
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+      deliverNow: (bytes) => {
+        if (backedUp) return false;
+        now.push(bytes.toString());
+        return true;
+      },
+    });
+    const events = (await subscribeShared({ schema, document: parse('subscription { n }'), contextValue })) as AsyncIterableIterator<unknown>;
+    const reading = events.next();
+    // The loop waits for its first event: from then on a free socket is written during push itself.
+    await expect.poll(() => channel['waiting'] !== null).toBe(true);
+    channel.push({ n: 1 });
+    channel.push({ n: 2 });
+    expect(now).toEqual(['{"data":{"n":1}}', '{"data":{"n":2}}']);
+    // Backed up: the event goes through next() and deliver(); those pushed meanwhile collapse to the latest.
+    backedUp = true;
+    channel.push({ n: 3 });
+    await expect.poll(() => waited).toEqual(['{"data":{"n":3}}']);
+    channel.push({ n: 4 });
+    channel.push({ n: 5 });
+    backedUp = false;
+    release!();
+    await expect.poll(() => waited).toEqual(['{"data":{"n":3}}', '{"data":{"n":5}}']);
+    expect(now).toEqual(['{"data":{"n":1}}', '{"data":{"n":2}}']);
     release!();
     await events.return!();
     expect(await reading).toEqual({ done: true, value: undefined });
