@@ -135,9 +135,12 @@ export async function retryOnUniqueViolation<T>(constraints: readonly string[], 
 }
 
 export function uniqueViolation(error: unknown): string | null {
-  if (!(error instanceof UniqueConstraintViolationException)) return null;
-  const constraint = (error as unknown as { constraint?: string }).constraint;
+  // The ORM's exception, or the driver's own error (SQLSTATE 23505) from a prepared statement,
+  // which does not pass through the ORM's exception converter (platform/db/prepared.ts).
+  const driverViolation = (error as { code?: unknown } | null)?.code === '23505';
+  if (!(error instanceof UniqueConstraintViolationException) && !driverViolation) return null;
+  const constraint = (error as { constraint?: string }).constraint;
   if (constraint) return constraint;
-  const match = /unique constraint "([^"]+)"/.exec(error.message);
+  const match = /unique constraint "([^"]+)"/.exec((error as Error).message);
   return match ? match[1] : 'unknown';
 }
