@@ -1,9 +1,8 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { ExpiryJob } from '../../src/jobs/expiry.job';
+import { describe, expect, it } from 'vitest';
 import { startApp } from '../support/app';
+import { ExpiryJob } from '../../src/jobs/expiry.job';
 import { createMember, type CreatedMember } from '../support/factories';
-import { ENTRY_FIELDS, adjust, balanceOf, earn, expectReconciled, newOrderId } from '../support/ledger';
+import { ENTRY_FIELDS, adjust, balanceOf, earn, startLedgerApp, newOrderId } from '../support/ledger';
 import { tokens } from '../support/tokens';
 
 const DAY = 86_400_000;
@@ -13,13 +12,7 @@ const LEDGER = `query($id: ID!) { member(id: $id) { balance ledger(first: 50) { 
 const all = <T>(count: number, run: (i: number) => Promise<T>) => Promise.all(Array.from({ length: count }, (_, i) => run(i)));
 
 describe('ledger under concurrency', async () => {
-  const api = await startApp();
-  const db = new pg.Client({ connectionString: api.databaseUrl });
-  await db.connect();
-  afterAll(() => db.end());
-  afterEach(async () => {
-    await expectReconciled(api);
-  });
+  const { api, db } = await startLedgerApp();
 
   const ledger = async (id: string) => (await api.ok(LEDGER, { id })).member.ledger.edges.map((e: any) => e.node);
   async function adjustOk(memberId: string, delta: number, validDays?: number) {

@@ -1,8 +1,6 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { startApp } from '../support/app';
+import { describe, expect, it } from 'vitest';
 import { createMember } from '../support/factories';
-import { ENTRY_FIELDS, earn, expectReconciled, newOrderId } from '../support/ledger';
+import { ENTRY_FIELDS, earn, startLedgerApp, newOrderId } from '../support/ledger';
 import { tokens } from '../support/tokens';
 
 const DAY = 86_400_000;
@@ -23,13 +21,7 @@ let categorySequence = 0;
 const uniqueCategory = () => `cat-${++categorySequence}-${Math.random().toString(36).slice(2, 7)}`;
 
 describe('earnPoints', async () => {
-  const api = await startApp();
-  const db = new pg.Client({ connectionString: api.databaseUrl });
-  await db.connect();
-  afterAll(() => db.end());
-  afterEach(async () => {
-    await expectReconciled(api);
-  });
+  const { api, db } = await startLedgerApp();
 
   // A member with this much spend behind it: the tier it reached is held (issue 17: the tier is stored).
   const setSpend = (id: string, spend: string) => db.query('update member set total_spend = $1, tier_level = (select max(level) from tier where min_spend <= $1::numeric) where id = $2', [spend, id]);

@@ -1,10 +1,9 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { ExpiryJob } from '../../src/jobs/expiry.job';
 import { EXPIRY_WATERMARK_LAG_MS } from '../../src/ledger/ledger.writer';
-import { startApp } from '../support/app';
 import { createMember } from '../support/factories';
-import { ENTRY_FIELDS, adjust, expectReconciled } from '../support/ledger';
+import { ENTRY_FIELDS, adjust, startLedgerApp } from '../support/ledger';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -16,13 +15,7 @@ const LEDGER = `query($id: ID!) { member(id: $id) { balance ledger(first: 50) { 
  * due lot is still expired by the job, exactly once, whoever held the member when a run passed.
  */
 describe('expiry watermark', async () => {
-  const api = await startApp();
-  const db = new pg.Client({ connectionString: api.databaseUrl });
-  await db.connect();
-  afterAll(() => db.end());
-  afterEach(async () => {
-    await expectReconciled(api);
-  });
+  const { api, db } = await startLedgerApp();
 
   const job = (options: { batchSize?: number; walkers?: number } = {}) => new ExpiryJob({ orm: api.app.orm, clock: api.clock, events: api.app.services.events, ...options });
   const watermark = async () => new Date((await db.query('select expired_before from expiry_watermark')).rows[0].expired_before);

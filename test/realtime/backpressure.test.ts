@@ -9,16 +9,22 @@ import { subscribeShared, subscriptionTargets } from '../../src/realtime/shared-
  * events published meanwhile collapse to the latest one (no backlog), as when graphql-ws awaited
  * every send.
  */
+/** A subscription `n` whose events come from one LatestValueChannel, as the feeds' do. */
+function channelSubscription() {
+  const channel = new LatestValueChannel<{ n: number }>();
+  const schema = new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: { x: { type: GraphQLInt } } }),
+    subscription: new GraphQLObjectType({
+      name: 'Subscription',
+      fields: { n: { type: GraphQLInt, subscribe: () => channel, resolve: (event: { n: number }) => event.n } },
+    }),
+  });
+  return { channel, schema };
+}
+
 describe('subscribeShared on a backed-up socket', () => {
   it('sends the latest value once the socket took the previous frame, skipping the ones in between', async () => {
-    const channel = new LatestValueChannel<{ n: number }>();
-    const schema = new GraphQLSchema({
-      query: new GraphQLObjectType({ name: 'Query', fields: { x: { type: GraphQLInt } } }),
-      subscription: new GraphQLObjectType({
-        name: 'Subscription',
-        fields: { n: { type: GraphQLInt, subscribe: () => channel, resolve: (event: { n: number }) => event.n } },
-      }),
-    });
+    const { channel, schema } = channelSubscription();
     const sent: string[] = [];
     let release: (() => void) | null = null;
     const contextValue = {};
@@ -47,14 +53,7 @@ describe('subscribeShared on a backed-up socket', () => {
   });
 
   it('writes each event straight to a socket that is not backed up, in order, and falls back to waiting once it is', async () => {
-    const channel = new LatestValueChannel<{ n: number }>();
-    const schema = new GraphQLSchema({
-      query: new GraphQLObjectType({ name: 'Query', fields: { x: { type: GraphQLInt } } }),
-      subscription: new GraphQLObjectType({
-        name: 'Subscription',
-        fields: { n: { type: GraphQLInt, subscribe: () => channel, resolve: (event: { n: number }) => event.n } },
-      }),
-    });
+    const { channel, schema } = channelSubscription();
     const now: string[] = [];
     const waited: string[] = [];
     let backedUp = false;

@@ -1,9 +1,26 @@
-import { expect } from 'vitest';
+import { afterAll, afterEach, expect } from 'vitest';
+import pg from 'pg';
 import { reconcile } from '../../src/ledger/ledger.reconcile';
-import type { TestApp } from './app';
+import { startApp, type TestApp } from './app';
 import { tokens } from './tokens';
 
 export const ENTRY_FIELDS = 'id memberId type status delta balanceAfter reference source description expiresAt createdAt';
+
+/**
+ * A ledger test file's app, a SQL client on its database (for what the API does not show: lots,
+ * allocations, the expiry watermark) and the ledger reconciled after every test, whatever the test did.
+ * Call it in the describe body: the hooks belong to that suite.
+ */
+export async function startLedgerApp(options?: Parameters<typeof startApp>[0]): Promise<{ api: TestApp; db: pg.Client }> {
+  const api = await startApp(options);
+  const db = new pg.Client({ connectionString: api.databaseUrl });
+  await db.connect();
+  afterAll(() => db.end());
+  afterEach(async () => {
+    await expectReconciled(api);
+  });
+  return { api, db };
+}
 
 let orderSequence = 0;
 export const newOrderId = () => `ORD-${process.pid}-${++orderSequence}-${Math.random().toString(36).slice(2, 8)}`;
