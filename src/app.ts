@@ -92,6 +92,10 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
   const leaderboard = new LeaderboardStore({ redis, clock, timeZone: config.timeZone, log, retentionDays: config.leaderboard.retentionDays });
   events.onCommit((posted) => leaderboard.record(posted));
   const leaderboardRebuild = new LeaderboardRebuild({ store: leaderboard, orm, clock, timeZone: config.timeZone, log });
+  const leaderboardFeed = new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs });
+  // A board rebuilt from the ledger (Redis back after an outage, start-up, a rank snapshot) is pushed
+  // to its subscribers like any change, instead of waiting for the next posting.
+  leaderboardRebuild.rebuilt.on(({ kind }) => leaderboardFeed.boardReplaced(kind));
   const earningRules = new EarningRuleService(clock);
   // Every use case that moves points gets its writer here, bound to its unit of work.
   const writers = new LedgerWriters({ clock, events });
@@ -145,7 +149,7 @@ export function createServices({ clock, config, orm, redis, pubSub, log }: Infra
     recommendations,
     redemptions,
     flashGate,
-    leaderboardFeed: new LeaderboardFeed({ leaderboard, pubSub, orm, tierCache: members.tierCache, log, coalesceMs: config.leaderboard.coalesceMs }),
+    leaderboardFeed,
     statsFeed: new StatsFeed({ stats, pubSub, orm, clock, log, intervalMs: config.leaderboard.statsIntervalMs }),
     tasks,
     checkIns,

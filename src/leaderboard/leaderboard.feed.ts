@@ -113,6 +113,11 @@ export class LeaderboardFeed {
     return subscriber.channel;
   }
 
+  /** The board of `kind` was replaced in the store (rebuilt from the ledger): recomputed for its subscribers, if any. */
+  boardReplaced(kind: PeriodKind): void {
+    if (this.subscribers.has(kind)) this.schedule(kind);
+  }
+
   private schedule(kind: PeriodKind): void {
     if (this.timers.has(kind)) return;
     const timer = setTimeout(

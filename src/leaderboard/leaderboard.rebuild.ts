@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Clock } from '../platform/clock';
 import type { Logger } from '../platform/logger';
+import { Hook } from '../platform/hooks';
 import { periodAt, type Period, type PeriodKind } from '../platform/time';
 import { PERIODS } from './leaderboard.rules';
 import type { LeaderboardStore } from './leaderboard.store';
@@ -11,6 +12,9 @@ import type { LeaderboardStore } from './leaderboard.store';
  * each rank snapshot, and from `npm run leaderboard:rebuild`.
  */
 export class LeaderboardRebuild {
+  /** A board was replaced by one rebuilt from the ledger: its live subscribers may be behind it. */
+  readonly rebuilt = new Hook<{ kind: PeriodKind }>();
+
   constructor(private readonly deps: { store: LeaderboardStore; orm: MikroORM; clock: Clock; timeZone: string; log: Logger }) {
     // Back after an outage: updates that failed left the boards behind (stale), and a Redis that came
     // back empty (no persistence, a failover) lost them even if nothing was posted meanwhile.
@@ -47,6 +51,7 @@ export class LeaderboardRebuild {
     const period = periodAt(kind, at, this.deps.timeZone);
     const scores = [...(await this.scoresFromLedger(period)).entries()];
     await this.deps.store.replace(period, scores);
+    await this.rebuilt.emit({ kind });
     return scores.filter(([, score]) => score > 0).length;
   }
 

@@ -1,4 +1,5 @@
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { isDeepStrictEqual } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp, untilSubscribed } from '../support/app';
 import { untilBoard } from '../support/boards';
 import { createMember } from '../support/factories';
@@ -127,14 +128,16 @@ describe('Redis stopped and restarted under a running instance', async () => {
     // Redis comes back, empty (no persistence).
     await own.start();
     await waitReady(app);
-    // The boards catch up from the ledger, the outage's earnings included. Polled: the catch-up
-    // (LeaderboardRebuild on 'ready') tells no client when it is done, no push and no event.
-    await vi.waitFor(
-      async () => {
-        for (const period of ['ALL_TIME', 'MONTHLY', 'WEEKLY']) expect(await boardScores(app, period)).toEqual({ [a.id]: 150, [b.id]: 200 });
-      },
-      { timeout: 8000, interval: 100 },
-    );
+    // The boards catch up from the ledger, the outage's earnings included, and each rebuilt board
+    // is pushed to its subscribers at once: the socket opened before the outage sees it with no new posting.
+    const rebuilt = await board.until((e) => e.entries.length === 2);
+    expect(rebuilt.entries.map((x: { rank: number; score: number; member: { id: string } }) => [x.rank, x.member.id, x.score])).toEqual([
+      [1, b.id, 200],
+      [2, a.id, 150],
+    ]);
+    for (const period of ['ALL_TIME', 'MONTHLY', 'WEEKLY'] as const) {
+      await untilBoard(app, period, async () => isDeepStrictEqual(await boardScores(app, period), { [a.id]: 150, [b.id]: 200 }));
+    }
     expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
 
     // The subscriptions opened before the outage resume without reconnecting.
@@ -170,15 +173,9 @@ describe('Redis stopped and restarted under a running instance', async () => {
     await own.start();
     await waitReady(app);
 
-    // Each board is rebuilt in turn (polled: the rebuild announces itself to no client).
-    await vi.waitFor(
-      async () => {
-        expect(await boardScores(app)).toEqual(before);
-        expect((await boardScores(app, 'MONTHLY'))[c.id]).toBe(300);
-        expect((await boardScores(app, 'WEEKLY'))[c.id]).toBe(300);
-      },
-      { timeout: 8000, interval: 100 },
-    );
+    // Each board is rebuilt in turn, and pushed to its subscribers once it is.
+    await untilBoard(app, 'ALL_TIME', async () => isDeepStrictEqual(await boardScores(app), before));
+    for (const period of ['MONTHLY', 'WEEKLY'] as const) await untilBoard(app, period, async () => (await boardScores(app, period))[c.id] === 300);
     await expectReconciled(app);
   });
 });
