@@ -8,7 +8,7 @@ import { preparedFromKnex, runPrepared } from '../platform/db/prepared';
 import { CONFIG_VERSION_SQL } from '../platform/db/config-version';
 
 /**
- * The two statements of every money path as named prepared statements (platform/db/prepared.ts,
+ * The money paths' own statements (the member lock, a debit, a credit) as named prepared statements (platform/db/prepared.ts,
  * issue 14): bound values on the transaction's connection, parsed once per connection, no ORM
  * formatting of twenty values per debit.
  */
