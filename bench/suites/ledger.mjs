@@ -18,7 +18,7 @@ import { startServer } from '../lib/servers.mjs';
 import { alternate, measure, summarize } from '../lib/load.mjs';
 import { compareTraces } from '../lib/sql-trace.mjs';
 import { printProfileSummary } from '../lib/profile.mjs';
-import { inviteCode } from '../lib/seed.mjs';
+import { inviteCode, seedFundedMembers } from '../lib/seed.mjs';
 
 export const description = 'earnPoints + adjustPoints spend (2:1), spread over many members and on one hot member — GraphQL app vs bare http+pg baseline running the same SQL';
 
@@ -74,31 +74,7 @@ async function seed(url, rows, now) {
   const expiresAt = new Date(now + SEED_VALIDITY_DAYS * 86_400_000);
   await withClient(url, async (client) => {
     await client.query('begin');
-    await client.query(
-      `insert into member (id, external_id, nickname, mobile, total_spend, balance, lifetime_earned, invite_code, joined_at, updated_at)
-       select id, external_id, nickname, mobile, total_spend, balance, 0, invite_code, joined_at, joined_at
-       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::int[], $7::text[], $8::timestamptz[])
-         as r(id, external_id, nickname, mobile, total_spend, balance, invite_code, joined_at)`,
-      [
-        rows.map((r) => r.id),
-        rows.map((r) => r.externalId),
-        rows.map((r) => r.nickname),
-        rows.map((r) => r.mobile),
-        rows.map((r) => r.totalSpend),
-        rows.map((r) => r.balance),
-        rows.map((r) => r.inviteCode),
-        rows.map((r) => r.joinedAt),
-      ],
-    );
-    await client.query(
-      `insert into ledger_entry (member_id, type, status, delta, balance_after, reference, source, description, expires_at, created_at, posted_at, idempotency_key)
-       select id, 'ADJUSTMENT', 'POSTED', balance, balance, 'bench-seed', 'admin:bench-seed', '人工调整: 压测初始积分', $1, $2, $2, 'bench-seed:' || id from member`,
-      [expiresAt, seededAt],
-    );
-    await client.query(
-      `insert into points_lot (member_id, entry_id, amount, remaining, expires_at)
-       select member_id, id, delta, delta, expires_at from ledger_entry where idempotency_key like 'bench-seed:%'`,
-    );
+    await seedFundedMembers(client, rows, { seededAt, expiresAt });
     await client.query(`update program_settings set earn_limit_per_hour = 1000000000, review_threshold_amount = 999999999999.99, updated_at = now(), updated_by = 'bench'`);
     await client.query(
       `insert into earning_rule (id, name, multiplier, bonus_points, weekdays, categories, first_order_only, active, created_at, updated_at)

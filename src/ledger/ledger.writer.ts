@@ -235,15 +235,18 @@ export class LedgerWriter {
   }
 
   async saveMember(member: LockedMember): Promise<void> {
-    await this.tx.execute('update member set balance = ?, lifetime_earned = ?, points_debt = ?, total_spend = ?, updated_at = ?, last_active_at = coalesce(?, last_active_at) where id = ?', [
-      member.balance,
-      member.lifetimeEarned,
-      member.pointsDebt,
-      member.totalSpend,
-      this.now,
-      member.activeAt ?? null,
-      member.id,
-    ]);
+    await this.tx.execute(
+      'update member set balance = ?, lifetime_earned = ?, points_debt = ?, total_spend = ?, updated_at = ?, last_active_at = coalesce(?, last_active_at) where id = ?',
+      this.savedMember(member),
+    );
+  }
+
+  /**
+   * What saving a member binds, in this order, wherever a statement saves it (saveMember, the
+   * credit's `saved` update in CREDIT_SQL): one list, so a column added to the save reaches both.
+   */
+  private savedMember(member: LockedMember): unknown[] {
+    return [member.balance, member.lifetimeEarned, member.pointsDebt, member.totalSpend, this.now, member.activeAt ?? null, member.id];
   }
 
   private async insertEntry(
@@ -304,13 +307,7 @@ export class LedgerWriter {
       this.now,
       this.now,
       fields.idempotencyKey ?? null,
-      member.balance,
-      member.lifetimeEarned,
-      member.pointsDebt,
-      member.totalSpend,
-      this.now,
-      member.activeAt ?? null,
-      member.id,
+      ...this.savedMember(member),
     ]);
     const { lot_id: lotId, ...entry } = row;
     this.posted.push(entry);
